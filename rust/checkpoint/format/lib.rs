@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The checkpoint image format.
+//!
+//! A checkpoint image is a stream of records. Each record is a [`RecordHeader`]
+//! (`ckpt_hdr { type, len }`, 8 bytes) followed by its payload, and padded with
+//! zero bytes to the next multiple of 8. The stream starts with a
+//! [`Record::Header`] and ends with a [`Record::Tail`]. Shared objects (for
+//! example credentials) are written once, before their first use, and referred
+//! to by a positive object reference ("objref").
+//!
+//! This crate is plain `core` Rust with no kernel dependency: the same source is
+//! the `ckpt_format` crate of the kernel (rust/checkpoint/Kbuild), of the user
+//! tools and of the host tests and fuzzers, so there is one definition of the
+//! format. Decoding is strict: every length is checked against its record type,
+//! strings must be NUL-terminated inside their bounds, padding must be zero, and
+//! unknown types and versions are rejected.
+//!
+//! See Documentation/checkpoint/format.rst.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod codec;
+pub mod stream;
+
+use codec::{Decoder, Encoder};
+use core::fmt;
+
+/// Magic number that opens the header record.
+pub const HEADER_MAGIC: u64 = 0x00fe_ed0c_c0a2_d200;
+
+/// Magic number of the tail record.
+pub const TAIL_MAGIC: u64 = 0x002d_2a0c_c0de_ef00;
+
+/// Version of the format this crate reads and writes.
+///
+/// Any change to a record's layout or meaning bumps it; images of another
+/// version are refused.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Size of a [`RecordHeader`].
+pub const RECORD_HEADER_LEN: usize = 8;
+
+/// Alignment of every record in the stream.
+pub const RECORD_ALIGN: usize = 8;
+
+/// Largest record (header included) that any type may have.
+pub const MAX_RECORD_LEN: u32 = 1 << 24;
+
+/// Length of the task command name field (`TASK_COMM_LEN`).
+pub const COMM_LEN: usize = 16;
+
+/// Length of a utsname field (`__NEW_UTS_LEN + 1`).
+pub const UTS_LEN: usize = 65;
+
+/// Longest message of an error record, without its NUL.
+pub const MAX_ERROR_MSG: usize = 255;
+
+/// Largest encoded record of the fixed-size kinds, padding included.
+///
+/// Small records are encoded into a buffer of this size.
+pub const MAX_SMALL_RECORD: usize = 512;
+
+/// Flags of `checkpoint(2)` (none are defined yet).
+pub const CHECKPOINT_FLAGS_MASK: u64 = 0;
+
+/// Flags of `restart(2)` (none are defined yet).
+pub const RESTART_FLAGS_MASK: u64 = 0;
+
+/// Why an image or a record was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormatError {
+    /// The stream or a record ends early.
+    Truncated,
+    /// The header record does not start with [`HEADER_MAGIC`].
+    BadMagic,
+    /// The image has another format version.
+    BadVersion(u32),
+    /// The image names an unknown architecture.
+    BadArch(u32),
+    /// The record type is unknown.
+    UnknownType(u32),
+    /// The record length is wrong for its type.
+    BadLength {
+        /// Record type.
+        ty: u32,
+        /// Length found in its header.
+        len: u32,
+    },
+    /// Padding after a record is not zero.
+    BadPadding,
+    /// A string is not NUL-terminated in its bounds, or not NUL-padded.
+    BadString,
+    /// A record has bytes after its last field.
+    TrailingBytes,
+    /// A field has a value out of its range.
+    BadValue(&'static str),
+    /// The tail record does not hold [`TAIL_MAGIC`].
+    BadTail,
+    /// An object reference is zero or negative.
+    BadObjref(i32),
+    /// An object reference is defined twice.
+    DuplicateObjref(i32),
+    /// An object reference is used before it is defined.
+    MissingObjref(i32),
+    /// An object reference names an object of another kind.
+    WrongObjKind(i32),
+    /// A record appears where the stream does not allow it.
+    Order(&'static str),
+    /// The image holds an error record: its checkpoint failed (errno).
+    CheckpointFailed(i32),
+    /// The output buffer is too small (encoding only).
+    NoSpace,
+}
+
+impl FormatError {
+    /// The errno (positive) that `restart(2)` reports for this error.
+    ///
+    /// Every format error is `EINVAL`: the log line on `logfd` says which.
+    pub fn errno(&self) -> i32 {
+        EINVAL
+    }
+}
+
+/// `EINVAL`, the errno of every format error.
+pub const EINVAL: i32 = 22;
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Truncated => write!(f, "image truncated"),
+            Self::BadMagic => write!(f, "bad header magic"),
+            Self::BadVersion(v) => {
+                write!(f, "format version {v} (this kernel reads {FORMAT_VERSION})")
+            }
+            Self::BadArch(a) => write!(f, "unknown architecture {a}"),
+            Self::UnknownType(t) => write!(f, "unknown record type {t}"),
+            Self::BadLength { ty, len } => write!(f, "bad length {len} for record type {ty}"),
+            Self::BadPadding => write!(f, "non-zero record padding"),
+            Self::BadString => write!(f, "unterminated or unpadded string"),
+            Self::TrailingBytes => write!(f, "trailing bytes in record"),
+            Self::BadValue(what) => write!(f, "bad value for {what}"),
+            Self::BadTail => write!(f, "bad tail magic"),
+            Self::BadObjref(r) => write!(f, "invalid objref {r}"),
+            Self::DuplicateObjref(r) => write!(f, "objref {r} defined twice"),
+            Self::MissingObjref(r) => write!(f, "objref {r} used before its definition"),
+            Self::WrongObjKind(r) => write!(f, "objref {r} has the wrong object kind"),
+            Self::Order(what) => write!(f, "record out of order: {what}"),
+            Self::CheckpointFailed(e) => write!(f, "image holds a checkpoint error (errno {e})"),
+            Self::NoSpace => write!(f, "encoding buffer too small"),
+        }
+    }
+}
+
+/// Architecture of the checkpointed tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Arch {
+    /// x86-64.
+    X86_64 = 1,
+    /// 32-bit x86 (and ia32 tasks on x86-64).
+    X86_32 = 2,
+    /// s390x.
+    S390x = 3,
+    /// 64-bit PowerPC.
+    Ppc64 = 4,
+}
+
+impl Arch {
+    /// Decodes an architecture number.
+    pub fn from_u32(v: u32) -> Result<Self, FormatError> {
+        Ok(match v {
+            1 => Self::X86_64,
+            2 => Self::X86_32,
+            3 => Self::S390x,
+            4 => Self::Ppc64,
+            _ => return Err(FormatError::BadArch(v)),
+        })
+    }
+
+    /// Returns the name used in logs and by the tools.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::X86_64 => "x86_64",
+            Self::X86_32 => "i386",
+            Self::S390x => "s390x",
+            Self::Ppc64 => "ppc64",
+        }
+    }
+}
+
+/// Record type numbers (`ckpt_hdr.type`), grouped by subsystem as in linux-cr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum RecordType {
+    /// Image header: [`Header`].
+    Header = 1,
+    /// A task: [`TaskRecord`].
+    Task = 101,
+    /// Credentials, a shared object: [`CredRecord`].
+    Cred = 111,
+    /// End of the image: [`Tail`].
+    Tail = 5001,
+    /// Checkpoint failure: [`ErrorRecord`].
+    Error = 9001,
+}
+
+impl RecordType {
+    /// Decodes a record type number.
+    pub fn from_u32(v: u32) -> Result<Self, FormatError> {
+        Ok(match v {
+            1 => Self::Header,
+            101 => Self::Task,
+            111 => Self::Cred,
+            5001 => Self::Tail,
+            9001 => Self::Error,
+            _ => return Err(FormatError::UnknownType(v)),
+        })
+    }
+
+    /// Returns the name used by the tools.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Header => "header",
+            Self::Task => "task",
+            Self::Cred => "cred",
+            Self::Tail => "tail",
+            Self::Error => "error",
+        }
+    }
+
+    /// Returns the smallest and largest payload length of this type.
+    pub fn payload_bounds(self) -> (usize, usize) {
+        match self {
+            Self::Header => (Header::LEN, Header::LEN),
+            Self::Task => (TaskRecord::LEN, TaskRecord::LEN),
+            Self::Cred => (CredRecord::LEN, CredRecord::LEN),
+            Self::Tail => (Tail::LEN, Tail::LEN),
+            Self::Error => (ErrorRecord::MIN_LEN, ErrorRecord::MIN_LEN + MAX_ERROR_MSG),
+        }
+    }
+}
+
+/// The header of every record (`struct ckpt_hdr`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordHeader {
+    /// Record type.
+    pub ty: RecordType,
+    /// Length of the record, header included, padding excluded.
+    pub len: u32,
+}
+
+impl RecordHeader {
+    /// Builds the header of a record with `payload` bytes of payload.
+    pub fn new(ty: RecordType, payload: usize) -> Result<Self, FormatError> {
+        let len = payload
+            .checked_add(RECORD_HEADER_LEN)
+            .and_then(|l| u32::try_from(l).ok())
+            .filter(|&l| l <= MAX_RECORD_LEN)
+            .ok_or(FormatError::NoSpace)?;
+        Ok(Self { ty, len })
+    }
+
+    /// Decodes and checks a record header: its type must be known and its
+    /// length within the bounds of that type.
+    pub fn decode(b: &[u8; RECORD_HEADER_LEN]) -> Result<Self, FormatError> {
+        let mut d = Decoder::new(b);
+        let raw_ty = d.u32()?;
+        let len = d.u32()?;
+        let ty = RecordType::from_u32(raw_ty)?;
+        let (min, max) = ty.payload_bounds();
+        let payload = (len as usize).checked_sub(RECORD_HEADER_LEN);
+        match payload {
+            Some(p) if p >= min && p <= max && len <= MAX_RECORD_LEN => Ok(Self { ty, len }),
+            _ => Err(FormatError::BadLength { ty: raw_ty, len }),
+        }
+    }
+
+    /// Encodes the header.
+    pub fn encode(&self) -> [u8; RECORD_HEADER_LEN] {
+        let mut b = [0u8; RECORD_HEADER_LEN];
+        b[..4].copy_from_slice(&(self.ty as u32).to_le_bytes());
+        b[4..].copy_from_slice(&self.len.to_le_bytes());
+        b
+    }
+
+    /// Returns the payload length.
+    pub fn payload_len(&self) -> usize {
+        self.len as usize - RECORD_HEADER_LEN
+    }
+
+    /// Returns the number of zero bytes that follow the payload.
+    pub fn padding(&self) -> usize {
+        padding(self.len as usize)
+    }
+}
+
+/// Returns the number of zero bytes that pad a record of `len` bytes.
+pub fn padding(len: usize) -> usize {
+    (RECORD_ALIGN - len % RECORD_ALIGN) % RECORD_ALIGN
+}
+
+/// Fails unless `pad` is all zero.
+pub fn check_padding(pad: &[u8]) -> Result<(), FormatError> {
+    if pad.iter().all(|&b| b == 0) {
+        Ok(())
+    } else {
+        Err(FormatError::BadPadding)
+    }
+}
+
+/// The image header record: what the image is and where it was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// Format version ([`FORMAT_VERSION`]).
+    pub version: u32,
+    /// Flags given to `checkpoint(2)`.
+    pub flags: u32,
+    /// Architecture of the tasks.
+    pub arch: Arch,
+    /// Page size of the checkpointing kernel.
+    pub page_size: u32,
+    /// Checkpoint id returned by `checkpoint(2)`.
+    pub ckpt_id: u64,
+    /// Wall-clock time of the checkpoint, in seconds since the epoch.
+    pub time: u64,
+    /// `uname -r` of the checkpointing kernel.
+    pub release: &'a [u8],
+    /// `uname -v` of the checkpointing kernel.
+    pub version_str: &'a [u8],
+    /// `uname -m` of the checkpointing kernel.
+    pub machine: &'a [u8],
+}
+
+impl<'a> Header<'a> {
+    /// Payload length.
+    pub const LEN: usize = 8 + 4 * 4 + 8 * 2 + 3 * UTS_LEN;
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.u64(HEADER_MAGIC)?;
+        e.u32(self.version)?;
+        e.u32(self.flags)?;
+        e.u32(self.arch as u32)?;
+        e.u32(self.page_size)?;
+        e.u64(self.ckpt_id)?;
+        e.u64(self.time)?;
+        e.fixed_str::<UTS_LEN>(self.release)?;
+        e.fixed_str::<UTS_LEN>(self.version_str)?;
+        e.fixed_str::<UTS_LEN>(self.machine)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        if d.u64()? != HEADER_MAGIC {
+            return Err(FormatError::BadMagic);
+        }
+        let version = d.u32()?;
+        if version != FORMAT_VERSION {
+            return Err(FormatError::BadVersion(version));
+        }
+        let flags = d.u32()?;
+        if u64::from(flags) & !CHECKPOINT_FLAGS_MASK != 0 {
+            return Err(FormatError::BadValue("header flags"));
+        }
+        let arch = Arch::from_u32(d.u32()?)?;
+        let page_size = d.u32()?;
+        if page_size < 4096 || !page_size.is_power_of_two() {
+            return Err(FormatError::BadValue("page size"));
+        }
+        Ok(Self {
+            version,
+            flags,
+            arch,
+            page_size,
+            ckpt_id: d.u64()?,
+            time: d.u64()?,
+            release: d.fixed_str::<UTS_LEN>()?,
+            version_str: d.fixed_str::<UTS_LEN>()?,
+            machine: d.fixed_str::<UTS_LEN>()?,
+        })
+    }
+}
+
+/// A task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskRecord<'a> {
+    /// Pid, in the pid namespace of the checkpointer.
+    pub pid: i32,
+    /// Thread-group id.
+    pub tgid: i32,
+    /// Pid of the parent (0 if it is outside the checkpointer's namespace).
+    pub ppid: i32,
+    /// Objref of the task's credentials ([`CredRecord`]).
+    pub cred_ref: i32,
+    /// Command name.
+    pub comm: &'a [u8],
+}
+
+impl<'a> TaskRecord<'a> {
+    /// Payload length.
+    pub const LEN: usize = 4 * 4 + COMM_LEN;
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.i32(self.pid)?;
+        e.i32(self.tgid)?;
+        e.i32(self.ppid)?;
+        e.i32(self.cred_ref)?;
+        e.fixed_str::<COMM_LEN>(self.comm)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let r = Self {
+            pid: d.i32()?,
+            tgid: d.i32()?,
+            ppid: d.i32()?,
+            cred_ref: d.i32()?,
+            comm: d.fixed_str::<COMM_LEN>()?,
+        };
+        if r.pid <= 0 || r.tgid <= 0 || r.ppid < 0 {
+            return Err(FormatError::BadValue("task pid"));
+        }
+        Ok(r)
+    }
+}
+
+/// Credentials, as seen from the user namespace of the checkpointer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CredRecord {
+    /// Objref of this object.
+    pub objref: i32,
+    /// Real, effective, saved and filesystem uids.
+    pub uids: [u32; 4],
+    /// Real, effective, saved and filesystem gids.
+    pub gids: [u32; 4],
+}
+
+impl CredRecord {
+    /// Payload length.
+    pub const LEN: usize = 8 + 8 * 4;
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.i32(self.objref)?;
+        e.u32(0)?;
+        for v in self.uids.iter().chain(self.gids.iter()) {
+            e.u32(*v)?;
+        }
+        Ok(())
+    }
+
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, FormatError> {
+        let objref = d.i32()?;
+        if d.u32()? != 0 {
+            return Err(FormatError::BadValue("cred reserved field"));
+        }
+        let mut r = Self {
+            objref,
+            ..Self::default()
+        };
+        for v in r.uids.iter_mut().chain(r.gids.iter_mut()) {
+            *v = d.u32()?;
+        }
+        Ok(r)
+    }
+}
+
+/// The record that ends a complete image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tail;
+
+impl Tail {
+    /// Payload length.
+    pub const LEN: usize = 8;
+}
+
+/// A checkpoint failure, written into the stream before `checkpoint(2)` fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorRecord<'a> {
+    /// The errno (positive) that `checkpoint(2)` returned.
+    pub errno: i32,
+    /// Objref of the object that could not be checkpointed, or 0.
+    pub objref: i32,
+    /// What failed.
+    pub msg: &'a [u8],
+}
+
+impl<'a> ErrorRecord<'a> {
+    /// Payload length without the message (the NUL included).
+    pub const MIN_LEN: usize = 8 + 1;
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.i32(self.errno)?;
+        e.i32(self.objref)?;
+        let msg = &self.msg[..self.msg.len().min(MAX_ERROR_MSG)];
+        e.tail_str(msg)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let errno = d.i32()?;
+        if !(1..4096).contains(&errno) {
+            return Err(FormatError::BadValue("errno"));
+        }
+        let objref = d.i32()?;
+        if objref < 0 {
+            return Err(FormatError::BadObjref(objref));
+        }
+        Ok(Self {
+            errno,
+            objref,
+            msg: d.tail_str(MAX_ERROR_MSG)?,
+        })
+    }
+
+    /// Returns the encoded payload length of this record.
+    fn payload_len(&self) -> usize {
+        Self::MIN_LEN + self.msg.len().min(MAX_ERROR_MSG)
+    }
+}
+
+/// A decoded record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record<'a> {
+    /// See [`Header`].
+    Header(Header<'a>),
+    /// See [`TaskRecord`].
+    Task(TaskRecord<'a>),
+    /// See [`CredRecord`].
+    Cred(CredRecord),
+    /// See [`Tail`].
+    Tail(Tail),
+    /// See [`ErrorRecord`].
+    Error(ErrorRecord<'a>),
+}
+
+impl<'a> Record<'a> {
+    /// Returns the type of this record.
+    pub fn ty(&self) -> RecordType {
+        match self {
+            Self::Header(_) => RecordType::Header,
+            Self::Task(_) => RecordType::Task,
+            Self::Cred(_) => RecordType::Cred,
+            Self::Tail(_) => RecordType::Tail,
+            Self::Error(_) => RecordType::Error,
+        }
+    }
+
+    /// Returns the payload length of this record once encoded.
+    pub fn payload_len(&self) -> usize {
+        match self {
+            Self::Error(e) => e.payload_len(),
+            _ => self.ty().payload_bounds().0,
+        }
+    }
+
+    /// Decodes the payload of a record whose header is `hdr`.
+    ///
+    /// `payload` must be exactly [`RecordHeader::payload_len`] bytes.
+    pub fn decode(hdr: &RecordHeader, payload: &'a [u8]) -> Result<Self, FormatError> {
+        if payload.len() != hdr.payload_len() {
+            return Err(FormatError::Truncated);
+        }
+        let mut d = Decoder::new(payload);
+        let rec = match hdr.ty {
+            RecordType::Header => Self::Header(Header::decode(&mut d)?),
+            RecordType::Task => Self::Task(TaskRecord::decode(&mut d)?),
+            RecordType::Cred => Self::Cred(CredRecord::decode(&mut d)?),
+            RecordType::Tail => {
+                if d.u64()? != TAIL_MAGIC {
+                    return Err(FormatError::BadTail);
+                }
+                Self::Tail(Tail)
+            }
+            RecordType::Error => Self::Error(ErrorRecord::decode(&mut d)?),
+        };
+        d.finish()?;
+        Ok(rec)
+    }
+
+    /// Encodes the whole record (header, payload and padding) at the start of
+    /// `out` and returns its length.
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, FormatError> {
+        let hdr = RecordHeader::new(self.ty(), self.payload_len())?;
+        let total = hdr.len as usize + hdr.padding();
+        let out = out.get_mut(..total).ok_or(FormatError::NoSpace)?;
+        let mut e = Encoder::new(out);
+        e.bytes(&hdr.encode())?;
+        match self {
+            Self::Header(h) => h.encode(&mut e)?,
+            Self::Task(t) => t.encode(&mut e)?,
+            Self::Cred(c) => c.encode(&mut e)?,
+            Self::Tail(_) => e.u64(TAIL_MAGIC)?,
+            Self::Error(r) => r.encode(&mut e)?,
+        }
+        debug_assert_eq!(e.len(), hdr.len as usize);
+        e.bytes(&[0u8; RECORD_ALIGN][..hdr.padding()])?;
+        Ok(total)
+    }
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Rules of the record stream, and a reader of whole images held in memory.
+//!
+//! [`StreamCheck`] is the one place that knows in which order records may
+//! appear and which objrefs they define and use. The kernel feeds it the
+//! records it reads from the image file, the tools feed it records parsed from
+//! a buffer by [`Records`].
+
+use crate::{
+    check_padding, FormatError, Record, RecordHeader, RECORD_HEADER_LEN,
+};
+
+/// Kinds of shared objects, named by objrefs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjKind {
+    /// Credentials ([`crate::CredRecord`]).
+    Cred,
+}
+
+/// Bookkeeping of the objrefs seen in a stream.
+///
+/// The kernel implements it with its object hash, the tools with a map.
+pub trait ObjTable {
+    /// Records that `objref` names an object of kind `kind`.
+    ///
+    /// Fails with [`FormatError::DuplicateObjref`] if it is already defined.
+    fn define(&mut self, objref: i32, kind: ObjKind) -> Result<(), FormatError>;
+
+    /// Returns the kind of `objref`, if it is defined.
+    fn kind_of(&self, objref: i32) -> Option<ObjKind>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Start,
+    Body,
+    Done,
+}
+
+/// Checks the order of records and their objrefs, one record at a time.
+#[derive(Debug)]
+pub struct StreamCheck {
+    state: State,
+    tasks: u32,
+}
+
+impl Default for StreamCheck {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StreamCheck {
+    /// Creates a checker for a new stream.
+    pub fn new() -> Self {
+        Self {
+            state: State::Start,
+            tasks: 0,
+        }
+    }
+
+    /// Returns true once the tail record was accepted.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Checks the next record of the stream against what came before it.
+    pub fn next(&mut self, rec: &Record<'_>, objs: &mut dyn ObjTable) -> Result<(), FormatError> {
+        match (self.state, rec) {
+            (State::Done, _) => Err(FormatError::Order("record after the tail")),
+            (State::Start, Record::Header(_)) => {
+                self.state = State::Body;
+                Ok(())
+            }
+            (State::Start, _) => Err(FormatError::Order("image does not start with a header")),
+            (_, Record::Header(_)) => Err(FormatError::Order("second header")),
+            (_, Record::Error(e)) => Err(FormatError::CheckpointFailed(e.errno)),
+            (_, Record::Cred(c)) => define(objs, c.objref, ObjKind::Cred),
+            (_, Record::Task(t)) => {
+                use_ref(objs, t.cred_ref, ObjKind::Cred)?;
+                self.tasks += 1;
+                Ok(())
+            }
+            (_, Record::Tail(_)) => {
+                if self.tasks == 0 {
+                    return Err(FormatError::Order("image has no task"));
+                }
+                self.state = State::Done;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn define(objs: &mut dyn ObjTable, objref: i32, kind: ObjKind) -> Result<(), FormatError> {
+    if objref <= 0 {
+        return Err(FormatError::BadObjref(objref));
+    }
+    if objs.kind_of(objref).is_some() {
+        return Err(FormatError::DuplicateObjref(objref));
+    }
+    objs.define(objref, kind)
+}
+
+fn use_ref(objs: &dyn ObjTable, objref: i32, kind: ObjKind) -> Result<(), FormatError> {
+    if objref <= 0 {
+        return Err(FormatError::BadObjref(objref));
+    }
+    match objs.kind_of(objref) {
+        Some(k) if k == kind => Ok(()),
+        Some(_) => Err(FormatError::WrongObjKind(objref)),
+        None => Err(FormatError::MissingObjref(objref)),
+    }
+}
+
+/// One record found by [`Records`].
+#[derive(Clone, Copy, Debug)]
+pub struct Item<'a> {
+    /// Offset of the record in the image.
+    pub offset: usize,
+    /// Its header.
+    pub header: RecordHeader,
+    /// The decoded record.
+    pub record: Record<'a>,
+}
+
+/// Iterates over the records of an image held in memory.
+///
+/// It checks each record on its own; pass them to [`StreamCheck`] to check the
+/// stream. It stops after the first error.
+pub struct Records<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    failed: bool,
+}
+
+impl<'a> Records<'a> {
+    /// Creates an iterator over the image `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Self {
+            buf,
+            pos: 0,
+            failed: false,
+        }
+    }
+
+    /// Returns the offset of the next record.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    fn read(&mut self) -> Result<Item<'a>, FormatError> {
+        let rest = &self.buf[self.pos..];
+        let hdr_bytes: &[u8; RECORD_HEADER_LEN] = rest
+            .get(..RECORD_HEADER_LEN)
+            .and_then(|b| b.try_into().ok())
+            .ok_or(FormatError::Truncated)?;
+        let header = RecordHeader::decode(hdr_bytes)?;
+        let len = header.len as usize;
+        let total = len + header.padding();
+        let rec = rest.get(..total).ok_or(FormatError::Truncated)?;
+        check_padding(&rec[len..])?;
+        let record = Record::decode(&header, &rec[RECORD_HEADER_LEN..len])?;
+        let offset = self.pos;
+        self.pos += total;
+        Ok(Item {
+            offset,
+            header,
+            record,
+        })
+    }
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<Item<'a>, FormatError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.pos >= self.buf.len() {
+            return None;
+        }
+        let r = self.read();
+        self.failed = r.is_err();
+        Some(r)
+    }
+}
+
+/// Reads and checks a whole image held in memory.
+///
+/// Calls `each` for every record, in order, and fails on the first record that
+/// is invalid or out of order, or if the image ends before its tail. Returns
+/// the length of the image (bytes after the tail are not read).
+pub fn validate<'a>(
+    buf: &'a [u8],
+    objs: &mut dyn ObjTable,
+    mut each: impl FnMut(&Item<'a>),
+) -> Result<usize, (usize, FormatError)> {
+    let mut check = StreamCheck::new();
+    let mut records = Records::new(buf);
+    while !check.is_done() {
+        let offset = records.offset();
+        let item = match records.next() {
+            Some(Ok(item)) => item,
+            Some(Err(e)) => return Err((offset, e)),
+            None => return Err((offset, FormatError::Truncated)),
+        };
+        each(&item);
+        check.next(&item.record, objs).map_err(|e| (offset, e))?;
+    }
+    Ok(records.offset())
+}
