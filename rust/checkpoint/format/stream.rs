@@ -22,10 +22,11 @@ pub enum ObjKind {
 ///
 /// The kernel implements it with its object hash, the tools with a map.
 pub trait ObjTable {
-    /// Records that `objref` names an object of kind `kind`.
-    ///
-    /// Fails with [`FormatError::DuplicateObjref`] if it is already defined.
-    fn define(&mut self, objref: i32, kind: ObjKind) -> Result<(), FormatError>;
+    /// What [`ObjTable::define`] fails with (the kernel's may not allocate).
+    type Error: From<FormatError>;
+
+    /// Records that `objref`, not yet defined, names an object of kind `kind`.
+    fn define(&mut self, objref: i32, kind: ObjKind) -> Result<(), Self::Error>;
 
     /// Returns the kind of `objref`, if it is defined.
     fn kind_of(&self, objref: i32) -> Option<ObjKind>;
@@ -66,16 +67,22 @@ impl StreamCheck {
     }
 
     /// Checks the next record of the stream against what came before it.
-    pub fn next(&mut self, rec: &Record<'_>, objs: &mut dyn ObjTable) -> Result<(), FormatError> {
+    pub fn next<T: ObjTable + ?Sized>(
+        &mut self,
+        rec: &Record<'_>,
+        objs: &mut T,
+    ) -> Result<(), T::Error> {
         match (self.state, rec) {
-            (State::Done, _) => Err(FormatError::Order("record after the tail")),
+            (State::Done, _) => Err(FormatError::Order("record after the tail").into()),
             (State::Start, Record::Header(_)) => {
                 self.state = State::Body;
                 Ok(())
             }
-            (State::Start, _) => Err(FormatError::Order("image does not start with a header")),
-            (_, Record::Header(_)) => Err(FormatError::Order("second header")),
-            (_, Record::Error(e)) => Err(FormatError::CheckpointFailed(e.errno)),
+            (State::Start, _) => {
+                Err(FormatError::Order("image does not start with a header").into())
+            }
+            (_, Record::Header(_)) => Err(FormatError::Order("second header").into()),
+            (_, Record::Error(e)) => Err(FormatError::CheckpointFailed(e.errno).into()),
             (_, Record::Cred(c)) => define(objs, c.objref, ObjKind::Cred),
             (_, Record::Task(t)) => {
                 use_ref(objs, t.cred_ref, ObjKind::Cred)?;
@@ -84,7 +91,7 @@ impl StreamCheck {
             }
             (_, Record::Tail(_)) => {
                 if self.tasks == 0 {
-                    return Err(FormatError::Order("image has no task"));
+                    return Err(FormatError::Order("image has no task").into());
                 }
                 self.state = State::Done;
                 Ok(())
@@ -93,17 +100,17 @@ impl StreamCheck {
     }
 }
 
-fn define(objs: &mut dyn ObjTable, objref: i32, kind: ObjKind) -> Result<(), FormatError> {
+fn define<T: ObjTable + ?Sized>(objs: &mut T, objref: i32, kind: ObjKind) -> Result<(), T::Error> {
     if objref <= 0 {
-        return Err(FormatError::BadObjref(objref));
+        return Err(FormatError::BadObjref(objref).into());
     }
     if objs.kind_of(objref).is_some() {
-        return Err(FormatError::DuplicateObjref(objref));
+        return Err(FormatError::DuplicateObjref(objref).into());
     }
     objs.define(objref, kind)
 }
 
-fn use_ref(objs: &dyn ObjTable, objref: i32, kind: ObjKind) -> Result<(), FormatError> {
+fn use_ref<T: ObjTable + ?Sized>(objs: &T, objref: i32, kind: ObjKind) -> Result<(), FormatError> {
     if objref <= 0 {
         return Err(FormatError::BadObjref(objref));
     }
@@ -190,19 +197,19 @@ impl<'a> Iterator for Records<'a> {
 /// Calls `each` for every record, in order, and fails on the first record that
 /// is invalid or out of order, or if the image ends before its tail. Returns
 /// the length of the image (bytes after the tail are not read).
-pub fn validate<'a>(
+pub fn validate<'a, T: ObjTable + ?Sized>(
     buf: &'a [u8],
-    objs: &mut dyn ObjTable,
+    objs: &mut T,
     mut each: impl FnMut(&Item<'a>),
-) -> Result<usize, (usize, FormatError)> {
+) -> Result<usize, (usize, T::Error)> {
     let mut check = StreamCheck::new();
     let mut records = Records::new(buf);
     while !check.is_done() {
         let offset = records.offset();
         let item = match records.next() {
             Some(Ok(item)) => item,
-            Some(Err(e)) => return Err((offset, e)),
-            None => return Err((offset, FormatError::Truncated)),
+            Some(Err(e)) => return Err((offset, e.into())),
+            None => return Err((offset, FormatError::Truncated.into())),
         };
         each(&item);
         check.next(&item.record, objs).map_err(|e| (offset, e))?;

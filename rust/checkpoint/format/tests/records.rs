@@ -10,11 +10,10 @@ use std::collections::BTreeMap;
 struct Objs(BTreeMap<i32, ObjKind>);
 
 impl ObjTable for Objs {
+    type Error = FormatError;
     fn define(&mut self, objref: i32, kind: ObjKind) -> Result<(), FormatError> {
-        match self.0.insert(objref, kind) {
-            None => Ok(()),
-            Some(_) => Err(FormatError::DuplicateObjref(objref)),
-        }
+        self.0.insert(objref, kind);
+        Ok(())
     }
     fn kind_of(&self, objref: i32) -> Option<ObjKind> {
         self.0.get(&objref).copied()

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The checkpoint/restart context: the image stream, the log, the object hash
+//! and the deferqueue of one `checkpoint(2)` or `restart(2)` call.
+
+use crate::{
+    deferqueue::DeferQueue,
+    objhash::ObjHash,
+    sys::{
+        errno,
+        file::{Access, File},
+    },
+};
+use ckpt_format::{
+    check_padding, ErrorRecord, FormatError, Record, RecordHeader, MAX_SMALL_RECORD,
+    RECORD_HEADER_LEN,
+};
+use core::fmt::{self, Write};
+use kernel::{bindings, prelude::*, types::ARef};
+
+/// Which system call a context serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// `checkpoint(2)`: the image is written.
+    Checkpoint,
+    /// `restart(2)`: the image is read.
+    Restart,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Checkpoint => "checkpoint",
+            Mode::Restart => "restart",
+        }
+    }
+}
+
+/// State of one checkpoint or restart.
+pub(crate) struct Ctx {
+    mode: Mode,
+    image: ARef<File>,
+    log: Option<ARef<File>>,
+    /// Shared objects seen so far, by address (checkpoint) and objref.
+    pub(crate) objhash: ObjHash,
+    /// Work to run once every record is processed.
+    pub(crate) deferq: DeferQueue<Ctx>,
+    /// Bytes of image written or read so far.
+    offset: u64,
+    /// An error record was written (checkpoint), or the failure was logged.
+    failed: bool,
+}
+
+impl Ctx {
+    /// Opens a context on the caller's descriptors `fd` (the image) and `logfd`
+    /// (`-1` for no log).
+    pub(crate) fn new(mode: Mode, fd: i32, logfd: i32) -> Result<Self> {
+        let access = match mode {
+            Mode::Checkpoint => Access::Write,
+            Mode::Restart => Access::Read,
+        };
+        let image = File::from_fd(fd, access)?;
+        let log = match logfd {
+            -1 => None,
+            fd => Some(File::from_fd(fd, Access::Write)?),
+        };
+        Ok(Self {
+            mode,
+            image,
+            log,
+            objhash: ObjHash::new(),
+            deferq: DeferQueue::new(),
+            offset: 0,
+            failed: false,
+        })
+    }
+
+    /// Runs the deferqueue.
+    pub(crate) fn run_deferred(&mut self) -> Result<usize> {
+        DeferQueue::run(self, |ctx| &mut ctx.deferq)
+    }
+
+    /// Writes one line to the log descriptor, if there is one.
+    ///
+    /// Lines longer than the line buffer are cut; logging never fails the
+    /// operation.
+    pub(crate) fn log(&self, args: fmt::Arguments<'_>) {
+        if let Some(log) = &self.log {
+            let mut line = LineBuf::new();
+            let _ = write!(line, "{}: {}", self.mode.name(), args);
+            let _ = log.write_all(line.finish_line());
+        }
+    }
+
+    /// Records a checkpoint failure and returns `err`.
+    ///
+    /// The first failure of a checkpoint is written into the image as an error
+    /// record, so that whoever reads the image knows why it is incomplete, and
+    /// logged; later ones are only returned.
+    pub(crate) fn fail(&mut self, err: Error, objref: i32, args: fmt::Arguments<'_>) -> Error {
+        if self.failed {
+            return err;
+        }
+        self.failed = true;
+        let mut msg = LineBuf::new();
+        let _ = msg.write_fmt(args);
+        self.log(format_args!("error {}: {}", -err.to_errno(), msg.as_bytes_str()));
+        if self.mode == Mode::Checkpoint {
+            let rec = Record::Error(ErrorRecord {
+                errno: -err.to_errno(),
+                objref,
+                msg: msg.as_bytes(),
+            });
+            // The stream itself may be what failed: nothing more to do then.
+            let _ = self.write_record(&rec);
+        }
+        err
+    }
+
+    /// Returns `err` after logging where the image is invalid.
+    pub(crate) fn bad_image(&mut self, offset: u64, err: FormatError) -> Error {
+        self.failed = true;
+        self.log(format_args!("invalid image at offset {offset}: {err}"));
+        errno(err.errno() as u32)
+    }
+
+    /// Returns the offset of the next record.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Encodes and writes one record.
+    pub(crate) fn write_record(&mut self, rec: &Record<'_>) -> Result {
+        let mut buf = [0u8; MAX_SMALL_RECORD];
+        let len = rec.encode(&mut buf).map_err(|_| EINVAL)?;
+        self.write(&buf[..len])
+    }
+
+    fn write(&mut self, buf: &[u8]) -> Result {
+        self.image.write_all(buf)?;
+        self.offset += buf.len() as u64;
+        Ok(())
+    }
+
+    /// Reads and decodes the next record into `buf`.
+    ///
+    /// Any malformed record fails with `EINVAL` after a log line, and so does an
+    /// image that ends in the middle of a record.
+    pub(crate) fn read_record<'b>(
+        &mut self,
+        buf: &'b mut [u8; MAX_SMALL_RECORD],
+    ) -> Result<Record<'b>> {
+        let offset = self.offset;
+        let mut hdr_bytes = [0u8; RECORD_HEADER_LEN];
+        self.read(&mut hdr_bytes, offset)?;
+        let hdr = RecordHeader::decode(&hdr_bytes).map_err(|e| self.bad_image(offset, e))?;
+        let payload = hdr.payload_len();
+        let total = payload + hdr.padding();
+        if total > buf.len() {
+            // Every record type of this format version fits in a small record.
+            return Err(self.bad_image(offset, FormatError::BadLength { ty: hdr.ty as u32, len: hdr.len }));
+        }
+        self.read(&mut buf[..total], offset)?;
+        check_padding(&buf[payload..total]).map_err(|e| self.bad_image(offset, e))?;
+        Record::decode(&hdr, &buf[..payload]).map_err(|e| self.bad_image(offset, e))
+    }
+
+    fn read(&mut self, buf: &mut [u8], record: u64) -> Result {
+        match self.image.read_exact(buf) {
+            Ok(()) => {
+                self.offset += buf.len() as u64;
+                Ok(())
+            }
+            Err(e) if e.to_errno() == -(bindings::ENODATA as i32) => {
+                Err(self.bad_image(record, FormatError::Truncated))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A line of log or error-record text, cut at its capacity.
+struct LineBuf {
+    buf: [u8; Self::CAP],
+    len: usize,
+}
+
+impl LineBuf {
+    const CAP: usize = 256;
+
+    fn new() -> Self {
+        Self {
+            buf: [0; Self::CAP],
+            len: 0,
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    fn as_bytes_str(&self) -> &str {
+        // Only `write_str` fills the buffer, and it cuts on a char boundary.
+        core::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+
+    /// Ends the line with a newline (replacing the last byte if full).
+    fn finish_line(&mut self) -> &[u8] {
+        if self.len == Self::CAP {
+            self.len -= 1;
+        }
+        self.buf[self.len] = b'\n';
+        self.len += 1;
+        self.as_bytes()
+    }
+}
+
+impl Write for LineBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = Self::CAP - self.len;
+        let mut n = s.len().min(room);
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}

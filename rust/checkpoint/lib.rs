@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Linux checkpoint/restart.
+//!
+//! The kernel saves the state of a task into one stream of `ckpt_hdr` records
+//! written to a file descriptor (`checkpoint(2)`), and later rebuilds it from
+//! that stream (`restart(2)`). The image format is the `ckpt_format` crate
+//! (rust/checkpoint/format), shared with the user tools.
+//!
+//! Each object class has its module with a symmetric checkpoint/restore pair
+//! ([`task`], [`cred`]); [`sys`] is the thin layer of safe abstractions over the
+//! C structures, and the only place with `unsafe` code.
+//!
+//! See Documentation/checkpoint/.
+
+#![no_std]
+
+mod checkpoint;
+mod cred;
+mod ctx;
+mod deferqueue;
+mod objhash;
+mod restart;
+mod sys;
+mod task;
+
+#[cfg(CONFIG_X86_64)]
+#[path = "../../arch/x86/kernel/checkpoint.rs"]
+mod arch;
+
+#[cfg(CONFIG_CHECKPOINT_KUNIT_TEST)]
+mod selftest;
+
+use kernel::{
+    error::{code::*, Error, Result},
+    ffi::{c_int, c_long, c_ulong},
+};
+
+/// Maps the result of a system call that must not be restarted: an interrupted
+/// checkpoint or restart has consumed part of its stream, so it reports
+/// `EINTR` instead of being restarted transparently.
+fn syscall_return(r: Result<i64>) -> c_long {
+    match r {
+        // CAST: ids and counts fit in a `long`.
+        Ok(v) => v as c_long,
+        Err(e) => {
+            let e = if [ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK]
+                .iter()
+                .any(|r| r.to_errno() == e.to_errno())
+            {
+                EINTR
+            } else {
+                e
+            };
+            Error::to_errno(e) as c_long
+        }
+    }
+}
+
+/// Body of `checkpoint(2)`: checkpoints task `pid` (0 for the caller) into the
+/// file open for writing at `fd`, and logs to `logfd` (`-1` for no log).
+///
+/// Returns a positive checkpoint id, or a negative errno: `EINVAL` for unknown
+/// `flags`, `EBADF` for a bad descriptor, `ESRCH` if there is no such task and
+/// `EPERM` without ptrace attach access to it.
+#[no_mangle]
+pub extern "C" fn ckpt_sys_checkpoint(pid: c_int, fd: c_int, flags: c_ulong, logfd: c_int) -> c_long {
+    // CAST: `unsigned long` is at most 64 bits.
+    syscall_return(checkpoint::checkpoint(pid, fd, flags as u64, logfd))
+}
+
+/// Body of `restart(2)`: restores from the image open for reading at `fd`, and
+/// logs to `logfd` (`-1` for no log). `pid` must be 0.
+///
+/// Returns a negative errno: `EINVAL` for bad arguments or an invalid image,
+/// `EBADF` for a bad descriptor, and `EOPNOTSUPP` for a valid image, since task
+/// restore is not implemented yet.
+#[no_mangle]
+pub extern "C" fn ckpt_sys_restart(pid: c_int, fd: c_int, flags: c_ulong, logfd: c_int) -> c_long {
+    // CAST: `unsigned long` is at most 64 bits.
+    syscall_return(restart::restart(pid, fd, flags as u64, logfd))
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Tasks.
+//!
+//! C header: [`include/linux/sched.h`](srctree/include/linux/sched.h)
+
+use super::cred::Cred;
+use core::ptr::{self, NonNull};
+use kernel::{
+    bindings,
+    types::{ARef, AlwaysRefCounted, Opaque},
+};
+
+/// A task (`struct task_struct`).
+///
+/// # Invariants
+///
+/// Instances are only reached through an [`ARef<Task>`], which owns one
+/// reference on a valid task: the task stays valid while it exists.
+#[repr(transparent)]
+pub(crate) struct Task(Opaque<bindings::task_struct>);
+
+// SAFETY: A `Task` is only reached through `ARef`, and the task's refcount and
+// the fields read here may be accessed from any thread.
+unsafe impl Send for Task {}
+
+// SAFETY: The methods only read fields that are either constant for the life
+// of the task or read under the locks the C accessors take.
+unsafe impl Sync for Task {}
+
+// SAFETY: The type invariants guarantee that `Task` is always refcounted.
+unsafe impl AlwaysRefCounted for Task {
+    fn inc_ref(&self) {
+        // SAFETY: The existence of a shared reference means the refcount is nonzero.
+        unsafe { bindings::get_task_struct(self.as_ptr()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns one reference, which is given up here.
+        unsafe { bindings::put_task_struct(obj.cast().as_ptr()) }
+    }
+}
+
+impl Task {
+    fn as_ptr(&self) -> *mut bindings::task_struct {
+        self.0.get()
+    }
+
+    /// Takes a reference on the calling task.
+    pub(crate) fn current() -> ARef<Task> {
+        // SAFETY: `get_current` has no preconditions.
+        let ptr = unsafe { bindings::get_current() };
+        // SAFETY: The current task is valid while it runs this code.
+        unsafe { bindings::get_task_struct(ptr) };
+        // SAFETY: `ptr` is non-null and we took the reference that the `ARef` owns.
+        unsafe { ARef::from_raw(NonNull::new_unchecked(ptr.cast())) }
+    }
+
+    /// Finds the task with pid `pid` in the pid namespace of the caller.
+    pub(crate) fn from_vpid(pid: i32) -> Option<ARef<Task>> {
+        // SAFETY: `find_get_task_by_vpid` may be called with any pid; it returns
+        // a referenced task or null.
+        let ptr = unsafe { bindings::find_get_task_by_vpid(pid) };
+        // INVARIANT: A non-null result carries a reference, given to the `ARef`.
+        // SAFETY: As above.
+        NonNull::new(ptr).map(|p| unsafe { ARef::from_raw(p.cast()) })
+    }
+
+    fn pid_nr(&self, ty: bindings::pid_type) -> i32 {
+        // SAFETY: `self` is a valid task; a null namespace means the caller's
+        // active pid namespace, and the function takes the RCU lock itself.
+        unsafe { bindings::__task_pid_nr_ns(self.as_ptr(), ty, ptr::null_mut()) }
+    }
+
+    /// Returns the pid, as seen from the caller's pid namespace (0 if unseen).
+    pub(crate) fn vpid(&self) -> i32 {
+        self.pid_nr(bindings::pid_type_PIDTYPE_PID)
+    }
+
+    /// Returns the thread-group id, as seen from the caller's pid namespace.
+    pub(crate) fn vtgid(&self) -> i32 {
+        self.pid_nr(bindings::pid_type_PIDTYPE_TGID)
+    }
+
+    /// Returns the pid of the parent, as seen from the caller's pid namespace.
+    pub(crate) fn vppid(&self) -> i32 {
+        // SAFETY: `self` is a valid task; the helper takes the RCU lock to read
+        // `real_parent`.
+        unsafe { bindings::task_ppid_nr_ns(self.as_ptr(), ptr::null_mut()) }
+    }
+
+    /// Returns true for kernel threads.
+    pub(crate) fn is_kthread(&self) -> bool {
+        // SAFETY: `self` is valid; `PF_KTHREAD` never changes after creation.
+        let flags = unsafe { *ptr::addr_of!((*self.as_ptr()).flags) };
+        flags & bindings::PF_KTHREAD != 0
+    }
+
+    /// Returns the command name, NUL-terminated.
+    pub(crate) fn comm(&self) -> [u8; bindings::TASK_COMM_LEN as usize] {
+        let mut buf = [0u8; bindings::TASK_COMM_LEN as usize];
+        // SAFETY: `buf` has the size passed; `__get_task_comm` takes the task
+        // lock and always NUL-terminates.
+        unsafe { bindings::__get_task_comm(buf.as_mut_ptr().cast(), buf.len(), self.as_ptr()) };
+        buf
+    }
+
+    /// Returns true if the caller may attach to the task with ptrace, using its
+    /// real credentials: the permission checkpoint needs.
+    pub(crate) fn may_ptrace_attach(&self) -> bool {
+        let mode = bindings::PTRACE_MODE_ATTACH | bindings::PTRACE_MODE_REALCREDS;
+        // SAFETY: `self` is valid; `ptrace_may_access` takes the task lock.
+        unsafe { bindings::ptrace_may_access(self.as_ptr(), mode) }
+    }
+
+    /// Takes a reference on the task's objective credentials.
+    pub(crate) fn cred(&self) -> ARef<Cred> {
+        // SAFETY: `self` is valid; `get_task_cred` returns a referenced, non-null
+        // cred.
+        let ptr = unsafe { bindings::get_task_cred(self.as_ptr()) };
+        // SAFETY: As above, the reference is given to the `ARef`.
+        unsafe { ARef::from_raw(NonNull::new_unchecked(ptr.cast_mut().cast())) }
+    }
+}

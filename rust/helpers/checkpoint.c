@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0
+
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+
+const struct cred *rust_helper_get_cred(const struct cred *cred)
+{
+	return get_cred(cred);
+}
+
+void rust_helper_put_cred(const struct cred *cred)
+{
+	put_cred(cred);
+}
+
+struct user_namespace *rust_helper_current_user_ns(void)
+{
+	return current_user_ns();
+}
+
+struct file *rust_helper_get_file(struct file *f)
+{
+	return get_file(f);
+}
+
+pid_t rust_helper_task_ppid_nr_ns(const struct task_struct *tsk,
+				  struct pid_namespace *ns)
+{
+	return task_ppid_nr_ns(tsk, ns);
+}
