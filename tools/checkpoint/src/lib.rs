@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Shared code of the checkpoint/restart user tools: the system calls, image
+//! decoding for display, and argument handling.
+
+pub mod json;
+pub mod show;
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+
+/// x86_64 number of `checkpoint(2)`.
+pub const NR_CHECKPOINT: libc::c_long = 463;
+/// x86_64 number of `restart(2)`.
+pub const NR_RESTART: libc::c_long = 464;
+
+/// Calls `checkpoint(pid, fd, flags, logfd)`; returns the checkpoint id.
+pub fn checkpoint(pid: i32, fd: RawFd, flags: u64, logfd: RawFd) -> io::Result<i64> {
+    // SAFETY: The syscall takes only integers.
+    let r = unsafe { libc::syscall(NR_CHECKPOINT, pid, fd, flags, logfd) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Calls `restart(pid, fd, flags, logfd)`.
+pub fn restart(pid: i32, fd: RawFd, flags: u64, logfd: RawFd) -> io::Result<i64> {
+    // SAFETY: The syscall takes only integers.
+    let r = unsafe { libc::syscall(NR_RESTART, pid, fd, flags, logfd) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Returns the symbolic name of a positive errno (`EINVAL`), or its number.
+pub fn errno_name(e: i32) -> String {
+    const NAMES: &[(i32, &str)] = &[
+        (libc::EPERM, "EPERM"),
+        (libc::ENOENT, "ENOENT"),
+        (libc::ESRCH, "ESRCH"),
+        (libc::EINTR, "EINTR"),
+        (libc::EIO, "EIO"),
+        (libc::EBADF, "EBADF"),
+        (libc::ENOMEM, "ENOMEM"),
+        (libc::EACCES, "EACCES"),
+        (libc::EFAULT, "EFAULT"),
+        (libc::EBUSY, "EBUSY"),
+        (libc::EEXIST, "EEXIST"),
+        (libc::EINVAL, "EINVAL"),
+        (libc::ENOSPC, "ENOSPC"),
+        (libc::EPIPE, "EPIPE"),
+        (libc::ENOSYS, "ENOSYS"),
+        (libc::ENODATA, "ENODATA"),
+        (libc::EOPNOTSUPP, "EOPNOTSUPP"),
+    ];
+    NAMES
+        .iter()
+        .find(|(n, _)| *n == e)
+        .map_or_else(|| format!("errno {e}"), |(_, name)| (*name).to_string())
+}
+
+/// Opens the log file of `-l FILE`, or returns -1 (no log) with no file.
+pub fn open_log(path: Option<&str>) -> io::Result<(Option<File>, RawFd)> {
+    match path {
+        None => Ok((None, -1)),
+        Some(p) => {
+            let f = File::options().create(true).append(true).open(p)?;
+            let fd = f.as_raw_fd();
+            Ok((Some(f), fd))
+        }
+    }
+}
+
+/// Prints `msg` and the usage text, and exits with status 2.
+pub fn usage_error(msg: &str, usage: &str) -> ! {
+    eprintln!("{msg}\n\n{usage}");
+    std::process::exit(2)
+}
+
+/// Splits `args` into options with values (`-x VALUE`), flags and operands.
+pub struct Args {
+    items: Vec<String>,
+}
+
+impl Args {
+    /// Takes the program's arguments, without its name.
+    pub fn from_env() -> Self {
+        Self {
+            items: std::env::args().skip(1).collect(),
+        }
+    }
+
+    /// Removes `flag` (and `alias`) if present; returns whether it was.
+    pub fn flag(&mut self, flag: &str, alias: &str) -> bool {
+        let before = self.items.len();
+        self.items.retain(|a| a != flag && a != alias);
+        before != self.items.len()
+    }
+
+    /// Removes `opt VALUE` (or `alias VALUE`) and returns VALUE.
+    pub fn value(&mut self, opt: &str, alias: &str, usage: &str) -> Option<String> {
+        let i = self.items.iter().position(|a| a == opt || a == alias)?;
+        if i + 1 >= self.items.len() {
+            usage_error(&format!("{opt} needs a value"), usage);
+        }
+        let v = self.items.remove(i + 1);
+        self.items.remove(i);
+        Some(v)
+    }
+
+    /// Returns the remaining operands; fails on unknown options.
+    pub fn operands(self, usage: &str) -> Vec<String> {
+        if let Some(a) = self.items.iter().find(|a| a.starts_with('-') && a.len() > 1) {
+            usage_error(&format!("unknown option {a}"), usage);
+        }
+        self.items
+    }
+}

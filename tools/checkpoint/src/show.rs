@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Display of records, as text and as JSON.
+
+use crate::{errno_name, json};
+use ckpt_format::{
+    stream::{Item, ObjKind, ObjTable},
+    FormatError, Record,
+};
+use std::collections::BTreeMap;
+
+/// The objrefs of an image, for the stream check.
+#[derive(Default)]
+pub struct Objs(BTreeMap<i32, ObjKind>);
+
+impl ObjTable for Objs {
+    type Error = FormatError;
+
+    fn define(&mut self, objref: i32, kind: ObjKind) -> Result<(), FormatError> {
+        self.0.insert(objref, kind);
+        Ok(())
+    }
+
+    fn kind_of(&self, objref: i32) -> Option<ObjKind> {
+        self.0.get(&objref).copied()
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// One line of text for a record.
+pub fn line(item: &Item<'_>) -> String {
+    let what = match item.record {
+        Record::Header(h) => format!(
+            "version {} arch {} page_size {} ckpt_id {} time {} release \"{}\" machine \"{}\"",
+            h.version,
+            h.arch.name(),
+            h.page_size,
+            h.ckpt_id,
+            h.time,
+            text(h.release),
+            text(h.machine)
+        ),
+        Record::Task(t) => format!(
+            "pid {} tgid {} ppid {} cred {} comm \"{}\"",
+            t.pid,
+            t.tgid,
+            t.ppid,
+            t.cred_ref,
+            text(t.comm)
+        ),
+        Record::Cred(c) => format!(
+            "objref {} uid {}/{}/{}/{} gid {}/{}/{}/{}",
+            c.objref,
+            c.uids[0],
+            c.uids[1],
+            c.uids[2],
+            c.uids[3],
+            c.gids[0],
+            c.gids[1],
+            c.gids[2],
+            c.gids[3]
+        ),
+        Record::Tail(_) => String::new(),
+        Record::Error(e) => format!(
+            "{} objref {}: {}",
+            errno_name(e.errno),
+            e.objref,
+            text(e.msg)
+        ),
+    };
+    format!(
+        "{:>8}  {:<6} {:>4}  {}",
+        item.offset,
+        item.record.ty().name(),
+        item.header.len,
+        what
+    )
+}
+
+/// A JSON object for a record.
+pub fn json(item: &Item<'_>) -> String {
+    let o = json::Object::default()
+        .str("type", item.record.ty().name().as_bytes())
+        .raw("offset", item.offset)
+        .raw("len", item.header.len);
+    let o = match item.record {
+        Record::Header(h) => o
+            .raw("version", h.version)
+            .raw("flags", h.flags)
+            .str("arch", h.arch.name().as_bytes())
+            .raw("page_size", h.page_size)
+            .raw("ckpt_id", h.ckpt_id)
+            .raw("time", h.time)
+            .str("release", h.release)
+            .str("kernel_version", h.version_str)
+            .str("machine", h.machine),
+        Record::Task(t) => o
+            .raw("pid", t.pid)
+            .raw("tgid", t.tgid)
+            .raw("ppid", t.ppid)
+            .raw("cred_ref", t.cred_ref)
+            .str("comm", t.comm),
+        Record::Cred(c) => o
+            .raw("objref", c.objref)
+            .raw("uids", format!("{:?}", c.uids))
+            .raw("gids", format!("{:?}", c.gids)),
+        Record::Tail(_) => o,
+        Record::Error(e) => o
+            .raw("errno", e.errno)
+            .str("errno_name", errno_name(e.errno).as_bytes())
+            .raw("objref", e.objref)
+            .str("message", e.msg),
+    };
+    o.finish()
+}
