@@ -1,1 +1,158 @@
-fn main() {}
+// SPDX-License-Identifier: GPL-2.0
+
+//! `cargo xtask`: build, boot and test Linux checkpoint/restart.
+
+mod deps;
+mod export;
+mod test;
+mod tree;
+mod util;
+mod vm;
+
+use std::process::{Command, ExitCode};
+use util::{info, kernel_env, run, step, Paths, Result};
+
+const USAGE: &str = "\
+usage: cargo xtask COMMAND
+
+  demo              build and boot the kernel, take a checkpoint in the guest,
+                    and decode it with ckptinfo
+  test              host tests, fuzzing, kernel build, boot and kselftests;
+                    ends with `N passed, N failed`
+  vm [--] CMD...    boot the kernel and run CMD in the guest (this repository
+                    at the same path, the tools on PATH); exits with its status
+  kernel            (re)build the kernel only
+  tools             build the user tools and the kselftests
+  export [DIR]      write the whole change as a git format-patch series against
+                    pristine Linux, and check that it applies with git am
+  clippy            build the Rust core with CLIPPY=1
+  deps              install what is missing (Debian packages, bindgen, virtme-ng)
+
+The kernel tree and build live in $CKPT_CACHE, else $XDG_CACHE_HOME/linux-cr-rs,
+else ~/.cache/linux-cr-rs.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let p = Paths::new();
+    let r = match args.first().map(String::as_str) {
+        Some("demo") => demo(&p),
+        Some("test") => test::test(&p).map(|ok| if ok { 0 } else { 1 }),
+        Some("vm") => vm(&p, &args[1..]),
+        Some("kernel") => deps::ensure(false).and_then(|()| tree::build(&p)).map(|()| 0),
+        Some("tools") => build_tools(&p).map(|()| 0),
+        Some("export") => export::export(&p, args.get(1).map(String::as_str)).map(|()| 0),
+        Some("clippy") => clippy(&p),
+        Some("deps") => deps::ensure(true).map(|()| 0),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(0)
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            Ok(2)
+        }
+    };
+    match r {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the static user tools and the kselftests (against the tree).
+pub fn build_tools(p: &Paths) -> Result {
+    step("building the user tools (static)");
+    run(Command::new(util::home().join(".cargo/bin/cargo"))
+        .current_dir(&p.repo)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--package",
+            "ckpt-tools",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+        ])
+        .env("RUSTFLAGS", "-C target-feature=+crt-static"))?;
+    info(&format!("tools in {}", p.tools().display()));
+    tree::prepare(p)?;
+    step("building the kselftests");
+    run(Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(p.src().join("tools/testing/selftests/checkpoint"))
+        .arg(format!("OUTPUT={}", p.selftests().display())))?;
+    Ok(())
+}
+
+fn prepare_all(p: &Paths) -> Result {
+    deps::ensure(false)?;
+    tree::build(p)?;
+    build_tools(p)
+}
+
+fn vm(p: &Paths, args: &[String]) -> Result<u8> {
+    let args = match args.first().map(String::as_str) {
+        Some("--") => &args[1..],
+        _ => args,
+    };
+    if args.is_empty() {
+        return Err("vm needs a command, e.g. `cargo xtask vm -- ckptinfo --help`".into());
+    }
+    prepare_all(p)?;
+    let cmd = args.join(" ");
+    let r = vm::run_in_guest(p, &cmd, 1800)?;
+    let problems = vm::kernel_problems(&r.dmesg);
+    for l in &problems {
+        eprintln!("xtask: kernel log: {l}");
+    }
+    match r.status {
+        Some(c) => Ok(u8::try_from(c).unwrap_or(1)),
+        None => Err("the guest did not finish".into()),
+    }
+}
+
+fn demo(p: &Paths) -> Result<u8> {
+    prepare_all(p)?;
+    let script = "\
+set -e
+sleep 1000 &
+pid=$!
+echo \"guest: checkpointing pid $pid (sleep) with the checkpoint tool\"
+checkpoint $pid -o /tmp/demo.ckpt -l /tmp/demo.log
+echo 'guest: the kernel log of the checkpoint:'
+sed 's/^/    /' /tmp/demo.log
+echo 'guest: ckptinfo /tmp/demo.ckpt'
+ckptinfo /tmp/demo.ckpt
+echo 'guest: restart -i /tmp/demo.ckpt (validates the whole image)'
+rc=0; restart -i /tmp/demo.ckpt -l /tmp/restart.log || rc=$?
+sed 's/^/    /' /tmp/restart.log
+echo \"guest: restart exit status $rc (3: valid image, task restore not implemented yet)\"
+kill $pid
+";
+    let r = vm::run_in_guest(p, script, 900)?;
+    let problems = vm::kernel_problems(&r.dmesg);
+    for l in &problems {
+        eprintln!("xtask: kernel log: {l}");
+    }
+    match r.status {
+        Some(0) if problems.is_empty() => Ok(0),
+        _ => Err("the demo failed".into()),
+    }
+}
+
+fn clippy(p: &Paths) -> Result<u8> {
+    deps::ensure(false)?;
+    tree::build(p)?;
+    step("clippy on the Rust core (CLIPPY=1)");
+    let mut c = Command::new("make");
+    c.arg("-C")
+        .arg(p.src())
+        .arg(format!("O={}", p.build().display()))
+        .args(["LLVM=-19", "CLIPPY=1", "-j3", "rust/"]);
+    kernel_env(&mut c);
+    run(&mut c)?;
+    Ok(0)
+}

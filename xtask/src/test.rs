@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `cargo xtask test`: every test of the project, host and guest, with one
+//! closing line `N passed, N failed`.
+
+use crate::util::{home, info, run_logged, step, Paths, Result, Timer};
+use crate::{build_tools, deps, tree, vm};
+use std::process::Command;
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    lines: Vec<String>,
+}
+
+impl Tally {
+    fn add(&mut self, what: &str, passed: usize, failed: usize) {
+        self.passed += passed;
+        self.failed += failed;
+        self.lines.push(format!("{what}: {passed} passed, {failed} failed"));
+    }
+}
+
+/// Sums `test result: ok. N passed; M failed` lines of cargo test.
+fn cargo_counts(out: &str) -> (usize, usize) {
+    let mut p = 0;
+    let mut f = 0;
+    for l in out.lines().filter(|l| l.starts_with("test result:")) {
+        let num = |key: &str| {
+            l.split(';')
+                .find_map(|part| part.trim().strip_suffix(key).map(|n| n.trim().to_string()))
+                .and_then(|n| n.rsplit(' ').next().and_then(|n| n.parse::<usize>().ok()))
+                .unwrap_or(0)
+        };
+        p += num(" passed");
+        f += num(" failed");
+    }
+    (p, f)
+}
+
+/// Counts the top-level `ok N` / `not ok N` lines of KTAP output.
+fn ktap_counts(out: &str) -> (usize, Vec<String>) {
+    let mut passed = 0;
+    let mut failed = Vec::new();
+    for l in out.lines() {
+        if l.starts_with("ok ") {
+            passed += 1;
+        } else if l.starts_with("not ok ") {
+            failed.push(l.to_string());
+        }
+    }
+    (passed, failed)
+}
+
+fn host_tests(p: &Paths, t: &mut Tally) -> Result {
+    step("host tests (cargo test)");
+    let log = p.logs().join("host-tests.log");
+    let mut out = String::new();
+    let status = run_logged(
+        Command::new(home().join(".cargo/bin/cargo"))
+            .current_dir(&p.repo)
+            .args(["test", "--workspace", "--release"]),
+        &log,
+        |l| {
+            if l.starts_with("test result:") || l.contains("FAILED") || l.starts_with("error") {
+                info(l);
+            }
+            out.push_str(l);
+            out.push('\n');
+        },
+    )?;
+    let (passed, mut failed) = cargo_counts(&out);
+    if !status.success() && failed == 0 {
+        info(&format!("cargo test failed to build or run; log: {}", log.display()));
+        failed = 1;
+    }
+    t.add("host tests", passed, failed);
+    Ok(())
+}
+
+fn fuzz(p: &Paths, t: &mut Tally) -> Result {
+    const SECONDS: u32 = 60;
+    step(&format!("fuzzing the image parser for {SECONDS} s (cargo fuzz)"));
+    if !deps::have_nightly() {
+        info("no nightly toolchain: fuzzing skipped");
+        t.lines.push("fuzz: skipped (no nightly toolchain)".into());
+        return Ok(());
+    }
+    let log = p.logs().join("fuzz.log");
+    let status = run_logged(
+        Command::new(home().join(".cargo/bin/cargo"))
+            .current_dir(p.repo.join("rust/checkpoint/format"))
+            .args(["+nightly", "fuzz", "run", "parse", "--"])
+            .arg(format!("-max_total_time={SECONDS}")),
+        &log,
+        |l| {
+            if l.contains("Done ") || l.contains("panicked") || l.contains("ERROR") {
+                info(l);
+            }
+        },
+    )?;
+    let ok = status.success();
+    if !ok {
+        info(&format!("fuzzing found a failure; log: {}", log.display()));
+    }
+    t.add("fuzz (parse)", usize::from(ok), usize::from(!ok));
+    Ok(())
+}
+
+fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
+    let log = p.run().join("kselftest.log");
+    let cmd = format!(
+        "\"$CKPT_SELFTESTS/checkpoint_test\" > '{}' 2>&1; cat '{}'",
+        log.display(),
+        log.display()
+    );
+    let timer = Timer::start("guest run");
+    let r = vm::run_in_guest(p, &cmd, 1200)?;
+    timer.done();
+    let out = std::fs::read_to_string(&log).unwrap_or_default();
+    let (passed, failed) = ktap_counts(&out);
+    for f in &failed {
+        info(f);
+    }
+    let mut fails = failed.len();
+    if r.status.is_none() || (passed == 0 && fails == 0) {
+        info("the kselftests did not run to completion");
+        fails += 1;
+    }
+    t.add("kselftests (guest)", passed, fails);
+
+    let (kp, kf) = vm::kunit_results(&r.dmesg, "checkpoint");
+    for f in &kf {
+        info(&format!("KUnit: {f}"));
+    }
+    let missing = usize::from(kp + kf.len() == 0);
+    if missing == 1 {
+        info("the checkpoint KUnit suite did not run");
+    }
+    t.add("KUnit checkpoint suite (guest)", kp, kf.len() + missing);
+
+    let problems = vm::kernel_problems(&r.dmesg);
+    for l in &problems {
+        info(&format!("kernel log: {l}"));
+    }
+    let any_kunit_failure = r.dmesg.lines().any(|l| l.contains("not ok "));
+    let clean = problems.is_empty() && !any_kunit_failure && !r.dmesg.is_empty();
+    if r.dmesg.is_empty() {
+        info("no kernel log was captured");
+    }
+    t.add("guest kernel log clean", usize::from(clean), usize::from(!clean));
+    Ok(())
+}
+
+/// Runs everything; returns true if nothing failed.
+pub fn test(p: &Paths) -> Result<bool> {
+    let all = Timer::start("cargo xtask test");
+    deps::ensure(true)?;
+    let mut t = Tally::default();
+    host_tests(p, &mut t)?;
+    fuzz(p, &mut t)?;
+    let built = tree::build(p).and_then(|()| build_tools(p));
+    match built {
+        Ok(()) => guest_tests(p, &mut t)?,
+        Err(e) => {
+            info(&format!("error: {e}"));
+            t.add("kernel build", 0, 1);
+        }
+    }
+    all.done();
+    step("summary");
+    for l in &t.lines {
+        info(l);
+    }
+    println!("{} passed, {} failed", t.passed, t.failed);
+    Ok(t.failed == 0)
+}
