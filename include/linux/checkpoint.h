@@ -16,4 +16,8 @@ long ckpt_sys_restart(pid_t pid, int fd, unsigned long flags, int logfd);
 /* C glue for the Rust core. */
 void ckpt_read_utsname(char *release, char *version, char *machine);
 
+/* Rust tests run by the KUnit suite (rust/checkpoint/kunit.c). */
+int ckpt_kunit_objhash(void);
+int ckpt_kunit_deferqueue(void);
+
 #endif /* _LINUX_CHECKPOINT_H */

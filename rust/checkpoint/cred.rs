@@ -6,11 +6,7 @@
 //! one cred record. The ids are recorded as seen from the checkpointer's user
 //! namespace.
 
-use crate::{
-    ctx::Ctx,
-    objhash::Obj,
-    sys::cred::Cred,
-};
+use crate::{ctx::Ctx, objhash::Obj, sys::cred::Cred};
 use ckpt_format::{CredRecord, Record};
 use kernel::{prelude::*, types::ARef};
 

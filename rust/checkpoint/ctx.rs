@@ -104,7 +104,11 @@ impl Ctx {
         self.failed = true;
         let mut msg = LineBuf::new();
         let _ = msg.write_fmt(args);
-        self.log(format_args!("error {}: {}", -err.to_errno(), msg.as_bytes_str()));
+        self.log(format_args!(
+            "error {}: {}",
+            -err.to_errno(),
+            msg.as_bytes_str()
+        ));
         if self.mode == Mode::Checkpoint {
             let rec = Record::Error(ErrorRecord {
                 errno: -err.to_errno(),
@@ -158,7 +162,13 @@ impl Ctx {
         let total = payload + hdr.padding();
         if total > buf.len() {
             // Every record type of this format version fits in a small record.
-            return Err(self.bad_image(offset, FormatError::BadLength { ty: hdr.ty as u32, len: hdr.len }));
+            return Err(self.bad_image(
+                offset,
+                FormatError::BadLength {
+                    ty: hdr.ty as u32,
+                    len: hdr.len,
+                },
+            ));
         }
         self.read(&mut buf[..total], offset)?;
         check_padding(&buf[payload..total]).map_err(|e| self.bad_image(offset, e))?;

@@ -7,9 +7,6 @@
 #include <kunit/test.h>
 #include <linux/checkpoint.h>
 
-int ckpt_kunit_objhash(void);
-int ckpt_kunit_deferqueue(void);
-
 static void ckpt_test_objhash(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ_MSG(test, ckpt_kunit_objhash(), 0,

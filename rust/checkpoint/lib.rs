@@ -44,9 +44,14 @@ fn syscall_return(r: Result<i64>) -> c_long {
         // CAST: ids and counts fit in a `long`.
         Ok(v) => v as c_long,
         Err(e) => {
-            let e = if [ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK]
-                .iter()
-                .any(|r| r.to_errno() == e.to_errno())
+            let e = if [
+                ERESTARTSYS,
+                ERESTARTNOINTR,
+                ERESTARTNOHAND,
+                ERESTART_RESTARTBLOCK,
+            ]
+            .iter()
+            .any(|r| r.to_errno() == e.to_errno())
             {
                 EINTR
             } else {
@@ -64,7 +69,12 @@ fn syscall_return(r: Result<i64>) -> c_long {
 /// `flags`, `EBADF` for a bad descriptor, `ESRCH` if there is no such task and
 /// `EPERM` without ptrace attach access to it.
 #[no_mangle]
-pub extern "C" fn ckpt_sys_checkpoint(pid: c_int, fd: c_int, flags: c_ulong, logfd: c_int) -> c_long {
+pub extern "C" fn ckpt_sys_checkpoint(
+    pid: c_int,
+    fd: c_int,
+    flags: c_ulong,
+    logfd: c_int,
+) -> c_long {
     // CAST: `unsigned long` is at most 64 bits.
     syscall_return(checkpoint::checkpoint(pid, fd, flags as u64, logfd))
 }

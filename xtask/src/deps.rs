@@ -42,7 +42,10 @@ pub fn ensure(fuzz: bool) -> Result {
     step("checking prerequisites");
     let missing: Vec<&str> = PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
     if !missing.is_empty() {
-        info(&format!("installing Debian packages: {}", missing.join(" ")));
+        info(&format!(
+            "installing Debian packages: {}",
+            missing.join(" ")
+        ));
         let sudo = if is_root() { vec![] } else { vec!["sudo"] };
         let apt = |args: &[&str]| {
             let mut c = if sudo.is_empty() {

@@ -8,23 +8,11 @@
 //! subsystem into the build; then the tests and the documentation.
 
 use crate::tree::{self, maintainers_with_entry, overlay_files, tree_version};
-use crate::util::{info, output, run, step, Paths, Result};
+use crate::util::{git, info, output, run, step, Paths, Result};
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 const AUTHOR: &str = "Linux checkpoint/restart developers <dev@linux-cr-rs.invalid>";
-
-fn git(dir: &Path) -> Command {
-    let mut c = Command::new("git");
-    c.arg("-C").arg(dir).args([
-        "-c",
-        "user.name=Linux checkpoint/restart developers",
-        "-c",
-        "user.email=dev@linux-cr-rs.invalid",
-    ]);
-    c
-}
 
 /// Groups of new files, each one commit: (path prefixes, subject, body).
 const GROUPS: &[(&[&str], &str, &str)] = &[
@@ -59,14 +47,22 @@ const LATE_GROUPS: &[(&[&str], &str, &str)] = &[
          images.",
     ),
     (
-        &["Documentation/checkpoint/", "kernel/configs/", "MAINTAINERS"],
+        &[
+            "Documentation/checkpoint/",
+            "kernel/configs/",
+            "MAINTAINERS",
+        ],
         "Documentation: checkpoint: design, image format and usage",
         "Also the kernel config fragment of the test guest and the MAINTAINERS\n\
          entry.",
     ),
 ];
 
-fn commit_group(dir: &Path, files: &[(std::path::PathBuf, String)], g: &(&[&str], &str, &str)) -> Result {
+fn commit_group(
+    dir: &Path,
+    files: &[(std::path::PathBuf, String)],
+    g: &(&[&str], &str, &str),
+) -> Result {
     let mut any = false;
     for (from, to) in files {
         if g.0.iter().any(|pre| to.starts_with(pre)) && !dir.join(to).exists() {
@@ -81,10 +77,21 @@ fn commit_group(dir: &Path, files: &[(std::path::PathBuf, String)], g: &(&[&str]
     // A group may also commit files staged by the caller.
     let staged = !crate::util::succeeds(git(dir).args(["diff", "--cached", "--quiet"]));
     if any || staged {
-        run(git(dir)
-            .args(["commit", "-q", "--author", AUTHOR, "-m", g.1, "-m", g.2]))?;
+        run(git(dir).args(["commit", "-q", "--author", AUTHOR, "-m", g.1, "-m", g.2]))?;
     }
     Ok(())
+}
+
+/// Removes the scratch checkouts of a previous or current export.
+fn remove_worktrees(src: &Path, dirs: &[&Path]) {
+    for w in dirs {
+        let _ = git(src)
+            .args(["worktree", "remove", "--force"])
+            .arg(w)
+            .output();
+        let _ = fs::remove_dir_all(w);
+    }
+    let _ = git(src).args(["worktree", "prune"]).output();
 }
 
 /// Writes the series into `out` (default: `<cache>/export`) and checks it.
@@ -94,13 +101,12 @@ pub fn export(p: &Paths, out: Option<&str>) -> Result {
     let work = p.cache.join("export-work");
     let check = p.cache.join("export-check");
     let out = out.map_or_else(|| p.cache.join("export"), std::path::PathBuf::from);
-    for w in [&work, &check] {
-        let _ = Command::new("git").arg("-C").arg(&src).args(["worktree", "remove", "--force"]).arg(w).output();
-        let _ = fs::remove_dir_all(w);
-    }
-    let _ = Command::new("git").arg("-C").arg(&src).args(["worktree", "prune"]).output();
+    remove_worktrees(&src, &[&work, &check]);
     step("writing the series on a pristine checkout");
-    run(git(&src).args(["worktree", "add", "-q", "--detach"]).arg(&work).arg("pristine"))?;
+    run(git(&src)
+        .args(["worktree", "add", "-q", "--detach"])
+        .arg(&work)
+        .arg("pristine"))?;
 
     let files = overlay_files(p);
     for g in GROUPS {
@@ -116,9 +122,13 @@ pub fn export(p: &Paths, out: Option<&str>) -> Result {
     for g in LATE_GROUPS {
         if g.0.contains(&"MAINTAINERS") {
             let pristine = output(git(&src).args(["show", "pristine:MAINTAINERS"]))?;
-            let entry = fs::read_to_string(p.repo.join("MAINTAINERS")).map_err(|e| e.to_string())?;
-            fs::write(work.join("MAINTAINERS"), maintainers_with_entry(&pristine, &entry)?)
-                .map_err(|e| e.to_string())?;
+            let entry =
+                fs::read_to_string(p.repo.join("MAINTAINERS")).map_err(|e| e.to_string())?;
+            fs::write(
+                work.join("MAINTAINERS"),
+                maintainers_with_entry(&pristine, &entry)?,
+            )
+            .map_err(|e| e.to_string())?;
             run(git(&work).args(["add", "MAINTAINERS"]))?;
         }
         commit_group(&work, &files, g)?;
@@ -136,21 +146,31 @@ pub fn export(p: &Paths, out: Option<&str>) -> Result {
         info(s);
     }
 
-    step(&format!("checking that the series applies to pristine Linux {}", tree_version(&src)?));
-    run(git(&src).args(["worktree", "add", "-q", "--detach"]).arg(&check).arg("pristine"))?;
+    step(&format!(
+        "checking that the series applies to pristine Linux {}",
+        tree_version(&src)?
+    ));
+    run(git(&src)
+        .args(["worktree", "add", "-q", "--detach"])
+        .arg(&check)
+        .arg("pristine"))?;
     let applied = run(git(&check).args(["am", "-q"]).args(&series));
     let same = applied.is_ok()
-        && output(Command::new("git").arg("-C").arg(&check).args(["diff", "--stat", "HEAD"]).arg(
-            output(git(&work).args(["rev-parse", "HEAD"]))?.trim(),
-        ))
+        && output(
+            git(&check)
+                .args(["diff", "--stat", "HEAD"])
+                .arg(output(git(&work).args(["rev-parse", "HEAD"]))?.trim()),
+        )
         .is_ok_and(|d| d.trim().is_empty());
-    for w in [&work, &check] {
-        let _ = Command::new("git").arg("-C").arg(&src).args(["worktree", "remove", "--force"]).arg(w).output();
-    }
+    remove_worktrees(&src, &[&work, &check]);
     applied?;
     if !same {
         return Err("the applied series differs from the tree it was made from".into());
     }
-    info(&format!("{} patches in {}; git am applies them cleanly", series.len(), out.display()));
+    info(&format!(
+        "{} patches in {}; git am applies them cleanly",
+        series.len(),
+        out.display()
+    ));
     Ok(())
 }

@@ -38,7 +38,9 @@ fn main() -> ExitCode {
         Some("demo") => demo(&p),
         Some("test") => test::test(&p).map(|ok| if ok { 0 } else { 1 }),
         Some("vm") => vm(&p, &args[1..]),
-        Some("kernel") => deps::ensure(false).and_then(|()| tree::build(&p)).map(|()| 0),
+        Some("kernel") => deps::ensure(false)
+            .and_then(|()| tree::build(&p))
+            .map(|()| 0),
         Some("tools") => build_tools(&p).map(|()| 0),
         Some("export") => export::export(&p, args.get(1).map(String::as_str)).map(|()| 0),
         Some("clippy") => clippy(&p),

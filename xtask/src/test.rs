@@ -18,7 +18,8 @@ impl Tally {
     fn add(&mut self, what: &str, passed: usize, failed: usize) {
         self.passed += passed;
         self.failed += failed;
-        self.lines.push(format!("{what}: {passed} passed, {failed} failed"));
+        self.lines
+            .push(format!("{what}: {passed} passed, {failed} failed"));
     }
 }
 
@@ -72,16 +73,40 @@ fn host_tests(p: &Paths, t: &mut Tally) -> Result {
     )?;
     let (passed, mut failed) = cargo_counts(&out);
     if !status.success() && failed == 0 {
-        info(&format!("cargo test failed to build or run; log: {}", log.display()));
+        info(&format!(
+            "cargo test failed to build or run; log: {}",
+            log.display()
+        ));
         failed = 1;
     }
     t.add("host tests", passed, failed);
     Ok(())
 }
 
+fn rustfmt(p: &Paths, t: &mut Tally) {
+    step("rustfmt --check (host crates and the kernel crate)");
+    let cargo_fmt = crate::util::succeeds(
+        Command::new(home().join(".cargo/bin/cargo"))
+            .current_dir(&p.repo)
+            .args(["fmt", "--all", "--", "--check"]),
+    );
+    let kernel_fmt = crate::util::succeeds(
+        Command::new(home().join(".cargo/bin/rustfmt"))
+            .current_dir(&p.repo)
+            .args(["--check", "--edition", "2021", "rust/checkpoint/lib.rs"]),
+    );
+    let ok = cargo_fmt && kernel_fmt;
+    if !ok {
+        info("not rustfmt clean: run `cargo fmt --all` and `rustfmt --edition 2021 rust/checkpoint/lib.rs`");
+    }
+    t.add("rustfmt", usize::from(ok), usize::from(!ok));
+}
+
 fn fuzz(p: &Paths, t: &mut Tally) -> Result {
     const SECONDS: u32 = 60;
-    step(&format!("fuzzing the image parser for {SECONDS} s (cargo fuzz)"));
+    step(&format!(
+        "fuzzing the image parser for {SECONDS} s (cargo fuzz)"
+    ));
     if !deps::have_nightly() {
         info("no nightly toolchain: fuzzing skipped");
         t.lines.push("fuzz: skipped (no nightly toolchain)".into());
@@ -149,7 +174,11 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
     if r.dmesg.is_empty() {
         info("no kernel log was captured");
     }
-    t.add("guest kernel log clean", usize::from(clean), usize::from(!clean));
+    t.add(
+        "guest kernel log clean",
+        usize::from(clean),
+        usize::from(!clean),
+    );
     Ok(())
 }
 
@@ -159,6 +188,7 @@ pub fn test(p: &Paths) -> Result<bool> {
     deps::ensure(true)?;
     let mut t = Tally::default();
     host_tests(p, &mut t)?;
+    rustfmt(p, &mut t);
     fuzz(p, &mut t)?;
     let built = tree::build(p).and_then(|()| build_tools(p));
     match built {

@@ -11,7 +11,8 @@
 //! rebuilds stay incremental.
 
 use crate::util::{
-    fnv, info, kernel_env, output, run, run_logged, step, write_if_changed, Paths, Result, Timer,
+    fnv, git, info, kernel_env, output, run, run_logged, step, write_if_changed, Paths, Result,
+    Timer,
 };
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -39,20 +40,15 @@ const HOST_ONLY: &[&str] = &[
     "rust/checkpoint/format/fuzz",
 ];
 
-fn git(src: &Path) -> Command {
-    let mut c = Command::new("git");
-    c.arg("-C")
-        .arg(src)
-        .args(["-c", "user.name=linux-cr-rs", "-c", "user.email=xtask@linux-cr-rs.invalid"]);
-    c
-}
-
 /// Reads `VERSION.PATCHLEVEL.SUBLEVEL` from a kernel Makefile.
 pub fn tree_version(src: &Path) -> Result<String> {
     let mk = fs::read_to_string(src.join("Makefile")).map_err(|e| e.to_string())?;
     let field = |name: &str| {
         mk.lines()
-            .find_map(|l| l.strip_prefix(name).map(|v| v.trim_start_matches([' ', '=']).trim()))
+            .find_map(|l| {
+                l.strip_prefix(name)
+                    .map(|v| v.trim_start_matches([' ', '=']).trim())
+            })
             .unwrap_or("?")
             .to_string()
     };
@@ -75,7 +71,11 @@ fn extract(p: &Paths) -> Result {
     let _ = fs::remove_dir_all(&tmp);
     let _ = fs::remove_dir_all(&src);
     fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
-    run(Command::new("tar").arg("xf").arg(TARBALL).arg("-C").arg(&tmp))?;
+    run(Command::new("tar")
+        .arg("xf")
+        .arg(TARBALL)
+        .arg("-C")
+        .arg(&tmp))?;
     fs::rename(tmp.join("linux-source-6.12"), &src).map_err(|e| e.to_string())?;
     let _ = fs::remove_dir_all(&tmp);
     info("recording the pristine tree in git (about 30 s)");
@@ -83,7 +83,12 @@ fn extract(p: &Paths) -> Result {
     // Debian's .gitignore ignores the whole top level: add by force.
     run(git(&src).args(["add", "-f", "-A", "."]))?;
     let v = tree_version(&src)?;
-    run(git(&src).args(["commit", "-q", "-m", &format!("Linux {v} (Debian linux-source-6.12)")]))?;
+    run(git(&src).args([
+        "commit",
+        "-q",
+        "-m",
+        &format!("Linux {v} (Debian linux-source-6.12)"),
+    ]))?;
     run(git(&src).args(["tag", "pristine"]))?;
     Ok(())
 }
@@ -102,19 +107,28 @@ fn patch_files(p: &Paths) -> Result<Vec<PathBuf>> {
 fn apply_patches(p: &Paths) -> Result {
     let src = p.src();
     let patches = patch_files(p)?;
-    let contents: Vec<Vec<u8>> = patches.iter().map(|f| fs::read(f).unwrap_or_default()).collect();
+    let contents: Vec<Vec<u8>> = patches
+        .iter()
+        .map(|f| fs::read(f).unwrap_or_default())
+        .collect();
     let parts: Vec<&[u8]> = contents.iter().map(|c| c.as_slice()).collect();
     let stamp = fnv(&parts);
     let stamp_file = p.cache.join("patches.stamp");
     if fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp) {
         return Ok(());
     }
-    step(&format!("applying {} patches to Linux {}", patches.len(), tree_version(&src)?));
+    step(&format!(
+        "applying {} patches to Linux {}",
+        patches.len(),
+        tree_version(&src)?
+    ));
     // Undo a previous series: restore only the tracked files it changed.
     let changed = output(git(&src).args(["diff", "--name-only", "pristine"]))?;
     let changed: Vec<&str> = changed.lines().collect();
     if !changed.is_empty() {
-        run(git(&src).args(["checkout", "pristine", "--"]).args(&changed))?;
+        run(git(&src)
+            .args(["checkout", "pristine", "--"])
+            .args(&changed))?;
     }
     for f in &patches {
         let name = f.file_name().unwrap_or_default().to_string_lossy();
@@ -151,8 +165,15 @@ pub fn overlay_files(p: &Paths) -> Vec<(PathBuf, String)> {
         let mut v = Vec::new();
         walk(&p.repo.join(d), &mut v);
         for f in v {
-            let rel = f.strip_prefix(&p.repo).unwrap().to_string_lossy().into_owned();
-            if HOST_ONLY.iter().any(|h| rel == *h || rel.starts_with(&format!("{h}/"))) {
+            let rel = f
+                .strip_prefix(&p.repo)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if HOST_ONLY
+                .iter()
+                .any(|h| rel == *h || rel.starts_with(&format!("{h}/")))
+            {
                 continue;
             }
             files.push((f, rel));
@@ -178,7 +199,9 @@ pub fn maintainers_with_entry(kernel: &str, entry: &str) -> Result<String> {
         .find(|&i| {
             lines[i - 1].is_empty()
                 && !lines[i].is_empty()
-                && lines.get(i + 1).is_some_and(|n| n.len() > 2 && &n[1..3] == ":\t")
+                && lines
+                    .get(i + 1)
+                    .is_some_and(|n| n.len() > 2 && &n[1..3] == ":\t")
                 && lines[i] > title
         })
         .ok_or("no place for the MAINTAINERS entry")?;
@@ -219,7 +242,10 @@ fn install_overlay(p: &Paths) -> Result {
     )? {
         changed += 1;
     }
-    info(&format!("overlay: {} files, {changed} updated", files.len() + 1));
+    info(&format!(
+        "overlay: {} files, {changed} updated",
+        files.len() + 1
+    ));
     Ok(())
 }
 
@@ -259,7 +285,9 @@ fn configure(p: &Paths) -> Result {
     }
     step("configuring the kernel (tinyconfig + kernel/configs/checkpoint.config)");
     fs::create_dir_all(p.build()).map_err(|e| e.to_string())?;
-    run(make(p).args(["-s", "tinyconfig"]).stdout(std::process::Stdio::null()))?;
+    run(make(p)
+        .args(["-s", "tinyconfig"])
+        .stdout(std::process::Stdio::null()))?;
     let mut merge = Command::new(p.src().join("scripts/kconfig/merge_config.sh"));
     merge
         .current_dir(p.src())
@@ -302,10 +330,11 @@ pub fn build(p: &Paths) -> Result {
         let is_step = line.starts_with("  ") && line.len() > 10;
         if is_step {
             n += 1;
-            if n % 200 == 0 {
+            if n.is_multiple_of(200) {
                 info(&format!("{n} build steps ({})", line.trim()));
             }
-        } else if line.starts_with("error") || line.contains(": error") || line.contains("] Error ") {
+        } else if line.starts_with("error") || line.contains(": error") || line.contains("] Error ")
+        {
             println!("    {line}");
         }
     })?;
@@ -318,6 +347,9 @@ pub fn build(p: &Paths) -> Result {
         }
         return Err(format!("kernel build failed; full log: {}", log.display()));
     }
-    info(&format!("{n} build steps; kernel at {}", p.bzimage().display()));
+    info(&format!(
+        "{n} build steps; kernel at {}",
+        p.bzimage().display()
+    ));
     Ok(())
 }

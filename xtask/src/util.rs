@@ -74,6 +74,18 @@ pub fn home() -> PathBuf {
     std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from)
 }
 
+/// `git -C dir` with the identity of the commits the pipeline makes.
+pub fn git(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.arg("-C").arg(dir).args([
+        "-c",
+        "user.name=Linux checkpoint/restart developers",
+        "-c",
+        "user.email=dev@linux-cr-rs.invalid",
+    ]);
+    c
+}
+
 /// Prints a step heading.
 pub fn step(msg: &str) {
     println!("==> {msg}");

@@ -53,7 +53,14 @@ pub fn run_in_guest(p: &Paths, cmd: &str, timeout_s: u64) -> Result<GuestRun> {
     // Quote the command for the guest shell.
     let quoted = format!("'{}'", cmd.replace('\'', "'\\''"));
     let status = Command::new("timeout")
-        .args(["--foreground", "-k", "10", &timeout_s.to_string(), "vng", "--run"])
+        .args([
+            "--foreground",
+            "-k",
+            "10",
+            &timeout_s.to_string(),
+            "vng",
+            "--run",
+        ])
         .arg(p.bzimage())
         .args(["--disable-kvm", "--cpus", "2", "--memory", "2G", "--rwdir"])
         .arg(&run)

@@ -7,9 +7,26 @@
 //! records it reads from the image file, the tools feed it records parsed from
 //! a buffer by [`Records`].
 
-use crate::{
-    check_padding, FormatError, Record, RecordHeader, RECORD_HEADER_LEN,
-};
+use crate::{check_padding, FormatError, Record, RecordHeader, RECORD_HEADER_LEN};
+
+/// An [`ObjTable`] for user space: the objrefs of one image, in a map.
+#[cfg(feature = "std")]
+#[derive(Debug, Default)]
+pub struct ObjMap(std::collections::BTreeMap<i32, ObjKind>);
+
+#[cfg(feature = "std")]
+impl ObjTable for ObjMap {
+    type Error = FormatError;
+
+    fn define(&mut self, objref: i32, kind: ObjKind) -> Result<(), FormatError> {
+        self.0.insert(objref, kind);
+        Ok(())
+    }
+
+    fn kind_of(&self, objref: i32) -> Option<ObjKind> {
+        self.0.get(&objref).copied()
+    }
+}
 
 /// Kinds of shared objects, named by objrefs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -112,7 +112,12 @@ impl File {
         while !buf.is_empty() {
             // SAFETY: `buf` is valid for writes of its length; the file is valid.
             let n = unsafe {
-                bindings::kernel_read(self.0.get(), buf.as_mut_ptr().cast(), buf.len(), self.ppos())
+                bindings::kernel_read(
+                    self.0.get(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    self.ppos(),
+                )
             };
             match usize::try_from(n) {
                 Ok(0) => return Err(errno(bindings::ENODATA)),

@@ -115,7 +115,11 @@ impl Args {
 
     /// Returns the remaining operands; fails on unknown options.
     pub fn operands(self, usage: &str) -> Vec<String> {
-        if let Some(a) = self.items.iter().find(|a| a.starts_with('-') && a.len() > 1) {
+        if let Some(a) = self
+            .items
+            .iter()
+            .find(|a| a.starts_with('-') && a.len() > 1)
+        {
             usage_error(&format!("unknown option {a}"), usage);
         }
         self.items

@@ -3,31 +3,15 @@
 //! Display of records, as text and as JSON.
 
 use crate::{errno_name, json};
-use ckpt_format::{
-    stream::{Item, ObjKind, ObjTable},
-    FormatError, Record,
-};
-use std::collections::BTreeMap;
-
-/// The objrefs of an image, for the stream check.
-#[derive(Default)]
-pub struct Objs(BTreeMap<i32, ObjKind>);
-
-impl ObjTable for Objs {
-    type Error = FormatError;
-
-    fn define(&mut self, objref: i32, kind: ObjKind) -> Result<(), FormatError> {
-        self.0.insert(objref, kind);
-        Ok(())
-    }
-
-    fn kind_of(&self, objref: i32) -> Option<ObjKind> {
-        self.0.get(&objref).copied()
-    }
-}
+use ckpt_format::{stream::Item, Record};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// Real, effective, saved and fs ids as `r/e/s/fs`.
+fn ids(v: &[u32; 4]) -> String {
+    v.map(|i| i.to_string()).join("/")
 }
 
 /// One line of text for a record.
@@ -52,16 +36,10 @@ pub fn line(item: &Item<'_>) -> String {
             text(t.comm)
         ),
         Record::Cred(c) => format!(
-            "objref {} uid {}/{}/{}/{} gid {}/{}/{}/{}",
+            "objref {} uid {} gid {}",
             c.objref,
-            c.uids[0],
-            c.uids[1],
-            c.uids[2],
-            c.uids[3],
-            c.gids[0],
-            c.gids[1],
-            c.gids[2],
-            c.gids[3]
+            ids(&c.uids),
+            ids(&c.gids)
         ),
         Record::Tail(_) => String::new(),
         Record::Error(e) => format!(

@@ -2,23 +2,8 @@
 
 //! Round-trips and validation rules of the image format.
 
-use ckpt_format::stream::{validate, ObjKind, ObjTable, Records, StreamCheck};
+use ckpt_format::stream::{validate, ObjMap, Records, StreamCheck};
 use ckpt_format::*;
-use std::collections::BTreeMap;
-
-#[derive(Default)]
-struct Objs(BTreeMap<i32, ObjKind>);
-
-impl ObjTable for Objs {
-    type Error = FormatError;
-    fn define(&mut self, objref: i32, kind: ObjKind) -> Result<(), FormatError> {
-        self.0.insert(objref, kind);
-        Ok(())
-    }
-    fn kind_of(&self, objref: i32) -> Option<ObjKind> {
-        self.0.get(&objref).copied()
-    }
-}
 
 fn header() -> Record<'static> {
     Record::Header(Header {
@@ -68,7 +53,7 @@ fn good() -> Vec<u8> {
 }
 
 fn check(buf: &[u8]) -> Result<usize, FormatError> {
-    validate(buf, &mut Objs::default(), |_| {}).map_err(|(_, e)| e)
+    validate(buf, &mut ObjMap::default(), |_| {}).map_err(|(_, e)| e)
 }
 
 #[test]
@@ -84,7 +69,10 @@ fn round_trip_every_record() {
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].record, r);
         assert_eq!(items[0].header.ty, r.ty());
-        assert_eq!(items[0].header.len as usize, RECORD_HEADER_LEN + r.payload_len());
+        assert_eq!(
+            items[0].header.len as usize,
+            RECORD_HEADER_LEN + r.payload_len()
+        );
     }
 }
 
@@ -92,11 +80,16 @@ fn round_trip_every_record() {
 fn good_image_validates() {
     let buf = good();
     let mut seen = Vec::new();
-    let len = validate(&buf, &mut Objs::default(), |i| seen.push(i.record.ty())).unwrap();
+    let len = validate(&buf, &mut ObjMap::default(), |i| seen.push(i.record.ty())).unwrap();
     assert_eq!(len, buf.len());
     assert_eq!(
         seen,
-        [RecordType::Header, RecordType::Cred, RecordType::Task, RecordType::Tail]
+        [
+            RecordType::Header,
+            RecordType::Cred,
+            RecordType::Task,
+            RecordType::Tail
+        ]
     );
 }
 
@@ -247,7 +240,7 @@ fn stream_order_rules() {
         Err(FormatError::Order("image has no task"))
     );
     let mut s = StreamCheck::new();
-    let mut o = Objs::default();
+    let mut o = ObjMap::default();
     for r in [header(), cred(1), task(1), t] {
         s.next(&r, &mut o).unwrap();
     }

@@ -2,7 +2,7 @@
 
 //! ckptinfo: decode and validate a checkpoint image.
 
-use ckpt_format::stream::validate;
+use ckpt_format::stream::{validate, ObjMap};
 use ckpt_tools::{json, show, Args};
 use std::io::Read;
 
@@ -39,7 +39,7 @@ fn main() {
     }
 
     let mut lines = Vec::new();
-    let result = validate(&data, &mut show::Objs::default(), |item| {
+    let result = validate(&data, &mut ObjMap::default(), |item| {
         lines.push(if as_json {
             show::json(item)
         } else {

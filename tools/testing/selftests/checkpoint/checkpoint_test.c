@@ -83,7 +83,7 @@ static int restart_buf(const void *buf, size_t len)
 }
 
 /* Runs ckptinfo with @args on @path; returns its exit status, output in @out. */
-static int ckptinfo(const char *path, const char *arg, char *out, size_t outlen)
+static int run_ckptinfo(const char *path, const char *arg, char *out, size_t outlen)
 {
 	char cmd[512];
 	FILE *p;
@@ -221,7 +221,7 @@ TEST(child_image_decodes)
 	EXPECT_NE(NULL, strstr(log, needle)) TH_LOG("log: %s", log);
 
 	/* ckptinfo accepts the image and finds the child in it. */
-	ASSERT_EQ(0, ckptinfo(path, "--json", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, run_ckptinfo(path, "--json", out, sizeof(out))) TH_LOG("%s", out);
 	snprintf(needle, sizeof(needle), "\"pid\": %d,", child);
 	EXPECT_NE(NULL, strstr(out, needle)) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"comm\": \"ckpt-child\"")) TH_LOG("%s", out);
@@ -278,7 +278,7 @@ TEST(kernel_thread_error_record)
 	EXPECT_EQ(-1, sys_checkpoint(2, fd, 0, -1));
 	EXPECT_EQ(EINVAL, errno);
 	/* The image ends with an error record that says why. */
-	EXPECT_NE(0, ckptinfo(path, "", out, sizeof(out)));
+	EXPECT_NE(0, run_ckptinfo(path, "", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "kernel threads cannot be checkpointed")) TH_LOG("%s", out);
 	/* Restart refuses an image that holds an error record. */
 	lseek(fd, 0, SEEK_SET);
@@ -354,7 +354,7 @@ TEST_F(image, oversized_lengths)
 
 		memcpy(&len, self->buf + off + 4, 4);
 		padded = (len + 7) & ~7u;
-		for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(lens); i++) {
 			char copy[IMAGE_MAX];
 
 			memcpy(copy, self->buf, self->len);

@@ -5,27 +5,13 @@
 
 #![no_main]
 
-use ckpt_format::stream::{validate, ObjKind, ObjTable};
-use ckpt_format::{FormatError, MAX_SMALL_RECORD};
+use ckpt_format::stream::{validate, ObjMap};
+use ckpt_format::MAX_SMALL_RECORD;
 use libfuzzer_sys::fuzz_target;
-
-#[derive(Default)]
-struct Objs(Vec<(i32, ObjKind)>);
-
-impl ObjTable for Objs {
-    type Error = FormatError;
-    fn define(&mut self, objref: i32, kind: ObjKind) -> Result<(), FormatError> {
-        self.0.push((objref, kind));
-        Ok(())
-    }
-    fn kind_of(&self, objref: i32) -> Option<ObjKind> {
-        self.0.iter().find(|(r, _)| *r == objref).map(|(_, k)| *k)
-    }
-}
 
 fuzz_target!(|data: &[u8]| {
     let mut reencoded = Vec::new();
-    let result = validate(data, &mut Objs::default(), |item| {
+    let result = validate(data, &mut ObjMap::default(), |item| {
         let mut buf = [0u8; MAX_SMALL_RECORD];
         let n = item.record.encode(&mut buf).expect("a decoded record encodes");
         reencoded.extend_from_slice(&buf[..n]);
