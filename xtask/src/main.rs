@@ -81,6 +81,7 @@ pub fn build_tools(p: &Paths) -> Result {
     info(&format!("tools in {}", p.tools().display()));
     tree::prepare(p)?;
     step("building the kselftests");
+    std::fs::create_dir_all(p.selftests()).map_err(|e| e.to_string())?;
     run(Command::new("make")
         .arg("-s")
         .arg("-C")

@@ -135,10 +135,17 @@ fn fuzz(p: &Paths, t: &mut Tally) -> Result {
 
 fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
     let log = p.run().join("kselftest.log");
+    let leaks = p.run().join("kmemleak.txt");
+    let _ = std::fs::remove_file(&leaks);
+    // Kmemleak reports objects older than 5 s: wait, then scan twice.
     let cmd = format!(
-        "\"$CKPT_SELFTESTS/checkpoint_test\" > '{}' 2>&1; cat '{}'",
-        log.display(),
-        log.display()
+        "\"$CKPT_SELFTESTS/checkpoint_test\" > '{log}' 2>&1; cat '{log}'; \
+         mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug; \
+         sleep 6; echo scan > /sys/kernel/debug/kmemleak && \
+         echo scan > /sys/kernel/debug/kmemleak && \
+         cat /sys/kernel/debug/kmemleak > '{leaks}.tmp' && mv '{leaks}.tmp' '{leaks}'",
+        log = log.display(),
+        leaks = leaks.display(),
     );
     let timer = Timer::start("guest run");
     let r = vm::run_in_guest(p, &cmd, 1200)?;
@@ -179,6 +186,30 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
         usize::from(clean),
         usize::from(!clean),
     );
+
+    match std::fs::read_to_string(&leaks) {
+        Ok(report) => {
+            let n = report.matches("unreferenced object").count();
+            if n > 0 {
+                info(&format!(
+                    "kmemleak: {n} leaked objects; report: {}",
+                    leaks.display()
+                ));
+                for l in report.lines().take(20) {
+                    info(&format!("| {l}"));
+                }
+            }
+            t.add(
+                "no kernel memory leaks (kmemleak)",
+                usize::from(n == 0),
+                usize::from(n > 0),
+            );
+        }
+        Err(_) => {
+            info("no kmemleak report was written");
+            t.add("no kernel memory leaks (kmemleak)", 0, 1);
+        }
+    }
     Ok(())
 }
 
