@@ -59,7 +59,7 @@ struct Log {
 fn record(l: &mut Log, arg: u64) -> Result {
     l.seen[l.n] = arg;
     l.n += 1;
-    // Work queued while the queue runs runs too.
+    // Work queued while the queue is running is run as well.
     if arg == 1 {
         l.q.add(record, 3)?;
     }

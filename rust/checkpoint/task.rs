@@ -30,7 +30,7 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
     }))?;
     let (users, held) = ctx.objhash.users(cred_ref);
     ctx.log(format_args!(
-        "task {pid}: cred objref {cred_ref} (met {users} times, held: {held})"
+        "task {pid}: cred objref {cred_ref} (users {users}, held {held})"
     ));
     Ok(())
 }

@@ -21,7 +21,8 @@ const GROUPS: &[(&[&str], &str, &str)] = &[
         "checkpoint: add the image format crate",
         "The checkpoint image is a stream of ckpt_hdr records. This crate defines\n\
          the records, their little-endian encoding and the rules of the stream, in\n\
-         plain core Rust, so that the kernel and the user tools share one parser.",
+         plain core Rust, so that the kernel and the user tools share one parser.\n\
+         Also the MAINTAINERS entry of the subsystem.",
     ),
     (
         &[
@@ -47,14 +48,9 @@ const LATE_GROUPS: &[(&[&str], &str, &str)] = &[
          images.",
     ),
     (
-        &[
-            "Documentation/checkpoint/",
-            "kernel/configs/",
-            "MAINTAINERS",
-        ],
+        &["Documentation/checkpoint/", "kernel/configs/"],
         "Documentation: checkpoint: design, image format and usage",
-        "Also the kernel config fragment of the test guest and the MAINTAINERS\n\
-         entry.",
+        "Also the kernel config fragment of the test guest.",
     ),
 ];
 
@@ -109,6 +105,15 @@ pub fn export(p: &Paths, out: Option<&str>) -> Result {
         .arg("pristine"))?;
 
     let files = overlay_files(p);
+    // The MAINTAINERS entry comes with the first new files.
+    let pristine = output(git(&src).args(["show", "pristine:MAINTAINERS"]))?;
+    let entry = fs::read_to_string(p.repo.join("MAINTAINERS")).map_err(|e| e.to_string())?;
+    fs::write(
+        work.join("MAINTAINERS"),
+        maintainers_with_entry(&pristine, &entry)?,
+    )
+    .map_err(|e| e.to_string())?;
+    run(git(&work).args(["add", "MAINTAINERS"]))?;
     for g in GROUPS {
         commit_group(&work, &files, g)?;
     }
@@ -120,17 +125,6 @@ pub fn export(p: &Paths, out: Option<&str>) -> Result {
     patches.sort();
     run(git(&work).args(["am", "-q"]).args(&patches))?;
     for g in LATE_GROUPS {
-        if g.0.contains(&"MAINTAINERS") {
-            let pristine = output(git(&src).args(["show", "pristine:MAINTAINERS"]))?;
-            let entry =
-                fs::read_to_string(p.repo.join("MAINTAINERS")).map_err(|e| e.to_string())?;
-            fs::write(
-                work.join("MAINTAINERS"),
-                maintainers_with_entry(&pristine, &entry)?,
-            )
-            .map_err(|e| e.to_string())?;
-            run(git(&work).args(["add", "MAINTAINERS"]))?;
-        }
         commit_group(&work, &files, g)?;
     }
 

@@ -121,6 +121,7 @@ fn demo(p: &Paths) -> Result<u8> {
     prepare_all(p)?;
     let script = "\
 set -e
+exec 2>&1
 sleep 1000 &
 pid=$!
 echo \"guest: checkpointing pid $pid (sleep) with the checkpoint tool\"
