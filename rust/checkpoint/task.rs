@@ -19,6 +19,16 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
             format_args!("pid {pid}: kernel threads cannot be checkpointed"),
         ));
     }
+    // Another task must hold still while its state is read: frozen by the
+    // cgroup v1 or v2 freezer. A task checkpointing itself is still anyway.
+    let external = !task.is_current();
+    if external && !task.is_frozen() {
+        return Err(ctx.fail(
+            EBUSY,
+            0,
+            format_args!("pid {pid}: task is not frozen (use the cgroup freezer)"),
+        ));
+    }
     let cred_ref = cred::checkpoint_cred(ctx, task.cred())?;
     let comm = task.comm();
     ctx.write_record(&Record::Task(TaskRecord {
@@ -28,6 +38,13 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
         cred_ref,
         comm: &comm,
     }))?;
+    if external && !task.is_frozen() {
+        return Err(ctx.fail(
+            EBUSY,
+            0,
+            format_args!("pid {pid}: task was thawed during the checkpoint"),
+        ));
+    }
     let (users, held) = ctx.objhash.users(cred_ref);
     ctx.log(format_args!(
         "task {pid}: cred objref {cred_ref} (users {users}, held {held})"

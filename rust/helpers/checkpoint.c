@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
+#include <linux/cgroup.h>
 #include <linux/cred.h>
+#include <linux/freezer.h>
 #include <linux/fs.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
@@ -29,4 +31,14 @@ pid_t rust_helper_task_ppid_nr_ns(const struct task_struct *tsk,
 				  struct pid_namespace *ns)
 {
 	return task_ppid_nr_ns(tsk, ns);
+}
+
+bool rust_helper_frozen(struct task_struct *p)
+{
+	return frozen(p);
+}
+
+bool rust_helper_cgroup_task_frozen(struct task_struct *task)
+{
+	return cgroup_task_frozen(task);
 }

@@ -124,8 +124,10 @@ set -e
 exec 2>&1
 sleep 1000 &
 pid=$!
-echo \"guest: checkpointing pid $pid (sleep) with the checkpoint tool\"
-checkpoint $pid -o /tmp/demo.ckpt -l /tmp/demo.log
+echo \"guest: checkpoint of pid $pid (sleep), not frozen: refused\"
+checkpoint $pid -o /tmp/demo.ckpt || true
+echo \"guest: checkpoint --freeze: frozen by the cgroup v2 freezer, then thawed\"
+checkpoint --freeze $pid -o /tmp/demo.ckpt -l /tmp/demo.log
 echo 'guest: the kernel log of the checkpoint:'
 sed 's/^/    /' /tmp/demo.log
 echo 'guest: ckptinfo /tmp/demo.ckpt'

@@ -89,6 +89,22 @@ impl Task {
         unsafe { bindings::task_ppid_nr_ns(self.as_ptr(), ptr::null_mut()) }
     }
 
+    /// Returns true if the task is the calling task.
+    pub(crate) fn is_current(&self) -> bool {
+        // SAFETY: `get_current` has no preconditions.
+        ptr::eq(self.as_ptr(), unsafe { bindings::get_current() })
+    }
+
+    /// Returns true if the task is frozen by the cgroup v1 freezer
+    /// (`TASK_FROZEN`) or parked by the cgroup v2 freezer.
+    ///
+    /// The answer may change as soon as it is given: callers check again
+    /// once they are done with the task.
+    pub(crate) fn is_frozen(&self) -> bool {
+        // SAFETY: `self` is valid; both helpers only read the task's state.
+        unsafe { bindings::frozen(self.as_ptr()) || bindings::cgroup_task_frozen(self.as_ptr()) }
+    }
+
     /// Returns true for kernel threads.
     pub(crate) fn is_kthread(&self) -> bool {
         // SAFETY: `self` is valid; `PF_KTHREAD` never changes after creation.

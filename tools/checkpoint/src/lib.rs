@@ -3,6 +3,7 @@
 //! Shared code of the checkpoint/restart user tools: the system calls, image
 //! decoding for display, and argument handling.
 
+pub mod freezer;
 pub mod json;
 pub mod show;
 

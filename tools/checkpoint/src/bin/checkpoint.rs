@@ -2,18 +2,22 @@
 
 //! checkpoint: take a checkpoint image of a task.
 
-use ckpt_tools::{errno_name, open_log, Args};
+use ckpt_tools::{errno_name, freezer::Frozen, open_log, Args};
 use std::fs::File;
 use std::os::fd::AsRawFd;
 
 const USAGE: &str = "\
-usage: checkpoint PID [-o FILE] [-l LOGFILE]
+usage: checkpoint PID [-o FILE] [-l LOGFILE] [--freeze] [--kill]
 
 Calls checkpoint(2) on task PID (0: this tool itself) and writes the image
-to FILE, or to standard output.
+to FILE, or to standard output. The task must be frozen by the cgroup v1 or
+v2 freezer, or checkpoint(2) fails with EBUSY.
 
   -o, --output FILE  write the image to FILE (created or truncated)
   -l, --log FILE     append the kernel's log lines to FILE
+  -f, --freeze       freeze PID (cgroup v2) for the checkpoint, then thaw it
+  -k, --kill         kill PID after a successful checkpoint (with --freeze,
+                     before it is thawed)
   -h, --help         this text
 
 Prints the checkpoint id on standard error. Needs ptrace attach access to
@@ -25,6 +29,8 @@ fn main() {
         println!("{USAGE}");
         return;
     }
+    let freeze = args.flag("--freeze", "-f");
+    let kill = args.flag("--kill", "-k");
     let out = args.value("-o", "--output", USAGE);
     let log = args.value("-l", "--log", USAGE);
     let ops = args.operands(USAGE);
@@ -45,11 +51,31 @@ fn main() {
         eprintln!("checkpoint: log: {e}");
         std::process::exit(2)
     });
+    let frozen = freeze.then(|| {
+        Frozen::freeze(pid).unwrap_or_else(|e| {
+            eprintln!("checkpoint: cannot freeze pid {pid}: {e}");
+            std::process::exit(2)
+        })
+    });
     match ckpt_tools::checkpoint(pid, fd, 0, logfd) {
         Ok(id) => eprintln!("checkpoint: pid {pid}: id {id}"),
         Err(e) => {
             let n = e.raw_os_error().unwrap_or(0);
             eprintln!("checkpoint: pid {pid}: {} ({e})", errno_name(n));
+            // Dropping `frozen` thaws the task.
+            drop(frozen);
+            std::process::exit(1);
+        }
+    }
+    if kill {
+        let r = match &frozen {
+            Some(f) => f.kill(),
+            // SAFETY: kill(2) takes only integers.
+            None if unsafe { libc::kill(pid, libc::SIGKILL) } == 0 => Ok(()),
+            None => Err(std::io::Error::last_os_error()),
+        };
+        if let Err(e) = r {
+            eprintln!("checkpoint: cannot kill pid {pid}: {e}");
             std::process::exit(1);
         }
     }

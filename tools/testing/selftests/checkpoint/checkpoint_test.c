@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Tests of checkpoint(2) and restart(2): argument and permission checks, the
- * image of a child as decoded by ckptinfo, and refusal of corrupted images.
+ * freezer rules, the image of a child as decoded by ckptinfo, and refusal of
+ * corrupted images.
  *
  * ckptinfo (tools/checkpoint) must be on PATH.
  */
@@ -21,6 +22,7 @@
 
 #include "../kselftest_harness.h"
 #include "checkpoint.h"
+#include "freezer.h"
 
 #define IMAGE_MAX (1 << 16)
 
@@ -196,7 +198,7 @@ TEST(other_users_task_eperm)
 TEST(child_image_decodes)
 {
 	char path[] = "/tmp/ckpt-child-XXXXXX";
-	char out[8192], needle[64];
+	char out[8192], needle[64], cg[128];
 	pid_t child = spawn_sleeper("ckpt-child");
 	int fd = mkstemp(path);
 	int logfd = memfd();
@@ -206,6 +208,9 @@ TEST(child_image_decodes)
 
 	ASSERT_LE(0, fd);
 	ASSERT_LE(0, logfd);
+	if (!cgroup2_available())
+		SKIP(reap(child); return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg))) TH_LOG("freeze: %s", strerror(errno));
 	id = sys_checkpoint(child, fd, 0, logfd);
 	ASSERT_LT(0, id) TH_LOG("checkpoint: %s", strerror(errno));
 	EXPECT_LT(0, lseek(fd, 0, SEEK_CUR));
@@ -233,9 +238,59 @@ TEST(child_image_decodes)
 	EXPECT_EQ(-1, sys_restart(0, fd, 0, -1));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 
+	/* The target thaws and runs on. */
+	EXPECT_EQ(0, thaw_v2(cg));
+	EXPECT_EQ(0, kill(child, 0));
 	close(fd);
 	unlink(path);
 	reap(child);
+	remove_v2(cg);
+}
+
+TEST(unfrozen_task_ebusy)
+{
+	char path[] = "/tmp/ckpt-unfrozen-XXXXXX";
+	char out[8192];
+	pid_t child = spawn_sleeper("ckpt-running");
+	int fd = mkstemp(path);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, sys_checkpoint(child, fd, 0, -1));
+	EXPECT_EQ(EBUSY, errno);
+	/* The image says why, and the target runs on unharmed. */
+	EXPECT_NE(0, run_ckptinfo(path, "", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "EBUSY objref 0: pid")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "task is not frozen")) TH_LOG("%s", out);
+	EXPECT_EQ(0, kill(child, 0));
+	close(fd);
+	unlink(path);
+	reap(child);
+}
+
+TEST(frozen_by_v1_freezer)
+{
+	char path[] = "/tmp/ckpt-v1-XXXXXX";
+	char out[8192], needle[64], cg[128];
+	pid_t child = spawn_sleeper("ckpt-v1");
+	int fd = mkstemp(path);
+
+	ASSERT_LE(0, fd);
+	if (freeze_v1(child, cg, sizeof(cg))) {
+		reap(child);
+		SKIP(return, "cannot use the v1 freezer: %s", strerror(errno));
+	}
+	EXPECT_LT(0, sys_checkpoint(child, fd, 0, -1)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, run_ckptinfo(path, "--json", out, sizeof(out))) TH_LOG("%s", out);
+	snprintf(needle, sizeof(needle), "\"pid\": %d,", child);
+	EXPECT_NE(NULL, strstr(out, needle)) TH_LOG("%s", out);
+	EXPECT_EQ(0, thaw_v1(cg));
+	/* Thawed again, it may not be checkpointed any more. */
+	EXPECT_EQ(-1, sys_checkpoint(child, fd, 0, -1));
+	EXPECT_EQ(EBUSY, errno);
+	close(fd);
+	unlink(path);
+	reap(child);
+	remove_v1(cg);
 }
 
 TEST(self_and_pipe_stream)
@@ -293,6 +348,7 @@ FIXTURE(image)
 	char buf[IMAGE_MAX];
 	size_t len;
 	pid_t child;
+	char cg[128];
 };
 
 FIXTURE_SETUP(image)
@@ -302,6 +358,10 @@ FIXTURE_SETUP(image)
 	ssize_t len;
 
 	self->child = spawn_sleeper("ckpt-image");
+	self->cg[0] = '\0';
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	ASSERT_EQ(0, freeze_v2(self->child, self->cg, sizeof(self->cg)));
 	len = image_of(self->child, &fd, &id);
 	ASSERT_LT(0, len);
 	ASSERT_EQ(len, read(fd, self->buf, len));
@@ -314,6 +374,8 @@ FIXTURE_SETUP(image)
 FIXTURE_TEARDOWN(image)
 {
 	reap(self->child);
+	if (self->cg[0])
+		remove_v2(self->cg);
 }
 
 TEST_F(image, empty)
