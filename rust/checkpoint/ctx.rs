@@ -9,10 +9,12 @@ use crate::{
     sys::{
         errno,
         file::{Access, File},
+        mm::{UserPage, GUP_BATCH},
+        uts,
     },
 };
 use ckpt_format::{
-    check_padding, ErrorRecord, FormatError, Record, RecordHeader, MAX_SMALL_RECORD,
+    check_padding, ErrorRecord, FormatError, PagesRecord, Record, RecordHeader, MAX_SMALL_RECORD,
     RECORD_HEADER_LEN,
 };
 use core::fmt::{self, Write};
@@ -135,9 +137,41 @@ impl Ctx {
 
     /// Encodes and writes one record.
     pub(crate) fn write_record(&mut self, rec: &Record<'_>) -> Result {
-        let mut buf = [0u8; MAX_SMALL_RECORD];
-        let len = rec.encode(&mut buf).map_err(|_| EINVAL)?;
-        self.write(&buf[..len])
+        let hdr = RecordHeader::new(rec.ty(), rec.payload_len()).map_err(|_| EINVAL)?;
+        let total = hdr.len as usize + hdr.padding();
+        if total <= MAX_SMALL_RECORD {
+            let mut buf = [0u8; MAX_SMALL_RECORD];
+            let len = rec.encode(&mut buf).map_err(|_| EINVAL)?;
+            self.write(&buf[..len])
+        } else {
+            let mut buf = KVVec::from_elem(0u8, total, GFP_KERNEL)?;
+            let len = rec.encode(&mut buf).map_err(|_| EINVAL)?;
+            self.write(&buf[..len])
+        }
+    }
+
+    /// Writes a pages record: the pages at `addrs`, whose contents are
+    /// `pages`, are copied straight from the pages to the image.
+    pub(crate) fn write_pages(&mut self, addrs: &[u64], pages: &[&UserPage]) -> Result {
+        let (hdr, prefix) = PagesRecord::head(addrs.len(), uts::page_size()).map_err(|_| EINVAL)?;
+        let mut head = [0u8; RECORD_HEADER_LEN + 8 + 8 * GUP_BATCH];
+        let mut n = 0;
+        for chunk in [&hdr.encode()[..], &prefix[..]] {
+            head[n..n + chunk.len()].copy_from_slice(chunk);
+            n += chunk.len();
+        }
+        for a in addrs {
+            head.get_mut(n..n + 8)
+                .ok_or(EINVAL)?
+                .copy_from_slice(&a.to_le_bytes());
+            n += 8;
+        }
+        self.write(&head[..n])?;
+        for p in pages {
+            p.with_bytes(|b| self.write(b))?;
+        }
+        // Whole pages and 8-byte words: the record needs no padding.
+        self.write(&[0u8; 8][..hdr.padding()])
     }
 
     fn write(&mut self, buf: &[u8]) -> Result {
@@ -149,30 +183,25 @@ impl Ctx {
     /// Reads and decodes the next record into `buf`.
     ///
     /// Any malformed record fails with `EINVAL` after a log line, and so does an
-    /// image that ends in the middle of a record.
-    pub(crate) fn read_record<'b>(
-        &mut self,
-        buf: &'b mut [u8; MAX_SMALL_RECORD],
-    ) -> Result<Record<'b>> {
+    /// image that ends in the middle of a record. The length of a record was
+    /// checked against the bounds of its type before anything is allocated.
+    pub(crate) fn read_record<'b>(&mut self, buf: &'b mut RecordBuf) -> Result<Record<'b>> {
         let offset = self.offset;
         let mut hdr_bytes = [0u8; RECORD_HEADER_LEN];
         self.read(&mut hdr_bytes, offset)?;
         let hdr = RecordHeader::decode(&hdr_bytes).map_err(|e| self.bad_image(offset, e))?;
         let payload = hdr.payload_len();
         let total = payload + hdr.padding();
-        if total > buf.len() {
-            // Every record type of this format version fits in a small record.
-            return Err(self.bad_image(
-                offset,
-                FormatError::BadLength {
-                    ty: hdr.ty as u32,
-                    len: hdr.len,
-                },
-            ));
-        }
-        self.read(&mut buf[..total], offset)?;
-        check_padding(&buf[payload..total]).map_err(|e| self.bad_image(offset, e))?;
-        Record::decode(&hdr, &buf[..payload]).map_err(|e| self.bad_image(offset, e))
+        let slot: &'b mut [u8] = if total <= MAX_SMALL_RECORD {
+            &mut buf.small[..total]
+        } else {
+            buf.big = KVVec::from_elem(0u8, total, GFP_KERNEL)?;
+            &mut buf.big[..]
+        };
+        self.read(slot, offset)?;
+        let slot: &'b [u8] = slot;
+        check_padding(&slot[payload..]).map_err(|e| self.bad_image(offset, e))?;
+        Record::decode(&hdr, &slot[..payload]).map_err(|e| self.bad_image(offset, e))
     }
 
     fn read(&mut self, buf: &mut [u8], record: u64) -> Result {
@@ -185,6 +214,22 @@ impl Ctx {
                 Err(self.bad_image(record, FormatError::Truncated))
             }
             Err(e) => Err(e),
+        }
+    }
+}
+
+/// Space for one record read from the image: small records on the stack, large
+/// ones (memory areas with long paths, pages) in a buffer allocated per record.
+pub(crate) struct RecordBuf {
+    small: [u8; MAX_SMALL_RECORD],
+    big: KVVec<u8>,
+}
+
+impl RecordBuf {
+    pub(crate) fn new() -> Self {
+        Self {
+            small: [0; MAX_SMALL_RECORD],
+            big: KVVec::new(),
         }
     }
 }

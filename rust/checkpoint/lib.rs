@@ -19,6 +19,7 @@ mod checkpoint;
 mod cred;
 mod ctx;
 mod deferqueue;
+mod mm;
 mod objhash;
 mod restart;
 mod sys;

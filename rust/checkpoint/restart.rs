@@ -4,15 +4,14 @@
 
 use crate::{
     arch, cred,
-    ctx::{Ctx, Mode},
+    ctx::{Ctx, Mode, RecordBuf},
+    mm,
     objhash::DefineError,
-    sys::{errno, uts},
+    sys::{eopnotsupp, uts},
     task,
 };
-use ckpt_format::{
-    stream::StreamCheck, FormatError, Header, Record, MAX_SMALL_RECORD, RESTART_FLAGS_MASK,
-};
-use kernel::{bindings, prelude::*};
+use ckpt_format::{stream::StreamCheck, FormatError, Header, Record, RESTART_FLAGS_MASK};
+use kernel::prelude::*;
 
 /// Restarts from the image in `fd`, logging to `logfd`.
 ///
@@ -24,7 +23,8 @@ pub(crate) fn restart(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i64> 
     }
     let mut ctx = Ctx::new(Mode::Restart, fd, logfd)?;
     let mut check = StreamCheck::new();
-    let mut buf = [0u8; MAX_SMALL_RECORD];
+    let mut buf = RecordBuf::new();
+    let mut mem = mm::MemStats::default();
     while !check.is_done() {
         let offset = ctx.offset();
         let rec = ctx.read_record(&mut buf)?;
@@ -36,17 +36,21 @@ pub(crate) fn restart(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i64> 
             Record::Header(h) => restore_header(&mut ctx, &h, offset)?,
             Record::Cred(c) => cred::restore_cred(&mut ctx, &c)?,
             Record::Task(t) => task::restore_task(&mut ctx, &t)?,
+            Record::Mm(m) => mm::restore_mm(&mut ctx, &m)?,
+            Record::Vma(v) => mm::restore_vma(&mut ctx, &v, &mut mem)?,
+            Record::Pages(p) => mm::restore_pages(&mut ctx, &p, &mut mem)?,
             // The stream check refuses error records and ends at the tail.
             Record::Error(_) | Record::Tail(_) => {}
         }
     }
+    mm::restore_done(&mut ctx, &mem);
     ctx.run_deferred()?;
     ctx.log(format_args!(
         "image valid ({} bytes, {} shared objects); restoring tasks is not implemented yet",
         ctx.offset(),
         ctx.objhash.count()
     ));
-    Err(errno(bindings::EOPNOTSUPP))
+    Err(eopnotsupp())
 }
 
 /// Checks that this kernel can restore an image with header `h`.

@@ -4,6 +4,8 @@
 #include <linux/cred.h>
 #include <linux/freezer.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 
@@ -41,4 +43,24 @@ bool rust_helper_frozen(struct task_struct *p)
 bool rust_helper_cgroup_task_frozen(struct task_struct *task)
 {
 	return cgroup_task_frozen(task);
+}
+
+void rust_helper_mmap_read_lock(struct mm_struct *mm)
+{
+	mmap_read_lock(mm);
+}
+
+void rust_helper_mmap_read_unlock(struct mm_struct *mm)
+{
+	mmap_read_unlock(mm);
+}
+
+void rust_helper_put_page(struct page *page)
+{
+	put_page(page);
+}
+
+bool rust_helper_PageAnon(const struct page *page)
+{
+	return PageAnon(page);
 }

@@ -60,6 +60,18 @@ pub const UTS_LEN: usize = 65;
 /// Longest message of an error record, without its NUL.
 pub const MAX_ERROR_MSG: usize = 255;
 
+/// Longest path of a file mapping, without its NUL (`PATH_MAX - 1`).
+pub const MAX_PATH: usize = 4095;
+
+/// Most words of a saved auxiliary vector (`mm->saved_auxv`).
+pub const MAX_AUXV: usize = 128;
+
+/// Most pages in one pages record.
+pub const MAX_PAGES_PER_RECORD: usize = 512;
+
+/// Largest page size an image may have.
+pub const MAX_PAGE_SIZE: u32 = 1 << 16;
+
 /// Largest encoded record of the fixed-size kinds, padding included.
 ///
 /// Small records are encoded into a buffer of this size.
@@ -203,6 +215,12 @@ pub enum RecordType {
     Task = 101,
     /// Credentials, a shared object: [`CredRecord`].
     Cred = 111,
+    /// The memory descriptor of the task before it: [`MmRecord`].
+    Mm = 201,
+    /// A memory area of that mm: [`VmaRecord`].
+    Vma = 202,
+    /// Contents of populated pages of the area before it: [`PagesRecord`].
+    Pages = 203,
     /// End of the image: [`Tail`].
     Tail = 5001,
     /// Checkpoint failure: [`ErrorRecord`].
@@ -216,6 +234,9 @@ impl RecordType {
             1 => Self::Header,
             101 => Self::Task,
             111 => Self::Cred,
+            201 => Self::Mm,
+            202 => Self::Vma,
+            203 => Self::Pages,
             5001 => Self::Tail,
             9001 => Self::Error,
             _ => return Err(FormatError::UnknownType(v)),
@@ -228,6 +249,9 @@ impl RecordType {
             Self::Header => "header",
             Self::Task => "task",
             Self::Cred => "cred",
+            Self::Mm => "mm",
+            Self::Vma => "vma",
+            Self::Pages => "pages",
             Self::Tail => "tail",
             Self::Error => "error",
         }
@@ -239,6 +263,12 @@ impl RecordType {
             Self::Header => (Header::LEN, Header::LEN),
             Self::Task => (TaskRecord::LEN, TaskRecord::LEN),
             Self::Cred => (CredRecord::LEN, CredRecord::LEN),
+            Self::Mm => (MmRecord::MIN_LEN, MmRecord::MIN_LEN + 8 * MAX_AUXV),
+            Self::Vma => (VmaRecord::MIN_LEN, VmaRecord::MIN_LEN + MAX_PATH),
+            Self::Pages => (
+                PagesRecord::PREFIX + 8 + 4096,
+                PagesRecord::PREFIX + MAX_PAGES_PER_RECORD * (8 + MAX_PAGE_SIZE as usize),
+            ),
             Self::Tail => (Tail::LEN, Tail::LEN),
             Self::Error => (ErrorRecord::MIN_LEN, ErrorRecord::MIN_LEN + MAX_ERROR_MSG),
         }
@@ -466,6 +496,282 @@ impl CredRecord {
     }
 }
 
+/// Fields of a task's memory descriptor (`struct mm_struct`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MmRecord<'a> {
+    /// `start_code`, `end_code`, `start_data`, `end_data`, `start_brk`,
+    /// `brk`, `start_stack`, `arg_start`, `arg_end`, `env_start`, `env_end`.
+    pub layout: [u64; 11],
+    /// `mm->flags` (`MMF_*`, dumpable bits).
+    pub flags: u64,
+    /// `mm->def_flags`.
+    pub def_flags: u64,
+    /// `mm->saved_auxv`, as little-endian `u64` words (an even number).
+    pub auxv: &'a [u8],
+}
+
+impl<'a> MmRecord<'a> {
+    /// Payload length without the auxiliary vector.
+    pub const MIN_LEN: usize = 8 * 11 + 8 + 8 + 8;
+
+    /// Names of the [`MmRecord::layout`] fields, in order.
+    pub const LAYOUT_NAMES: [&'static str; 11] = [
+        "start_code",
+        "end_code",
+        "start_data",
+        "end_data",
+        "start_brk",
+        "brk",
+        "start_stack",
+        "arg_start",
+        "arg_end",
+        "env_start",
+        "env_end",
+    ];
+
+    /// Returns the words of the auxiliary vector.
+    pub fn auxv_words(&self) -> impl Iterator<Item = u64> + 'a {
+        self.auxv
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        for v in self.layout {
+            e.u64(v)?;
+        }
+        e.u64(self.flags)?;
+        e.u64(self.def_flags)?;
+        // CAST: bounded by `MAX_AUXV`.
+        e.u32((self.auxv.len() / 8) as u32)?;
+        e.u32(0)?;
+        e.bytes(self.auxv)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let mut layout = [0u64; 11];
+        for v in layout.iter_mut() {
+            *v = d.u64()?;
+        }
+        let flags = d.u64()?;
+        let def_flags = d.u64()?;
+        let words = d.u32()? as usize;
+        if d.u32()? != 0 {
+            return Err(FormatError::BadValue("mm reserved field"));
+        }
+        if words > MAX_AUXV || words & 1 != 0 {
+            return Err(FormatError::BadValue("auxv length"));
+        }
+        let auxv = d.bytes(words * 8)?;
+        // Pairs are ordered as the kernel's checks of prctl(PR_SET_MM_MAP).
+        let [sc, ec, sd, ed, sb, brk, _, sa, ea, se, ee] = layout;
+        if sc > ec || sd > ed || sb > brk || sa > ea || se > ee {
+            return Err(FormatError::BadValue("mm layout"));
+        }
+        Ok(Self {
+            layout,
+            flags,
+            def_flags,
+            auxv,
+        })
+    }
+}
+
+/// What backs a memory area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum VmaKind {
+    /// Anonymous memory (heap, stack, `MAP_ANONYMOUS`).
+    Anon = 1,
+    /// A file mapping; the record holds the path.
+    File = 2,
+    /// The vDSO text, mapped anew by the restarting kernel.
+    Vdso = 3,
+    /// The vDSO data, mapped anew with the vDSO.
+    Vvar = 4,
+}
+
+impl VmaKind {
+    /// Decodes a kind number.
+    pub fn from_u32(v: u32) -> Result<Self, FormatError> {
+        Ok(match v {
+            1 => Self::Anon,
+            2 => Self::File,
+            3 => Self::Vdso,
+            4 => Self::Vvar,
+            _ => return Err(FormatError::BadValue("vma kind")),
+        })
+    }
+
+    /// Returns the name used by the tools.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Anon => "anon",
+            Self::File => "file",
+            Self::Vdso => "vdso",
+            Self::Vvar => "vvar",
+        }
+    }
+}
+
+/// `VM_READ`, `VM_WRITE`, `VM_EXEC`, `VM_SHARED` of `vm_flags`.
+pub mod vm {
+    /// Readable.
+    pub const READ: u64 = 0x1;
+    /// Writable.
+    pub const WRITE: u64 = 0x2;
+    /// Executable.
+    pub const EXEC: u64 = 0x4;
+    /// Shared mapping.
+    pub const SHARED: u64 = 0x8;
+    /// Grows down (stack).
+    pub const GROWSDOWN: u64 = 0x100;
+}
+
+/// A memory area (`struct vm_area_struct`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VmaRecord<'a> {
+    /// First address.
+    pub start: u64,
+    /// End address (excluded).
+    pub end: u64,
+    /// `vm_flags` (see [`vm`]).
+    pub flags: u64,
+    /// Offset in the file, in pages.
+    pub pgoff: u64,
+    /// What backs the area.
+    pub kind: VmaKind,
+    /// Path of the file for [`VmaKind::File`], else empty.
+    pub path: &'a [u8],
+}
+
+impl<'a> VmaRecord<'a> {
+    /// Payload length without the path (its NUL included).
+    pub const MIN_LEN: usize = 8 * 4 + 8 + 1;
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.u64(self.start)?;
+        e.u64(self.end)?;
+        e.u64(self.flags)?;
+        e.u64(self.pgoff)?;
+        e.u32(self.kind as u32)?;
+        e.u32(0)?;
+        e.tail_str(self.path)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let r = Self {
+            start: d.u64()?,
+            end: d.u64()?,
+            flags: d.u64()?,
+            pgoff: d.u64()?,
+            kind: VmaKind::from_u32(d.u32()?)?,
+            path: {
+                if d.u32()? != 0 {
+                    return Err(FormatError::BadValue("vma reserved field"));
+                }
+                d.tail_str(MAX_PATH)?
+            },
+        };
+        if r.start >= r.end {
+            return Err(FormatError::BadValue("vma range"));
+        }
+        if (r.kind == VmaKind::File) == r.path.is_empty() {
+            return Err(FormatError::BadValue("vma path"));
+        }
+        Ok(r)
+    }
+
+    /// Returns `rwxs`/`rwxp` letters as in `/proc/PID/maps`.
+    pub fn prot(&self) -> [u8; 4] {
+        let bit = |b: u64, c: u8| if self.flags & b != 0 { c } else { b'-' };
+        [
+            bit(vm::READ, b'r'),
+            bit(vm::WRITE, b'w'),
+            bit(vm::EXEC, b'x'),
+            if self.flags & vm::SHARED != 0 {
+                b's'
+            } else {
+                b'p'
+            },
+        ]
+    }
+}
+
+/// Contents of some populated pages of the area before it.
+///
+/// Payload: `count: u32`, `page_size: u32`, `count` addresses (`u64`), then
+/// `count` pages of data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PagesRecord<'a> {
+    /// Page size.
+    pub page_size: u32,
+    addrs: &'a [u8],
+    data: &'a [u8],
+}
+
+impl<'a> PagesRecord<'a> {
+    /// Payload length before the addresses.
+    pub const PREFIX: usize = 8;
+
+    /// Returns the number of pages.
+    pub fn count(&self) -> usize {
+        self.addrs.len() / 8
+    }
+
+    /// Returns the address and contents of each page, in order.
+    pub fn pages(&self) -> impl Iterator<Item = (u64, &'a [u8])> + 'a {
+        let data = self.data;
+        let size = self.page_size as usize;
+        self.addrs
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .enumerate()
+            .map(move |(i, a)| (a, &data[i * size..(i + 1) * size]))
+    }
+
+    /// Returns the header of a pages record of `count` pages of `page_size`
+    /// bytes, and its prefix (what precedes the addresses).
+    pub fn head(count: usize, page_size: u32) -> Result<(RecordHeader, [u8; 8]), FormatError> {
+        if count == 0 || count > MAX_PAGES_PER_RECORD {
+            return Err(FormatError::NoSpace);
+        }
+        let payload = Self::PREFIX + count * (8 + page_size as usize);
+        let hdr = RecordHeader::new(RecordType::Pages, payload)?;
+        let mut prefix = [0u8; 8];
+        // CAST: bounded by `MAX_PAGES_PER_RECORD`.
+        prefix[..4].copy_from_slice(&(count as u32).to_le_bytes());
+        prefix[4..].copy_from_slice(&page_size.to_le_bytes());
+        Ok((hdr, prefix))
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let count = d.u32()? as usize;
+        let page_size = d.u32()?;
+        if count == 0 || count > MAX_PAGES_PER_RECORD {
+            return Err(FormatError::BadValue("page count"));
+        }
+        if !(4096..=MAX_PAGE_SIZE).contains(&page_size) || !page_size.is_power_of_two() {
+            return Err(FormatError::BadValue("page size"));
+        }
+        let addrs = d.bytes(count * 8)?;
+        let data = d.bytes(count * page_size as usize)?;
+        let r = Self {
+            page_size,
+            addrs,
+            data,
+        };
+        let mut prev = None;
+        for (a, _) in r.pages() {
+            if a % u64::from(page_size) != 0 || prev.is_some_and(|p| a <= p) {
+                return Err(FormatError::BadValue("page address"));
+            }
+            prev = Some(a);
+        }
+        Ok(r)
+    }
+}
+
 /// The record that ends a complete image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tail;
@@ -528,6 +834,13 @@ pub enum Record<'a> {
     Task(TaskRecord<'a>),
     /// See [`CredRecord`].
     Cred(CredRecord),
+    /// See [`MmRecord`].
+    Mm(MmRecord<'a>),
+    /// See [`VmaRecord`].
+    Vma(VmaRecord<'a>),
+    /// See [`PagesRecord`]. The kernel writes it piecewise, from
+    /// [`PagesRecord::head`] and the pages themselves.
+    Pages(PagesRecord<'a>),
     /// See [`Tail`].
     Tail(Tail),
     /// See [`ErrorRecord`].
@@ -541,6 +854,9 @@ impl<'a> Record<'a> {
             Self::Header(_) => RecordType::Header,
             Self::Task(_) => RecordType::Task,
             Self::Cred(_) => RecordType::Cred,
+            Self::Mm(_) => RecordType::Mm,
+            Self::Vma(_) => RecordType::Vma,
+            Self::Pages(_) => RecordType::Pages,
             Self::Tail(_) => RecordType::Tail,
             Self::Error(_) => RecordType::Error,
         }
@@ -550,6 +866,9 @@ impl<'a> Record<'a> {
     pub fn payload_len(&self) -> usize {
         match self {
             Self::Error(e) => e.payload_len(),
+            Self::Mm(m) => MmRecord::MIN_LEN + m.auxv.len(),
+            Self::Vma(v) => VmaRecord::MIN_LEN + v.path.len(),
+            Self::Pages(p) => PagesRecord::PREFIX + p.addrs.len() + p.data.len(),
             _ => self.ty().payload_bounds().0,
         }
     }
@@ -566,6 +885,9 @@ impl<'a> Record<'a> {
             RecordType::Header => Self::Header(Header::decode(&mut d)?),
             RecordType::Task => Self::Task(TaskRecord::decode(&mut d)?),
             RecordType::Cred => Self::Cred(CredRecord::decode(&mut d)?),
+            RecordType::Mm => Self::Mm(MmRecord::decode(&mut d)?),
+            RecordType::Vma => Self::Vma(VmaRecord::decode(&mut d)?),
+            RecordType::Pages => Self::Pages(PagesRecord::decode(&mut d)?),
             RecordType::Tail => {
                 if d.u64()? != TAIL_MAGIC {
                     return Err(FormatError::BadTail);
@@ -590,6 +912,14 @@ impl<'a> Record<'a> {
             Self::Header(h) => h.encode(&mut e)?,
             Self::Task(t) => t.encode(&mut e)?,
             Self::Cred(c) => c.encode(&mut e)?,
+            Self::Mm(m) => m.encode(&mut e)?,
+            Self::Vma(v) => v.encode(&mut e)?,
+            Self::Pages(p) => {
+                e.u32(p.count() as u32)?;
+                e.u32(p.page_size)?;
+                e.bytes(p.addrs)?;
+                e.bytes(p.data)?
+            }
             Self::Tail(_) => e.u64(TAIL_MAGIC)?,
             Self::Error(r) => r.encode(&mut e)?,
         }

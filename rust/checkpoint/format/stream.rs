@@ -56,11 +56,30 @@ enum State {
     Done,
 }
 
+/// Where the stream is in the memory records of the last task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mem {
+    /// No task yet, or its memory records are done.
+    Closed,
+    /// A task record came; its mm record may follow.
+    Task,
+    /// Areas of the mm, ending at `end`, came so far.
+    Areas { end: u64 },
+    /// In the area `[start, end)`; pages up to `last` were given.
+    Area {
+        start: u64,
+        end: u64,
+        last: Option<u64>,
+    },
+}
+
 /// Checks the order of records and their objrefs, one record at a time.
 #[derive(Debug)]
 pub struct StreamCheck {
     state: State,
     tasks: u32,
+    page_size: u32,
+    mem: Mem,
 }
 
 impl Default for StreamCheck {
@@ -75,6 +94,8 @@ impl StreamCheck {
         Self {
             state: State::Start,
             tasks: 0,
+            page_size: 0,
+            mem: Mem::Closed,
         }
     }
 
@@ -91,8 +112,9 @@ impl StreamCheck {
     ) -> Result<(), T::Error> {
         match (self.state, rec) {
             (State::Done, _) => Err(FormatError::Order("record after the tail").into()),
-            (State::Start, Record::Header(_)) => {
+            (State::Start, Record::Header(h)) => {
                 self.state = State::Body;
+                self.page_size = h.page_size;
                 Ok(())
             }
             (State::Start, _) => {
@@ -104,6 +126,47 @@ impl StreamCheck {
             (_, Record::Task(t)) => {
                 use_ref(objs, t.cred_ref, ObjKind::Cred)?;
                 self.tasks += 1;
+                self.mem = Mem::Task;
+                Ok(())
+            }
+            (_, Record::Mm(_)) => {
+                if self.mem != Mem::Task {
+                    return Err(FormatError::Order("mm record not after its task").into());
+                }
+                self.mem = Mem::Areas { end: 0 };
+                Ok(())
+            }
+            (_, Record::Vma(v)) => {
+                let prev_end = match self.mem {
+                    Mem::Areas { end } | Mem::Area { end, .. } => end,
+                    _ => return Err(FormatError::Order("vma record not after an mm").into()),
+                };
+                let ps = u64::from(self.page_size);
+                if v.start < prev_end || v.start % ps != 0 || v.end % ps != 0 {
+                    return Err(FormatError::BadValue("vma range").into());
+                }
+                self.mem = Mem::Area {
+                    start: v.start,
+                    end: v.end,
+                    last: None,
+                };
+                Ok(())
+            }
+            (_, Record::Pages(p)) => {
+                let Mem::Area { start, end, last } = self.mem else {
+                    return Err(FormatError::Order("pages record not after a vma").into());
+                };
+                if p.page_size != self.page_size {
+                    return Err(FormatError::BadValue("page size").into());
+                }
+                let mut last = last;
+                for (a, _) in p.pages() {
+                    if a < start || a >= end || last.is_some_and(|l| a <= l) {
+                        return Err(FormatError::BadValue("page address").into());
+                    }
+                    last = Some(a);
+                }
+                self.mem = Mem::Area { start, end, last };
                 Ok(())
             }
             (_, Record::Tail(_)) => {

@@ -71,6 +71,43 @@ impl File {
         Ok(file)
     }
 
+    /// Takes a reference on the file at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid file on which the caller holds a reference
+    /// (or a lock that keeps one held) for the duration of the call.
+    pub(super) unsafe fn get(ptr: NonNull<bindings::file>) -> ARef<File> {
+        // SAFETY: By the safety requirements the file is valid: taking one more
+        // reference keeps it so for the `ARef`.
+        unsafe { bindings::get_file(ptr.as_ptr()) };
+        // INVARIANT: The reference just taken is owned by the `ARef`.
+        // SAFETY: As above.
+        unsafe { ARef::from_raw(ptr.cast()) }
+    }
+
+    /// Returns the path of the file, as `d_path()` gives it, in `buf`.
+    ///
+    /// Fails with `ENAMETOOLONG` if it does not fit.
+    pub(crate) fn path<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+        let len = i32::try_from(buf.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `f_path` of a valid file is valid; `d_path` writes at most
+        // `len` bytes into `buf`, ending with a NUL, and returns a pointer into
+        // `buf` or an error pointer.
+        let p = unsafe {
+            bindings::d_path(
+                ptr::addr_of!((*self.0.get()).f_path),
+                buf.as_mut_ptr().cast(),
+                len,
+            )
+        };
+        let p = kernel::error::from_err_ptr(p)?;
+        let start = (p as usize).wrapping_sub(buf.as_ptr() as usize);
+        let s = buf.get(start..).ok_or(EINVAL)?;
+        let end = s.iter().position(|&b| b == 0).ok_or(EINVAL)?;
+        Ok(&s[..end])
+    }
+
     fn mode(&self) -> u32 {
         // SAFETY: `f_mode` is set at open and only read here.
         unsafe { *ptr::addr_of!((*self.0.get()).f_mode) }

@@ -8,10 +8,16 @@
 
 pub(crate) mod cred;
 pub(crate) mod file;
+pub(crate) mod mm;
 pub(crate) mod task;
 pub(crate) mod uts;
 
-use kernel::error::Error;
+use kernel::{bindings, error::Error};
+
+/// `EOPNOTSUPP`, which `kernel::error::code` lacks in 6.12.
+pub(crate) fn eopnotsupp() -> Error {
+    errno(bindings::EOPNOTSUPP)
+}
 
 /// Converts a positive errno constant from the bindings into an [`Error`].
 pub(crate) fn errno(e: u32) -> Error {

@@ -42,7 +42,7 @@ unsafe impl AlwaysRefCounted for Task {
 }
 
 impl Task {
-    fn as_ptr(&self) -> *mut bindings::task_struct {
+    pub(super) fn as_ptr(&self) -> *mut bindings::task_struct {
         self.0.get()
     }
 

@@ -41,6 +41,35 @@ pub fn line(item: &Item<'_>) -> String {
             ids(&c.uids),
             ids(&c.gids)
         ),
+        Record::Mm(m) => {
+            let l = &m.layout;
+            format!(
+                "code {:#x}-{:#x} data {:#x}-{:#x} brk {:#x}-{:#x} stack {:#x} auxv {} words",
+                l[0],
+                l[1],
+                l[2],
+                l[3],
+                l[4],
+                l[5],
+                l[6],
+                m.auxv.len() / 8
+            )
+        }
+        Record::Vma(v) => format!(
+            "{:#x}-{:#x} {} {} pgoff {:#x} {}",
+            v.start,
+            v.end,
+            text(&v.prot()),
+            v.kind.name(),
+            v.pgoff,
+            text(v.path)
+        ),
+        Record::Pages(p) => {
+            let mut addrs = p.pages().map(|(a, _)| a);
+            let first = addrs.next().unwrap_or(0);
+            let last = addrs.last().unwrap_or(first);
+            format!("{} pages {first:#x}..{last:#x}", p.count())
+        }
         Record::Tail(_) => String::new(),
         Record::Error(e) => format!(
             "{} objref {}: {}",
@@ -85,6 +114,27 @@ pub fn json(item: &Item<'_>) -> String {
             .raw("objref", c.objref)
             .raw("uids", format!("{:?}", c.uids))
             .raw("gids", format!("{:?}", c.gids)),
+        Record::Mm(m) => {
+            let mut o = o;
+            for (name, v) in ckpt_format::MmRecord::LAYOUT_NAMES.iter().zip(m.layout) {
+                o = o.raw(name, v);
+            }
+            o.raw("flags", m.flags)
+                .raw("def_flags", m.def_flags)
+                .raw("auxv", format!("{:?}", m.auxv_words().collect::<Vec<_>>()))
+        }
+        Record::Vma(v) => o
+            .raw("start", v.start)
+            .raw("end", v.end)
+            .raw("flags", v.flags)
+            .str("prot", &v.prot())
+            .str("kind", v.kind.name().as_bytes())
+            .raw("pgoff", v.pgoff)
+            .str("path", v.path),
+        Record::Pages(p) => o.raw("count", p.count()).raw("page_size", p.page_size).raw(
+            "addrs",
+            format!("{:?}", p.pages().map(|(a, _)| a).collect::<Vec<_>>()),
+        ),
         Record::Tail(_) => o,
         Record::Error(e) => o
             .raw("errno", e.errno)

@@ -7,13 +7,15 @@ use ckpt_tools::{json, show, Args};
 use std::io::Read;
 
 const USAGE: &str = "\
-usage: ckptinfo [FILE] [--json]
+usage: ckptinfo [FILE] [--json | --page ADDR]
 
 Decodes and validates a checkpoint image (standard input without FILE, or
 with -), and shows each record: offset, type, length and fields.
 
-  --json      one JSON object: {\"valid\", \"length\", \"records\", \"error\"}
-  -h, --help  this text
+  --json       one JSON object: {\"valid\", \"length\", \"records\", \"error\"}
+  --page ADDR  write the saved contents of the page at ADDR (0x... or
+               decimal) to standard output; exit status 1 if it is not saved
+  -h, --help   this text
 
 Exit status: 0 for a valid image, 1 for an invalid or incomplete one (the
 first problem is shown with its offset), 2 for usage or I/O errors.";
@@ -25,6 +27,13 @@ fn main() {
         return;
     }
     let as_json = args.flag("--json", "--json");
+    let page = args.value("--page", "--page", USAGE).map(|a| {
+        let n = match a.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16),
+            None => a.parse(),
+        };
+        n.unwrap_or_else(|_| ckpt_tools::usage_error(&format!("bad address {a}"), USAGE))
+    });
     let ops = args.operands(USAGE);
     let mut data = Vec::new();
     let read = match ops.as_slice() {
@@ -39,13 +48,31 @@ fn main() {
     }
 
     let mut lines = Vec::new();
+    let mut found: Option<Vec<u8>> = None;
     let result = validate(&data, &mut ObjMap::default(), |item| {
+        if let (Some(want), ckpt_format::Record::Pages(p)) = (page, &item.record) {
+            if let Some((_, bytes)) = p.pages().find(|(a, _)| *a == want) {
+                found = Some(bytes.to_vec());
+            }
+        }
         lines.push(if as_json {
             show::json(item)
         } else {
             show::line(item)
         })
     });
+    if let Some(addr) = page {
+        use std::io::Write;
+        match (&result, found) {
+            (Ok(_), Some(bytes)) => {
+                let _ = std::io::stdout().write_all(&bytes);
+                return;
+            }
+            (Ok(_), None) => eprintln!("ckptinfo: no saved page at {addr:#x}"),
+            (Err((off, e)), _) => eprintln!("ckptinfo: invalid image at offset {off}: {e}"),
+        }
+        std::process::exit(1);
+    }
     if as_json {
         let (length, error) = match result {
             Ok(n) => (n.to_string(), "null".to_string()),

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Memory records (mm, vma, pages): round-trips and stream rules.
+
+use ckpt_format::stream::{validate, ObjMap, Records};
+use ckpt_format::*;
+
+const PS: u32 = 4096;
+
+fn enc(r: &Record<'_>) -> Vec<u8> {
+    let mut buf = vec![0u8; 1 << 20];
+    let n = r.encode(&mut buf).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+fn header() -> Record<'static> {
+    Record::Header(Header {
+        version: FORMAT_VERSION,
+        flags: 0,
+        arch: Arch::X86_64,
+        page_size: PS,
+        ckpt_id: 1,
+        time: 0,
+        release: b"r",
+        version_str: b"v",
+        machine: b"m",
+    })
+}
+
+fn task() -> Vec<u8> {
+    let mut v = enc(&Record::Cred(CredRecord {
+        objref: 1,
+        ..Default::default()
+    }));
+    v.extend(enc(&Record::Task(TaskRecord {
+        pid: 5,
+        tgid: 5,
+        ppid: 1,
+        cred_ref: 1,
+        comm: b"t",
+    })));
+    v
+}
+
+fn mm(auxv: &[u8]) -> Record<'_> {
+    Record::Mm(MmRecord {
+        layout: [
+            0x400000, 0x401000, 0x402000, 0x403000, 0x404000, 0x405000, 0x7ff0, 1, 2, 3, 4,
+        ],
+        flags: 0x8d,
+        def_flags: 0,
+        auxv,
+    })
+}
+
+fn vma(start: u64, end: u64, path: &[u8]) -> Record<'_> {
+    Record::Vma(VmaRecord {
+        start,
+        end,
+        flags: vm::READ | vm::WRITE,
+        pgoff: 0,
+        kind: if path.is_empty() {
+            VmaKind::Anon
+        } else {
+            VmaKind::File
+        },
+        path,
+    })
+}
+
+/// A pages record built as the kernel writes it: head, addresses, data.
+fn pages(addrs: &[u64], page_size: u32) -> Vec<u8> {
+    let (hdr, prefix) = PagesRecord::head(addrs.len(), page_size).unwrap();
+    let mut v = hdr.encode().to_vec();
+    v.extend(prefix);
+    for a in addrs {
+        v.extend(a.to_le_bytes());
+    }
+    for (i, _) in addrs.iter().enumerate() {
+        v.extend(std::iter::repeat(i as u8 + 1).take(page_size as usize));
+    }
+    v.extend(std::iter::repeat(0).take(hdr.padding()));
+    v
+}
+
+fn image(parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut v = enc(&header());
+    for p in parts {
+        v.extend(p);
+    }
+    v.extend(enc(&Record::Tail(Tail)));
+    v
+}
+
+fn check(buf: &[u8]) -> Result<usize, FormatError> {
+    validate(buf, &mut ObjMap::default(), |_| {}).map_err(|(_, e)| e)
+}
+
+#[test]
+fn memory_records_round_trip() {
+    let auxv: Vec<u8> = [6u64, 4096, 0, 0]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    for r in [
+        mm(&auxv),
+        vma(0x1000, 0x3000, b""),
+        vma(0x1000, 0x2000, b"/lib/libc.so.6"),
+    ] {
+        let buf = enc(&r);
+        let item = Records::new(&buf).next().unwrap().unwrap();
+        assert_eq!(item.record, r);
+    }
+    if let Record::Mm(m) = mm(&auxv) {
+        assert_eq!(m.auxv_words().collect::<Vec<_>>(), [6, 4096, 0, 0]);
+    }
+    let buf = pages(&[0x1000, 0x3000], PS);
+    let item = Records::new(&buf).next().unwrap().unwrap();
+    let Record::Pages(p) = item.record else {
+        panic!()
+    };
+    let got: Vec<_> = p.pages().map(|(a, d)| (a, d[0], d.len())).collect();
+    assert_eq!(got, [(0x1000, 1, 4096), (0x3000, 2, 4096)]);
+    // A decoded pages record encodes to the same bytes.
+    assert_eq!(enc(&item.record), buf);
+}
+
+#[test]
+fn valid_memory_image() {
+    let img = image(&[
+        task(),
+        enc(&mm(&[])),
+        enc(&vma(0x10000, 0x20000, b"")),
+        pages(&[0x10000, 0x11000], PS),
+        pages(&[0x15000], PS),
+        enc(&vma(0x20000, 0x21000, b"/bin/true")),
+    ]);
+    assert_eq!(check(&img), Ok(img.len()));
+}
+
+#[test]
+fn memory_order_rules() {
+    let o = |s| Err(FormatError::Order(s));
+    assert_eq!(
+        check(&image(&[enc(&mm(&[]))])),
+        o("mm record not after its task")
+    );
+    assert_eq!(
+        check(&image(&[task(), enc(&vma(0x1000, 0x2000, b""))])),
+        o("vma record not after an mm")
+    );
+    assert_eq!(
+        check(&image(&[task(), enc(&mm(&[])), pages(&[0x1000], PS)])),
+        o("pages record not after a vma")
+    );
+    assert_eq!(
+        check(&image(&[task(), enc(&mm(&[])), enc(&mm(&[]))])),
+        o("mm record not after its task")
+    );
+}
+
+#[test]
+fn vma_and_page_bounds() {
+    let bad = |parts: &[Vec<u8>], what| {
+        let mut v = vec![task(), enc(&mm(&[]))];
+        v.extend_from_slice(parts);
+        assert_eq!(
+            check(&image(&v)),
+            Err(FormatError::BadValue(what)),
+            "{what}"
+        );
+    };
+    // Overlapping and unaligned areas.
+    bad(
+        &[
+            enc(&vma(0x2000, 0x4000, b"")),
+            enc(&vma(0x3000, 0x5000, b"")),
+        ],
+        "vma range",
+    );
+    bad(&[enc(&vma(0x2100, 0x4000, b""))], "vma range");
+    // Pages outside their area, repeated, or of another page size.
+    bad(
+        &[enc(&vma(0x2000, 0x4000, b"")), pages(&[0x4000], PS)],
+        "page address",
+    );
+    bad(
+        &[enc(&vma(0x2000, 0x4000, b"")), pages(&[0x1000], PS)],
+        "page address",
+    );
+    bad(
+        &[
+            enc(&vma(0x2000, 0x4000, b"")),
+            pages(&[0x3000], PS),
+            pages(&[0x3000], PS),
+        ],
+        "page address",
+    );
+    bad(
+        &[enc(&vma(0x0, 0x40000, b"")), pages(&[0x0], 8192)],
+        "page size",
+    );
+}
+
+#[test]
+fn record_level_checks() {
+    let one = |r: Vec<u8>| Records::new(&r).next().unwrap().map(|_| ());
+    // Pages out of order inside one record.
+    assert_eq!(
+        one(pages(&[0x3000, 0x2000], PS)),
+        Err(FormatError::BadValue("page address"))
+    );
+    assert_eq!(
+        one(pages(&[0x3001], PS)),
+        Err(FormatError::BadValue("page address"))
+    );
+    // A file area needs a path, an anonymous one has none.
+    let mut v = enc(&vma(0x1000, 0x2000, b"/x"));
+    v[8 + 32] = VmaKind::Anon as u8;
+    assert_eq!(one(v), Err(FormatError::BadValue("vma path")));
+    assert_eq!(
+        one(enc(&vma(0x2000, 0x2000, b""))),
+        Err(FormatError::BadValue("vma range"))
+    );
+    // Mm layout pairs must be ordered.
+    let mut m = enc(&mm(&[]));
+    m[8..16].copy_from_slice(&0x500000u64.to_le_bytes());
+    assert_eq!(one(m), Err(FormatError::BadValue("mm layout")));
+    // Odd auxv length.
+    let auxv = [0u8; 8];
+    let m = enc(&mm(&auxv));
+    assert_eq!(one(m), Err(FormatError::BadValue("auxv length")));
+    // Count and size mismatch with the record length.
+    let mut p = pages(&[0x1000], PS);
+    p[8..12].copy_from_slice(&2u32.to_le_bytes());
+    assert!(one(p).is_err());
+    assert_eq!(PagesRecord::head(0, PS), Err(FormatError::NoSpace));
+    assert_eq!(
+        PagesRecord::head(MAX_PAGES_PER_RECORD + 1, PS),
+        Err(FormatError::NoSpace)
+    );
+}
+
+#[test]
+fn truncated_memory_image() {
+    let img = image(&[
+        task(),
+        enc(&mm(&[])),
+        enc(&vma(0x1000, 0x3000, b"")),
+        pages(&[0x1000, 0x2000], PS),
+    ]);
+    for cut in (0..img.len()).step_by(7) {
+        assert!(check(&img[..cut]).is_err(), "cut at {cut}");
+    }
+}

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Memory descriptors, their areas and their pages.
+//!
+//! C header: [`include/linux/mm.h`](srctree/include/linux/mm.h)
+
+use super::{file::File, task::Task};
+use core::ptr::{self, NonNull};
+use kernel::{bindings, prelude::*, types::ARef};
+
+/// A memory descriptor (`struct mm_struct`) with a user reference.
+///
+/// # Invariants
+///
+/// `self.0` points to a valid mm on which this value owns one `mm_users`
+/// reference, dropped with `mmput()`.
+pub(crate) struct Mm(NonNull<bindings::mm_struct>);
+
+// SAFETY: The reference may be dropped on any thread; methods take the locks
+// they need.
+unsafe impl Send for Mm {}
+
+impl Drop for Mm {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant, we own one `mm_users` reference.
+        unsafe { bindings::mmput(self.0.as_ptr()) };
+    }
+}
+
+/// The fields of [`ckpt_format::MmRecord`], read from an mm.
+pub(crate) struct MmFields {
+    pub(crate) layout: [u64; 11],
+    pub(crate) flags: u64,
+    pub(crate) def_flags: u64,
+    pub(crate) auxv: [u64; 52],
+}
+
+impl Mm {
+    /// Takes a user reference on the mm of `task`; `None` for kernel threads
+    /// and exiting tasks.
+    pub(crate) fn of_task(task: &Task) -> Option<Mm> {
+        // SAFETY: `task` is valid; `get_task_mm` takes the task lock and returns
+        // a referenced mm or null.
+        let p = unsafe { bindings::get_task_mm(task.as_ptr()) };
+        // INVARIANT: A non-null result carries a reference.
+        NonNull::new(p).map(Mm)
+    }
+
+    /// Reads the layout, flags and saved auxiliary vector of the mm.
+    pub(crate) fn fields(&self) -> MmFields {
+        let _guard = self.read_lock();
+        // SAFETY: The mm is valid; the mmap lock, held, keeps `brk` and the
+        // other fields stable against `brk()` and `prctl(PR_SET_MM)`.
+        let m = unsafe { &(*self.0.as_ptr()).__bindgen_anon_1 };
+        let mut auxv = [0u64; 52];
+        for (d, s) in auxv.iter_mut().zip(m.saved_auxv.iter()) {
+            *d = *s as u64;
+        }
+        MmFields {
+            layout: [
+                m.start_code,
+                m.end_code,
+                m.start_data,
+                m.end_data,
+                m.start_brk,
+                m.brk,
+                m.start_stack,
+                m.arg_start,
+                m.arg_end,
+                m.env_start,
+                m.env_end,
+            ]
+            .map(|v| v as u64),
+            flags: m.flags as u64,
+            def_flags: m.def_flags as u64,
+            auxv,
+        }
+    }
+
+    /// Takes the mmap lock for reading.
+    pub(crate) fn read_lock(&self) -> MmReadGuard<'_> {
+        // SAFETY: The mm is valid.
+        unsafe { bindings::mmap_read_lock(self.0.as_ptr()) };
+        // INVARIANT: The lock was just taken.
+        MmReadGuard(self)
+    }
+}
+
+/// The mmap lock of an [`Mm`], held for reading.
+///
+/// # Invariants
+///
+/// The lock of `self.0` is held for reading until this value is dropped.
+pub(crate) struct MmReadGuard<'a>(&'a Mm);
+
+impl Drop for MmReadGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant, the lock is held for reading.
+        unsafe { bindings::mmap_read_unlock(self.0 .0.as_ptr()) };
+    }
+}
+
+/// Special mappings that the kernel installs itself.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Special {
+    /// An ordinary area.
+    No,
+    /// The vDSO text (`[vdso]`).
+    Vdso,
+    /// The vDSO data (`[vvar]`).
+    Vvar,
+    /// Another special mapping (`[uprobes]`, ...).
+    Other,
+}
+
+/// A copy of what checkpoint needs of a `struct vm_area_struct`.
+pub(crate) struct Vma {
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+    pub(crate) flags: u64,
+    pub(crate) pgoff: u64,
+    pub(crate) file: Option<ARef<File>>,
+    pub(crate) special: Special,
+}
+
+/// A user page with a reference taken by `get_user_pages_remote()`.
+///
+/// # Invariants
+///
+/// `self.0` points to a valid page on which this value owns one reference.
+pub(crate) struct UserPage(NonNull<bindings::page>);
+
+impl Drop for UserPage {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant, we own one reference.
+        unsafe { bindings::put_page(self.0.as_ptr()) };
+    }
+}
+
+impl UserPage {
+    /// Returns true for anonymous pages (for a private file mapping: pages
+    /// written since the file was mapped).
+    pub(crate) fn is_anon(&self) -> bool {
+        // SAFETY: The page is valid.
+        unsafe { bindings::PageAnon(self.0.as_ptr()) }
+    }
+
+    /// Calls `f` with the contents of the page.
+    pub(crate) fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        // SAFETY: The page is valid; the mapping is undone below.
+        let addr = unsafe { bindings::kmap_local_page(self.0.as_ptr()) };
+        // SAFETY: A mapped page is `PAGE_SIZE` readable bytes. The target is
+        // frozen, but another task sharing the page may write it: the bytes
+        // are copied out without being interpreted.
+        let bytes = unsafe { core::slice::from_raw_parts(addr.cast::<u8>(), bindings::PAGE_SIZE) };
+        let r = f(bytes);
+        // SAFETY: `addr` was mapped above, and `bytes` is not used any more.
+        unsafe { bindings::kunmap_local(addr) };
+        r
+    }
+}
+
+/// Most pages asked of `get_user_pages_remote()` at a time.
+pub(crate) const GUP_BATCH: usize = 64;
+
+impl MmReadGuard<'_> {
+    fn mm(&self) -> *mut bindings::mm_struct {
+        self.0 .0.as_ptr()
+    }
+
+    /// Returns the first area that ends above `addr`.
+    pub(crate) fn vma_from(&self, addr: u64) -> Option<Vma> {
+        // SAFETY: The mmap lock is held, so areas cannot go away.
+        let v = NonNull::new(unsafe { bindings::find_vma(self.mm(), addr as _) })?;
+        // SAFETY: As above, the area is valid while the lock is held.
+        let v = unsafe { v.as_ref() };
+        // SAFETY: Both union members are the same `vm_flags`.
+        let flags = unsafe { v.__bindgen_anon_2.vm_flags } as u64;
+        // SAFETY: `vm_start`/`vm_end` are in the first union member outside RCU
+        // freeing, which the lock excludes.
+        let (start, end) = unsafe {
+            (
+                v.__bindgen_anon_1.__bindgen_anon_1.vm_start,
+                v.__bindgen_anon_1.__bindgen_anon_1.vm_end,
+            )
+        };
+        // SAFETY: The area holds a reference on its file while the lock is held.
+        let file = NonNull::new(v.vm_file).map(|f| unsafe { File::get(f) });
+        Some(Vma {
+            start: start as u64,
+            end: end as u64,
+            flags,
+            pgoff: v.vm_pgoff as u64,
+            file,
+            special: special(v),
+        })
+    }
+
+    /// Takes references on the populated pages from `addr`, at most `max`
+    /// (and [`GUP_BATCH`]), stopping at the first page never populated, and
+    /// appends them to `out`.
+    ///
+    /// Returns how many pages were taken (0 if `addr` itself is not populated).
+    pub(crate) fn get_pages(
+        &self,
+        addr: u64,
+        max: usize,
+        out: &mut KVec<UserPage>,
+    ) -> Result<usize> {
+        let n = max.min(GUP_BATCH);
+        // Reserve first, so that no page reference can be left unowned below.
+        out.reserve(n, GFP_KERNEL)?;
+        let mut raw = [ptr::null_mut::<bindings::page>(); GUP_BATCH];
+        let flags = bindings::FOLL_FORCE | bindings::FOLL_DUMP;
+        // SAFETY: The mmap lock is held for reading and `locked` is null, so
+        // GUP keeps it held; `raw` has room for `n` pages.
+        let got = unsafe {
+            bindings::get_user_pages_remote(
+                self.mm(),
+                addr as _,
+                n as _,
+                flags,
+                raw.as_mut_ptr(),
+                ptr::null_mut(),
+            )
+        };
+        if got == -(bindings::EFAULT as kernel::ffi::c_long) {
+            return Ok(0);
+        }
+        // CAST: negative returns are errnos.
+        let got = usize::try_from(got).map_err(|_| Error::from_errno(got as i32))?;
+        for p in raw[..got.min(n)].iter().filter_map(|p| NonNull::new(*p)) {
+            // INVARIANT: GUP returned each page with a reference. The push
+            // cannot allocate (reserved above); were it to fail, it drops the
+            // page, which puts its reference.
+            let _ = out.push(UserPage(p), GFP_KERNEL);
+        }
+        Ok(got)
+    }
+}
+
+fn special(v: &bindings::vm_area_struct) -> Special {
+    // SAFETY: `vm_ops` of a valid area is null or a static table.
+    let Some(ops) = (unsafe { v.vm_ops.as_ref() }) else {
+        return Special::No;
+    };
+    let Some(name) = ops.name else {
+        return Special::No;
+    };
+    // SAFETY: `name` takes a valid area and returns a static string or null.
+    let p = unsafe { name(ptr::from_ref(v).cast_mut()) };
+    if p.is_null() {
+        return Special::No;
+    }
+    // SAFETY: `p` is a NUL-terminated static string.
+    let s = unsafe { kernel::str::CStr::from_char_ptr(p) };
+    match s.as_bytes() {
+        b"[vdso]" => Special::Vdso,
+        b"[vvar]" => Special::Vvar,
+        _ => Special::Other,
+    }
+}
