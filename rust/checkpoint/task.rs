@@ -2,7 +2,7 @@
 
 //! Tasks: checkpoint and restore.
 
-use crate::{cred, ctx::Ctx, mm, sys::task::Task};
+use crate::{arch, cred, ctx::Ctx, mm, sys::task::Task};
 use ckpt_format::{Record, TaskRecord};
 use kernel::prelude::*;
 
@@ -38,6 +38,7 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
         cred_ref,
         comm: &comm,
     }))?;
+    arch::checkpoint_cpu(ctx, task)?;
     mm::checkpoint_mm(ctx, task, pid)?;
     if external && !task.is_frozen() {
         return Err(ctx.fail(

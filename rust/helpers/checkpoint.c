@@ -64,3 +64,23 @@ bool rust_helper_PageAnon(const struct page *page)
 {
 	return PageAnon(page);
 }
+
+#ifdef CONFIG_X86_64
+#include <asm/fsgsbase.h>
+#include <asm/processor.h>
+
+struct pt_regs *rust_helper_task_pt_regs(struct task_struct *task)
+{
+	return task_pt_regs(task);
+}
+
+unsigned long rust_helper_x86_fsbase_read_task(struct task_struct *task)
+{
+	return x86_fsbase_read_task(task);
+}
+
+unsigned long rust_helper_x86_gsbase_read_task(struct task_struct *task)
+{
+	return x86_gsbase_read_task(task);
+}
+#endif

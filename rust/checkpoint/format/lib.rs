@@ -215,6 +215,8 @@ pub enum RecordType {
     Task = 101,
     /// Credentials, a shared object: [`CredRecord`].
     Cred = 111,
+    /// x86-64 registers of the task before it: [`CpuX86_64`].
+    CpuX86_64 = 301,
     /// The memory descriptor of the task before it: [`MmRecord`].
     Mm = 201,
     /// A memory area of that mm: [`VmaRecord`].
@@ -235,6 +237,7 @@ impl RecordType {
             101 => Self::Task,
             111 => Self::Cred,
             201 => Self::Mm,
+            301 => Self::CpuX86_64,
             202 => Self::Vma,
             203 => Self::Pages,
             5001 => Self::Tail,
@@ -250,6 +253,7 @@ impl RecordType {
             Self::Task => "task",
             Self::Cred => "cred",
             Self::Mm => "mm",
+            Self::CpuX86_64 => "cpu",
             Self::Vma => "vma",
             Self::Pages => "pages",
             Self::Tail => "tail",
@@ -264,6 +268,7 @@ impl RecordType {
             Self::Task => (TaskRecord::LEN, TaskRecord::LEN),
             Self::Cred => (CredRecord::LEN, CredRecord::LEN),
             Self::Mm => (MmRecord::MIN_LEN, MmRecord::MIN_LEN + 8 * MAX_AUXV),
+            Self::CpuX86_64 => (CpuX86_64::LEN, CpuX86_64::LEN),
             Self::Vma => (VmaRecord::MIN_LEN, VmaRecord::MIN_LEN + MAX_PATH),
             Self::Pages => (
                 PagesRecord::PREFIX + 8 + 4096,
@@ -493,6 +498,51 @@ impl CredRecord {
             *v = d.u32()?;
         }
         Ok(r)
+    }
+}
+
+/// General registers of an x86-64 task, in the order of `struct pt_regs`
+/// (and of `struct user_regs_struct`), then its fs and gs bases.
+///
+/// The segment selectors other than `cs` and `ss` are not recorded: 64-bit
+/// tasks have them zero, and restart sets them so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CpuX86_64 {
+    /// Register values, named by [`CpuX86_64::NAMES`].
+    pub regs: [u64; 23],
+}
+
+impl CpuX86_64 {
+    /// Payload length.
+    pub const LEN: usize = 23 * 8;
+
+    /// Names of the registers, in order.
+    pub const NAMES: [&'static str; 23] = [
+        "r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si",
+        "di", "orig_ax", "ip", "cs", "flags", "sp", "ss", "fs_base", "gs_base",
+    ];
+
+    /// Returns the value of register `name`.
+    pub fn get(&self, name: &str) -> Option<u64> {
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| self.regs[i])
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        for r in self.regs {
+            e.u64(r)?;
+        }
+        Ok(())
+    }
+
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, FormatError> {
+        let mut regs = [0u64; 23];
+        for r in regs.iter_mut() {
+            *r = d.u64()?;
+        }
+        Ok(Self { regs })
     }
 }
 
@@ -834,6 +884,8 @@ pub enum Record<'a> {
     Task(TaskRecord<'a>),
     /// See [`CredRecord`].
     Cred(CredRecord),
+    /// See [`CpuX86_64`].
+    CpuX86_64(CpuX86_64),
     /// See [`MmRecord`].
     Mm(MmRecord<'a>),
     /// See [`VmaRecord`].
@@ -855,6 +907,7 @@ impl<'a> Record<'a> {
             Self::Task(_) => RecordType::Task,
             Self::Cred(_) => RecordType::Cred,
             Self::Mm(_) => RecordType::Mm,
+            Self::CpuX86_64(_) => RecordType::CpuX86_64,
             Self::Vma(_) => RecordType::Vma,
             Self::Pages(_) => RecordType::Pages,
             Self::Tail(_) => RecordType::Tail,
@@ -886,6 +939,7 @@ impl<'a> Record<'a> {
             RecordType::Task => Self::Task(TaskRecord::decode(&mut d)?),
             RecordType::Cred => Self::Cred(CredRecord::decode(&mut d)?),
             RecordType::Mm => Self::Mm(MmRecord::decode(&mut d)?),
+            RecordType::CpuX86_64 => Self::CpuX86_64(CpuX86_64::decode(&mut d)?),
             RecordType::Vma => Self::Vma(VmaRecord::decode(&mut d)?),
             RecordType::Pages => Self::Pages(PagesRecord::decode(&mut d)?),
             RecordType::Tail => {
@@ -913,6 +967,7 @@ impl<'a> Record<'a> {
             Self::Task(t) => t.encode(&mut e)?,
             Self::Cred(c) => c.encode(&mut e)?,
             Self::Mm(m) => m.encode(&mut e)?,
+            Self::CpuX86_64(c) => c.encode(&mut e)?,
             Self::Vma(v) => v.encode(&mut e)?,
             Self::Pages(p) => {
                 e.u32(p.count() as u32)?;

@@ -7,7 +7,7 @@
 //! records it reads from the image file, the tools feed it records parsed from
 //! a buffer by [`Records`].
 
-use crate::{check_padding, FormatError, Record, RecordHeader, RECORD_HEADER_LEN};
+use crate::{check_padding, Arch, FormatError, Record, RecordHeader, RECORD_HEADER_LEN};
 
 /// An [`ObjTable`] for user space: the objrefs of one image, in a map.
 #[cfg(feature = "std")]
@@ -61,8 +61,10 @@ enum State {
 enum Mem {
     /// No task yet, or its memory records are done.
     Closed,
-    /// A task record came; its mm record may follow.
+    /// A task record came; its cpu and mm records may follow.
     Task,
+    /// The task's cpu record came; its mm record may follow.
+    TaskCpu,
     /// Areas of the mm, ending at `end`, came so far.
     Areas { end: u64 },
     /// In the area `[start, end)`; pages up to `last` were given.
@@ -79,6 +81,7 @@ pub struct StreamCheck {
     state: State,
     tasks: u32,
     page_size: u32,
+    arch: Option<Arch>,
     mem: Mem,
 }
 
@@ -95,6 +98,7 @@ impl StreamCheck {
             state: State::Start,
             tasks: 0,
             page_size: 0,
+            arch: None,
             mem: Mem::Closed,
         }
     }
@@ -115,6 +119,7 @@ impl StreamCheck {
             (State::Start, Record::Header(h)) => {
                 self.state = State::Body;
                 self.page_size = h.page_size;
+                self.arch = Some(h.arch);
                 Ok(())
             }
             (State::Start, _) => {
@@ -129,8 +134,18 @@ impl StreamCheck {
                 self.mem = Mem::Task;
                 Ok(())
             }
-            (_, Record::Mm(_)) => {
+            (_, Record::CpuX86_64(_)) => {
+                if self.arch != Some(Arch::X86_64) {
+                    return Err(FormatError::BadValue("cpu record of another architecture").into());
+                }
                 if self.mem != Mem::Task {
+                    return Err(FormatError::Order("cpu record not after its task").into());
+                }
+                self.mem = Mem::TaskCpu;
+                Ok(())
+            }
+            (_, Record::Mm(_)) => {
+                if self.mem != Mem::Task && self.mem != Mem::TaskCpu {
                     return Err(FormatError::Order("mm record not after its task").into());
                 }
                 self.mem = Mem::Areas { end: 0 };

@@ -129,6 +129,54 @@ impl Task {
         unsafe { bindings::ptrace_may_access(self.as_ptr(), mode) }
     }
 
+    /// Returns the user registers of a stopped task (or of the caller, as it
+    /// entered the kernel), in the order of `struct pt_regs`, then its fs and
+    /// gs bases.
+    #[cfg(CONFIG_X86_64)]
+    pub(crate) fn user_regs(&self) -> [u64; 23] {
+        // SAFETY: `self` is valid; a task's user registers live at the top of
+        // its kernel stack for its whole life. The task is frozen or is the
+        // caller, so they do not change while read.
+        let r = unsafe { &*bindings::task_pt_regs(self.as_ptr()) };
+        // SAFETY: `cs` and `ss` are the low 16 bits of their unions, valid in
+        // every entry path.
+        let (cs, ss) = unsafe { (r.__bindgen_anon_1.cs, r.__bindgen_anon_2.ss) };
+        // SAFETY: `self` is valid; both functions read the saved base of a
+        // stopped task, or the live one of the caller.
+        let (fs, gs) = unsafe {
+            (
+                bindings::x86_fsbase_read_task(self.as_ptr()),
+                bindings::x86_gsbase_read_task(self.as_ptr()),
+            )
+        };
+        [
+            r.r15,
+            r.r14,
+            r.r13,
+            r.r12,
+            r.bp,
+            r.bx,
+            r.r11,
+            r.r10,
+            r.r9,
+            r.r8,
+            r.ax,
+            r.cx,
+            r.dx,
+            r.si,
+            r.di,
+            r.orig_ax,
+            r.ip,
+            cs.into(),
+            r.flags,
+            r.sp,
+            ss.into(),
+            fs,
+            gs,
+        ]
+        .map(|v| v as u64)
+    }
+
     /// Takes a reference on the task's objective credentials.
     pub(crate) fn cred(&self) -> ARef<Cred> {
         // SAFETY: `self` is valid; `get_task_cred` returns a referenced, non-null

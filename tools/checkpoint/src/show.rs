@@ -3,7 +3,7 @@
 //! Display of records, as text and as JSON.
 
 use crate::{errno_name, json};
-use ckpt_format::{stream::Item, Record};
+use ckpt_format::{stream::Item, CpuX86_64, Record};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -40,6 +40,15 @@ pub fn line(item: &Item<'_>) -> String {
             c.objref,
             ids(&c.uids),
             ids(&c.gids)
+        ),
+        Record::CpuX86_64(c) => format!(
+            "ip {:#x} sp {:#x} ax {:#x} orig_ax {} flags {:#x} fs_base {:#x}",
+            c.get("ip").unwrap_or(0),
+            c.get("sp").unwrap_or(0),
+            c.get("ax").unwrap_or(0),
+            c.get("orig_ax").unwrap_or(0) as i64,
+            c.get("flags").unwrap_or(0),
+            c.get("fs_base").unwrap_or(0)
         ),
         Record::Mm(m) => {
             let l = &m.layout;
@@ -114,6 +123,13 @@ pub fn json(item: &Item<'_>) -> String {
             .raw("objref", c.objref)
             .raw("uids", format!("{:?}", c.uids))
             .raw("gids", format!("{:?}", c.gids)),
+        Record::CpuX86_64(c) => {
+            let mut o = o;
+            for (name, v) in CpuX86_64::NAMES.iter().zip(c.regs) {
+                o = o.raw(name, v);
+            }
+            o
+        }
         Record::Mm(m) => {
             let mut o = o;
             for (name, v) in ckpt_format::MmRecord::LAYOUT_NAMES.iter().zip(m.layout) {

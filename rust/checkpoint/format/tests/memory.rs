@@ -254,3 +254,38 @@ fn truncated_memory_image() {
         assert!(check(&img[..cut]).is_err(), "cut at {cut}");
     }
 }
+
+#[test]
+fn cpu_record_rules() {
+    let mut regs = [0u64; 23];
+    regs[3] = 0x1122_3344_5566_7788;
+    let cpu = Record::CpuX86_64(CpuX86_64 { regs });
+    let buf = enc(&cpu);
+    let item = Records::new(&buf).next().unwrap().unwrap();
+    assert_eq!(item.record, cpu);
+    if let Record::CpuX86_64(c) = item.record {
+        assert_eq!(c.get("r12"), Some(0x1122_3344_5566_7788));
+        assert_eq!(c.get("nope"), None);
+    }
+    // After its task, before the mm.
+    let ok = image(&[task(), enc(&cpu), enc(&mm(&[]))]);
+    assert_eq!(check(&ok), Ok(ok.len()));
+    assert_eq!(
+        check(&image(&[task(), enc(&mm(&[])), enc(&cpu)])),
+        Err(FormatError::Order("cpu record not after its task"))
+    );
+    assert_eq!(
+        check(&image(&[task(), enc(&cpu), enc(&cpu)])),
+        Err(FormatError::Order("cpu record not after its task"))
+    );
+    // Only in an x86-64 image.
+    let mut s390 = enc(&header());
+    s390[24..28].copy_from_slice(&(Arch::S390x as u32).to_le_bytes());
+    s390.extend(task());
+    s390.extend(enc(&cpu));
+    s390.extend(enc(&Record::Tail(Tail)));
+    assert_eq!(
+        check(&s390),
+        Err(FormatError::BadValue("cpu record of another architecture"))
+    );
+}

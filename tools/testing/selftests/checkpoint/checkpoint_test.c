@@ -522,6 +522,42 @@ TEST(memory_is_captured)
 	remove_v2(cg);
 }
 
+TEST(registers_are_captured)
+{
+	char path[] = "/tmp/ckpt-regs-XXXXXX";
+	static char out[1 << 20];
+	char needle[64], ready[5], cg[128];
+	unsigned long long want[] = {
+		0x1122334455667788ULL, 0x0123456789abcdefULL,
+		0x0f0e0d0c0b0a0908ULL, 0x7766554433221100ULL,
+	};
+	static const char * const names[] = { "r12", "r13", "r14", "r15" };
+	int fd = mkstemp(path), i;
+	pid_t child;
+
+	ASSERT_LE(0, fd);
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	child = spawn_target("ckpt-regs", "regs", ready, sizeof(ready));
+	ASSERT_LT(0, child);
+	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg)));
+	ASSERT_LT(0, sys_checkpoint(child, fd, 0, -1)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, thaw_v2(cg));
+	ASSERT_EQ(0, run_ckptinfo(path, "--json", out, sizeof(out)));
+	for (i = 0; i < 4; i++) {
+		snprintf(needle, sizeof(needle), "\"%s\": %llu,", names[i], want[i]);
+		EXPECT_NE(NULL, strstr(out, needle)) TH_LOG("%s not found", needle);
+	}
+	/* Stopped in write (1) or pause (34); libc set up its TLS base. */
+	EXPECT_TRUE(strstr(out, "\"orig_ax\": 34,") || strstr(out, "\"orig_ax\": 1,"));
+	EXPECT_EQ(NULL, strstr(out, "\"fs_base\": 0,"));
+	EXPECT_NE(NULL, strstr(out, "\"cs\": 51,")) TH_LOG("64-bit user code segment");
+	close(fd);
+	unlink(path);
+	reap(child);
+	remove_v2(cg);
+}
+
 TEST(self_and_pipe_stream)
 {
 	int p[2];

@@ -7,6 +7,8 @@
  *   ckpt_sleeper NAME memory   also fill memory with a known pattern and
  *                              write the addresses of two areas on stdout
  *   ckpt_sleeper NAME self     checkpoint itself to stdout, then exit
+ *   ckpt_sleeper NAME regs     load known values into r12-r15, say "ready"
+ *                              and pause, all without touching them again
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -26,6 +28,27 @@ int main(int argc, char **argv)
 		prctl(PR_SET_NAME, argv[1]);
 	if (!strcmp(mode, "self"))
 		return sys_checkpoint(0, 1, 0, -1) > 0 ? 0 : 1;
+#ifdef __x86_64__
+	if (!strcmp(mode, "regs")) {
+		static const char ready[] = "ready";
+
+		/* Say ready only once the registers hold their values. */
+		asm volatile("movabs $0x1122334455667788, %%r12\n\t"
+			     "movabs $0x0123456789abcdef, %%r13\n\t"
+			     "movabs $0x0f0e0d0c0b0a0908, %%r14\n\t"
+			     "movabs $0x7766554433221100, %%r15\n\t"
+			     "mov $1, %%eax\n\t"	/* write(1, ready, 5) */
+			     "mov $1, %%edi\n\t"
+			     "mov $5, %%edx\n\t"
+			     "syscall\n\t"
+			     "1: mov $34, %%eax\n\t"	/* pause() */
+			     "syscall\n\t"
+			     "jmp 1b\n\t"
+			     : : "S"(ready)
+			     : "rax", "rcx", "rdx", "rdi", "r11", "r12", "r13",
+			       "r14", "r15", "memory");
+	}
+#endif
 	if (!strcmp(mode, "memory")) {
 		char *a = mmap(NULL, 64 * ps, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
