@@ -37,6 +37,7 @@ pub(crate) fn restart(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i64> 
             Record::Cred(c) => cred::restore_cred(&mut ctx, &c)?,
             Record::Task(t) => task::restore_task(&mut ctx, &t)?,
             Record::CpuX86_64(c) => arch::restore_cpu(&mut ctx, &c)?,
+            Record::Xstate(x) => arch::restore_xstate(&mut ctx, &x)?,
             Record::Mm(m) => mm::restore_mm(&mut ctx, &m)?,
             Record::Vma(v) => mm::restore_vma(&mut ctx, &v, &mut mem)?,
             Record::Pages(p) => mm::restore_pages(&mut ctx, &p, &mut mem)?,

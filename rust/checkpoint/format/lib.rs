@@ -217,6 +217,8 @@ pub enum RecordType {
     Cred = 111,
     /// x86-64 registers of the task before it: [`CpuX86_64`].
     CpuX86_64 = 301,
+    /// x86 extended state (XSAVE area) of the task before it: [`Xstate`].
+    Xstate = 302,
     /// The memory descriptor of the task before it: [`MmRecord`].
     Mm = 201,
     /// A memory area of that mm: [`VmaRecord`].
@@ -238,6 +240,7 @@ impl RecordType {
             111 => Self::Cred,
             201 => Self::Mm,
             301 => Self::CpuX86_64,
+            302 => Self::Xstate,
             202 => Self::Vma,
             203 => Self::Pages,
             5001 => Self::Tail,
@@ -254,6 +257,7 @@ impl RecordType {
             Self::Cred => "cred",
             Self::Mm => "mm",
             Self::CpuX86_64 => "cpu",
+            Self::Xstate => "xstate",
             Self::Vma => "vma",
             Self::Pages => "pages",
             Self::Tail => "tail",
@@ -269,6 +273,7 @@ impl RecordType {
             Self::Cred => (CredRecord::LEN, CredRecord::LEN),
             Self::Mm => (MmRecord::MIN_LEN, MmRecord::MIN_LEN + 8 * MAX_AUXV),
             Self::CpuX86_64 => (CpuX86_64::LEN, CpuX86_64::LEN),
+            Self::Xstate => (8 + Xstate::MIN_AREA, 8 + Xstate::MAX_AREA),
             Self::Vma => (VmaRecord::MIN_LEN, VmaRecord::MIN_LEN + MAX_PATH),
             Self::Pages => (
                 PagesRecord::PREFIX + 8 + 4096,
@@ -543,6 +548,57 @@ impl CpuX86_64 {
             *r = d.u64()?;
         }
         Ok(Self { regs })
+    }
+}
+
+/// The x86 extended state of a task: its XSAVE area in the standard
+/// (uncompacted) format that ptrace and core dumps use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Xstate<'a> {
+    /// The XSAVE area: 512 bytes of legacy (x87, SSE) state, the 64-byte
+    /// XSAVE header, then the extended components.
+    pub area: &'a [u8],
+}
+
+impl<'a> Xstate<'a> {
+    /// Smallest area: the legacy region and the XSAVE header.
+    pub const MIN_AREA: usize = 512 + 64;
+    /// Largest area accepted (AMX tiles take 8 KiB).
+    pub const MAX_AREA: usize = 1 << 16;
+
+    /// Returns `XSTATE_BV`: the components whose state the area holds.
+    pub fn xfeatures(&self) -> u64 {
+        let b = &self.area[512..520];
+        u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+    }
+
+    /// Returns the 16 bytes of register `xmm<n>` (n < 16) from the legacy
+    /// region.
+    pub fn xmm(&self, n: usize) -> Option<&'a [u8]> {
+        (n < 16).then(|| &self.area[160 + 16 * n..176 + 16 * n])
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        // CAST: bounded by `MAX_AREA`.
+        e.u32(self.area.len() as u32)?;
+        e.u32(0)?;
+        e.bytes(self.area)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let size = d.u32()? as usize;
+        if d.u32()? != 0 {
+            return Err(FormatError::BadValue("xstate reserved field"));
+        }
+        if !(Self::MIN_AREA..=Self::MAX_AREA).contains(&size) {
+            return Err(FormatError::BadValue("xstate size"));
+        }
+        let area = d.bytes(size)?;
+        // XCOMP_BV must be zero in the standard format.
+        if area[520..528].iter().any(|&b| b != 0) {
+            return Err(FormatError::BadValue("xstate format"));
+        }
+        Ok(Self { area })
     }
 }
 
@@ -886,6 +942,8 @@ pub enum Record<'a> {
     Cred(CredRecord),
     /// See [`CpuX86_64`].
     CpuX86_64(CpuX86_64),
+    /// See [`Xstate`].
+    Xstate(Xstate<'a>),
     /// See [`MmRecord`].
     Mm(MmRecord<'a>),
     /// See [`VmaRecord`].
@@ -908,6 +966,7 @@ impl<'a> Record<'a> {
             Self::Cred(_) => RecordType::Cred,
             Self::Mm(_) => RecordType::Mm,
             Self::CpuX86_64(_) => RecordType::CpuX86_64,
+            Self::Xstate(_) => RecordType::Xstate,
             Self::Vma(_) => RecordType::Vma,
             Self::Pages(_) => RecordType::Pages,
             Self::Tail(_) => RecordType::Tail,
@@ -922,6 +981,7 @@ impl<'a> Record<'a> {
             Self::Mm(m) => MmRecord::MIN_LEN + m.auxv.len(),
             Self::Vma(v) => VmaRecord::MIN_LEN + v.path.len(),
             Self::Pages(p) => PagesRecord::PREFIX + p.addrs.len() + p.data.len(),
+            Self::Xstate(x) => 8 + x.area.len(),
             _ => self.ty().payload_bounds().0,
         }
     }
@@ -940,6 +1000,7 @@ impl<'a> Record<'a> {
             RecordType::Cred => Self::Cred(CredRecord::decode(&mut d)?),
             RecordType::Mm => Self::Mm(MmRecord::decode(&mut d)?),
             RecordType::CpuX86_64 => Self::CpuX86_64(CpuX86_64::decode(&mut d)?),
+            RecordType::Xstate => Self::Xstate(Xstate::decode(&mut d)?),
             RecordType::Vma => Self::Vma(VmaRecord::decode(&mut d)?),
             RecordType::Pages => Self::Pages(PagesRecord::decode(&mut d)?),
             RecordType::Tail => {
@@ -968,6 +1029,7 @@ impl<'a> Record<'a> {
             Self::Cred(c) => c.encode(&mut e)?,
             Self::Mm(m) => m.encode(&mut e)?,
             Self::CpuX86_64(c) => c.encode(&mut e)?,
+            Self::Xstate(x) => x.encode(&mut e)?,
             Self::Vma(v) => v.encode(&mut e)?,
             Self::Pages(p) => {
                 e.u32(p.count() as u32)?;

@@ -63,8 +63,10 @@ enum Mem {
     Closed,
     /// A task record came; its cpu and mm records may follow.
     Task,
-    /// The task's cpu record came; its mm record may follow.
+    /// The task's cpu record came; its xstate and mm records may follow.
     TaskCpu,
+    /// The task's xstate record came; its mm record may follow.
+    TaskXstate,
     /// Areas of the mm, ending at `end`, came so far.
     Areas { end: u64 },
     /// In the area `[start, end)`; pages up to `last` were given.
@@ -144,8 +146,15 @@ impl StreamCheck {
                 self.mem = Mem::TaskCpu;
                 Ok(())
             }
+            (_, Record::Xstate(_)) => {
+                if self.mem != Mem::TaskCpu {
+                    return Err(FormatError::Order("xstate record not after a cpu record").into());
+                }
+                self.mem = Mem::TaskXstate;
+                Ok(())
+            }
             (_, Record::Mm(_)) => {
-                if self.mem != Mem::Task && self.mem != Mem::TaskCpu {
+                if !matches!(self.mem, Mem::Task | Mem::TaskCpu | Mem::TaskXstate) {
                     return Err(FormatError::Order("mm record not after its task").into());
                 }
                 self.mem = Mem::Areas { end: 0 };

@@ -8,6 +8,7 @@ use super::cred::Cred;
 use core::ptr::{self, NonNull};
 use kernel::{
     bindings,
+    prelude::*,
     types::{ARef, AlwaysRefCounted, Opaque},
 };
 
@@ -175,6 +176,20 @@ impl Task {
             gs,
         ]
         .map(|v| v as u64)
+    }
+
+    /// Returns the extended state of a stopped task (or of the caller) as an
+    /// XSAVE area in the standard format; `ENODEV` without XSAVE.
+    #[cfg(CONFIG_X86_64)]
+    pub(crate) fn xstate(&self) -> Result<KVVec<u8>> {
+        // SAFETY: No preconditions.
+        let size = unsafe { bindings::ckpt_xstate_size() };
+        let mut buf = KVVec::from_elem(0u8, size as usize, GFP_KERNEL)?;
+        // SAFETY: `buf` has room for `size` bytes; the task is valid, and
+        // frozen or the caller, whose state is saved to memory first.
+        let r = unsafe { bindings::ckpt_xstate_get(self.as_ptr(), buf.as_mut_ptr().cast(), size) };
+        kernel::error::to_result(r)?;
+        Ok(buf)
     }
 
     /// Takes a reference on the task's objective credentials.

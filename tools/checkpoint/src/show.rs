@@ -5,6 +5,10 @@
 use crate::{errno_name, json};
 use ckpt_format::{stream::Item, CpuX86_64, Record};
 
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -50,6 +54,7 @@ pub fn line(item: &Item<'_>) -> String {
             c.get("flags").unwrap_or(0),
             c.get("fs_base").unwrap_or(0)
         ),
+        Record::Xstate(x) => format!("{} bytes, components {:#x}", x.area.len(), x.xfeatures()),
         Record::Mm(m) => {
             let l = &m.layout;
             format!(
@@ -130,6 +135,20 @@ pub fn json(item: &Item<'_>) -> String {
             }
             o
         }
+        Record::Xstate(x) => o
+            .raw("size", x.area.len())
+            .raw("xfeatures", x.xfeatures())
+            .raw(
+                "xmm",
+                format!(
+                    "[{}]",
+                    (0..16)
+                        .filter_map(|i| x.xmm(i))
+                        .map(|b| format!("\"{}\"", hex(b)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
         Record::Mm(m) => {
             let mut o = o;
             for (name, v) in ckpt_format::MmRecord::LAYOUT_NAMES.iter().zip(m.layout) {

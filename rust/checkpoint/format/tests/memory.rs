@@ -289,3 +289,38 @@ fn cpu_record_rules() {
         Err(FormatError::BadValue("cpu record of another architecture"))
     );
 }
+
+#[test]
+fn xstate_record_rules() {
+    let mut area = vec![0u8; 1024];
+    area[160] = 0xaa; // xmm0
+    area[512] = 0x7; // XSTATE_BV: x87, SSE, AVX
+    let x = Record::Xstate(Xstate { area: &area });
+    let buf = enc(&x);
+    let item = Records::new(&buf).next().unwrap().unwrap();
+    let Record::Xstate(got) = item.record else {
+        panic!()
+    };
+    assert_eq!(got.xfeatures(), 7);
+    assert_eq!(got.xmm(0).unwrap()[0], 0xaa);
+    assert_eq!(got.xmm(16), None);
+    let cpu = enc(&Record::CpuX86_64(CpuX86_64 { regs: [0; 23] }));
+    let ok = image(&[task(), cpu.clone(), buf.clone(), enc(&mm(&[]))]);
+    assert_eq!(check(&ok), Ok(ok.len()));
+    assert_eq!(
+        check(&image(&[task(), buf.clone()])),
+        Err(FormatError::Order("xstate record not after a cpu record"))
+    );
+    // A compacted area, a short one.
+    area[520] = 1;
+    let one = |r: Vec<u8>| Records::new(&r).next().unwrap().map(|_| ());
+    assert_eq!(
+        one(enc(&Record::Xstate(Xstate { area: &area }))),
+        Err(FormatError::BadValue("xstate format"))
+    );
+    let short = [0u8; 100];
+    assert!(matches!(
+        one(enc(&Record::Xstate(Xstate { area: &short }))),
+        Err(FormatError::BadLength { .. })
+    ));
+}

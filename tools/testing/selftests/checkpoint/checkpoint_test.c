@@ -532,7 +532,8 @@ TEST(registers_are_captured)
 		0x0f0e0d0c0b0a0908ULL, 0x7766554433221100ULL,
 	};
 	static const char * const names[] = { "r12", "r13", "r14", "r15" };
-	int fd = mkstemp(path), i;
+	char xmm[256];
+	int fd = mkstemp(path), i, j, len;
 	pid_t child;
 
 	ASSERT_LE(0, fd);
@@ -552,6 +553,17 @@ TEST(registers_are_captured)
 	EXPECT_TRUE(strstr(out, "\"orig_ax\": 34,") || strstr(out, "\"orig_ax\": 1,"));
 	EXPECT_EQ(NULL, strstr(out, "\"fs_base\": 0,"));
 	EXPECT_NE(NULL, strstr(out, "\"cs\": 51,")) TH_LOG("64-bit user code segment");
+	/* The XSAVE area holds the SSE registers the target loaded. */
+	EXPECT_NE(NULL, strstr(out, "\"type\": \"xstate\"")) TH_LOG("no xstate record");
+	/* Byte j of xmm<i> is (i << 4) | j: "xmm": ["0001..0f", "1011..1f", ... */
+	len = snprintf(xmm, sizeof(xmm), "\"xmm\": [");
+	for (i = 0; i < 4; i++) {
+		len += snprintf(xmm + len, sizeof(xmm) - len, "\"");
+		for (j = 0; j < 16; j++)
+			len += snprintf(xmm + len, sizeof(xmm) - len, "%02x", (i << 4) | j);
+		len += snprintf(xmm + len, sizeof(xmm) - len, "\", ");
+	}
+	EXPECT_NE(NULL, strstr(out, xmm)) TH_LOG("%s not found", xmm);
 	close(fd);
 	unlink(path);
 	reap(child);

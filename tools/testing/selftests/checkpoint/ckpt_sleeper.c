@@ -7,8 +7,9 @@
  *   ckpt_sleeper NAME memory   also fill memory with a known pattern and
  *                              write the addresses of two areas on stdout
  *   ckpt_sleeper NAME self     checkpoint itself to stdout, then exit
- *   ckpt_sleeper NAME regs     load known values into r12-r15, say "ready"
- *                              and pause, all without touching them again
+ *   ckpt_sleeper NAME regs     load known values into r12-r15 and xmm0-xmm3,
+ *                              say "ready" and pause, all without touching
+ *                              them again
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -31,9 +32,19 @@ int main(int argc, char **argv)
 #ifdef __x86_64__
 	if (!strcmp(mode, "regs")) {
 		static const char ready[] = "ready";
+		static unsigned char xmm[4][16];
+		int i, j;
 
+		/* Byte j of xmm<i> is (i << 4) | j. */
+		for (i = 0; i < 4; i++)
+			for (j = 0; j < 16; j++)
+				xmm[i][j] = (i << 4) | j;
 		/* Say ready only once the registers hold their values. */
-		asm volatile("movabs $0x1122334455667788, %%r12\n\t"
+		asm volatile("movdqu 0(%[x]), %%xmm0\n\t"
+			     "movdqu 16(%[x]), %%xmm1\n\t"
+			     "movdqu 32(%[x]), %%xmm2\n\t"
+			     "movdqu 48(%[x]), %%xmm3\n\t"
+			     "movabs $0x1122334455667788, %%r12\n\t"
 			     "movabs $0x0123456789abcdef, %%r13\n\t"
 			     "movabs $0x0f0e0d0c0b0a0908, %%r14\n\t"
 			     "movabs $0x7766554433221100, %%r15\n\t"
@@ -44,9 +55,10 @@ int main(int argc, char **argv)
 			     "1: mov $34, %%eax\n\t"	/* pause() */
 			     "syscall\n\t"
 			     "jmp 1b\n\t"
-			     : : "S"(ready)
+			     : : "S"(ready), [x] "r"(xmm)
 			     : "rax", "rcx", "rdx", "rdi", "r11", "r12", "r13",
-			       "r14", "r15", "memory");
+			       "r14", "r15", "xmm0", "xmm1", "xmm2", "xmm3",
+			       "memory");
 	}
 #endif
 	if (!strcmp(mode, "memory")) {
