@@ -139,15 +139,16 @@ impl Ctx {
     pub(crate) fn write_record(&mut self, rec: &Record<'_>) -> Result {
         let hdr = RecordHeader::new(rec.ty(), rec.payload_len()).map_err(|_| EINVAL)?;
         let total = hdr.len as usize + hdr.padding();
-        if total <= MAX_SMALL_RECORD {
-            let mut buf = [0u8; MAX_SMALL_RECORD];
-            let len = rec.encode(&mut buf).map_err(|_| EINVAL)?;
-            self.write(&buf[..len])
+        let mut small = [0u8; MAX_SMALL_RECORD];
+        let mut big;
+        let buf: &mut [u8] = if total <= MAX_SMALL_RECORD {
+            &mut small
         } else {
-            let mut buf = KVVec::from_elem(0u8, total, GFP_KERNEL)?;
-            let len = rec.encode(&mut buf).map_err(|_| EINVAL)?;
-            self.write(&buf[..len])
-        }
+            big = KVVec::from_elem(0u8, total, GFP_KERNEL)?;
+            &mut big
+        };
+        let len = rec.encode(buf).map_err(|_| EINVAL)?;
+        self.write(&buf[..len])
     }
 
     /// Writes a pages record: the pages at `addrs`, whose contents are

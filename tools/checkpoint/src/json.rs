@@ -22,6 +22,11 @@ pub fn string(b: &[u8]) -> String {
     out
 }
 
+/// A JSON array of already-encoded values.
+pub fn array(items: impl Iterator<Item = String>) -> String {
+    format!("[{}]", items.collect::<Vec<_>>().join(", "))
+}
+
 /// An object under construction: `{"key": value, ...}`.
 #[derive(Default)]
 pub struct Object {
@@ -33,6 +38,14 @@ impl Object {
     pub fn raw(mut self, key: &str, value: impl std::fmt::Display) -> Self {
         self.fields.push(format!("\"{key}\": {value}"));
         self
+    }
+
+    /// Adds one numeric field per name, from `values` in order.
+    pub fn fields(self, names: &[&str], values: &[u64]) -> Self {
+        names
+            .iter()
+            .zip(values)
+            .fold(self, |o, (name, v)| o.raw(name, v))
     }
 
     /// Adds a string field.

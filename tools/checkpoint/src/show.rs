@@ -126,38 +126,25 @@ pub fn json(item: &Item<'_>) -> String {
             .str("comm", t.comm),
         Record::Cred(c) => o
             .raw("objref", c.objref)
-            .raw("uids", format!("{:?}", c.uids))
-            .raw("gids", format!("{:?}", c.gids)),
-        Record::CpuX86_64(c) => {
-            let mut o = o;
-            for (name, v) in CpuX86_64::NAMES.iter().zip(c.regs) {
-                o = o.raw(name, v);
-            }
-            o
-        }
+            .raw("uids", json::array(c.uids.iter().map(u32::to_string)))
+            .raw("gids", json::array(c.gids.iter().map(u32::to_string))),
+        Record::CpuX86_64(c) => o.fields(&CpuX86_64::NAMES, &c.regs),
         Record::Xstate(x) => o
             .raw("size", x.area.len())
             .raw("xfeatures", x.xfeatures())
             .raw(
                 "xmm",
-                format!(
-                    "[{}]",
+                json::array(
                     (0..16)
                         .filter_map(|i| x.xmm(i))
-                        .map(|b| format!("\"{}\"", hex(b)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                        .map(|b| json::string(hex(b).as_bytes())),
                 ),
             ),
-        Record::Mm(m) => {
-            let mut o = o;
-            for (name, v) in ckpt_format::MmRecord::LAYOUT_NAMES.iter().zip(m.layout) {
-                o = o.raw(name, v);
-            }
-            o.raw("flags", m.flags)
-                .raw("def_flags", m.def_flags)
-                .raw("auxv", format!("{:?}", m.auxv_words().collect::<Vec<_>>()))
-        }
+        Record::Mm(m) => o
+            .fields(&ckpt_format::MmRecord::LAYOUT_NAMES, &m.layout)
+            .raw("flags", m.flags)
+            .raw("def_flags", m.def_flags)
+            .raw("auxv", json::array(m.auxv_words().map(|w| w.to_string()))),
         Record::Vma(v) => o
             .raw("start", v.start)
             .raw("end", v.end)
@@ -166,10 +153,10 @@ pub fn json(item: &Item<'_>) -> String {
             .str("kind", v.kind.name().as_bytes())
             .raw("pgoff", v.pgoff)
             .str("path", v.path),
-        Record::Pages(p) => o.raw("count", p.count()).raw("page_size", p.page_size).raw(
-            "addrs",
-            format!("{:?}", p.pages().map(|(a, _)| a).collect::<Vec<_>>()),
-        ),
+        Record::Pages(p) => o
+            .raw("count", p.count())
+            .raw("page_size", p.page_size)
+            .raw("addrs", json::array(p.pages().map(|(a, _)| a.to_string()))),
         Record::Tail(_) => o,
         Record::Error(e) => o
             .raw("errno", e.errno)

@@ -203,6 +203,43 @@ static int run_ckptinfo(const char *path, const char *arg, char *out, size_t out
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/*
+ * Starts ckpt_sleeper in @mode (its first output in @out), freezes it in the
+ * v2 cgroup @cg, checkpoints it into @fd and thaws it. Returns its pid, or -1
+ * with errno set.
+ */
+static pid_t checkpoint_target(const char *comm, const char *mode, void *out,
+			       size_t len, int fd, char *cg, size_t cglen)
+{
+	pid_t child = spawn_target(comm, mode, out, len);
+	int err;
+
+	if (child < 0)
+		return -1;
+	if (freeze_v2(child, cg, cglen) || sys_checkpoint(child, fd, 0, -1) <= 0) {
+		err = errno;
+		reap(child);
+		errno = err;
+		return -1;
+	}
+	if (thaw_v2(cg)) {
+		err = errno;
+		reap(child);
+		errno = err;
+		return -1;
+	}
+	return child;
+}
+
+/* Undoes checkpoint_target() and the image file it wrote. */
+static void finish_target(pid_t child, const char *cg, int fd, const char *path)
+{
+	close(fd);
+	unlink(path);
+	reap(child);
+	remove_v2(cg);
+}
+
 TEST(syscalls_exist)
 {
 	/* A bad descriptor, not ENOSYS: the calls are wired up. */
@@ -342,10 +379,7 @@ TEST(child_image_decodes)
 	/* The target thaws and runs on. */
 	EXPECT_EQ(0, thaw_v2(cg));
 	EXPECT_EQ(0, kill(child, 0));
-	close(fd);
-	unlink(path);
-	reap(child);
-	remove_v2(cg);
+	finish_target(child, cg, fd, path);
 }
 
 TEST(unfrozen_task_ebusy)
@@ -391,10 +425,7 @@ TEST(shared_anonymous_memory_refused)
 	EXPECT_NE(NULL, strstr(out, "EOPNOTSUPP objref 0: memory area")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "not supported")) TH_LOG("%s", out);
 	EXPECT_EQ(0, thaw_v2(cg));
-	close(fd);
-	unlink(path);
-	reap(child);
-	remove_v2(cg);
+	finish_target(child, cg, fd, path);
 }
 
 TEST(frozen_by_v1_freezer)
@@ -478,11 +509,9 @@ TEST(memory_is_captured)
 	ASSERT_LE(0, fd);
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
-	child = spawn_target("ckpt-memory", "memory", addr, sizeof(addr));
-	ASSERT_LT(0, child);
-	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg)));
-	ASSERT_LT(0, sys_checkpoint(child, fd, 0, -1)) TH_LOG("%s", strerror(errno));
-	EXPECT_EQ(0, thaw_v2(cg));
+	child = checkpoint_target("ckpt-memory", "memory", addr, sizeof(addr), fd,
+				  cg, sizeof(cg));
+	ASSERT_LT(0, child) TH_LOG("%s", strerror(errno));
 
 	/* The areas are in the image, with their protections. */
 	ASSERT_EQ(0, run_ckptinfo(path, "--json", out, sizeof(out))) TH_LOG("%.2000s", out);
@@ -516,10 +545,7 @@ TEST(memory_is_captured)
 	lseek(fd, 0, SEEK_SET);
 	EXPECT_EQ(-1, sys_restart(0, fd, 0, -1));
 	EXPECT_EQ(EOPNOTSUPP, errno);
-	close(fd);
-	unlink(path);
-	reap(child);
-	remove_v2(cg);
+	finish_target(child, cg, fd, path);
 }
 
 TEST(registers_are_captured)
@@ -539,11 +565,9 @@ TEST(registers_are_captured)
 	ASSERT_LE(0, fd);
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
-	child = spawn_target("ckpt-regs", "regs", ready, sizeof(ready));
-	ASSERT_LT(0, child);
-	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg)));
-	ASSERT_LT(0, sys_checkpoint(child, fd, 0, -1)) TH_LOG("%s", strerror(errno));
-	EXPECT_EQ(0, thaw_v2(cg));
+	child = checkpoint_target("ckpt-regs", "regs", ready, sizeof(ready), fd, cg,
+				  sizeof(cg));
+	ASSERT_LT(0, child) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, run_ckptinfo(path, "--json", out, sizeof(out)));
 	for (i = 0; i < 4; i++) {
 		snprintf(needle, sizeof(needle), "\"%s\": %llu,", names[i], want[i]);
@@ -564,10 +588,7 @@ TEST(registers_are_captured)
 		len += snprintf(xmm + len, sizeof(xmm) - len, "\", ");
 	}
 	EXPECT_NE(NULL, strstr(out, xmm)) TH_LOG("%s not found", xmm);
-	close(fd);
-	unlink(path);
-	reap(child);
-	remove_v2(cg);
+	finish_target(child, cg, fd, path);
 }
 
 TEST(self_and_pipe_stream)
