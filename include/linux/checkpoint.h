@@ -13,8 +13,39 @@
 long ckpt_sys_checkpoint(pid_t pid, int fd, unsigned long flags, int logfd);
 long ckpt_sys_restart(pid_t pid, int fd, unsigned long flags, int logfd);
 
-/* C glue for the Rust core. */
+/* C glue for the Rust core (rust/checkpoint/sys.c). */
+struct file;
+struct task_struct;
+
 void ckpt_read_utsname(char *release, char *version, char *machine);
+struct file *ckpt_next_fd(struct task_struct *task, unsigned int *fd,
+			  bool *cloexec);
+char *ckpt_file_path(struct file *file, char *buf, int len);
+void ckpt_file_info(struct file *file, unsigned int *flags, s64 *pos,
+		    unsigned int *mode, unsigned int *rdev);
+struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos);
+void ckpt_close_all_fds(void);
+int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec);
+int ckpt_set_ids(const u32 *uids, const u32 *gids, bool commit);
+int ckpt_mm_set_layout(const u64 *layout, const u64 *auxv, unsigned int words);
+void ckpt_set_comm(const char *comm);
+void ckpt_kill_self(void);
+void ckpt_stop_self(void);
+void ckpt_reset_signals(void);
+void ckpt_notify_restart(void);
+bool ckpt_current_is_alone(void);
+int ckpt_get_nanosleep(struct task_struct *task, s32 *clockid, u64 *remaining,
+		       u64 *rmtp, u32 *type);
+int ckpt_set_nanosleep(s32 clockid, u64 remaining, u64 rmtp, u32 type);
+
+/* Arch glue (arch/x86/kernel/checkpoint.c). */
+unsigned long ckpt_task_size(void);
+u64 ckpt_xstate_features(void);
+int ckpt_xstate_set(const void *buf, unsigned int size);
+int ckpt_check_regs(const u64 *regs);
+int ckpt_set_regs(const u64 *regs);
+int ckpt_map_vdso(unsigned long vvar_start, unsigned long vvar_len,
+		  unsigned long vdso_len);
 
 /* Rust tests run by the KUnit suite (rust/checkpoint/kunit.c). */
 int ckpt_kunit_objhash(void);

@@ -19,6 +19,7 @@ mod checkpoint;
 mod cred;
 mod ctx;
 mod deferqueue;
+mod files;
 mod mm;
 mod objhash;
 mod restart;
@@ -83,9 +84,13 @@ pub extern "C" fn ckpt_sys_checkpoint(
 /// Body of `restart(2)`: restores from the image open for reading at `fd`, and
 /// logs to `logfd` (`-1` for no log). `pid` must be 0.
 ///
-/// Returns a negative errno: `EINVAL` for bad arguments or an invalid image,
-/// `EBADF` for a bad descriptor, and `EOPNOTSUPP` for a valid image, since task
-/// restore is not implemented yet.
+/// On success the caller has become the task of the image and the call
+/// returns what that task's interrupted system call returns (0 for a task
+/// that checkpointed itself). Otherwise a negative errno: `EINVAL` for bad
+/// arguments, an invalid image or one this machine cannot run, `EBADF` for a
+/// bad descriptor, `EPERM` for credentials beyond the caller's, `EBUSY` if
+/// the caller shares its memory or descriptors, or the error of reopening a
+/// file. A failure after the caller's memory was released kills the caller.
 #[no_mangle]
 pub extern "C" fn ckpt_sys_restart(pid: c_int, fd: c_int, flags: c_ulong, logfd: c_int) -> c_long {
     // CAST: `unsigned long` is at most 64 bits.

@@ -16,20 +16,14 @@ use crate::{
     ctx::Ctx,
     sys::{
         eopnotsupp,
-        mm::{Mm, Special, UserPage, Vma, GUP_BATCH},
+        file::File,
+        mm::{current as mcur, Mm, Special, UserPage, Vma, GUP_BATCH},
         task::Task,
         uts,
     },
 };
 use ckpt_format::{vm, MmRecord, PagesRecord, Record, VmaKind, VmaRecord, MAX_PATH};
-use kernel::{bindings, prelude::*};
-
-/// What restart met of the memory records of one task.
-#[derive(Default)]
-pub(crate) struct MemStats {
-    areas: u32,
-    pages: u64,
-}
+use kernel::{bindings, prelude::*, str::CStr};
 
 /// Writes the memory of `task`.
 pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
@@ -141,7 +135,7 @@ fn write_pages(ctx: &mut Ctx, mm: &Mm, v: &Vma, only_anon: bool) -> Result<u64> 
         let mut batch = KVec::new();
         // CAST: an area spans fewer than 2^52 pages.
         let max = ((v.end - addr) / page) as usize;
-        let got = mm.read_lock().get_pages(addr, max, &mut batch)?;
+        let got = mm.read_lock().get_pages(addr, max, false, &mut batch)?;
         if got == 0 {
             // Never populated: nothing to save.
             addr += page;
@@ -164,37 +158,190 @@ fn write_pages(ctx: &mut Ctx, mm: &Mm, v: &Vma, only_anon: bool) -> Result<u64> 
     Ok(written)
 }
 
-/// Restores the mm of the task before it.
-///
-/// The record is validated; building the new mm comes with task restore.
-pub(crate) fn restore_mm(ctx: &mut Ctx, rec: &MmRecord<'_>) -> Result {
-    ctx.log(format_args!(
-        "mm: code {:#x}-{:#x} brk {:#x} stack {:#x}, {} auxv words",
-        rec.layout[0],
-        rec.layout[1],
-        rec.layout[5],
-        rec.layout[6],
-        rec.auxv.len() / 8
-    ));
+/// The state of a memory restore, across the records of one mm.
+pub(crate) struct MmRestore {
+    /// The caller's own memory was released: from here on, a failed restart
+    /// cannot return to the caller's program, and kills it.
+    pub(crate) released: bool,
+    layout: [u64; 11],
+    auxv: KVec<u64>,
+    /// The area being restored, if pages may be written to it.
+    writable: bool,
+    /// The vDSO data area, mapped with the vDSO that follows it.
+    vvar: Option<(u64, u64)>,
+    mm: Option<Mm>,
+    areas: u32,
+    pages: u64,
+}
+
+impl MmRestore {
+    pub(crate) fn new() -> Self {
+        Self {
+            released: false,
+            layout: [0; 11],
+            auxv: KVec::new(),
+            writable: false,
+            vvar: None,
+            mm: None,
+            areas: 0,
+            pages: 0,
+        }
+    }
+}
+
+/// Starts the restore of an mm: releases all of the caller's memory.
+pub(crate) fn restore_mm(ctx: &mut Ctx, rec: &MmRecord<'_>, st: &mut MmRestore) -> Result {
+    st.layout = rec.layout;
+    st.auxv = KVec::with_capacity(rec.auxv.len() / 8, GFP_KERNEL)?;
+    for w in rec.auxv_words() {
+        st.auxv.push(w, GFP_KERNEL)?;
+    }
+    st.mm = Some(Mm::current().ok_or(ESRCH)?);
+    st.released = true;
+    mcur::unmap_all().inspect_err(|e| {
+        ctx.log(format_args!(
+            "cannot unmap the caller (errno {})",
+            -e.to_errno()
+        ))
+    })
+}
+
+/// `madvise()` advice that restores each `VM_*` flag set by one.
+const ADVICE: [(u64, i32); 5] = [
+    (bindings::VM_DONTCOPY as u64, 10),   // MADV_DONTFORK
+    (bindings::VM_DONTDUMP as u64, 16),   // MADV_DONTDUMP
+    (bindings::VM_WIPEONFORK as u64, 18), // MADV_WIPEONFORK
+    (bindings::VM_RAND_READ as u64, 1),   // MADV_RANDOM
+    (bindings::VM_SEQ_READ as u64, 2),    // MADV_SEQUENTIAL
+];
+
+/// Maps one memory area of the image.
+pub(crate) fn restore_vma(ctx: &mut Ctx, v: &VmaRecord<'_>, st: &mut MmRestore) -> Result {
+    let r = map_vma(ctx, v, st);
+    if let Err(e) = &r {
+        ctx.log(format_args!(
+            "memory area {:#x}-{:#x} ({}): cannot map (errno {})",
+            v.start,
+            v.end,
+            v.kind.name(),
+            -e.to_errno()
+        ));
+    }
+    st.areas += 1;
+    r
+}
+
+fn map_vma(ctx: &mut Ctx, v: &VmaRecord<'_>, st: &mut MmRestore) -> Result {
+    let len = v.end - v.start;
+    let shared = v.flags & vm::SHARED != 0;
+    // CAST: the protection bits are the low three of both.
+    let prot = (v.flags & (vm::READ | vm::WRITE | vm::EXEC)) as u32;
+    let mut flags = mcur::MAP_FIXED;
+    if v.flags & u64::from(bindings::VM_GROWSDOWN) != 0 {
+        flags |= mcur::MAP_GROWSDOWN;
+    }
+    if v.flags & u64::from(bindings::VM_NORESERVE) != 0 {
+        flags |= mcur::MAP_NORESERVE;
+    }
+    st.writable = false;
+    match v.kind {
+        VmaKind::Anon => {
+            if shared {
+                return Err(EINVAL);
+            }
+            mcur::map(
+                None,
+                v.start,
+                len,
+                prot,
+                flags | mcur::MAP_PRIVATE | mcur::MAP_ANONYMOUS,
+                0,
+            )?;
+            st.writable = true;
+        }
+        VmaKind::File => {
+            let may_write = v.flags & u64::from(bindings::VM_MAYWRITE) != 0;
+            // O_RDWR for shared writable mappings, else O_RDONLY.
+            let oflags = if shared && may_write { 2 } else { 0 };
+            let mut path = KVec::with_capacity(v.path.len() + 1, GFP_KERNEL)?;
+            path.extend_from_slice(v.path, GFP_KERNEL)?;
+            path.push(0, GFP_KERNEL)?;
+            let cpath = CStr::from_bytes_with_nul(&path).map_err(|_| EINVAL)?;
+            let file = File::open(cpath, oflags, 0)?;
+            let offset = v
+                .pgoff
+                .checked_mul(u64::from(uts::page_size()))
+                .ok_or(EINVAL)?;
+            let share = if shared {
+                mcur::MAP_SHARED
+            } else {
+                mcur::MAP_PRIVATE
+            };
+            mcur::map(Some(&file), v.start, len, prot, flags | share, offset)?;
+            st.writable = !shared;
+        }
+        VmaKind::Vvar => {
+            st.vvar = Some((v.start, v.end));
+            return Ok(());
+        }
+        VmaKind::Vdso => {
+            let (vs, ve) = st.vvar.take().ok_or(EINVAL)?;
+            if ve != v.start {
+                return Err(EINVAL);
+            }
+            #[cfg(CONFIG_X86_64)]
+            mcur::map_vdso(vs, ve - vs, len)?;
+            return Ok(());
+        }
+    }
+    for (bit, advice) in ADVICE {
+        if v.flags & bit != 0 {
+            mcur::madvise(v.start, len, advice)?;
+        }
+    }
+    let _ = ctx;
     Ok(())
 }
 
-/// Restores one memory area (validated only, as [`restore_mm`]).
-pub(crate) fn restore_vma(_ctx: &mut Ctx, _rec: &VmaRecord<'_>, stats: &mut MemStats) -> Result {
-    stats.areas += 1;
+/// Writes page contents into the area before them.
+pub(crate) fn restore_pages(ctx: &mut Ctx, rec: &PagesRecord<'_>, st: &mut MmRestore) -> Result {
+    if !st.writable {
+        ctx.log(format_args!("pages for an area that has none of its own"));
+        return Err(EINVAL);
+    }
+    let mm = st.mm.as_ref().ok_or(EINVAL)?;
+    let page = u64::from(uts::page_size());
+    let mut it = rec.pages().peekable();
+    while let Some((addr, data)) = it.next() {
+        // A run of consecutive pages, filled with one call.
+        let mut run: [&[u8]; GUP_BATCH] = [&[]; GUP_BATCH];
+        run[0] = data;
+        let mut n = 1;
+        while n < GUP_BATCH && it.peek().is_some_and(|(a, _)| *a == addr + n as u64 * page) {
+            if let Some((_, d)) = it.next() {
+                run[n] = d;
+            }
+            n += 1;
+        }
+        let mut batch = KVec::new();
+        let got = mm.read_lock().get_pages(addr, n, true, &mut batch)?;
+        if got != n {
+            return Err(EFAULT);
+        }
+        for (p, d) in batch.iter().zip(run.iter()) {
+            p.fill(d);
+        }
+        st.pages += n as u64;
+    }
     Ok(())
 }
 
-/// Restores page contents (validated only, as [`restore_mm`]).
-pub(crate) fn restore_pages(_ctx: &mut Ctx, rec: &PagesRecord<'_>, stats: &mut MemStats) -> Result {
-    stats.pages += rec.count() as u64;
-    Ok(())
-}
-
-/// Logs what was met of the memory of the image.
-pub(crate) fn restore_done(ctx: &mut Ctx, stats: &MemStats) {
+/// Ends the restore of an mm: sets its layout and saved auxiliary vector.
+pub(crate) fn restore_mm_done(ctx: &mut Ctx, st: &mut MmRestore) -> Result {
     ctx.log(format_args!(
         "mm: {} memory areas, {} pages",
-        stats.areas, stats.pages
+        st.areas, st.pages
     ));
+    mcur::set_layout(&st.layout, &st.auxv)
+        .inspect_err(|e| ctx.log(format_args!("mm: bad layout (errno {})", -e.to_errno())))
 }

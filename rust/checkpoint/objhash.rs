@@ -10,7 +10,7 @@
 //! checkpoints). At restart, objrefs are defined by their records before use,
 //! and the hash maps them to what was restored.
 
-use crate::sys::cred::Cred;
+use crate::sys::{cred::Cred, file::File};
 use ckpt_format::{
     stream::{ObjKind, ObjTable},
     FormatError,
@@ -25,12 +25,18 @@ use kernel::{
 pub(crate) enum Obj {
     /// Credentials.
     Cred(ARef<Cred>),
+    /// An open file.
+    File(ARef<File>),
+    /// Restart: the ids of a cred record (uids, gids).
+    CredIds([u32; 4], [u32; 4]),
 }
 
 impl Obj {
     fn kind(&self) -> ObjKind {
         match self {
             Obj::Cred(_) => ObjKind::Cred,
+            Obj::File(_) => ObjKind::File,
+            Obj::CredIds(..) => ObjKind::Cred,
         }
     }
 
@@ -38,6 +44,9 @@ impl Obj {
     fn addr(&self) -> usize {
         match self {
             Obj::Cred(c) => c.addr(),
+            Obj::File(f) => f.addr(),
+            // Never looked up by address (restart only).
+            Obj::CredIds(..) => 0,
         }
     }
 }
@@ -112,6 +121,39 @@ impl ObjHash {
         self.by_ref
             .get(&objref)
             .map_or((0, false), |e| (e.users, e.obj.is_some()))
+    }
+
+    /// Restart: records what was restored for `objref`, defined by the
+    /// stream check with the same kind.
+    pub(crate) fn set(&mut self, objref: i32, obj: Obj) -> Result {
+        match self.by_ref.get_mut(&objref) {
+            Some(e) if e.kind == obj.kind() => {
+                e.obj = Some(obj);
+                e.users = e.users.saturating_add(1);
+                Ok(())
+            }
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// Restart: returns the file restored for `objref`.
+    pub(crate) fn file(&mut self, objref: i32) -> Option<ARef<File>> {
+        let e = self.by_ref.get_mut(&objref)?;
+        match &e.obj {
+            Some(Obj::File(f)) => {
+                e.users = e.users.saturating_add(1);
+                Some(f.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Restart: returns the ids of cred record `objref`.
+    pub(crate) fn cred_ids(&self, objref: i32) -> Option<([u32; 4], [u32; 4])> {
+        match self.by_ref.get(&objref)?.obj {
+            Some(Obj::CredIds(u, g)) => Some((u, g)),
+            _ => None,
+        }
     }
 
     /// Returns the number of objects in the hash.

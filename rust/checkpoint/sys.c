@@ -2,11 +2,22 @@
 /*
  * Checkpoint/restart system calls: thin C entry points into the Rust core
  * (rust/checkpoint/lib.rs), so that SYSCALL_DEFINE keeps its ABI stubs,
- * argument sign-extension and tracing metadata.
+ * argument sign-extension and tracing metadata; and the glue the core needs
+ * where kernel internals are macros, inlines or locking rules best kept in C.
  */
 
 #include <linux/checkpoint.h>
+#include <linux/cred.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hrtimer.h>
+#include <linux/kallsyms.h>
+#include <linux/mm.h>
+#include <linux/restart_block.h>
 #include <linux/rwsem.h>
+#include <linux/sched/signal.h>
+#include <linux/security.h>
 #include <linux/string.h>
 #include <linux/syscalls.h>
 #include <linux/utsname.h>
@@ -31,4 +42,317 @@ void ckpt_read_utsname(char *release, char *version, char *machine)
 	strscpy(version, utsname()->version, __NEW_UTS_LEN + 1);
 	strscpy(machine, utsname()->machine, __NEW_UTS_LEN + 1);
 	up_read(&uts_sem);
+}
+
+/* Files. */
+
+/*
+ * Returns the file of the first descriptor of @task at or above *@fd, with a
+ * reference, and sets *@fd and *@cloexec; NULL when there is none left.
+ */
+struct file *ckpt_next_fd(struct task_struct *task, unsigned int *fd,
+			  bool *cloexec)
+{
+	struct files_struct *files;
+	struct file *file;
+
+	rcu_read_lock();
+	file = task_lookup_next_fdget_rcu(task, fd);
+	rcu_read_unlock();
+	if (!file)
+		return NULL;
+	*cloexec = false;
+	task_lock(task);
+	files = task->files;
+	if (files) {
+		spin_lock(&files->file_lock);
+		*cloexec = close_on_exec(*fd, files);
+		spin_unlock(&files->file_lock);
+	}
+	task_unlock(task);
+	return file;
+}
+
+/*
+ * The path of @file as user space sees it: for the backing file that an
+ * overlayfs mapping holds, the overlay path (as /proc/PID/maps shows).
+ */
+char *ckpt_file_path(struct file *file, char *buf, int len)
+{
+	return d_path(file_user_path(file), buf, len);
+}
+
+/* What an image records of an open file. */
+void ckpt_file_info(struct file *file, unsigned int *flags, s64 *pos,
+		    unsigned int *mode, unsigned int *rdev)
+{
+	struct inode *inode = file_inode(file);
+
+	*flags = file->f_flags;
+	*pos = file->f_pos;
+	*mode = inode->i_mode;
+	*rdev = S_ISCHR(inode->i_mode) ? new_encode_dev(inode->i_rdev) : 0;
+}
+
+/* Opens @path as a restarted file, at position @pos. */
+struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos)
+{
+	struct file *file;
+	loff_t off;
+
+	flags &= ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+	file = filp_open(path, flags, 0);
+	if (IS_ERR(file) || !pos)
+		return file;
+	off = vfs_llseek(file, pos, SEEK_SET);
+	if (off != pos) {
+		fput(file);
+		return ERR_PTR(off < 0 ? off : -EINVAL);
+	}
+	return file;
+}
+
+/* Closes every descriptor of the caller. */
+void ckpt_close_all_fds(void)
+{
+	__close_range(0, ~0U, 0);
+}
+
+/* Installs @file at descriptor @fd of the caller. */
+int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec)
+{
+	return replace_fd(fd, file, cloexec ? O_CLOEXEC : 0);
+}
+
+/* Credentials. */
+
+/*
+ * Checks (@commit false) or sets (@commit true) the caller's real, effective,
+ * saved and fs ids to those of an image, as seen from the caller's user
+ * namespace. Other ids than the caller's need CAP_SETUID and CAP_SETGID, and
+ * capabilities change with the uids as for setresuid().
+ */
+int ckpt_set_ids(const u32 *uids, const u32 *gids, bool commit)
+{
+	struct user_namespace *ns = current_user_ns();
+	const struct cred *old = current_cred();
+	kuid_t u[4];
+	kgid_t g[4];
+	struct cred *new;
+	int i, ret;
+
+	for (i = 0; i < 4; i++) {
+		u[i] = make_kuid(ns, uids[i]);
+		g[i] = make_kgid(ns, gids[i]);
+		if (!uid_valid(u[i]) || !gid_valid(g[i]))
+			return -EINVAL;
+	}
+	if (uid_eq(u[0], old->uid) && uid_eq(u[1], old->euid) &&
+	    uid_eq(u[2], old->suid) && uid_eq(u[3], old->fsuid) &&
+	    gid_eq(g[0], old->gid) && gid_eq(g[1], old->egid) &&
+	    gid_eq(g[2], old->sgid) && gid_eq(g[3], old->fsgid))
+		return 0;
+	if (!ns_capable(ns, CAP_SETUID) || !ns_capable(ns, CAP_SETGID))
+		return -EPERM;
+	if (!commit)
+		return 0;
+
+	new = prepare_creds();
+	if (!new)
+		return -ENOMEM;
+	new->uid = u[0];
+	new->euid = u[1];
+	new->suid = u[2];
+	new->fsuid = u[3];
+	new->gid = g[0];
+	new->egid = g[1];
+	new->sgid = g[2];
+	new->fsgid = g[3];
+	ret = security_task_fix_setgid(new, old, LSM_SETID_RES);
+	if (!ret)
+		ret = security_task_fix_setuid(new, old, LSM_SETID_RES);
+	if (ret) {
+		abort_creds(new);
+		return ret;
+	}
+	return commit_creds(new);
+}
+
+/* Memory. */
+
+/*
+ * Sets the layout fields and saved auxiliary vector of the caller's mm, with
+ * the checks of prctl(PR_SET_MM_MAP).
+ */
+int ckpt_mm_set_layout(const u64 *l, const u64 *auxv, unsigned int words)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned int i;
+
+	for (i = 0; i < 11; i++)
+		if (l[i] >= TASK_SIZE || l[i] < mmap_min_addr)
+			return -EINVAL;
+	if (l[0] >= l[1] || l[2] > l[3] || l[4] > l[5] || l[7] > l[8] ||
+	    l[9] > l[10])
+		return -EINVAL;
+	if (check_data_rlimit(rlimit(RLIMIT_DATA), l[5], l[4], l[3], l[2]))
+		return -EINVAL;
+	if (words > ARRAY_SIZE(mm->saved_auxv) - 2)
+		return -EINVAL;
+
+	mmap_read_lock(mm);
+	spin_lock(&mm->arg_lock);
+	mm->start_code = l[0];
+	mm->end_code = l[1];
+	mm->start_data = l[2];
+	mm->end_data = l[3];
+	mm->start_brk = l[4];
+	mm->brk = l[5];
+	mm->start_stack = l[6];
+	mm->arg_start = l[7];
+	mm->arg_end = l[8];
+	mm->env_start = l[9];
+	mm->env_end = l[10];
+	spin_unlock(&mm->arg_lock);
+	memset(mm->saved_auxv, 0, sizeof(mm->saved_auxv));
+	for (i = 0; i < words; i++)
+		mm->saved_auxv[i] = auxv[i];
+	mmap_read_unlock(mm);
+	return 0;
+}
+
+/* Tasks. */
+
+void ckpt_set_comm(const char *comm)
+{
+	__set_task_comm(current, comm, false);
+}
+
+/* Kills the caller, whose restart failed once its old memory was gone. */
+void ckpt_kill_self(void)
+{
+	force_sig(SIGKILL);
+}
+
+/*
+ * Resets the caller's signal state to that of a new program (default
+ * actions, no alternate stack, nothing blocked) and forgets its rseq area,
+ * robust futex list and clear_child_tid: handlers and addresses of the
+ * restart tool must not survive into the restored task.
+ */
+void ckpt_reset_signals(void)
+{
+	sigset_t none;
+
+	flush_signal_handlers(current, 1);
+	current->sas_ss_sp = 0;
+	current->sas_ss_size = 0;
+	current->sas_ss_flags = SS_DISABLE;
+	sigemptyset(&none);
+	set_current_blocked(&none);
+
+	/* User addresses the restart tool registered mean nothing now. */
+	current->clear_child_tid = NULL;
+	current->robust_list = NULL;
+#ifdef CONFIG_RSEQ
+	current->rseq = NULL;
+	current->rseq_len = 0;
+	current->rseq_sig = 0;
+	current->rseq_event_mask = 0;
+#endif
+}
+
+/* Stops the restored caller before it runs (RESTART_FROZEN). */
+void ckpt_stop_self(void)
+{
+	send_sig(SIGSTOP, current, 1);
+}
+
+/*
+ * Makes the caller's return to user space go through the restart of
+ * interrupted system calls (arch_do_signal_or_restart()).
+ */
+void ckpt_notify_restart(void)
+{
+	set_notify_signal(current);
+}
+
+/* Interrupted system calls: the restart block of a sleep. */
+
+static ktime_t ckpt_clock_now(clockid_t clock)
+{
+	switch (clock) {
+	case CLOCK_REALTIME:
+		return ktime_get_real();
+	case CLOCK_BOOTTIME:
+		return ktime_get_boottime();
+	case CLOCK_TAI:
+		return ktime_get_clocktai();
+	default:
+		return ktime_get();
+	}
+}
+
+/* Resumes a sleep restored from an image, until its absolute expiry. */
+static long ckpt_nanosleep_restart(struct restart_block *rb)
+{
+	return hrtimer_nanosleep(rb->nanosleep.expires, HRTIMER_MODE_ABS,
+				 rb->nanosleep.clockid);
+}
+
+static bool ckpt_is_nanosleep(struct restart_block *rb)
+{
+	char name[KSYM_NAME_LEN];
+
+	if (rb->fn == ckpt_nanosleep_restart)
+		return true;
+	return !lookup_symbol_name((unsigned long)rb->fn, name) &&
+	       !strcmp(name, "hrtimer_nanosleep_restart");
+}
+
+/*
+ * Reads the restart block of a stopped @task whose system call returned
+ * -ERESTART_RESTARTBLOCK. Returns 1 for a sleep (the rest of it in
+ * *@remaining), -EOPNOTSUPP for another kind of restart block.
+ */
+int ckpt_get_nanosleep(struct task_struct *task, s32 *clockid, u64 *remaining,
+		       u64 *rmtp, u32 *type)
+{
+	struct restart_block *rb = &task->restart_block;
+	ktime_t left;
+
+	if (!ckpt_is_nanosleep(rb))
+		return -EOPNOTSUPP;
+	*clockid = rb->nanosleep.clockid;
+	*type = rb->nanosleep.type;
+	*rmtp = rb->nanosleep.type == TT_NATIVE ?
+		(unsigned long)rb->nanosleep.rmtp : 0;
+	left = ktime_sub(rb->nanosleep.expires,
+			 ckpt_clock_now(rb->nanosleep.clockid));
+	*remaining = left > 0 ? left : 0;
+	return 1;
+}
+
+/* Sets the caller's restart block to sleep @remaining ns more. */
+int ckpt_set_nanosleep(s32 clockid, u64 remaining, u64 rmtp, u32 type)
+{
+	struct restart_block *rb = &current->restart_block;
+
+	if (type == TT_COMPAT || remaining > KTIME_MAX / 2)
+		return -EINVAL;
+	rb->fn = ckpt_nanosleep_restart;
+	rb->nanosleep.clockid = clockid;
+	rb->nanosleep.expires = ktime_add_ns(ckpt_clock_now(clockid), remaining);
+	rb->nanosleep.type = type;
+	rb->nanosleep.rmtp = type == TT_NATIVE ?
+		(struct __kernel_timespec __user *)rmtp : NULL;
+	return 0;
+}
+
+/* Restart rebuilds the caller: it must not share its memory or files. */
+bool ckpt_current_is_alone(void)
+{
+	return get_nr_threads(current) == 1 &&
+	       atomic_read(&current->mm->mm_users) == 1 &&
+	       atomic_read(&current->files->count) == 1;
 }

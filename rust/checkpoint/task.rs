@@ -2,7 +2,15 @@
 
 //! Tasks: checkpoint and restore.
 
-use crate::{arch, cred, ctx::Ctx, mm, sys::task::Task};
+use crate::{
+    arch, cred,
+    ctx::Ctx,
+    files, mm,
+    sys::{
+        cred::set_current_ids,
+        task::{current, Task},
+    },
+};
 use ckpt_format::{Record, TaskRecord};
 use kernel::prelude::*;
 
@@ -39,6 +47,7 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
         comm: &comm,
     }))?;
     arch::checkpoint_cpu(ctx, task)?;
+    files::checkpoint_files(ctx, task, pid)?;
     mm::checkpoint_mm(ctx, task, pid)?;
     if external && !task.is_frozen() {
         return Err(ctx.fail(
@@ -54,16 +63,59 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
     Ok(())
 }
 
-/// Restores a task from its record.
+/// Checks a task record against the caller, which becomes that task.
 ///
-/// The stream check has validated the record and its cred objref. Building the
-/// task (memory, registers, files, signals) is not implemented yet: restart
-/// fails with `EOPNOTSUPP` after validating the whole image.
-pub(crate) fn restore_task(ctx: &mut Ctx, rec: &TaskRecord<'_>) -> Result {
+/// Its credentials must be within the caller's privilege (`EPERM`); they are
+/// set, and the command name, by [`restore_task_done`].
+pub(crate) fn restore_task(ctx: &mut Ctx, rec: &TaskRecord<'_>, st: &mut TaskRestore) -> Result {
     let comm = core::str::from_utf8(rec.comm).unwrap_or("?");
     ctx.log(format_args!(
         "task {} ({comm}): tgid {} ppid {} cred objref {}",
         rec.pid, rec.tgid, rec.ppid, rec.cred_ref
     ));
+    if st.comm.is_some() {
+        ctx.log(format_args!(
+            "images of several tasks are not supported yet"
+        ));
+        return Err(EINVAL);
+    }
+    let ids = cred::restored_ids(ctx, rec.cred_ref)?;
+    let mut c = [0u8; 16];
+    c[..rec.comm.len()].copy_from_slice(rec.comm);
+    st.comm = Some(c);
+    st.ids = Some(ids);
+    Ok(())
+}
+
+/// What restart sets of the task at the end.
+pub(crate) struct TaskRestore {
+    comm: Option<[u8; 16]>,
+    ids: Option<([u32; 4], [u32; 4])>,
+}
+
+impl TaskRestore {
+    pub(crate) fn new() -> Self {
+        Self {
+            comm: None,
+            ids: None,
+        }
+    }
+}
+
+/// Sets the command name and credentials of the caller.
+pub(crate) fn restore_task_done(ctx: &mut Ctx, st: &TaskRestore) -> Result {
+    if let Some(comm) = &st.comm {
+        current::set_comm(comm);
+    }
+    // Signal state is not in images yet: the task starts from the defaults.
+    current::reset_signals();
+    if let Some((uids, gids)) = &st.ids {
+        set_current_ids(uids, gids, true).inspect_err(|e| {
+            ctx.log(format_args!(
+                "cannot set the credentials (errno {})",
+                -e.to_errno()
+            ))
+        })?;
+    }
     Ok(())
 }

@@ -8,8 +8,11 @@
 #ifndef _UAPI_LINUX_CHECKPOINT_H
 #define _UAPI_LINUX_CHECKPOINT_H
 
-/* No flags are defined yet: any set bit makes the call fail with EINVAL. */
+/* restart(2): stop the restored task (SIGSTOP) before it runs. */
+#define RESTART_FROZEN		0x1
+
+/* Any other set bit makes the call fail with EINVAL. */
 #define CHECKPOINT_FLAGS_MASK	0x0
-#define RESTART_FLAGS_MASK	0x0
+#define RESTART_FLAGS_MASK	0x1
 
 #endif /* _UAPI_LINUX_CHECKPOINT_H */

@@ -40,7 +40,7 @@ pub const TAIL_MAGIC: u64 = 0x002d_2a0c_c0de_ef00;
 ///
 /// Any change to a record's layout or meaning bumps it; images of another
 /// version are refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Size of a [`RecordHeader`].
 pub const RECORD_HEADER_LEN: usize = 8;
@@ -80,8 +80,12 @@ pub const MAX_SMALL_RECORD: usize = 512;
 /// Flags of `checkpoint(2)` (none are defined yet).
 pub const CHECKPOINT_FLAGS_MASK: u64 = 0;
 
-/// Flags of `restart(2)` (none are defined yet).
-pub const RESTART_FLAGS_MASK: u64 = 0;
+/// `restart(2)` flag: stop the restored task (`SIGSTOP`) before it runs, so
+/// that a tool can inspect it; `SIGCONT` resumes it.
+pub const RESTART_FROZEN: u64 = 1;
+
+/// Flags of `restart(2)`.
+pub const RESTART_FLAGS_MASK: u64 = RESTART_FROZEN;
 
 /// Why an image or a record was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,6 +223,12 @@ pub enum RecordType {
     CpuX86_64 = 301,
     /// x86 extended state (XSAVE area) of the task before it: [`Xstate`].
     Xstate = 302,
+    /// The interrupted system call of the task before it: [`RestartBlock`].
+    RestartBlock = 303,
+    /// An open file, a shared object: [`FileRecord`].
+    File = 401,
+    /// A descriptor of the task before it: [`FdRecord`].
+    Fd = 402,
     /// The memory descriptor of the task before it: [`MmRecord`].
     Mm = 201,
     /// A memory area of that mm: [`VmaRecord`].
@@ -241,6 +251,9 @@ impl RecordType {
             201 => Self::Mm,
             301 => Self::CpuX86_64,
             302 => Self::Xstate,
+            303 => Self::RestartBlock,
+            401 => Self::File,
+            402 => Self::Fd,
             202 => Self::Vma,
             203 => Self::Pages,
             5001 => Self::Tail,
@@ -258,6 +271,9 @@ impl RecordType {
             Self::Mm => "mm",
             Self::CpuX86_64 => "cpu",
             Self::Xstate => "xstate",
+            Self::RestartBlock => "restart_block",
+            Self::File => "file",
+            Self::Fd => "fd",
             Self::Vma => "vma",
             Self::Pages => "pages",
             Self::Tail => "tail",
@@ -274,6 +290,9 @@ impl RecordType {
             Self::Mm => (MmRecord::MIN_LEN, MmRecord::MIN_LEN + 8 * MAX_AUXV),
             Self::CpuX86_64 => (CpuX86_64::LEN, CpuX86_64::LEN),
             Self::Xstate => (8 + Xstate::MIN_AREA, 8 + Xstate::MAX_AREA),
+            Self::RestartBlock => (RestartBlock::LEN, RestartBlock::LEN),
+            Self::File => (FileRecord::MIN_LEN, FileRecord::MIN_LEN + MAX_PATH),
+            Self::Fd => (FdRecord::LEN, FdRecord::LEN),
             Self::Vma => (VmaRecord::MIN_LEN, VmaRecord::MIN_LEN + MAX_PATH),
             Self::Pages => (
                 PagesRecord::PREFIX + 8 + 4096,
@@ -599,6 +618,223 @@ impl<'a> Xstate<'a> {
             return Err(FormatError::BadValue("xstate format"));
         }
         Ok(Self { area })
+    }
+}
+
+/// How an interrupted system call resumes after restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum RestartKind {
+    /// `nanosleep()` or a relative `clock_nanosleep()`: sleep the rest.
+    Nanosleep = 1,
+}
+
+/// The restart block of a task stopped in a system call that returned
+/// `-ERESTART_RESTARTBLOCK`: what `restart_syscall()` must do to resume it.
+///
+/// Times are relative to the checkpoint, so that they survive a reboot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartBlock {
+    /// What the system call was.
+    pub kind: RestartKind,
+    /// Clock of the sleep (`CLOCK_*`).
+    pub clockid: i32,
+    /// Nanoseconds left to sleep (0 if the sleep was due).
+    pub remaining_ns: u64,
+    /// User address where the remaining time is reported (0 for none).
+    pub rmtp: u64,
+    /// Layout of `*rmtp` (kernel `enum timespec_type`: 0 none, 1 compat,
+    /// 2 native).
+    pub rmtp_type: u32,
+}
+
+impl RestartBlock {
+    /// Payload length.
+    pub const LEN: usize = 4 * 4 + 8 * 2;
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.u32(self.kind as u32)?;
+        e.i32(self.clockid)?;
+        e.u32(self.rmtp_type)?;
+        e.u32(0)?;
+        e.u64(self.remaining_ns)?;
+        e.u64(self.rmtp)
+    }
+
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, FormatError> {
+        let kind = match d.u32()? {
+            1 => RestartKind::Nanosleep,
+            _ => return Err(FormatError::BadValue("restart block kind")),
+        };
+        let clockid = d.i32()?;
+        let rmtp_type = d.u32()?;
+        if d.u32()? != 0 {
+            return Err(FormatError::BadValue("restart block reserved field"));
+        }
+        // CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME and CLOCK_TAI.
+        if ![0, 1, 7, 11].contains(&clockid) || rmtp_type > 2 {
+            return Err(FormatError::BadValue("restart block clock"));
+        }
+        Ok(Self {
+            kind,
+            clockid,
+            remaining_ns: d.u64()?,
+            rmtp: d.u64()?,
+            rmtp_type,
+        })
+    }
+}
+
+/// Kinds of open files that an image may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum FileKind {
+    /// A regular file.
+    Regular = 1,
+    /// A directory.
+    Directory = 2,
+    /// One of the memory character devices `/dev/null`, `/dev/zero`,
+    /// `/dev/random` and `/dev/urandom`.
+    CharDevice = 3,
+}
+
+impl FileKind {
+    /// Decodes a kind number.
+    pub fn from_u32(v: u32) -> Result<Self, FormatError> {
+        Ok(match v {
+            1 => Self::Regular,
+            2 => Self::Directory,
+            3 => Self::CharDevice,
+            _ => return Err(FormatError::BadValue("file kind")),
+        })
+    }
+
+    /// Returns the name used by the tools.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Regular => "regular",
+            Self::Directory => "directory",
+            Self::CharDevice => "chardev",
+        }
+    }
+}
+
+/// Device numbers (as `st_rdev`: the kernel's `new_encode_dev()`) of the
+/// character devices a [`FileKind::CharDevice`] may be: `/dev/null`,
+/// `/dev/zero`, `/dev/random`, `/dev/urandom` (major 1, minors 3, 5, 8, 9).
+pub const MEM_CHAR_DEVICES: [u32; 4] = [0x103, 0x105, 0x108, 0x109];
+
+/// An open file (`struct file`), shared by the descriptors that refer to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileRecord<'a> {
+    /// Objref of this object.
+    pub objref: i32,
+    /// What the file is.
+    pub kind: FileKind,
+    /// Open flags (`f_flags`: `O_ACCMODE`, `O_APPEND`, `O_NONBLOCK`, ...).
+    pub flags: u32,
+    /// `i_mode` of the inode (type and permissions).
+    pub mode: u32,
+    /// Device number of a character device (as `st_rdev`), else 0.
+    pub rdev: u32,
+    /// File position.
+    pub pos: i64,
+    /// Absolute path, as seen from the checkpointer's root.
+    pub path: &'a [u8],
+}
+
+impl<'a> FileRecord<'a> {
+    /// Payload length without the path (its NUL included).
+    pub const MIN_LEN: usize = 4 * 6 + 8 + 1;
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.i32(self.objref)?;
+        e.u32(self.kind as u32)?;
+        e.u32(self.flags)?;
+        e.u32(self.mode)?;
+        e.u32(self.rdev)?;
+        e.u32(0)?;
+        e.u64(self.pos as u64)?;
+        e.tail_str(self.path)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let objref = d.i32()?;
+        let kind = FileKind::from_u32(d.u32()?)?;
+        let flags = d.u32()?;
+        let mode = d.u32()?;
+        let rdev = d.u32()?;
+        if d.u32()? != 0 {
+            return Err(FormatError::BadValue("file reserved field"));
+        }
+        // CAST: the position is a signed `loff_t`.
+        let pos = d.u64()? as i64;
+        let path = d.tail_str(MAX_PATH)?;
+        // S_IFREG, S_IFDIR, S_IFCHR.
+        let ty = match kind {
+            FileKind::Regular => 0o100000,
+            FileKind::Directory => 0o040000,
+            FileKind::CharDevice => 0o020000,
+        };
+        if mode & 0o170000 != ty || mode & !0o177777 != 0 {
+            return Err(FormatError::BadValue("file mode"));
+        }
+        if (kind == FileKind::CharDevice) != MEM_CHAR_DEVICES.contains(&rdev) {
+            return Err(FormatError::BadValue("file device"));
+        }
+        if pos < 0 || !path.starts_with(b"/") {
+            return Err(FormatError::BadValue("file position or path"));
+        }
+        Ok(Self {
+            objref,
+            kind,
+            flags,
+            mode,
+            rdev,
+            pos,
+            path,
+        })
+    }
+}
+
+/// A file descriptor of the task before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FdRecord {
+    /// Descriptor number.
+    pub fd: i32,
+    /// Objref of its file ([`FileRecord`]).
+    pub objref: i32,
+    /// Close-on-exec flag.
+    pub cloexec: bool,
+}
+
+impl FdRecord {
+    /// Payload length.
+    pub const LEN: usize = 4 * 4;
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.i32(self.fd)?;
+        e.i32(self.objref)?;
+        e.u32(u32::from(self.cloexec))?;
+        e.u32(0)
+    }
+
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, FormatError> {
+        let fd = d.i32()?;
+        let objref = d.i32()?;
+        let cloexec = match d.u32()? {
+            0 => false,
+            1 => true,
+            _ => return Err(FormatError::BadValue("fd flags")),
+        };
+        if d.u32()? != 0 || fd < 0 {
+            return Err(FormatError::BadValue("fd number"));
+        }
+        Ok(Self {
+            fd,
+            objref,
+            cloexec,
+        })
     }
 }
 
@@ -944,6 +1180,12 @@ pub enum Record<'a> {
     CpuX86_64(CpuX86_64),
     /// See [`Xstate`].
     Xstate(Xstate<'a>),
+    /// See [`RestartBlock`].
+    RestartBlock(RestartBlock),
+    /// See [`FileRecord`].
+    File(FileRecord<'a>),
+    /// See [`FdRecord`].
+    Fd(FdRecord),
     /// See [`MmRecord`].
     Mm(MmRecord<'a>),
     /// See [`VmaRecord`].
@@ -967,6 +1209,9 @@ impl<'a> Record<'a> {
             Self::Mm(_) => RecordType::Mm,
             Self::CpuX86_64(_) => RecordType::CpuX86_64,
             Self::Xstate(_) => RecordType::Xstate,
+            Self::RestartBlock(_) => RecordType::RestartBlock,
+            Self::File(_) => RecordType::File,
+            Self::Fd(_) => RecordType::Fd,
             Self::Vma(_) => RecordType::Vma,
             Self::Pages(_) => RecordType::Pages,
             Self::Tail(_) => RecordType::Tail,
@@ -982,6 +1227,7 @@ impl<'a> Record<'a> {
             Self::Vma(v) => VmaRecord::MIN_LEN + v.path.len(),
             Self::Pages(p) => PagesRecord::PREFIX + p.addrs.len() + p.data.len(),
             Self::Xstate(x) => 8 + x.area.len(),
+            Self::File(f) => FileRecord::MIN_LEN + f.path.len(),
             _ => self.ty().payload_bounds().0,
         }
     }
@@ -1001,6 +1247,9 @@ impl<'a> Record<'a> {
             RecordType::Mm => Self::Mm(MmRecord::decode(&mut d)?),
             RecordType::CpuX86_64 => Self::CpuX86_64(CpuX86_64::decode(&mut d)?),
             RecordType::Xstate => Self::Xstate(Xstate::decode(&mut d)?),
+            RecordType::RestartBlock => Self::RestartBlock(RestartBlock::decode(&mut d)?),
+            RecordType::File => Self::File(FileRecord::decode(&mut d)?),
+            RecordType::Fd => Self::Fd(FdRecord::decode(&mut d)?),
             RecordType::Vma => Self::Vma(VmaRecord::decode(&mut d)?),
             RecordType::Pages => Self::Pages(PagesRecord::decode(&mut d)?),
             RecordType::Tail => {
@@ -1030,6 +1279,9 @@ impl<'a> Record<'a> {
             Self::Mm(m) => m.encode(&mut e)?,
             Self::CpuX86_64(c) => c.encode(&mut e)?,
             Self::Xstate(x) => x.encode(&mut e)?,
+            Self::RestartBlock(r) => r.encode(&mut e)?,
+            Self::File(f) => f.encode(&mut e)?,
+            Self::Fd(f) => f.encode(&mut e)?,
             Self::Vma(v) => v.encode(&mut e)?,
             Self::Pages(p) => {
                 e.u32(p.count() as u32)?;

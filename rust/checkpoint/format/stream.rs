@@ -33,6 +33,8 @@ impl ObjTable for ObjMap {
 pub enum ObjKind {
     /// Credentials ([`crate::CredRecord`]).
     Cred,
+    /// An open file ([`crate::FileRecord`]).
+    File,
 }
 
 /// Bookkeeping of the objrefs seen in a stream.
@@ -56,17 +58,17 @@ enum State {
     Done,
 }
 
-/// Where the stream is in the memory records of the last task.
+/// Where the stream is in the records of the last task.
+///
+/// A task's records come in this order: task, cpu, xstate, restart block,
+/// files and descriptors, then its mm with its areas and their pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mem {
-    /// No task yet, or its memory records are done.
+    /// No task yet.
     Closed,
-    /// A task record came; its cpu and mm records may follow.
-    Task,
-    /// The task's cpu record came; its xstate and mm records may follow.
-    TaskCpu,
-    /// The task's xstate record came; its mm record may follow.
-    TaskXstate,
+    /// The task's records before its mm; `step` is the last one seen
+    /// (see [`step_of`]), `last_fd` the last descriptor.
+    Task { step: u8, last_fd: i32 },
     /// Areas of the mm, ending at `end`, came so far.
     Areas { end: u64 },
     /// In the area `[start, end)`; pages up to `last` were given.
@@ -75,6 +77,18 @@ enum Mem {
         end: u64,
         last: Option<u64>,
     },
+}
+
+/// The place of a per-task record before the mm, and the places that may
+/// come right before it.
+fn step_of(rec: &Record<'_>) -> Option<(u8, &'static [u8], &'static str)> {
+    Some(match rec {
+        Record::CpuX86_64(_) => (1, &[0], "cpu record not right after its task"),
+        Record::Xstate(_) => (2, &[1], "xstate record not after a cpu record"),
+        Record::RestartBlock(_) => (3, &[1, 2], "restart block not after the cpu state"),
+        Record::File(_) | Record::Fd(_) => (4, &[0, 1, 2, 3, 4], "file record out of place"),
+        _ => return None,
+    })
 }
 
 /// Checks the order of records and their objrefs, one record at a time.
@@ -133,28 +147,54 @@ impl StreamCheck {
             (_, Record::Task(t)) => {
                 use_ref(objs, t.cred_ref, ObjKind::Cred)?;
                 self.tasks += 1;
-                self.mem = Mem::Task;
+                self.mem = Mem::Task {
+                    step: 0,
+                    last_fd: -1,
+                };
                 Ok(())
             }
-            (_, Record::CpuX86_64(_)) => {
-                if self.arch != Some(Arch::X86_64) {
-                    return Err(FormatError::BadValue("cpu record of another architecture").into());
+            (_, Record::CpuX86_64(_)) if self.arch != Some(Arch::X86_64) => {
+                Err(FormatError::BadValue("cpu record of another architecture").into())
+            }
+            (_, Record::Fd(f)) => {
+                let Mem::Task { step, last_fd } = self.mem else {
+                    return Err(FormatError::Order("fd record not after its task").into());
+                };
+                if step > 4 || (step == 4 && f.fd <= last_fd) {
+                    return Err(FormatError::Order("fd records not in increasing order").into());
                 }
-                if self.mem != Mem::Task {
-                    return Err(FormatError::Order("cpu record not after its task").into());
-                }
-                self.mem = Mem::TaskCpu;
+                use_ref(objs, f.objref, ObjKind::File)?;
+                self.mem = Mem::Task {
+                    step: 4,
+                    last_fd: f.fd,
+                };
                 Ok(())
             }
-            (_, Record::Xstate(_)) => {
-                if self.mem != Mem::TaskCpu {
-                    return Err(FormatError::Order("xstate record not after a cpu record").into());
+            (
+                _,
+                r @ (Record::CpuX86_64(_)
+                | Record::Xstate(_)
+                | Record::RestartBlock(_)
+                | Record::File(_)),
+            ) => {
+                let (place, after, what) = step_of(r).ok_or(FormatError::Order("record"))?;
+                let Mem::Task { step, last_fd } = self.mem else {
+                    return Err(FormatError::Order(what).into());
+                };
+                if !after.contains(&step) {
+                    return Err(FormatError::Order(what).into());
                 }
-                self.mem = Mem::TaskXstate;
+                if let Record::File(f) = r {
+                    define(objs, f.objref, ObjKind::File)?;
+                }
+                self.mem = Mem::Task {
+                    step: place,
+                    last_fd: if place == 4 { last_fd } else { -1 },
+                };
                 Ok(())
             }
             (_, Record::Mm(_)) => {
-                if !matches!(self.mem, Mem::Task | Mem::TaskCpu | Mem::TaskXstate) {
+                if !matches!(self.mem, Mem::Task { .. }) {
                     return Err(FormatError::Order("mm record not after its task").into());
                 }
                 self.mem = Mem::Areas { end: 0 };

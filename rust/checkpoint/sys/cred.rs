@@ -63,3 +63,17 @@ impl Cred {
         )
     }
 }
+
+/// Checks (`commit` false) or sets the caller's real, effective, saved and fs
+/// ids, as seen from its user namespace. Ids other than the caller's need
+/// `CAP_SETUID` and `CAP_SETGID` (`EPERM`); capabilities change with the uids
+/// as for `setresuid()`.
+pub(crate) fn set_current_ids(
+    uids: &[u32; 4],
+    gids: &[u32; 4],
+    commit: bool,
+) -> kernel::error::Result {
+    // SAFETY: Both arrays hold the 4 ids the function reads.
+    let r = unsafe { bindings::ckpt_set_ids(uids.as_ptr(), gids.as_ptr(), commit) };
+    kernel::error::to_result(r)
+}

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Open files, as the image stream and the log.
+//! Open files: the image stream, the log, and the files of tasks.
 //!
 //! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h)
 
-use super::errno;
+use super::{errno, task::Task};
 use core::ptr::{self, NonNull};
 use kernel::{
     bindings,
     prelude::*,
+    str::CStr,
     types::{ARef, AlwaysRefCounted, Opaque},
 };
 
@@ -49,6 +50,25 @@ pub(crate) enum Access {
     Write,
 }
 
+/// What an image records of an open file.
+#[derive(Default)]
+pub(crate) struct FileInfo {
+    /// `f_flags`.
+    pub(crate) flags: u32,
+    /// `f_pos`.
+    pub(crate) pos: i64,
+    /// `i_mode` of the inode.
+    pub(crate) mode: u32,
+    /// Device number of a character device (`new_encode_dev`), else 0.
+    pub(crate) rdev: u32,
+}
+
+/// Closes every descriptor of the caller (the files restart holds stay open).
+pub(crate) fn close_all_fds() {
+    // SAFETY: No preconditions.
+    unsafe { bindings::ckpt_close_all_fds() }
+}
+
 impl File {
     /// Takes a reference on the file behind descriptor `fd` of the caller,
     /// which must be open for `access`.
@@ -86,26 +106,80 @@ impl File {
         unsafe { ARef::from_raw(ptr.cast()) }
     }
 
-    /// Returns the path of the file, as `d_path()` gives it, in `buf`.
+    /// Returns the path of the file as user space sees it (`d_path()` of
+    /// `file_user_path()`), in `buf`.
     ///
     /// Fails with `ENAMETOOLONG` if it does not fit.
     pub(crate) fn path<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8]> {
         let len = i32::try_from(buf.len()).map_err(|_| EINVAL)?;
-        // SAFETY: `f_path` of a valid file is valid; `d_path` writes at most
-        // `len` bytes into `buf`, ending with a NUL, and returns a pointer into
-        // `buf` or an error pointer.
-        let p = unsafe {
-            bindings::d_path(
-                ptr::addr_of!((*self.0.get()).f_path),
-                buf.as_mut_ptr().cast(),
-                len,
-            )
-        };
+        // SAFETY: The file is valid; `d_path` writes at most `len` bytes into
+        // `buf`, ending with a NUL, and returns a pointer into `buf` or an
+        // error pointer.
+        let p = unsafe { bindings::ckpt_file_path(self.0.get(), buf.as_mut_ptr().cast(), len) };
         let p = kernel::error::from_err_ptr(p)?;
         let start = (p as usize).wrapping_sub(buf.as_ptr() as usize);
         let s = buf.get(start..).ok_or(EINVAL)?;
         let end = s.iter().position(|&b| b == 0).ok_or(EINVAL)?;
         Ok(&s[..end])
+    }
+
+    /// Takes a reference on the file of the first descriptor of `task` at or
+    /// above `from`; returns the descriptor, the file and its close-on-exec
+    /// flag, or `None` when there are no more.
+    pub(crate) fn next_of_task(task: &Task, from: u32) -> Option<(u32, ARef<File>, bool)> {
+        let mut fd = from;
+        let mut cloexec = false;
+        // SAFETY: `task` is valid; the function returns a referenced file or
+        // null, and writes both out-parameters.
+        let p = unsafe { bindings::ckpt_next_fd(task.as_ptr(), &mut fd, &mut cloexec) };
+        // INVARIANT: The reference taken is given to the `ARef`.
+        // SAFETY: As above.
+        NonNull::new(p).map(|p| (fd, unsafe { ARef::from_raw(p.cast()) }, cloexec))
+    }
+
+    /// Returns what an image records of the file.
+    pub(crate) fn info(&self) -> FileInfo {
+        let mut i = FileInfo::default();
+        // SAFETY: The file is valid; the function only writes the fields.
+        unsafe {
+            bindings::ckpt_file_info(
+                self.0.get(),
+                &mut i.flags,
+                &mut i.pos,
+                &mut i.mode,
+                &mut i.rdev,
+            )
+        };
+        i
+    }
+
+    /// Opens `path` (a NUL-terminated absolute path) with open flags `flags`
+    /// as the caller, at position `pos`.
+    pub(crate) fn open(path: &CStr, flags: u32, pos: i64) -> Result<ARef<File>> {
+        // SAFETY: `path` is NUL-terminated; the function returns a referenced
+        // file or an error pointer.
+        let p = unsafe { bindings::ckpt_open_file(path.as_char_ptr(), flags, pos) };
+        let p = kernel::error::from_err_ptr(p)?;
+        let p = NonNull::new(p).ok_or(ENOENT)?;
+        // INVARIANT: The reference is given to the `ARef`.
+        // SAFETY: As above.
+        Ok(unsafe { ARef::from_raw(p.cast()) })
+    }
+
+    /// Installs the file at descriptor `fd` of the caller.
+    pub(crate) fn install(&self, fd: u32, cloexec: bool) -> Result {
+        // SAFETY: The file is valid; `replace_fd` takes its own reference.
+        let r = unsafe { bindings::ckpt_install_fd(fd, self.0.get(), cloexec) };
+        kernel::error::to_result(r)
+    }
+
+    /// Returns the address of the file, its identity in the object hash.
+    pub(crate) fn addr(&self) -> usize {
+        self.0.get() as usize
+    }
+
+    pub(super) fn as_ptr(&self) -> *mut bindings::file {
+        self.0.get()
     }
 
     fn mode(&self) -> u32 {

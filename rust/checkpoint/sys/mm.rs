@@ -36,6 +36,11 @@ pub(crate) struct MmFields {
 }
 
 impl Mm {
+    /// Takes a user reference on the caller's mm.
+    pub(crate) fn current() -> Option<Mm> {
+        Self::of_task(&Task::current())
+    }
+
     /// Takes a user reference on the mm of `task`; `None` for kernel threads
     /// and exiting tasks.
     pub(crate) fn of_task(task: &Task) -> Option<Mm> {
@@ -145,6 +150,18 @@ impl UserPage {
         unsafe { bindings::PageAnon(self.0.as_ptr()) }
     }
 
+    /// Copies `src` (at most a page) to the start of the page.
+    pub(crate) fn fill(&self, src: &[u8]) {
+        let n = src.len().min(bindings::PAGE_SIZE);
+        // SAFETY: The page is valid; the mapping is undone below.
+        let addr = unsafe { bindings::kmap_local_page(self.0.as_ptr()) };
+        // SAFETY: A mapped page is `PAGE_SIZE` writable bytes, and `src` does
+        // not overlap it (it is a kernel buffer).
+        unsafe { ptr::copy_nonoverlapping(src.as_ptr(), addr.cast::<u8>(), n) };
+        // SAFETY: `addr` was mapped above.
+        unsafe { bindings::kunmap_local(addr) };
+    }
+
     /// Calls `f` with the contents of the page.
     pub(crate) fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         // SAFETY: The page is valid; the mapping is undone below.
@@ -198,20 +215,26 @@ impl MmReadGuard<'_> {
 
     /// Takes references on the populated pages from `addr`, at most `max`
     /// (and [`GUP_BATCH`]), stopping at the first page never populated, and
-    /// appends them to `out`.
+    /// appends them to `out`. With `write`, the pages are made present and
+    /// private to the mm (copied on write), to be filled.
     ///
     /// Returns how many pages were taken (0 if `addr` itself is not populated).
     pub(crate) fn get_pages(
         &self,
         addr: u64,
         max: usize,
+        write: bool,
         out: &mut KVec<UserPage>,
     ) -> Result<usize> {
         let n = max.min(GUP_BATCH);
         // Reserve first, so that no page reference can be left unowned below.
         out.reserve(n, GFP_KERNEL)?;
         let mut raw = [ptr::null_mut::<bindings::page>(); GUP_BATCH];
-        let flags = bindings::FOLL_FORCE | bindings::FOLL_DUMP;
+        let flags = if write {
+            bindings::FOLL_FORCE | bindings::FOLL_WRITE
+        } else {
+            bindings::FOLL_FORCE | bindings::FOLL_DUMP
+        };
         // SAFETY: The mmap lock is held for reading and `locked` is null, so
         // GUP keeps it held; `raw` has room for `n` pages.
         let got = unsafe {
@@ -224,7 +247,7 @@ impl MmReadGuard<'_> {
                 ptr::null_mut(),
             )
         };
-        if got == -(bindings::EFAULT as kernel::ffi::c_long) {
+        if got == -(bindings::EFAULT as kernel::ffi::c_long) && !write {
             return Ok(0);
         }
         // CAST: negative returns are errnos.
@@ -258,5 +281,80 @@ fn special(v: &bindings::vm_area_struct) -> Special {
         b"[vdso]" => Special::Vdso,
         b"[vvar]" => Special::Vvar,
         _ => Special::Other,
+    }
+}
+
+/// Changes to the caller's address space, made by restart.
+pub(crate) mod current {
+    use super::File;
+    use kernel::{bindings, prelude::*};
+
+    /// `mmap()` flags (include/uapi/asm-generic/mman*.h).
+    pub(crate) const MAP_SHARED: u32 = 0x01;
+    pub(crate) const MAP_PRIVATE: u32 = 0x02;
+    pub(crate) const MAP_FIXED: u32 = 0x10;
+    pub(crate) const MAP_ANONYMOUS: u32 = 0x20;
+    pub(crate) const MAP_GROWSDOWN: u32 = 0x100;
+    pub(crate) const MAP_NORESERVE: u32 = 0x4000;
+
+    /// Unmaps every user area of the caller (vDSO included).
+    pub(crate) fn unmap_all() -> Result {
+        // SAFETY: No preconditions.
+        let size = unsafe { bindings::ckpt_task_size() };
+        // SAFETY: `vm_munmap` works on the caller's mm and takes its lock.
+        let r = unsafe { bindings::vm_munmap(0, size as usize) };
+        kernel::error::to_result(r)
+    }
+
+    /// Maps `[start, start + len)` exactly there, as `mmap()` would.
+    pub(crate) fn map(
+        file: Option<&File>,
+        start: u64,
+        len: u64,
+        prot: u32,
+        flags: u32,
+        offset: u64,
+    ) -> Result {
+        let f = file.map_or(core::ptr::null_mut(), |f| f.as_ptr());
+        // SAFETY: `f` is null or a valid file, referenced by `file` for the
+        // call; `vm_mmap` works on the caller's mm and takes its lock.
+        let r = unsafe {
+            bindings::vm_mmap(f, start as _, len as _, prot as _, flags as _, offset as _)
+        };
+        // CAST: `vm_mmap` returns an address or a negative errno.
+        let r = r as i64;
+        if (-4095..0).contains(&r) {
+            return Err(Error::from_errno(r as i32));
+        }
+        if r as u64 != start {
+            return Err(EEXIST);
+        }
+        Ok(())
+    }
+
+    /// Applies `madvise()` advice to an area of the caller.
+    pub(crate) fn madvise(start: u64, len: u64, advice: i32) -> Result {
+        let mm = super::Mm::current().ok_or(ESRCH)?;
+        // SAFETY: `mm` is referenced; `do_madvise` takes its lock.
+        let r = unsafe { bindings::do_madvise(mm.0.as_ptr(), start as _, len as _, advice) };
+        kernel::error::to_result(r)
+    }
+
+    /// Sets the layout fields and saved auxiliary vector of the caller's mm,
+    /// checked as `prctl(PR_SET_MM_MAP)` checks them.
+    pub(crate) fn set_layout(layout: &[u64; 11], auxv: &[u64]) -> Result {
+        let words = u32::try_from(auxv.len()).map_err(|_| EINVAL)?;
+        // SAFETY: The function reads 11 layout words and `words` auxv words.
+        let r = unsafe { bindings::ckpt_mm_set_layout(layout.as_ptr(), auxv.as_ptr(), words) };
+        kernel::error::to_result(r)
+    }
+
+    /// Maps this kernel's vDSO with its data at `vvar_start`; the sizes of
+    /// both parts must be those of the image.
+    #[cfg(CONFIG_X86_64)]
+    pub(crate) fn map_vdso(vvar_start: u64, vvar_len: u64, vdso_len: u64) -> Result {
+        // SAFETY: No preconditions beyond the values, which it checks.
+        let r = unsafe { bindings::ckpt_map_vdso(vvar_start as _, vvar_len as _, vdso_len as _) };
+        kernel::error::to_result(r)
     }
 }

@@ -201,3 +201,132 @@ impl Task {
         unsafe { ARef::from_raw(NonNull::new_unchecked(ptr.cast_mut().cast())) }
     }
 }
+
+/// The sleep a stopped task was in when its system call returned
+/// `-ERESTART_RESTARTBLOCK`.
+pub(crate) struct Sleep {
+    pub(crate) clockid: i32,
+    pub(crate) remaining_ns: u64,
+    pub(crate) rmtp: u64,
+    pub(crate) rmtp_type: u32,
+}
+
+impl Task {
+    /// Reads the restart block of a stopped task whose system call returned
+    /// `-ERESTART_RESTARTBLOCK`: `EOPNOTSUPP` unless it is a sleep.
+    pub(crate) fn sleep_block(&self) -> Result<Sleep> {
+        let mut s = Sleep {
+            clockid: 0,
+            remaining_ns: 0,
+            rmtp: 0,
+            rmtp_type: 0,
+        };
+        // SAFETY: `self` is valid and stopped (frozen), so its restart block
+        // does not change; the function only writes the out-parameters.
+        let r = unsafe {
+            bindings::ckpt_get_nanosleep(
+                self.as_ptr(),
+                &mut s.clockid,
+                &mut s.remaining_ns,
+                &mut s.rmtp,
+                &mut s.rmtp_type,
+            )
+        };
+        kernel::error::to_result(r)?;
+        Ok(s)
+    }
+}
+
+/// Operations on the caller, which restart turns into the task of an image.
+pub(crate) mod current {
+    use super::Sleep;
+    use kernel::{bindings, prelude::*};
+
+    /// Returns true if the caller is a single thread with an mm of its own.
+    pub(crate) fn is_alone() -> bool {
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_current_is_alone() }
+    }
+
+    /// Sets the command name (`comm`, NUL-terminated in its 16 bytes).
+    pub(crate) fn set_comm(comm: &[u8; bindings::TASK_COMM_LEN as usize]) {
+        let mut c = *comm;
+        c[c.len() - 1] = 0;
+        // SAFETY: `c` is NUL-terminated.
+        unsafe { bindings::ckpt_set_comm(c.as_ptr().cast()) }
+    }
+
+    /// Queues `SIGKILL` to the caller: a restart that failed after the old
+    /// memory was released must not return to user space.
+    pub(crate) fn kill() {
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_kill_self() }
+    }
+
+    /// Resets signal actions, the alternate stack and the blocked mask to
+    /// those of a new program.
+    pub(crate) fn reset_signals() {
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_reset_signals() }
+    }
+
+    /// Queues `SIGSTOP` to the caller: it stops before it returns to user
+    /// space.
+    pub(crate) fn stop() {
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_stop_self() }
+    }
+
+    /// Makes the return to user space restart an interrupted system call as
+    /// a signal without handler would.
+    pub(crate) fn notify_restart() {
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_notify_restart() }
+    }
+
+    /// Sets the restart block to sleep the rest of `s`.
+    pub(crate) fn set_sleep(s: &Sleep) -> Result {
+        // SAFETY: No preconditions beyond the values, which it checks.
+        let r =
+            unsafe { bindings::ckpt_set_nanosleep(s.clockid, s.remaining_ns, s.rmtp, s.rmtp_type) };
+        kernel::error::to_result(r)
+    }
+
+    /// Checks registers of a cpu record before anything is changed.
+    #[cfg(CONFIG_X86_64)]
+    pub(crate) fn check_regs(regs: &[u64; 23]) -> Result {
+        // SAFETY: The function reads the 23 values.
+        kernel::error::to_result(unsafe { bindings::ckpt_check_regs(regs.as_ptr()) })
+    }
+
+    /// Sets the user registers and fs/gs bases (in the order of a cpu
+    /// record) with which the caller returns to user space.
+    #[cfg(CONFIG_X86_64)]
+    pub(crate) fn set_regs(regs: &[u64; 23]) -> Result {
+        // SAFETY: The function reads the 23 values; it writes only the
+        // caller's own saved user registers.
+        kernel::error::to_result(unsafe { bindings::ckpt_set_regs(regs.as_ptr()) })
+    }
+
+    /// Returns the XSAVE components this CPU and kernel support, and the
+    /// size of the standard-format area.
+    #[cfg(CONFIG_X86_64)]
+    pub(crate) fn xstate_support() -> (u64, usize) {
+        // SAFETY: No preconditions.
+        unsafe {
+            (
+                bindings::ckpt_xstate_features(),
+                bindings::ckpt_xstate_size() as usize,
+            )
+        }
+    }
+
+    /// Loads an XSAVE area (standard format, this CPU's size) into the
+    /// caller's extended state.
+    #[cfg(CONFIG_X86_64)]
+    pub(crate) fn set_xstate(area: &[u8]) -> Result {
+        let len = u32::try_from(area.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `area` is `len` readable bytes.
+        kernel::error::to_result(unsafe { bindings::ckpt_xstate_set(area.as_ptr().cast(), len) })
+    }
+}

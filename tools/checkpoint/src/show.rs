@@ -55,6 +55,25 @@ pub fn line(item: &Item<'_>) -> String {
             c.get("fs_base").unwrap_or(0)
         ),
         Record::Xstate(x) => format!("{} bytes, components {:#x}", x.area.len(), x.xfeatures()),
+        Record::RestartBlock(r) => format!(
+            "nanosleep clock {} remaining {} ns rmtp {:#x}",
+            r.clockid, r.remaining_ns, r.rmtp
+        ),
+        Record::File(f) => format!(
+            "objref {} {} flags {:#o} mode {:#o} pos {} {}",
+            f.objref,
+            f.kind.name(),
+            f.flags,
+            f.mode,
+            f.pos,
+            text(f.path)
+        ),
+        Record::Fd(f) => format!(
+            "fd {} objref {}{}",
+            f.fd,
+            f.objref,
+            if f.cloexec { " cloexec" } else { "" }
+        ),
         Record::Mm(m) => {
             let l = &m.layout;
             format!(
@@ -140,6 +159,24 @@ pub fn json(item: &Item<'_>) -> String {
                         .map(|b| json::string(hex(b).as_bytes())),
                 ),
             ),
+        Record::RestartBlock(r) => o
+            .str("kind", b"nanosleep")
+            .raw("clockid", r.clockid)
+            .raw("remaining_ns", r.remaining_ns)
+            .raw("rmtp", r.rmtp)
+            .raw("rmtp_type", r.rmtp_type),
+        Record::File(f) => o
+            .raw("objref", f.objref)
+            .str("kind", f.kind.name().as_bytes())
+            .raw("flags", f.flags)
+            .raw("mode", f.mode)
+            .raw("rdev", f.rdev)
+            .raw("pos", f.pos)
+            .str("path", f.path),
+        Record::Fd(f) => o
+            .raw("fd", f.fd)
+            .raw("objref", f.objref)
+            .raw("cloexec", f.cloexec),
         Record::Mm(m) => o
             .fields(&ckpt_format::MmRecord::LAYOUT_NAMES, &m.layout)
             .raw("flags", m.flags)

@@ -272,11 +272,11 @@ fn cpu_record_rules() {
     assert_eq!(check(&ok), Ok(ok.len()));
     assert_eq!(
         check(&image(&[task(), enc(&mm(&[])), enc(&cpu)])),
-        Err(FormatError::Order("cpu record not after its task"))
+        Err(FormatError::Order("cpu record not right after its task"))
     );
     assert_eq!(
         check(&image(&[task(), enc(&cpu), enc(&cpu)])),
-        Err(FormatError::Order("cpu record not after its task"))
+        Err(FormatError::Order("cpu record not right after its task"))
     );
     // Only in an x86-64 image.
     let mut s390 = enc(&header());
@@ -323,4 +323,110 @@ fn xstate_record_rules() {
         one(enc(&Record::Xstate(Xstate { area: &short }))),
         Err(FormatError::BadLength { .. })
     ));
+}
+
+fn file(objref: i32, path: &'static [u8]) -> Record<'static> {
+    Record::File(FileRecord {
+        objref,
+        kind: FileKind::Regular,
+        flags: 0o2001,
+        mode: 0o100644,
+        rdev: 0,
+        pos: 12345,
+        path,
+    })
+}
+
+fn fd(fd: i32, objref: i32) -> Record<'static> {
+    Record::Fd(FdRecord {
+        fd,
+        objref,
+        cloexec: fd == 3,
+    })
+}
+
+#[test]
+fn file_records_round_trip_and_rules() {
+    let null = Record::File(FileRecord {
+        objref: 3,
+        kind: FileKind::CharDevice,
+        flags: 2,
+        mode: 0o020666,
+        rdev: MEM_CHAR_DEVICES[0],
+        pos: 0,
+        path: b"/dev/null",
+    });
+    for r in [file(2, b"/tmp/log"), null, fd(7, 2)] {
+        let buf = enc(&r);
+        assert_eq!(Records::new(&buf).next().unwrap().unwrap().record, r);
+    }
+    // Files before their descriptors, shared by two of them, before the mm.
+    let ok = image(&[
+        task(),
+        enc(&file(2, b"/tmp/log")),
+        enc(&fd(0, 2)),
+        enc(&fd(3, 2)),
+        enc(&null),
+        enc(&fd(4, 3)),
+        enc(&mm(&[])),
+    ]);
+    assert_eq!(check(&ok), Ok(ok.len()));
+    let bad = |parts: &[Vec<u8>]| check(&image(parts));
+    assert_eq!(
+        bad(&[task(), enc(&fd(0, 2))]),
+        Err(FormatError::MissingObjref(2))
+    );
+    assert_eq!(
+        bad(&[task(), enc(&file(2, b"/a")), enc(&fd(4, 2)), enc(&fd(4, 2))]),
+        Err(FormatError::Order("fd records not in increasing order"))
+    );
+    assert_eq!(
+        bad(&[task(), enc(&fd(0, 1))]),
+        Err(FormatError::WrongObjKind(1))
+    );
+    assert_eq!(
+        bad(&[task(), enc(&mm(&[])), enc(&file(2, b"/a"))]),
+        Err(FormatError::Order("file record out of place"))
+    );
+    // A character device must be one of the memory devices, with its type.
+    for (mode, rdev) in [(0o020666, 0x101), (0o100666, MEM_CHAR_DEVICES[0])] {
+        let mut r = null;
+        if let Record::File(f) = &mut r {
+            f.mode = mode;
+            f.rdev = rdev;
+        }
+        let buf = enc(&r);
+        assert!(Records::new(&buf).next().unwrap().is_err());
+    }
+    // Relative paths and negative positions are refused.
+    for path in [&b"tmp/x"[..], b""] {
+        let buf = enc(&file(2, path));
+        assert!(Records::new(&buf).next().unwrap().is_err());
+    }
+}
+
+#[test]
+fn restart_block_rules() {
+    let rb = Record::RestartBlock(RestartBlock {
+        kind: RestartKind::Nanosleep,
+        clockid: 1,
+        remaining_ns: 5_000_000_000,
+        rmtp: 0x7fff_0000,
+        rmtp_type: 2,
+    });
+    let buf = enc(&rb);
+    assert_eq!(Records::new(&buf).next().unwrap().unwrap().record, rb);
+    let cpu = enc(&Record::CpuX86_64(CpuX86_64 { regs: [0; 23] }));
+    let ok = image(&[task(), cpu.clone(), buf.clone(), enc(&mm(&[]))]);
+    assert_eq!(check(&ok), Ok(ok.len()));
+    assert_eq!(
+        check(&image(&[task(), buf.clone()])),
+        Err(FormatError::Order("restart block not after the cpu state"))
+    );
+    // Unknown clocks and kinds.
+    for (at, v) in [(8usize, 99u32), (12, 4), (16, 3), (20, 1)] {
+        let mut b = buf.clone();
+        b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        assert!(Records::new(&b).next().unwrap().is_err(), "field at {at}");
+    }
 }

@@ -135,8 +135,8 @@ fn wrong_magic_and_version() {
     buf[8] ^= 1;
     assert_eq!(check(&buf), Err(FormatError::BadMagic));
     let mut buf = good();
-    buf[16..20].copy_from_slice(&2u32.to_le_bytes());
-    assert_eq!(check(&buf), Err(FormatError::BadVersion(2)));
+    buf[16..20].copy_from_slice(&1u32.to_le_bytes());
+    assert_eq!(check(&buf), Err(FormatError::BadVersion(1)));
     let mut buf = good();
     buf[24..28].copy_from_slice(&77u32.to_le_bytes());
     assert_eq!(check(&buf), Err(FormatError::BadArch(77)));
@@ -315,4 +315,5 @@ fn uapi_header_flags_match() {
         "#define RESTART_FLAGS_MASK\t0x{:x}",
         RESTART_FLAGS_MASK
     )));
+    assert!(h.contains(&format!("#define RESTART_FROZEN\t\t0x{:x}", RESTART_FROZEN)));
 }

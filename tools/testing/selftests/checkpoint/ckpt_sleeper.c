@@ -2,85 +2,299 @@
 /*
  * A target for the checkpoint tests, started with exec so that it has a
  * fresh address space (the test harness shares memory with its children).
+ * Standard input and error are /dev/null and no other descriptor is open,
+ * so that every descriptor is of a kind checkpoint supports.
  *
  *   ckpt_sleeper NAME          set its name, say "ready" on stdout, pause
  *   ckpt_sleeper NAME memory   also fill memory with a known pattern and
  *                              write the addresses of two areas on stdout
- *   ckpt_sleeper NAME self     checkpoint itself to stdout, then exit
  *   ckpt_sleeper NAME regs     load known values into r12-r15 and xmm0-xmm3,
- *                              say "ready" and pause, all without touching
- *                              them again
+ *                              then loop: sleep 200 ms (nanosleep), check
+ *                              the registers, write "+" (or "!" and exit 3)
+ *   ckpt_sleeper NAME counter FILE
+ *                              count, one "count N" line on stdout every
+ *                              20 ms, with 64 MiB of patterned memory, a
+ *                              read-only area, private and shared mappings
+ *                              of FILE and a deep stack, all checked every
+ *                              25 counts ("verified N", or "CORRUPT ...")
+ *   ckpt_sleeper NAME self IMAGE
+ *                              checkpoint itself into IMAGE; write
+ *                              "checkpointed ID" and exit 0, or, once
+ *                              restarted from IMAGE, "restarted" and exit 42
+ *
+ * In the modes that print once (empty and memory), stdout becomes /dev/null
+ * after that.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
 
+#define COUNTER_MEM (64UL << 20)
+#define DEPTH 1000
+
+static long ps;
+static uint64_t *big;
+static char *ro, *priv, *shared;
+static char *frames[DEPTH];
+static unsigned long count;
+
+static void say(const char *fmt, unsigned long v)
+{
+	char line[64];
+	int n = snprintf(line, sizeof(line), fmt, v);
+
+	if (write(1, line, n) != n)
+		exit(4);
+}
+
+static uint64_t pattern(uint64_t i)
+{
+	return i * 0x9e3779b97f4a7c15ULL ^ 0x5555aaaa5555aaaaULL;
+}
+
+static const char *check_all(void)
+{
+	uint64_t i;
+	int d, j;
+
+	for (i = 0; i < COUNTER_MEM / 8; i++)
+		if (big[i] != pattern(i))
+			return "anonymous memory";
+	for (i = 0; i < 4 * ps; i++)
+		if (ro[i] != (char)0xab)
+			return "read-only area";
+	if (priv[0] != 'P' || priv[ps] != 'F')
+		return "private file mapping";
+	if (shared[0] != 'S' || shared[ps] != 'F')
+		return "shared file mapping";
+	for (d = 0; d < DEPTH; d++)
+		for (j = 0; j < 64; j++)
+			if (frames[d][j] != (char)(d + j))
+				return "stack";
+	return NULL;
+}
+
+static void count_forever(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	const char *bad;
+
+	for (;;) {
+		count++;
+		say("count %lu\n", count);
+		if (count % 25 == 0) {
+			bad = check_all();
+			if (bad) {
+				say("CORRUPT %lu ", count);
+				if (write(1, bad, strlen(bad)) < 0)
+					exit(4);
+				exit(2);
+			}
+			say("verified %lu\n", count);
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Recurses DEPTH frames deep, each with a patterned local, then counts. */
+static void __attribute__((noinline)) deep(int d)
+{
+	volatile char local[64];
+	int j;
+
+	for (j = 0; j < 64; j++)
+		local[j] = (char)(d + j);
+	frames[d] = (char *)local;
+	if (d + 1 < DEPTH)
+		deep(d + 1);
+	else
+		count_forever();
+	/* Keep the frame live. */
+	if (local[0] != (char)d)
+		exit(5);
+}
+
+static int counter(const char *file)
+{
+	int fd = open(file, O_RDWR);
+	uint64_t i;
+
+	big = mmap(NULL, COUNTER_MEM, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ro = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (fd < 0 || big == MAP_FAILED || ro == MAP_FAILED)
+		return 1;
+	/* FILE holds two pages of 'F'. */
+	priv = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	shared = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (priv == MAP_FAILED || shared == MAP_FAILED)
+		return 1;
+	for (i = 0; i < COUNTER_MEM / 8; i++)
+		big[i] = pattern(i);
+	memset(ro, 0xab, 4 * ps);
+	mprotect(ro, 4 * ps, PROT_READ);
+	priv[0] = 'P';
+	shared[0] = 'S';
+	deep(0);
+	return 1;
+}
+
+static int self(const char *image)
+{
+	int fd = open(image, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	long id;
+
+	if (fd < 0)
+		return 1;
+	id = sys_checkpoint(0, fd, 0, -1);
+	if (id > 0) {
+		say("checkpointed %lu\n", id);
+		return 0;
+	}
+	if (id == 0) {
+		say("restarted %lu\n", 0);
+		return 42;
+	}
+	say("error %lu\n", 0);
+	return 1;
+}
+
+#ifdef __x86_64__
+static void regs(void)
+{
+	static const struct timespec ts = { 0, 200 * 1000 * 1000 };
+	static unsigned char xmm[4][16];
+	int i, j;
+
+	/* Byte j of xmm<i> is (i << 4) | j. */
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 16; j++)
+			xmm[i][j] = (i << 4) | j;
+	asm volatile("movdqu 0(%[x]), %%xmm0\n\t"
+		     "movdqu 16(%[x]), %%xmm1\n\t"
+		     "movdqu 32(%[x]), %%xmm2\n\t"
+		     "movdqu 48(%[x]), %%xmm3\n\t"
+		     "movabs $0x1122334455667788, %%r12\n\t"
+		     "movabs $0x0123456789abcdef, %%r13\n\t"
+		     "movabs $0x0f0e0d0c0b0a0908, %%r14\n\t"
+		     "movabs $0x7766554433221100, %%r15\n\t"
+		     "1: mov $35, %%eax\n\t"		/* nanosleep(ts, NULL) */
+		     "mov %[ts], %%rdi\n\t"
+		     "xor %%esi, %%esi\n\t"
+		     "syscall\n\t"
+		     "movabs $0x1122334455667788, %%rax\n\t"
+		     "cmp %%rax, %%r12\n\t"
+		     "jne 2f\n\t"
+		     "movabs $0x0123456789abcdef, %%rax\n\t"
+		     "cmp %%rax, %%r13\n\t"
+		     "jne 2f\n\t"
+		     "movabs $0x0f0e0d0c0b0a0908, %%rax\n\t"
+		     "cmp %%rax, %%r14\n\t"
+		     "jne 2f\n\t"
+		     "movabs $0x7766554433221100, %%rax\n\t"
+		     "cmp %%rax, %%r15\n\t"
+		     "jne 2f\n\t"
+		     "movdqu 0(%[x]), %%xmm4\n\t"
+		     "pcmpeqb %%xmm0, %%xmm4\n\t"
+		     "pmovmskb %%xmm4, %%eax\n\t"
+		     "cmp $0xffff, %%eax\n\t"
+		     "jne 2f\n\t"
+		     "movdqu 16(%[x]), %%xmm4\n\t"
+		     "pcmpeqb %%xmm1, %%xmm4\n\t"
+		     "pmovmskb %%xmm4, %%eax\n\t"
+		     "cmp $0xffff, %%eax\n\t"
+		     "jne 2f\n\t"
+		     "movdqu 32(%[x]), %%xmm4\n\t"
+		     "pcmpeqb %%xmm2, %%xmm4\n\t"
+		     "pmovmskb %%xmm4, %%eax\n\t"
+		     "cmp $0xffff, %%eax\n\t"
+		     "jne 2f\n\t"
+		     "movdqu 48(%[x]), %%xmm4\n\t"
+		     "pcmpeqb %%xmm3, %%xmm4\n\t"
+		     "pmovmskb %%xmm4, %%eax\n\t"
+		     "cmp $0xffff, %%eax\n\t"
+		     "jne 2f\n\t"
+		     "mov $1, %%eax\n\t"		/* write(1, "+", 1) */
+		     "mov $1, %%edi\n\t"
+		     "mov %[ok], %%rsi\n\t"
+		     "mov $1, %%edx\n\t"
+		     "syscall\n\t"
+		     "jmp 1b\n\t"
+		     "2: mov $1, %%eax\n\t"		/* write(1, "!", 1) */
+		     "mov $1, %%edi\n\t"
+		     "mov %[bad], %%rsi\n\t"
+		     "mov $1, %%edx\n\t"
+		     "syscall\n\t"
+		     "mov $231, %%eax\n\t"		/* exit_group(3) */
+		     "mov $3, %%edi\n\t"
+		     "syscall\n\t"
+		     : : [x] "r"(xmm), [ts] "r"(&ts), [ok] "r"("+"), [bad] "r"("!")
+		     : "rax", "rcx", "rdx", "rdi", "rsi", "r11", "r12", "r13",
+		       "r14", "r15", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
+		       "memory");
+}
+#endif
+
+static void quiet_stdout(void)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	dup2(null, 1);
+	close(null);
+}
+
 int main(int argc, char **argv)
 {
-	long ps = sysconf(_SC_PAGESIZE);
 	const char *mode = argc > 2 ? argv[2] : "";
+	int null = open("/dev/null", O_RDWR);
 
+	ps = sysconf(_SC_PAGESIZE);
+	dup2(null, 0);
+	dup2(null, 2);
+	syscall(SYS_close_range, 3, ~0U, 0);
 	if (argc > 1)
 		prctl(PR_SET_NAME, argv[1]);
-	if (!strcmp(mode, "self"))
-		return sys_checkpoint(0, 1, 0, -1) > 0 ? 0 : 1;
+	if (!strcmp(mode, "self") && argc > 3)
+		return self(argv[3]);
+	if (!strcmp(mode, "counter") && argc > 3)
+		return counter(argv[3]);
 #ifdef __x86_64__
-	if (!strcmp(mode, "regs")) {
-		static const char ready[] = "ready";
-		static unsigned char xmm[4][16];
-		int i, j;
-
-		/* Byte j of xmm<i> is (i << 4) | j. */
-		for (i = 0; i < 4; i++)
-			for (j = 0; j < 16; j++)
-				xmm[i][j] = (i << 4) | j;
-		/* Say ready only once the registers hold their values. */
-		asm volatile("movdqu 0(%[x]), %%xmm0\n\t"
-			     "movdqu 16(%[x]), %%xmm1\n\t"
-			     "movdqu 32(%[x]), %%xmm2\n\t"
-			     "movdqu 48(%[x]), %%xmm3\n\t"
-			     "movabs $0x1122334455667788, %%r12\n\t"
-			     "movabs $0x0123456789abcdef, %%r13\n\t"
-			     "movabs $0x0f0e0d0c0b0a0908, %%r14\n\t"
-			     "movabs $0x7766554433221100, %%r15\n\t"
-			     "mov $1, %%eax\n\t"	/* write(1, ready, 5) */
-			     "mov $1, %%edi\n\t"
-			     "mov $5, %%edx\n\t"
-			     "syscall\n\t"
-			     "1: mov $34, %%eax\n\t"	/* pause() */
-			     "syscall\n\t"
-			     "jmp 1b\n\t"
-			     : : "S"(ready), [x] "r"(xmm)
-			     : "rax", "rcx", "rdx", "rdi", "r11", "r12", "r13",
-			       "r14", "r15", "xmm0", "xmm1", "xmm2", "xmm3",
-			       "memory");
-	}
+	if (!strcmp(mode, "regs"))
+		regs();
 #endif
 	if (!strcmp(mode, "memory")) {
 		char *a = mmap(NULL, 64 * ps, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		char *ro = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		unsigned long addr[2] = { (unsigned long)a, (unsigned long)ro };
+		char *r = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		unsigned long addr[2] = { (unsigned long)a, (unsigned long)r };
 		int i;
 
-		if (a == MAP_FAILED || ro == MAP_FAILED)
+		if (a == MAP_FAILED || r == MAP_FAILED)
 			return 1;
 		/* Pages 0..31 hold a pattern; 32..63 are never touched. */
 		for (i = 0; i < 32; i++)
 			memset(a + i * ps, i * 7 + 1, ps);
-		memset(ro, 0xab, 4 * ps);
-		mprotect(ro, 4 * ps, PROT_READ);
+		memset(r, 0xab, 4 * ps);
+		mprotect(r, 4 * ps, PROT_READ);
 		if (write(1, addr, sizeof(addr)) != sizeof(addr))
 			return 1;
 	} else if (write(1, "ready", 5) != 5) {
 		return 1;
 	}
+	quiet_stdout();
 	for (;;)
 		pause();
 }

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Open files and descriptors: checkpoint and restore.
+//!
+//! An open file is a shared object: a file record (kind, open flags,
+//! position, path) is written the first time a descriptor refers to it, then
+//! one fd record per descriptor names it by objref, so that descriptors made
+//! by `dup()` share one file again after restart.
+//!
+//! Regular files, directories and the memory character devices (`/dev/null`,
+//! `zero`, `random`, `urandom`) are supported. Any other kind of descriptor
+//! fails the checkpoint with `EOPNOTSUPP` and an error record naming it.
+//!
+//! At restart, files are reopened by path as the caller, when their records
+//! are read, before the caller's memory is released; the descriptors replace
+//! the caller's at the end.
+
+use crate::{
+    ctx::Ctx,
+    objhash::Obj,
+    sys::{
+        eopnotsupp,
+        file::{close_all_fds, File},
+        task::Task,
+    },
+};
+use ckpt_format::{FdRecord, FileKind, FileRecord, Record, MAX_PATH, MEM_CHAR_DEVICES};
+use kernel::{prelude::*, str::CStr, types::ARef};
+
+const S_IFMT: u32 = 0o170000;
+
+/// Names the kind of a file that cannot be checkpointed, from its mode.
+fn unsupported_kind(mode: u32) -> &'static str {
+    match mode & S_IFMT {
+        0o010000 => "pipe",
+        0o140000 => "socket",
+        0o020000 => "character device",
+        0o060000 => "block device",
+        0o120000 => "symbolic link",
+        // Anonymous inodes have no file type.
+        0 => "anonymous inode (eventfd, epoll, signalfd, timerfd, ...)",
+        _ => "special file",
+    }
+}
+
+/// Writes the descriptors of `task` and the files they refer to.
+pub(crate) fn checkpoint_files(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
+    let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL)?;
+    let mut from = 0;
+    let mut count = 0;
+    while let Some((fd, file, cloexec)) = File::next_of_task(task, from) {
+        let objref = checkpoint_file(ctx, file, fd, &mut buf)?;
+        ctx.write_record(&Record::Fd(FdRecord {
+            // CAST: descriptors are below `INT_MAX` (`sysctl_nr_open`).
+            fd: fd as i32,
+            objref,
+            cloexec,
+        }))?;
+        count += 1;
+        from = fd + 1;
+    }
+    ctx.log(format_args!("pid {pid}: {count} descriptors"));
+    Ok(())
+}
+
+/// Writes `file` (descriptor `fd`) if it was not written yet; returns its
+/// objref.
+fn checkpoint_file(ctx: &mut Ctx, file: ARef<File>, fd: u32, buf: &mut [u8]) -> Result<i32> {
+    let info = file.info();
+    let kind = match info.mode & S_IFMT {
+        0o100000 => FileKind::Regular,
+        0o040000 => FileKind::Directory,
+        0o020000 if MEM_CHAR_DEVICES.contains(&info.rdev) => FileKind::CharDevice,
+        _ => {
+            return Err(ctx.fail(
+                eopnotsupp(),
+                0,
+                format_args!("fd {fd}: {} not supported", unsupported_kind(info.mode)),
+            ))
+        }
+    };
+    let path = match file.path(buf) {
+        Ok(p) => p,
+        Err(e) => return Err(ctx.fail(e, 0, format_args!("fd {fd}: no path for its file"))),
+    };
+    if path.ends_with(b" (deleted)") || !path.starts_with(b"/") {
+        return Err(ctx.fail(
+            eopnotsupp(),
+            0,
+            format_args!("fd {fd}: unlinked or internal file not supported"),
+        ));
+    }
+    let found = ctx.objhash.lookup_add(Obj::File(file))?;
+    if found.first {
+        ctx.write_record(&Record::File(FileRecord {
+            objref: found.objref,
+            kind,
+            flags: info.flags,
+            mode: info.mode,
+            rdev: info.rdev,
+            pos: info.pos,
+            path,
+        }))?;
+    }
+    Ok(found.objref)
+}
+
+/// The descriptors restart installs once the image is read.
+pub(crate) struct Fds(KVec<(u32, ARef<File>, bool)>);
+
+impl Fds {
+    pub(crate) fn new() -> Self {
+        Self(KVec::new())
+    }
+
+    /// Replaces all the caller's descriptors with those of the image.
+    pub(crate) fn install(&self, ctx: &mut Ctx) -> Result {
+        close_all_fds();
+        for (fd, file, cloexec) in &self.0 {
+            if let Err(e) = file.install(*fd, *cloexec) {
+                ctx.log(format_args!(
+                    "fd {fd}: cannot install (errno {})",
+                    -e.to_errno()
+                ));
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reopens a file from its record.
+pub(crate) fn restore_file(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result {
+    let mut path = KVec::with_capacity(rec.path.len() + 1, GFP_KERNEL)?;
+    path.extend_from_slice(rec.path, GFP_KERNEL)?;
+    path.push(0, GFP_KERNEL)?;
+    // The format allows no NUL inside a path.
+    let cpath = CStr::from_bytes_with_nul(&path).map_err(|_| EINVAL)?;
+    let file = match File::open(cpath, rec.flags, rec.pos) {
+        Ok(f) => f,
+        Err(e) => {
+            ctx.log(format_args!(
+                "file {}: cannot reopen {} at {} (errno {})",
+                rec.objref,
+                BStrDisplay(rec.path),
+                rec.pos,
+                -e.to_errno()
+            ));
+            return Err(e);
+        }
+    };
+    // The path may now name something else.
+    let info = file.info();
+    if info.mode & S_IFMT != rec.mode & S_IFMT || info.rdev != rec.rdev {
+        ctx.log(format_args!(
+            "file {}: {} is no longer a {} file",
+            rec.objref,
+            BStrDisplay(rec.path),
+            rec.kind.name()
+        ));
+        return Err(EINVAL);
+    }
+    ctx.objhash.set(rec.objref, Obj::File(file))
+}
+
+/// Records a descriptor, installed by [`Fds::install`].
+pub(crate) fn restore_fd(ctx: &mut Ctx, rec: &FdRecord, fds: &mut Fds) -> Result {
+    // The stream check has made sure the objref names a file record.
+    let file = ctx.objhash.file(rec.objref).ok_or(EINVAL)?;
+    // CAST: the format refuses negative descriptors.
+    fds.0.push((rec.fd as u32, file, rec.cloexec), GFP_KERNEL)?;
+    Ok(())
+}
+
+/// Displays bytes of a path (UTF-8 or not) for logs.
+struct BStrDisplay<'a>(&'a [u8]);
+
+impl core::fmt::Display for BStrDisplay<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            for _ in chunk.invalid() {
+                f.write_str("\u{fffd}")?;
+            }
+        }
+        Ok(())
+    }
+}
