@@ -17,6 +17,20 @@ long ckpt_sys_restart(pid_t pid, int fd, unsigned long flags, int logfd);
 struct file;
 struct task_struct;
 
+/* Signal state and per-task settings, as a signals record holds them. */
+struct ckpt_signals {
+	u64 blocked;
+	u64 ss_sp;
+	u64 ss_size;
+	u32 ss_flags;
+	u32 umask;
+	u64 rseq;
+	u32 rseq_len;
+	u32 rseq_sig;
+	u64 rlim[16][2];
+	u64 action[64][4];	/* handler, flags, restorer, mask */
+};
+
 void ckpt_read_utsname(char *release, char *version, char *machine);
 struct file *ckpt_next_fd(struct task_struct *task, unsigned int *fd,
 			  bool *cloexec);
@@ -32,6 +46,9 @@ void ckpt_set_comm(const char *comm);
 void ckpt_kill_self(void);
 void ckpt_stop_self(void);
 void ckpt_reset_signals(void);
+void ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s);
+int ckpt_check_signals(const struct ckpt_signals *s);
+int ckpt_set_signals(const struct ckpt_signals *s);
 void ckpt_notify_restart(void);
 bool ckpt_current_is_alone(void);
 int ckpt_get_nanosleep(struct task_struct *task, s32 *clockid, u64 *remaining,

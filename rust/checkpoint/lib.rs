@@ -23,6 +23,7 @@ mod files;
 mod mm;
 mod objhash;
 mod restart;
+mod signal;
 mod sys;
 mod task;
 

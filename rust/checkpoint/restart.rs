@@ -17,6 +17,7 @@ use crate::{
     ctx::{Ctx, Mode, RecordBuf},
     files, mm,
     objhash::DefineError,
+    signal,
     sys::{task::current, uts},
     task,
 };
@@ -31,6 +32,7 @@ struct Restore {
     cpu: arch::CpuRestore,
     fds: files::Fds,
     mm: mm::MmRestore,
+    signals: Option<KBox<crate::sys::task::Signals>>,
 }
 
 /// Restarts from the image in `fd`, logging to `logfd`.
@@ -54,6 +56,7 @@ pub(crate) fn restart(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i64> 
         cpu: arch::CpuRestore::new(),
         fds: files::Fds::new(),
         mm: mm::MmRestore::new(),
+        signals: None,
     };
     let r = restore(&mut ctx, &mut st);
     if r.is_ok() && flags & RESTART_FROZEN != 0 {
@@ -88,6 +91,7 @@ fn restore(ctx: &mut Ctx, st: &mut Restore) -> Result<i64> {
             Record::CpuX86_64(c) => arch::restore_cpu(ctx, &c, &mut st.cpu)?,
             Record::Xstate(x) => arch::restore_xstate(ctx, &x, &mut st.cpu)?,
             Record::RestartBlock(r) => arch::restore_restart_block(&r, &mut st.cpu)?,
+            Record::Signals(s) => signal::restore_signals(ctx, &s, &mut st.signals)?,
             Record::File(f) => files::restore_file(ctx, &f)?,
             Record::Fd(f) => files::restore_fd(ctx, &f, &mut st.fds)?,
             Record::Mm(m) => mm::restore_mm(ctx, &m, &mut st.mm)?,
@@ -103,6 +107,8 @@ fn restore(ctx: &mut Ctx, st: &mut Restore) -> Result<i64> {
     }
     mm::restore_mm_done(ctx, &mut st.mm)?;
     ctx.run_deferred()?;
+    // Limits first: they may need privileges that new credentials drop.
+    signal::restore_signals_done(ctx, &st.signals)?;
     task::restore_task_done(ctx, &st.task)?;
     let ret = arch::restore_cpu_done(ctx, &mut st.cpu)?;
     // Last, so that the caller's descriptors close only on success (the

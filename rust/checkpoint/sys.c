@@ -15,6 +15,10 @@
 #include <linux/kallsyms.h>
 #include <linux/mm.h>
 #include <linux/restart_block.h>
+#include <linux/resource.h>
+#include <linux/rseq.h>
+#include <linux/fs_struct.h>
+#include <linux/sched/task.h>
 #include <linux/rwsem.h>
 #include <linux/sched/signal.h>
 #include <linux/security.h>
@@ -260,6 +264,133 @@ void ckpt_reset_signals(void)
 	current->rseq_sig = 0;
 	current->rseq_event_mask = 0;
 #endif
+}
+
+/* Reads the signal state and settings of @task (stopped, or current). */
+void ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s)
+{
+	unsigned long flags;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	s->blocked = task->blocked.sig[0];
+	s->ss_sp = task->sas_ss_sp;
+	s->ss_size = task->sas_ss_size;
+	/* SS_ONSTACK as a mode means the same as 0. */
+	s->ss_flags = task->sas_ss_size ? task->sas_ss_flags & ~SS_ONSTACK :
+					  SS_DISABLE;
+#ifdef CONFIG_RSEQ
+	s->rseq = (unsigned long)task->rseq;
+	s->rseq_len = task->rseq_len;
+	s->rseq_sig = task->rseq_sig;
+#endif
+	task_lock(task);
+	if (task->fs)
+		s->umask = task->fs->umask;
+	task_unlock(task);
+	task_lock(task->group_leader);
+	for (i = 0; i < RLIM_NLIMITS; i++) {
+		s->rlim[i][0] = task->signal->rlim[i].rlim_cur;
+		s->rlim[i][1] = task->signal->rlim[i].rlim_max;
+	}
+	task_unlock(task->group_leader);
+	if (lock_task_sighand(task, &flags)) {
+		for (i = 0; i < _NSIG; i++) {
+			struct sigaction *sa = &task->sighand->action[i].sa;
+
+			s->action[i][0] = (unsigned long)sa->sa_handler;
+			s->action[i][1] = sa->sa_flags;
+#ifdef __ARCH_HAS_SA_RESTORER
+			s->action[i][2] = (unsigned long)sa->sa_restorer;
+#endif
+			s->action[i][3] = sa->sa_mask.sig[0];
+		}
+		unlock_task_sighand(task, &flags);
+	}
+}
+
+/*
+ * Checks what ckpt_set_signals() will do, before restart changes anything:
+ * raising a hard limit needs CAP_SYS_RESOURCE, as for setrlimit().
+ */
+int ckpt_check_signals(const struct ckpt_signals *s)
+{
+	struct rlimit *rlim = current->signal->rlim;
+	int i;
+
+	for (i = 0; i < RLIM_NLIMITS; i++) {
+		if (s->rlim[i][0] > s->rlim[i][1])
+			return -EINVAL;
+		if (s->rlim[i][1] > rlim[i].rlim_max &&
+		    !capable(CAP_SYS_RESOURCE))
+			return -EPERM;
+	}
+	if (s->rlim[RLIMIT_NOFILE][1] != RLIM_INFINITY &&
+	    s->rlim[RLIMIT_NOFILE][1] > sysctl_nr_open)
+		return -EPERM;
+	if (!(s->ss_flags & SS_DISABLE) && s->ss_size < MINSIGSTKSZ)
+		return -ENOMEM;
+	if (s->rseq && (!IS_ALIGNED(s->rseq, 32) || s->rseq_len < 32 ||
+			s->rseq >= TASK_SIZE))
+		return -EINVAL;
+	return 0;
+}
+
+/* Sets the caller's signal state and settings (checked first). */
+int ckpt_set_signals(const struct ckpt_signals *s)
+{
+	struct rlimit *rlim = current->signal->rlim;
+	sigset_t blocked;
+	int i, ret;
+
+	ret = ckpt_check_signals(s);
+	if (ret)
+		return ret;
+	for (i = 0; i < RLIM_NLIMITS; i++) {
+		struct rlimit new = { s->rlim[i][0], s->rlim[i][1] };
+
+		ret = security_task_setrlimit(current, i, &new);
+		if (ret)
+			return ret;
+		task_lock(current->group_leader);
+		rlim[i] = new;
+		task_unlock(current->group_leader);
+	}
+	for (i = 1; i <= _NSIG; i++) {
+		struct k_sigaction ka = {};
+
+		if (i == SIGKILL || i == SIGSTOP)
+			continue;
+		ka.sa.sa_handler = (__sighandler_t)(unsigned long)s->action[i - 1][0];
+		ka.sa.sa_flags = s->action[i - 1][1];
+#ifdef __ARCH_HAS_SA_RESTORER
+		ka.sa.sa_restorer = (__sigrestore_t)(unsigned long)s->action[i - 1][2];
+#endif
+		ka.sa.sa_mask.sig[0] = s->action[i - 1][3];
+		ret = do_sigaction(i, &ka, NULL);
+		if (ret)
+			return ret;
+	}
+	if (s->ss_flags & SS_DISABLE) {
+		current->sas_ss_sp = 0;
+		current->sas_ss_size = 0;
+		current->sas_ss_flags = SS_DISABLE;
+	} else {
+		current->sas_ss_sp = s->ss_sp;
+		current->sas_ss_size = s->ss_size;
+		current->sas_ss_flags = s->ss_flags;
+	}
+	blocked.sig[0] = s->blocked;
+	set_current_blocked(&blocked);
+	xchg(&current->fs->umask, s->umask & S_IRWXUGO);
+#ifdef CONFIG_RSEQ
+	current->rseq = (struct rseq __user *)(unsigned long)s->rseq;
+	current->rseq_len = s->rseq_len;
+	current->rseq_sig = s->rseq_sig;
+	if (s->rseq)
+		rseq_set_notify_resume(current);
+#endif
+	return 0;
 }
 
 /* Stops the restored caller before it runs (RESTART_FROZEN). */

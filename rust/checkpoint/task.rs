@@ -5,7 +5,7 @@
 use crate::{
     arch, cred,
     ctx::Ctx,
-    files, mm,
+    files, mm, signal,
     sys::{
         cred::set_current_ids,
         task::{current, Task},
@@ -47,6 +47,7 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
         comm: &comm,
     }))?;
     arch::checkpoint_cpu(ctx, task)?;
+    signal::checkpoint_signals(ctx, task)?;
     files::checkpoint_files(ctx, task, pid)?;
     mm::checkpoint_mm(ctx, task, pid)?;
     if external && !task.is_frozen() {
@@ -107,8 +108,6 @@ pub(crate) fn restore_task_done(ctx: &mut Ctx, st: &TaskRestore) -> Result {
     if let Some(comm) = &st.comm {
         current::set_comm(comm);
     }
-    // Signal state is not in images yet: the task starts from the defaults.
-    current::reset_signals();
     if let Some((uids, gids)) = &st.ids {
         set_current_ids(uids, gids, true).inspect_err(|e| {
             ctx.log(format_args!(

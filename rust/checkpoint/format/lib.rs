@@ -223,6 +223,9 @@ pub enum RecordType {
     CpuX86_64 = 301,
     /// x86 extended state (XSAVE area) of the task before it: [`Xstate`].
     Xstate = 302,
+    /// Signal state, limits and other per-task settings of the task before
+    /// it: [`SignalsRecord`].
+    Signals = 102,
     /// The interrupted system call of the task before it: [`RestartBlock`].
     RestartBlock = 303,
     /// An open file, a shared object: [`FileRecord`].
@@ -251,6 +254,7 @@ impl RecordType {
             201 => Self::Mm,
             301 => Self::CpuX86_64,
             302 => Self::Xstate,
+            102 => Self::Signals,
             303 => Self::RestartBlock,
             401 => Self::File,
             402 => Self::Fd,
@@ -271,6 +275,7 @@ impl RecordType {
             Self::Mm => "mm",
             Self::CpuX86_64 => "cpu",
             Self::Xstate => "xstate",
+            Self::Signals => "signals",
             Self::RestartBlock => "restart_block",
             Self::File => "file",
             Self::Fd => "fd",
@@ -290,6 +295,7 @@ impl RecordType {
             Self::Mm => (MmRecord::MIN_LEN, MmRecord::MIN_LEN + 8 * MAX_AUXV),
             Self::CpuX86_64 => (CpuX86_64::LEN, CpuX86_64::LEN),
             Self::Xstate => (8 + Xstate::MIN_AREA, 8 + Xstate::MAX_AREA),
+            Self::Signals => (SignalsRecord::LEN, SignalsRecord::LEN),
             Self::RestartBlock => (RestartBlock::LEN, RestartBlock::LEN),
             Self::File => (FileRecord::MIN_LEN, FileRecord::MIN_LEN + MAX_PATH),
             Self::Fd => (FdRecord::LEN, FdRecord::LEN),
@@ -618,6 +624,111 @@ impl<'a> Xstate<'a> {
             return Err(FormatError::BadValue("xstate format"));
         }
         Ok(Self { area })
+    }
+}
+
+/// Number of signals (`_NSIG`).
+pub const NSIG: usize = 64;
+
+/// Number of resource limits (`RLIM_NLIMITS`).
+pub const RLIM_NLIMITS: usize = 16;
+
+/// `SS_DISABLE` and `SS_AUTODISARM`, the flags an alternate stack may have.
+pub const SS_DISABLE: u32 = 2;
+/// See [`SS_DISABLE`].
+pub const SS_AUTODISARM: u32 = 1 << 31;
+
+/// Signal state and per-task settings: actions, blocked mask, alternate
+/// stack, resource limits, umask, and the registered rseq area.
+///
+/// Pending signals are not recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignalsRecord<'a> {
+    /// Blocked signals (bit `n - 1` for signal `n`).
+    pub blocked: u64,
+    /// Alternate signal stack: address, size.
+    pub altstack: [u64; 2],
+    /// Its flags (`SS_DISABLE`, `SS_AUTODISARM`).
+    pub altstack_flags: u32,
+    /// File mode creation mask.
+    pub umask: u32,
+    /// Registered rseq area: address (0 for none), length and signature.
+    pub rseq: u64,
+    /// See [`SignalsRecord::rseq`].
+    pub rseq_len: u32,
+    /// See [`SignalsRecord::rseq`].
+    pub rseq_sig: u32,
+    /// [`RLIM_NLIMITS`] pairs of little-endian `u64` (soft, hard).
+    pub rlimits: &'a [u8],
+    /// [`NSIG`] actions of 4 little-endian `u64` each: handler, flags,
+    /// restorer, mask (signal `n` at index `n - 1`).
+    pub actions: &'a [u8],
+}
+
+fn le64(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(w)
+}
+
+impl<'a> SignalsRecord<'a> {
+    /// Payload length.
+    pub const LEN: usize = 8 * 3 + 4 * 2 + 8 + 4 * 2 + 16 * RLIM_NLIMITS + 32 * NSIG;
+
+    /// Returns the (soft, hard) limit of resource `r`.
+    pub fn rlimit(&self, r: usize) -> (u64, u64) {
+        let b = &self.rlimits[16 * r..16 * r + 16];
+        (le64(b), le64(&b[8..]))
+    }
+
+    /// Returns (handler, flags, restorer, mask) of signal `sig` (1-based).
+    pub fn action(&self, sig: usize) -> [u64; 4] {
+        let b = &self.actions[32 * (sig - 1)..32 * sig];
+        [le64(b), le64(&b[8..]), le64(&b[16..]), le64(&b[24..])]
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.u64(self.blocked)?;
+        e.u64(self.altstack[0])?;
+        e.u64(self.altstack[1])?;
+        e.u32(self.altstack_flags)?;
+        e.u32(self.umask)?;
+        e.u64(self.rseq)?;
+        e.u32(self.rseq_len)?;
+        e.u32(self.rseq_sig)?;
+        e.bytes(self.rlimits)?;
+        e.bytes(self.actions)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let r = Self {
+            blocked: d.u64()?,
+            altstack: [d.u64()?, d.u64()?],
+            altstack_flags: d.u32()?,
+            umask: d.u32()?,
+            rseq: d.u64()?,
+            rseq_len: d.u32()?,
+            rseq_sig: d.u32()?,
+            rlimits: d.bytes(16 * RLIM_NLIMITS)?,
+            actions: d.bytes(32 * NSIG)?,
+        };
+        if r.umask & !0o777 != 0 {
+            return Err(FormatError::BadValue("umask"));
+        }
+        if r.altstack_flags & !(SS_DISABLE | SS_AUTODISARM) != 0 {
+            return Err(FormatError::BadValue("altstack flags"));
+        }
+        if (0..RLIM_NLIMITS).any(|i| {
+            let (cur, max) = r.rlimit(i);
+            cur > max
+        }) {
+            return Err(FormatError::BadValue("resource limit"));
+        }
+        // SIGKILL and SIGSTOP keep their default action.
+        if r.action(9)[0] != 0 || r.action(19)[0] != 0 {
+            return Err(FormatError::BadValue("signal action"));
+        }
+        Ok(r)
     }
 }
 
@@ -1180,6 +1291,8 @@ pub enum Record<'a> {
     CpuX86_64(CpuX86_64),
     /// See [`Xstate`].
     Xstate(Xstate<'a>),
+    /// See [`SignalsRecord`].
+    Signals(SignalsRecord<'a>),
     /// See [`RestartBlock`].
     RestartBlock(RestartBlock),
     /// See [`FileRecord`].
@@ -1209,6 +1322,7 @@ impl<'a> Record<'a> {
             Self::Mm(_) => RecordType::Mm,
             Self::CpuX86_64(_) => RecordType::CpuX86_64,
             Self::Xstate(_) => RecordType::Xstate,
+            Self::Signals(_) => RecordType::Signals,
             Self::RestartBlock(_) => RecordType::RestartBlock,
             Self::File(_) => RecordType::File,
             Self::Fd(_) => RecordType::Fd,
@@ -1247,6 +1361,7 @@ impl<'a> Record<'a> {
             RecordType::Mm => Self::Mm(MmRecord::decode(&mut d)?),
             RecordType::CpuX86_64 => Self::CpuX86_64(CpuX86_64::decode(&mut d)?),
             RecordType::Xstate => Self::Xstate(Xstate::decode(&mut d)?),
+            RecordType::Signals => Self::Signals(SignalsRecord::decode(&mut d)?),
             RecordType::RestartBlock => Self::RestartBlock(RestartBlock::decode(&mut d)?),
             RecordType::File => Self::File(FileRecord::decode(&mut d)?),
             RecordType::Fd => Self::Fd(FdRecord::decode(&mut d)?),
@@ -1279,6 +1394,7 @@ impl<'a> Record<'a> {
             Self::Mm(m) => m.encode(&mut e)?,
             Self::CpuX86_64(c) => c.encode(&mut e)?,
             Self::Xstate(x) => x.encode(&mut e)?,
+            Self::Signals(r) => r.encode(&mut e)?,
             Self::RestartBlock(r) => r.encode(&mut e)?,
             Self::File(f) => f.encode(&mut e)?,
             Self::Fd(f) => f.encode(&mut e)?,

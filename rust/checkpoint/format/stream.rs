@@ -61,7 +61,8 @@ enum State {
 /// Where the stream is in the records of the last task.
 ///
 /// A task's records come in this order: task, cpu, xstate, restart block,
-/// files and descriptors, then its mm with its areas and their pages.
+/// signals, files and descriptors, then its mm with its areas and their
+/// pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mem {
     /// No task yet.
@@ -86,7 +87,8 @@ fn step_of(rec: &Record<'_>) -> Option<(u8, &'static [u8], &'static str)> {
         Record::CpuX86_64(_) => (1, &[0], "cpu record not right after its task"),
         Record::Xstate(_) => (2, &[1], "xstate record not after a cpu record"),
         Record::RestartBlock(_) => (3, &[1, 2], "restart block not after the cpu state"),
-        Record::File(_) | Record::Fd(_) => (4, &[0, 1, 2, 3, 4], "file record out of place"),
+        Record::Signals(_) => (4, &[0, 1, 2, 3], "signals record out of place"),
+        Record::File(_) | Record::Fd(_) => (5, &[0, 1, 2, 3, 4, 5], "file record out of place"),
         _ => return None,
     })
 }
@@ -160,12 +162,12 @@ impl StreamCheck {
                 let Mem::Task { step, last_fd } = self.mem else {
                     return Err(FormatError::Order("fd record not after its task").into());
                 };
-                if step > 4 || (step == 4 && f.fd <= last_fd) {
+                if step > 5 || (step == 5 && f.fd <= last_fd) {
                     return Err(FormatError::Order("fd records not in increasing order").into());
                 }
                 use_ref(objs, f.objref, ObjKind::File)?;
                 self.mem = Mem::Task {
-                    step: 4,
+                    step: 5,
                     last_fd: f.fd,
                 };
                 Ok(())
@@ -175,6 +177,7 @@ impl StreamCheck {
                 r @ (Record::CpuX86_64(_)
                 | Record::Xstate(_)
                 | Record::RestartBlock(_)
+                | Record::Signals(_)
                 | Record::File(_)),
             ) => {
                 let (place, after, what) = step_of(r).ok_or(FormatError::Order("record"))?;
@@ -189,7 +192,7 @@ impl StreamCheck {
                 }
                 self.mem = Mem::Task {
                     step: place,
-                    last_fd: if place == 4 { last_fd } else { -1 },
+                    last_fd: if place == 5 { last_fd } else { -1 },
                 };
                 Ok(())
             }

@@ -237,10 +237,40 @@ impl Task {
     }
 }
 
+/// Signal state and per-task settings (`struct ckpt_signals`).
+pub(crate) type Signals = bindings::ckpt_signals;
+
+impl Task {
+    /// Reads the signal state, limits, umask and rseq area of a stopped task
+    /// (or of the caller).
+    pub(crate) fn signals(&self) -> Result<KBox<Signals>> {
+        // SAFETY: All-zero bytes are a valid `ckpt_signals` (plain integers).
+        let mut s: KBox<Signals> = KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        // SAFETY: `self` is valid and stopped or the caller; the function
+        // fills `s` under the locks that protect each field.
+        unsafe { bindings::ckpt_get_signals(self.as_ptr(), &mut *s) };
+        Ok(s)
+    }
+}
+
 /// Operations on the caller, which restart turns into the task of an image.
 pub(crate) mod current {
-    use super::Sleep;
+    use super::{Signals, Sleep};
     use kernel::{bindings, prelude::*};
+
+    /// Checks that the caller may take the settings `s` (raising a hard
+    /// limit needs `CAP_SYS_RESOURCE`).
+    pub(crate) fn check_signals(s: &Signals) -> Result {
+        // SAFETY: `s` is a valid `ckpt_signals`, only read.
+        kernel::error::to_result(unsafe { bindings::ckpt_check_signals(s) })
+    }
+
+    /// Sets the caller's signal actions, blocked mask, alternate stack,
+    /// limits, umask and rseq area.
+    pub(crate) fn set_signals(s: &Signals) -> Result {
+        // SAFETY: `s` is a valid `ckpt_signals`, only read.
+        kernel::error::to_result(unsafe { bindings::ckpt_set_signals(s) })
+    }
 
     /// Returns true if the caller is a single thread with an mm of its own.
     pub(crate) fn is_alone() -> bool {

@@ -55,6 +55,16 @@ pub fn line(item: &Item<'_>) -> String {
             c.get("fs_base").unwrap_or(0)
         ),
         Record::Xstate(x) => format!("{} bytes, components {:#x}", x.area.len(), x.xfeatures()),
+        Record::Signals(g) => format!(
+            "blocked {:#x} altstack {:#x}+{:#x} umask {:03o} nofile {}/{} rseq {:#x}",
+            g.blocked,
+            g.altstack[0],
+            g.altstack[1],
+            g.umask,
+            g.rlimit(7).0,
+            g.rlimit(7).1,
+            g.rseq
+        ),
         Record::RestartBlock(r) => format!(
             "nanosleep clock {} remaining {} ns rmtp {:#x}",
             r.clockid, r.remaining_ns, r.rmtp
@@ -157,6 +167,27 @@ pub fn json(item: &Item<'_>) -> String {
                     (0..16)
                         .filter_map(|i| x.xmm(i))
                         .map(|b| json::string(hex(b).as_bytes())),
+                ),
+            ),
+        Record::Signals(g) => o
+            .raw("blocked", g.blocked)
+            .raw("altstack_sp", g.altstack[0])
+            .raw("altstack_size", g.altstack[1])
+            .raw("altstack_flags", g.altstack_flags)
+            .raw("umask", g.umask)
+            .raw("rseq", g.rseq)
+            .raw(
+                "rlimits",
+                json::array((0..ckpt_format::RLIM_NLIMITS).map(|i| {
+                    let (cur, max) = g.rlimit(i);
+                    json::array([cur.to_string(), max.to_string()].into_iter())
+                })),
+            )
+            .raw(
+                "actions",
+                json::array(
+                    (1..=ckpt_format::NSIG)
+                        .map(|n| json::array(g.action(n).iter().map(u64::to_string))),
                 ),
             ),
         Record::RestartBlock(r) => o

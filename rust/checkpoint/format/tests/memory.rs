@@ -430,3 +430,69 @@ fn restart_block_rules() {
         assert!(Records::new(&b).next().unwrap().is_err(), "field at {at}");
     }
 }
+
+#[test]
+fn signals_record_rules() {
+    let mut rlimits = vec![0u8; 16 * RLIM_NLIMITS];
+    rlimits[16 * 7..16 * 7 + 8].copy_from_slice(&123u64.to_le_bytes());
+    rlimits[16 * 7 + 8..16 * 8].copy_from_slice(&456u64.to_le_bytes());
+    let mut actions = vec![0u8; 32 * NSIG];
+    actions[32 * 9..32 * 9 + 8].copy_from_slice(&0x4011_00u64.to_le_bytes());
+    let rec = SignalsRecord {
+        blocked: 1 << 11,
+        altstack: [0x7000_0000, 65536],
+        altstack_flags: 0,
+        umask: 0o027,
+        rseq: 0x7fff_1000,
+        rseq_len: 32,
+        rseq_sig: 0x5305_3053,
+        rlimits: &rlimits,
+        actions: &actions,
+    };
+    let buf = enc(&Record::Signals(rec));
+    let item = Records::new(&buf).next().unwrap().unwrap();
+    assert_eq!(item.record, Record::Signals(rec));
+    assert_eq!(rec.rlimit(7), (123, 456));
+    assert_eq!(rec.action(10)[0], 0x4011_00);
+    // After the cpu state, before the files.
+    let cpu = enc(&Record::CpuX86_64(CpuX86_64 { regs: [0; 23] }));
+    let ok = image(&[
+        task(),
+        cpu,
+        buf.clone(),
+        enc(&file(2, b"/a")),
+        enc(&mm(&[])),
+    ]);
+    assert_eq!(check(&ok), Ok(ok.len()));
+    assert_eq!(
+        check(&image(&[task(), enc(&file(2, b"/a")), buf.clone()])),
+        Err(FormatError::Order("signals record out of place"))
+    );
+    // A soft limit above the hard one, a handler for SIGKILL, a umask with
+    // more than permission bits, and unknown altstack flags are refused.
+    let mut bad = [rlimits.clone(), rlimits.clone()];
+    bad[0][16 * 7..16 * 7 + 8].copy_from_slice(&999u64.to_le_bytes());
+    let mut kill = actions.clone();
+    kill[32 * 8] = 1;
+    for r in [
+        SignalsRecord {
+            rlimits: &bad[0],
+            ..rec
+        },
+        SignalsRecord {
+            actions: &kill,
+            ..rec
+        },
+        SignalsRecord {
+            umask: 0o1777,
+            ..rec
+        },
+        SignalsRecord {
+            altstack_flags: 1,
+            ..rec
+        },
+    ] {
+        let b = enc(&Record::Signals(r));
+        assert!(Records::new(&b).next().unwrap().is_err(), "{r:?}");
+    }
+}

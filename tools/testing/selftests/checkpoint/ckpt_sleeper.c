@@ -16,7 +16,11 @@
  *                              20 ms, with 64 MiB of patterned memory, a
  *                              read-only area, private and shared mappings
  *                              of FILE and a deep stack, all checked every
- *                              25 counts ("verified N", or "CORRUPT ...")
+ *                              25 counts ("verified N", or "CORRUPT ..."),
+ *                              with a SIGUSR1 handler ("got usr1 N"), an
+ *                              ignored SIGPIPE, SIGUSR2 blocked, an
+ *                              alternate stack, RLIMIT_NOFILE 123/456 and
+ *                              umask 027, also checked
  *   ckpt_sleeper NAME self IMAGE
  *                              checkpoint itself into IMAGE; write
  *                              "checkpointed ID" and exit 0, or, once
@@ -32,7 +36,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +54,61 @@ static uint64_t *big;
 static char *ro, *priv, *shared;
 static char *frames[DEPTH];
 static unsigned long count;
+static volatile sig_atomic_t got_usr1;
+static char altstack[64 * 1024];
+
+static void on_usr1(int sig)
+{
+	got_usr1 = 1;
+}
+
+/* Signal state and settings that the counter checks. */
+static void set_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct rlimit rl = { 123, 456 };
+	sigset_t set;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigaltstack(&ss, NULL);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	umask(027);
+}
+
+static const char *check_signals(void)
+{
+	struct sigaction sa;
+	struct rlimit rl;
+	stack_t ss;
+	sigset_t set;
+	mode_t m;
+
+	sigaction(SIGUSR1, NULL, &sa);
+	if (sa.sa_handler != on_usr1 || !(sa.sa_flags & SA_RESTART))
+		return "SIGUSR1 handler";
+	sigaction(SIGPIPE, NULL, &sa);
+	if (sa.sa_handler != SIG_IGN)
+		return "ignored SIGPIPE";
+	sigprocmask(SIG_BLOCK, NULL, &set);
+	if (!sigismember(&set, SIGUSR2) || sigismember(&set, SIGUSR1))
+		return "blocked mask";
+	sigaltstack(NULL, &ss);
+	if (ss.ss_sp != altstack || ss.ss_size != sizeof(altstack))
+		return "sigaltstack";
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur != 123 || rl.rlim_max != 456)
+		return "RLIMIT_NOFILE";
+	m = umask(0);
+	umask(m);
+	if (m != 027)
+		return "umask";
+	return NULL;
+}
 
 static void say(const char *fmt, unsigned long v)
 {
@@ -81,7 +143,7 @@ static const char *check_all(void)
 		for (j = 0; j < 64; j++)
 			if (frames[d][j] != (char)(d + j))
 				return "stack";
-	return NULL;
+	return check_signals();
 }
 
 static void count_forever(void)
@@ -92,6 +154,10 @@ static void count_forever(void)
 	for (;;) {
 		count++;
 		say("count %lu\n", count);
+		if (got_usr1 == 1) {
+			got_usr1 = 2;
+			say("got usr1 %lu\n", count);
+		}
 		if (count % 25 == 0) {
 			bad = check_all();
 			if (bad) {
@@ -147,6 +213,7 @@ static int counter(const char *file)
 	mprotect(ro, 4 * ps, PROT_READ);
 	priv[0] = 'P';
 	shared[0] = 'S';
+	set_signals();
 	deep(0);
 	return 1;
 }
