@@ -15,6 +15,7 @@ long ckpt_sys_restart(pid_t pid, int fd, unsigned long flags, int logfd);
 
 /* C glue for the Rust core (rust/checkpoint/sys.c). */
 struct file;
+struct page;
 struct task_struct;
 
 /* Signal state and per-task settings, as a signals record holds them. */
@@ -38,6 +39,7 @@ char *ckpt_file_path(struct file *file, char *buf, int len);
 void ckpt_file_info(struct file *file, unsigned int *flags, s64 *pos,
 		    unsigned int *mode, unsigned int *rdev);
 struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos);
+int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n);
 void ckpt_close_all_fds(void);
 int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec);
 int ckpt_set_ids(const u32 *uids, const u32 *gids, bool commit);

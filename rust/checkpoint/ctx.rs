@@ -9,7 +9,7 @@ use crate::{
     sys::{
         errno,
         file::{Access, File},
-        mm::{UserPage, GUP_BATCH},
+        mm::{write_pages_to, UserPage, GUP_BATCH},
         uts,
     },
 };
@@ -168,9 +168,8 @@ impl Ctx {
             n += 8;
         }
         self.write(&head[..n])?;
-        for p in pages {
-            p.with_bytes(|b| self.write(b))?;
-        }
+        write_pages_to(&self.image, pages)?;
+        self.offset += (pages.len() * bindings::PAGE_SIZE) as u64;
         // Whole pages and 8-byte words: the record needs no padding.
         self.write(&[0u8; 8][..hdr.padding()])
     }
@@ -196,8 +195,11 @@ impl Ctx {
         let slot: &'b mut [u8] = if total <= MAX_SMALL_RECORD {
             &mut buf.small[..total]
         } else {
-            buf.big = KVVec::from_elem(0u8, total, GFP_KERNEL)?;
-            &mut buf.big[..]
+            // Reused across records: pages records are all about the size.
+            if buf.big.len() < total {
+                buf.big = KVVec::from_elem(0u8, total, GFP_KERNEL)?;
+            }
+            &mut buf.big[..total]
         };
         self.read(slot, offset)?;
         let slot: &'b [u8] = slot;

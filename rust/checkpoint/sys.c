@@ -10,7 +10,9 @@
 #include <linux/cred.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
+#include <linux/bvec.h>
 #include <linux/fs.h>
+#include <linux/uio.h>
 #include <linux/hrtimer.h>
 #include <linux/kallsyms.h>
 #include <linux/mm.h>
@@ -114,6 +116,35 @@ struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos)
 		return ERR_PTR(off < 0 ? off : -EINVAL);
 	}
 	return file;
+}
+
+/*
+ * Writes @n whole pages to @file at its position, as write(2) would, with
+ * one call for all of them rather than one per page.
+ */
+int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n)
+{
+	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
+	struct bio_vec bv[64];
+	struct iov_iter iter;
+	unsigned int i;
+	ssize_t ret;
+
+	if (n > ARRAY_SIZE(bv))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
+	iov_iter_bvec(&iter, ITER_SOURCE, bv, n, (size_t)n * PAGE_SIZE);
+	while (iov_iter_count(&iter)) {
+		ret = vfs_iter_write(file, &iter, ppos, 0);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return -EIO;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
 }
 
 /* Closes every descriptor of the caller. */

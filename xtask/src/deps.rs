@@ -24,6 +24,8 @@ const PACKAGES: &[&str] = &[
     "git",
     "qemu-system-x86",
     "udev",
+    // The benchmark's peer (Debian's CRIU 3.17).
+    "criu",
 ];
 
 fn installed(pkg: &str) -> bool {

@@ -15,13 +15,15 @@ use util::{info, kernel_env, run, step, Paths, Result};
 const USAGE: &str = "\
 usage: cargo xtask COMMAND
 
-  demo              build and boot the kernel, take a checkpoint in the guest,
-                    and decode it with ckptinfo
+  demo              build and boot the kernel; in the guest, checkpoint a
+                    counting program, kill it, and restart it
   test              host tests, fuzzing, kernel build, boot and kselftests;
                     ends with `N passed, N failed`
   guest             only the kernel build, boot and guest tests
   vm [--] CMD...    boot the kernel and run CMD in the guest (this repository
                     at the same path, the tools on PATH); exits with its status
+  bench             checkpoint/restart against CRIU and memcpy in one boot;
+                    the table goes to bench/results.txt
   kernel            (re)build the kernel only
   tools             build the user tools and the kselftests
   export [DIR]      write the whole change as a git format-patch series against
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Some("tools") => build_tools(&p).map(|()| 0),
         Some("export") => export::export(&p, args.get(1).map(String::as_str)).map(|()| 0),
         Some("clippy") => clippy(&p),
+        Some("bench") => bench(&p),
         Some("deps") => deps::ensure(true).map(|()| 0),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -119,28 +122,59 @@ fn vm(p: &Paths, args: &[String]) -> Result<u8> {
     }
 }
 
+/// Runs the benchmark against CRIU in one guest boot; keeps the table in
+/// bench/results.txt.
+fn bench(p: &Paths) -> Result<u8> {
+    prepare_all(p)?;
+    let out = p.run().join("bench.txt");
+    let _ = std::fs::remove_file(&out);
+    let cmd = format!(
+        "{} {}",
+        p.selftests().join("ckpt_bench").display(),
+        out.display()
+    );
+    let r = vm::run_in_guest(p, &cmd, 3600)?;
+    for l in vm::kernel_problems(&r.dmesg) {
+        eprintln!("xtask: kernel log: {l}");
+    }
+    let table = std::fs::read_to_string(&out).map_err(|e| format!("no benchmark table: {e}"))?;
+    let keep = p.repo.join("bench/results.txt");
+    std::fs::create_dir_all(p.repo.join("bench")).map_err(|e| e.to_string())?;
+    std::fs::write(&keep, &table).map_err(|e| e.to_string())?;
+    step(&format!("benchmark table kept in {}", keep.display()));
+    Ok(if r.status == Some(0) { 0 } else { 1 })
+}
+
 fn demo(p: &Paths) -> Result<u8> {
     prepare_all(p)?;
     let script = "\
 set -e
 exec 2>&1
-sleep 1000 &
+cd /tmp
+head -c 8192 /dev/zero | tr '\\0' F > data
+\"$CKPT_SELFTESTS/ckpt_sleeper\" counter counter data > count.log &
 pid=$!
-echo \"guest: checkpoint of pid $pid (sleep), not frozen: refused\"
-checkpoint $pid -o /tmp/demo.ckpt || true
-echo \"guest: checkpoint --freeze: frozen by the cgroup v2 freezer, then thawed\"
-checkpoint --freeze $pid -o /tmp/demo.ckpt -l /tmp/demo.log
-echo 'guest: the kernel log of the checkpoint:'
-sed 's/^/    /' /tmp/demo.log
-echo 'guest: ckptinfo /tmp/demo.ckpt'
-ckptinfo /tmp/demo.ckpt
-echo 'guest: restart -i /tmp/demo.ckpt (validates the whole image)'
-rc=0; restart -i /tmp/demo.ckpt -l /tmp/restart.log || rc=$?
-sed 's/^/    /' /tmp/restart.log
-echo \"guest: restart exit status $rc (3: valid image, task restore not implemented yet)\"
-kill $pid
+sleep 3
+echo \"guest: a counting program (pid $pid, 64 MiB of memory) is at: $(tail -1 count.log)\"
+echo \"guest: checkpoint $pid, not frozen: refused\"
+checkpoint $pid -o demo.ckpt || true
+echo \"guest: checkpoint --freeze --kill $pid: frozen by the cgroup v2 freezer, saved, killed\"
+checkpoint --freeze --kill $pid -o demo.ckpt -l demo.log
+sed 's/^/    /' demo.log
+sleep 1
+echo \"guest: after the kill, its log still ends at: $(tail -1 count.log)\"
+echo 'guest: ckptinfo demo.ckpt (all but the pages)'
+ckptinfo demo.ckpt | grep -v ' pages ' | sed 's/^/    /'
+echo 'guest: restart -i demo.ckpt --detach'
+new=$(restart -i demo.ckpt --detach -l restart.log)
+sed 's/^/    /' restart.log
+sleep 3
+echo \"guest: the restarted program (pid $new) counts on: $(tail -1 count.log)\"
+echo \"guest: and checked its memory, mappings, stack and signals: $(grep verified count.log | tail -1)\"
+grep -q CORRUPT count.log && exit 1
+kill $new
 ";
-    let r = vm::run_in_guest(p, script, 900)?;
+    let r = vm::run_script_in_guest(p, "demo.sh", script, 900)?;
     let problems = vm::kernel_problems(&r.dmesg);
     for l in &problems {
         eprintln!("xtask: kernel log: {l}");

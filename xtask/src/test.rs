@@ -213,6 +213,66 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
     Ok(())
 }
 
+/// Checkpoints a counting program in one boot and restarts it in a second
+/// boot of the same kernel, with the image and the program's log kept on
+/// the host (the guest's shared run directory).
+fn reboot_test(p: &Paths, t: &mut Tally) -> Result {
+    let d = p.run();
+    for f in [
+        "reboot.img",
+        "reboot.log",
+        "reboot-ckpt.log",
+        "reboot-restart.log",
+    ] {
+        let _ = std::fs::remove_file(d.join(f));
+    }
+    // The program maps /tmp/reboot.data privately and shared; the second
+    // boot has a fresh /tmp, so the file is made again as it was then.
+    let data = |shared: &str| {
+        format!("{{ printf '{shared}'; head -c 8191 /dev/zero | tr '\\0' F; }} > /tmp/reboot.data")
+    };
+    let first = format!(
+        "set -e; cd '{d}'; {mk};          \"$CKPT_SELFTESTS/ckpt_sleeper\" ckpt-reboot counter /tmp/reboot.data > reboot.log &          pid=$!; i=0; until grep -q 'verified 25' reboot.log; do          i=$((i+1)); [ $i -lt 600 ]; sleep 0.1; done;          checkpoint --freeze --kill $pid -o reboot.img -l reboot-ckpt.log",
+        d = d.display(),
+        mk = data("F"),
+    );
+    let second = format!(
+        "set -e; cd '{d}'; {mk};          n=$(grep -c '^count' reboot.log); want=$(( (n / 25 + 1) * 25 ));          pid=$(restart -i reboot.img -d -l reboot-restart.log);          i=0; until grep -q \"verified $want\" reboot.log; do          if grep -q CORRUPT reboot.log || [ $i -gt 600 ]; then exit 1; fi;          i=$((i+1)); sleep 0.1; done; kill $pid;          awk '/^count/ {{ if ($2 != ++n) exit 1 }}' reboot.log;          echo \"reboot: counted on from $n past $want\"",
+        d = d.display(),
+        mk = data("S"),
+    );
+    step("restart across a reboot (two boots)");
+    let timer = Timer::start("two boots");
+    let one = vm::run_script_in_guest(p, "reboot-1.sh", &first, 600)?;
+    let two = if one.status == Some(0) {
+        Some(vm::run_script_in_guest(p, "reboot-2.sh", &second, 600)?)
+    } else {
+        info("first boot: the checkpoint failed");
+        None
+    };
+    timer.done();
+    let ok = two.as_ref().is_some_and(|r| r.status == Some(0));
+    if !ok {
+        for f in ["reboot-ckpt.log", "reboot-restart.log"] {
+            let log = std::fs::read_to_string(d.join(f)).unwrap_or_default();
+            for l in log.lines() {
+                info(&format!("{f}: {l}"));
+            }
+        }
+    }
+    for r in [Some(&one), two.as_ref()].into_iter().flatten() {
+        for l in vm::kernel_problems(&r.dmesg) {
+            info(&format!("kernel log: {l}"));
+        }
+    }
+    t.add(
+        "restart across a reboot (guest)",
+        usize::from(ok),
+        usize::from(!ok),
+    );
+    Ok(())
+}
+
 /// Runs everything (`host` false: only the guest tests); returns true if
 /// nothing failed.
 pub fn test(p: &Paths, host: bool) -> Result<bool> {
@@ -226,7 +286,10 @@ pub fn test(p: &Paths, host: bool) -> Result<bool> {
     }
     let built = tree::build(p).and_then(|()| build_tools(p));
     match built {
-        Ok(()) => guest_tests(p, &mut t)?,
+        Ok(()) => {
+            guest_tests(p, &mut t)?;
+            reboot_test(p, &mut t)?;
+        }
         Err(e) => {
             info(&format!("error: {e}"));
             t.add("kernel build", 0, 1);

@@ -19,6 +19,16 @@ pub struct GuestRun {
     pub dmesg: String,
 }
 
+/// Boots the kernel and runs the shell script `body` in the guest, with a
+/// timeout. The script is written to the run directory as `name` (so that
+/// it needs no quoting on the way).
+pub fn run_script_in_guest(p: &Paths, name: &str, body: &str, timeout_s: u64) -> Result<GuestRun> {
+    let path = p.run().join(name);
+    fs::create_dir_all(p.run()).map_err(|e| e.to_string())?;
+    fs::write(&path, body).map_err(|e| e.to_string())?;
+    run_in_guest(p, &format!("sh {}", path.display()), timeout_s)
+}
+
 /// Boots the kernel, runs `cmd` with `sh -c` in the guest, with a timeout.
 pub fn run_in_guest(p: &Paths, cmd: &str, timeout_s: u64) -> Result<GuestRun> {
     if !p.bzimage().exists() {

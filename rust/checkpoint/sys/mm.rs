@@ -161,20 +161,23 @@ impl UserPage {
         // SAFETY: `addr` was mapped above.
         unsafe { bindings::kunmap_local(addr) };
     }
+}
 
-    /// Calls `f` with the contents of the page.
-    pub(crate) fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        // SAFETY: The page is valid; the mapping is undone below.
-        let addr = unsafe { bindings::kmap_local_page(self.0.as_ptr()) };
-        // SAFETY: A mapped page is `PAGE_SIZE` readable bytes. The target is
-        // frozen, but another task sharing the page may write it: the bytes
-        // are copied out without being interpreted.
-        let bytes = unsafe { core::slice::from_raw_parts(addr.cast::<u8>(), bindings::PAGE_SIZE) };
-        let r = f(bytes);
-        // SAFETY: `addr` was mapped above, and `bytes` is not used any more.
-        unsafe { bindings::kunmap_local(addr) };
-        r
+/// Writes the contents of `pages` (at most [`GUP_BATCH`]) to `file` at its
+/// position, in one call.
+pub(crate) fn write_pages_to(file: &File, pages: &[&UserPage]) -> Result {
+    let mut raw = [ptr::null_mut::<bindings::page>(); GUP_BATCH];
+    let n = pages.len();
+    if n > GUP_BATCH {
+        return Err(EINVAL);
     }
+    for (r, p) in raw.iter_mut().zip(pages) {
+        *r = p.0.as_ptr();
+    }
+    // SAFETY: `file` is valid; `raw` holds `n` referenced pages, which the
+    // function only reads.
+    let r = unsafe { bindings::ckpt_write_pages(file.as_ptr(), raw.as_mut_ptr(), n as u32) };
+    kernel::error::to_result(r)
 }
 
 /// Most pages asked of `get_user_pages_remote()` at a time.

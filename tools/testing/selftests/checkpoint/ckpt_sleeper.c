@@ -21,12 +21,14 @@
  *                              ignored SIGPIPE, SIGUSR2 blocked, an
  *                              alternate stack, RLIMIT_NOFILE 123/456 and
  *                              umask 027, also checked
+ *   ckpt_sleeper NAME fill MIB write to MIB MiB of anonymous memory, say
+ *                              "ready", pause (the benchmark's target)
  *   ckpt_sleeper NAME self IMAGE
  *                              checkpoint itself into IMAGE; write
  *                              "checkpointed ID" and exit 0, or, once
  *                              restarted from IMAGE, "restarted" and exit 42
  *
- * In the modes that print once (empty and memory), stdout becomes /dev/null
+ * In the modes that print once (empty, memory and fill), stdout becomes /dev/null
  * after that.
  */
 #define _GNU_SOURCE
@@ -337,6 +339,15 @@ int main(int argc, char **argv)
 		return self(argv[3]);
 	if (!strcmp(mode, "counter") && argc > 3)
 		return counter(argv[3]);
+	if (!strcmp(mode, "fill") && argc > 3) {
+		size_t n = strtoul(argv[3], NULL, 0) << 20;
+		char *m = mmap(NULL, n, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			return 1;
+		memset(m, 0x5a, n);
+	}
 #ifdef __x86_64__
 	if (!strcmp(mode, "regs"))
 		regs();

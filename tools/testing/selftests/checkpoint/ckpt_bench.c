@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Benchmark of checkpoint(2)/restart(2) against CRIU, in one boot.
+ *
+ *   ckpt_bench OUT
+ *
+ * For tasks with 1, 64 and 256 MiB of touched anonymous memory, times:
+ * this project's checkpoint (freeze + checkpoint(2) into a pipe drained to
+ * /dev/null, and into a tmpfs file) and restart (restart(2) of that file,
+ * until the task is back, stopped before its first instruction); CRIU's
+ * `criu dump` and `criu restore -d` of the same task (if criu is on PATH);
+ * and in-guest memcpy bandwidth. Each figure is the best of 3 runs. Prints
+ * a table and writes it to OUT.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "freezer.h"
+
+#define RUNS 3
+#define RESTART_FROZEN 1
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *sleeper;
+
+/* A target with @mib MiB of touched memory, ready when this returns. */
+static pid_t spawn(int mib)
+{
+	char arg[16], ready[5];
+	int p[2];
+	pid_t pid;
+
+	snprintf(arg, sizeof(arg), "%d", mib);
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		setsid();
+		execl(sleeper, "ckpt_sleeper", "ckpt-bench", "fill", arg, NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	if (read(p[0], ready, sizeof(ready)) != sizeof(ready))
+		pid = -1;
+	close(p[0]);
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static double memcpy_bw(void)
+{
+	size_t n = 256UL << 20;
+	char *a = malloc(n), *b = malloc(n);
+	double best = 1e9;
+	int i;
+
+	memset(a, 1, n);
+	memset(b, 2, n);
+	for (i = 0; i < RUNS; i++) {
+		double t = now();
+
+		memcpy(b, a, n);
+		t = now() - t;
+		if (t < best)
+			best = t;
+	}
+	free(a);
+	free(b);
+	return n / best;
+}
+
+/* Freezes, checkpoints @pid into @fd and kills it; returns seconds or -1. */
+static double ours_checkpoint(pid_t pid, int fd)
+{
+	char cg[128];
+	double t = now();
+	long id;
+
+	if (freeze_v2(pid, cg, sizeof(cg)))
+		return -1;
+	id = sys_checkpoint(pid, fd, 0, -1);
+	t = now() - t;
+	reap(pid);
+	thaw_v2(cg);
+	remove_v2(cg);
+	return id > 0 ? t : -1;
+}
+
+/* Checkpoint into a pipe that a child drains to /dev/null. */
+static double ours_checkpoint_pipe(int mib)
+{
+	pid_t pid = spawn(mib), drain;
+	int p[2];
+	double t;
+
+	if (pid < 0 || pipe(p))
+		return -1;
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+	drain = fork();
+	if (drain == 0) {
+		static char buf[1 << 20];
+
+		close(p[1]);
+		while (read(p[0], buf, sizeof(buf)) > 0)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	t = ours_checkpoint(pid, p[1]);
+	close(p[1]);
+	waitpid(drain, NULL, 0);
+	return t;
+}
+
+static double ours_checkpoint_file(int mib, const char *path)
+{
+	pid_t pid = spawn(mib);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	double t;
+
+	if (pid < 0 || fd < 0)
+		return -1;
+	t = ours_checkpoint(pid, fd);
+	close(fd);
+	return t;
+}
+
+/* Restarts @path until the task is back (stopped before it runs). */
+static double ours_restart(const char *path)
+{
+	int fd = open(path, O_RDONLY), status;
+	double t = now();
+	pid_t pid;
+
+	if (fd < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		sys_restart(0, fd, RESTART_FROZEN, -1);
+		_exit(1);
+	}
+	if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status)) {
+		close(fd);
+		return -1;
+	}
+	t = now() - t;
+	close(fd);
+	reap(pid);
+	return t;
+}
+
+static int criu_available(void)
+{
+	return system("criu --version >/dev/null 2>&1") == 0;
+}
+
+static double run(const char *cmd)
+{
+	double t = now();
+
+	if (system(cmd) != 0)
+		return -1;
+	return now() - t;
+}
+
+static double criu_dump(int mib, const char *dir)
+{
+	char cmd[512];
+	pid_t pid = spawn(mib);
+	double t;
+
+	if (pid < 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s", dir, dir);
+	if (system(cmd))
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "criu dump -t %d -D %s -o dump.log >/dev/null 2>&1", pid, dir);
+	t = run(cmd);
+	waitpid(pid, NULL, 0);
+	return t;
+}
+
+static double criu_restore(const char *dir)
+{
+	char cmd[512], pidfile[256];
+	double t;
+	FILE *f;
+	int pid;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/restored.pid", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "criu restore -d -D %s -o restore.log --pidfile %s >/dev/null 2>&1",
+		 dir, pidfile);
+	t = run(cmd);
+	f = fopen(pidfile, "r");
+	if (f && fscanf(f, "%d", &pid) == 1)
+		kill(pid, SIGKILL);
+	if (f)
+		fclose(f);
+	return t;
+}
+
+static double best(double a, double b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+static void fmt_time(char *buf, size_t n, double t)
+{
+	if (t < 0)
+		snprintf(buf, n, "%10s", "failed");
+	else
+		snprintf(buf, n, "%8.1fms", t * 1e3);
+}
+
+int main(int argc, char **argv)
+{
+	static const int sizes[] = { 1, 64, 256 };
+	char path[4096], *slash, img[] = "/tmp/ckpt-bench.img", dir[] = "/tmp/ckpt-bench-criu";
+	FILE *out = argc > 1 ? fopen(argv[1], "w") : NULL;
+	double bw = memcpy_bw();
+	int criu = criu_available(), i, r;
+	char line[512];
+
+	if (readlink("/proc/self/exe", path, sizeof(path) - 32) <= 0)
+		return 1;
+	path[sizeof(path) - 32] = '\0';
+	slash = strrchr(path, '/');
+	strcpy(slash + 1, "ckpt_sleeper");
+	sleeper = path;
+	if (!cgroup2_available()) {
+		fprintf(stderr, "ckpt_bench: no cgroup v2 hierarchy\n");
+		return 1;
+	}
+
+#define EMIT(...) do { snprintf(line, sizeof(line), __VA_ARGS__); \
+		fputs(line, stdout); if (out) fputs(line, out); } while (0)
+
+	EMIT("memcpy bandwidth in the guest: %.0f MiB/s (256 MiB, best of %d)\n",
+	     bw / (1 << 20), RUNS);
+	EMIT("criu: %s\n\n", criu ? "found" : "not found (its columns are empty)");
+	EMIT("%-8s %-26s %10s %10s %12s %8s %8s\n", "memory", "operation", "ours",
+	     "criu", "ours MiB/s", "vs criu", "vs memcpy");
+	for (i = 0; i < 3; i++) {
+		int mib = sizes[i];
+		double cp = -1, cf = -1, rs = -1, cd = -1, cr = -1;
+
+		for (r = 0; r < RUNS; r++) {
+			cp = best(cp, ours_checkpoint_pipe(mib));
+			cf = best(cf, ours_checkpoint_file(mib, img));
+			rs = best(rs, ours_restart(img));
+			if (criu) {
+				cd = best(cd, criu_dump(mib, dir));
+				cr = best(cr, criu_restore(dir));
+			}
+		}
+		unlink(img);
+		{
+			struct { const char *op; double ours, theirs; } rows[] = {
+				{ "checkpoint into a pipe", cp, cd },
+				{ "checkpoint into a file", cf, cd },
+				{ "restart from a file", rs, cr },
+			};
+			int k;
+
+			for (k = 0; k < 3; k++) {
+				char o[32], c[32], vs[16] = "-", vm[16] = "-";
+				double mibs = rows[k].ours > 0 ? mib / rows[k].ours : 0;
+
+				fmt_time(o, sizeof(o), rows[k].ours);
+				fmt_time(c, sizeof(c), rows[k].theirs);
+				if (rows[k].ours > 0 && rows[k].theirs > 0)
+					snprintf(vs, sizeof(vs), "%.1fx",
+						 rows[k].theirs / rows[k].ours);
+				if (rows[k].ours > 0)
+					snprintf(vm, sizeof(vm), "%.2f",
+						 mibs * (1 << 20) / bw);
+				EMIT("%-8s %-26s %10s %10s %12.0f %8s %8s\n",
+				     k ? "" : (mib == 1 ? "1 MiB" : mib == 64 ? "64 MiB" : "256 MiB"),
+				     rows[k].op, o, c, mibs, vs, vm);
+			}
+		}
+	}
+	EMIT("\n'vs criu': criu time / our time (higher is better, criu dump is\n"
+	     "compared with both of our checkpoints); 'vs memcpy': our throughput /\n"
+	     "memcpy bandwidth. Ours includes the cgroup freeze; criu's includes\n"
+	     "starting criu.\n");
+	if (out)
+		fclose(out);
+	return 0;
+}
