@@ -128,19 +128,25 @@ int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n)
 	struct bio_vec bv[64];
 	struct iov_iter iter;
 	unsigned int i;
+	size_t left;
 	ssize_t ret;
 
 	if (n > ARRAY_SIZE(bv))
 		return -EINVAL;
 	for (i = 0; i < n; i++)
 		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
-	iov_iter_bvec(&iter, ITER_SOURCE, bv, n, (size_t)n * PAGE_SIZE);
-	while (iov_iter_count(&iter)) {
+	left = (size_t)n * PAGE_SIZE;
+	iov_iter_bvec(&iter, ITER_SOURCE, bv, n, left);
+	while (left) {
 		ret = vfs_iter_write(file, &iter, ppos, 0);
 		if (ret < 0)
 			return ret;
-		if (!ret)
+		if (!ret || ret > left)
 			return -EIO;
+		left -= ret;
+		/* Not every ->write_iter() advances the caller's iterator. */
+		if (iov_iter_count(&iter) > left)
+			iov_iter_advance(&iter, iov_iter_count(&iter) - left);
 		if (fatal_signal_pending(current))
 			return -EINTR;
 	}
