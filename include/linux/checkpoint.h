@@ -40,6 +40,7 @@ void ckpt_file_info(struct file *file, unsigned int *flags, s64 *pos,
 		    unsigned int *mode, unsigned int *rdev);
 struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos);
 int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n);
+int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n);
 void ckpt_close_all_fds(void);
 int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec);
 int ckpt_set_ids(const u32 *uids, const u32 *gids, bool commit);

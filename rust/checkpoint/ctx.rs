@@ -9,13 +9,13 @@ use crate::{
     sys::{
         errno,
         file::{Access, File},
-        mm::{write_pages_to, UserPage, GUP_BATCH},
+        mm::{read_pages_from, write_pages_to, UserPage, GUP_BATCH},
         uts,
     },
 };
 use ckpt_format::{
-    check_padding, ErrorRecord, FormatError, PagesRecord, Record, RecordHeader, MAX_SMALL_RECORD,
-    RECORD_HEADER_LEN,
+    check_padding, ErrorRecord, FormatError, PagesRecord, Record, RecordHeader, RecordType,
+    MAX_SMALL_RECORD, RECORD_HEADER_LEN,
 };
 use core::fmt::{self, Write};
 use kernel::{bindings, prelude::*, types::ARef};
@@ -51,6 +51,8 @@ pub(crate) struct Ctx {
     offset: u64,
     /// An error record was written (checkpoint), or the failure was logged.
     failed: bool,
+    /// Restart: bytes of page contents of the last pages record not read yet.
+    pages_due: usize,
 }
 
 impl Ctx {
@@ -74,6 +76,7 @@ impl Ctx {
             deferq: DeferQueue::new(),
             offset: 0,
             failed: false,
+            pages_due: 0,
         })
     }
 
@@ -185,11 +188,20 @@ impl Ctx {
     /// Any malformed record fails with `EINVAL` after a log line, and so does an
     /// image that ends in the middle of a record. The length of a record was
     /// checked against the bounds of its type before anything is allocated.
+    ///
+    /// A pages record is returned without its contents, which the caller
+    /// must then read into the pages with [`Ctx::read_pages`].
     pub(crate) fn read_record<'b>(&mut self, buf: &'b mut RecordBuf) -> Result<Record<'b>> {
+        if self.pages_due != 0 {
+            return Err(EINVAL);
+        }
         let offset = self.offset;
         let mut hdr_bytes = [0u8; RECORD_HEADER_LEN];
         self.read(&mut hdr_bytes, offset)?;
         let hdr = RecordHeader::decode(&hdr_bytes).map_err(|e| self.bad_image(offset, e))?;
+        if hdr.ty == RecordType::Pages {
+            return self.read_pages_head(&hdr, buf, offset);
+        }
         let payload = hdr.payload_len();
         let total = payload + hdr.padding();
         let slot: &'b mut [u8] = if total <= MAX_SMALL_RECORD {
@@ -205,6 +217,48 @@ impl Ctx {
         let slot: &'b [u8] = slot;
         check_padding(&slot[payload..]).map_err(|e| self.bad_image(offset, e))?;
         Record::decode(&hdr, &slot[..payload]).map_err(|e| self.bad_image(offset, e))
+    }
+
+    fn read_pages_head<'b>(
+        &mut self,
+        hdr: &RecordHeader,
+        buf: &'b mut RecordBuf,
+        offset: u64,
+    ) -> Result<Record<'b>> {
+        let mut prefix = [0u8; PagesRecord::PREFIX];
+        self.read(&mut prefix, offset)?;
+        let n = PagesRecord::addrs_len(&prefix).map_err(|e| self.bad_image(offset, e))?;
+        let len = prefix.len() + n;
+        if buf.big.len() < len {
+            buf.big = KVVec::from_elem(0u8, len, GFP_KERNEL)?;
+        }
+        buf.big[..prefix.len()].copy_from_slice(&prefix);
+        self.read(&mut buf.big[prefix.len()..len], offset)?;
+        let head: &'b [u8] = &buf.big[..len];
+        let rec = PagesRecord::decode_head(hdr, head).map_err(|e| self.bad_image(offset, e))?;
+        // Whole pages and 8-byte words: the record has no padding.
+        self.pages_due = rec.data_len();
+        Ok(Record::Pages(rec))
+    }
+
+    /// Reads the next page contents of the last pages record into `pages`.
+    pub(crate) fn read_pages(&mut self, pages: &[UserPage]) -> Result {
+        let len = pages.len() * bindings::PAGE_SIZE;
+        if len > self.pages_due {
+            return Err(EINVAL);
+        }
+        let offset = self.offset;
+        match read_pages_from(&self.image, pages) {
+            Ok(()) => {
+                self.offset += len as u64;
+                self.pages_due -= len;
+                Ok(())
+            }
+            Err(e) if e.to_errno() == -(bindings::ENODATA as i32) => {
+                Err(self.bad_image(offset, FormatError::Truncated))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn read(&mut self, buf: &mut [u8], record: u64) -> Result {

@@ -311,16 +311,12 @@ pub(crate) fn restore_pages(ctx: &mut Ctx, rec: &PagesRecord<'_>, st: &mut MmRes
     }
     let mm = st.mm.as_ref().ok_or(EINVAL)?;
     let page = u64::from(uts::page_size());
-    let mut it = rec.pages().peekable();
-    while let Some((addr, data)) = it.next() {
-        // A run of consecutive pages, filled with one call.
-        let mut run: [&[u8]; GUP_BATCH] = [&[]; GUP_BATCH];
-        run[0] = data;
+    let mut it = rec.addrs().peekable();
+    while let Some(addr) = it.next() {
+        // A run of consecutive pages, filled straight from the image.
         let mut n = 1;
-        while n < GUP_BATCH && it.peek().is_some_and(|(a, _)| *a == addr + n as u64 * page) {
-            if let Some((_, d)) = it.next() {
-                run[n] = d;
-            }
+        while n < GUP_BATCH && it.peek() == Some(&(addr + n as u64 * page)) {
+            it.next();
             n += 1;
         }
         let mut batch = KVec::new();
@@ -328,9 +324,7 @@ pub(crate) fn restore_pages(ctx: &mut Ctx, rec: &PagesRecord<'_>, st: &mut MmRes
         if got != n {
             return Err(EFAULT);
         }
-        for (p, d) in batch.iter().zip(run.iter()) {
-            p.fill(d);
-        }
+        ctx.read_pages(&batch)?;
         st.pages += n as u64;
     }
     Ok(())

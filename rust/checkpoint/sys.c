@@ -153,6 +153,42 @@ int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n)
 	return 0;
 }
 
+/*
+ * Reads @n whole pages from @file at its position into @pages, as read(2)
+ * would, with one call for all of them. -ENODATA at end of file.
+ */
+int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n)
+{
+	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
+	struct bio_vec bv[64];
+	struct iov_iter iter;
+	unsigned int i;
+	size_t left;
+	ssize_t ret;
+
+	if (n > ARRAY_SIZE(bv))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
+	left = (size_t)n * PAGE_SIZE;
+	iov_iter_bvec(&iter, ITER_DEST, bv, n, left);
+	while (left) {
+		ret = vfs_iter_read(file, &iter, ppos, 0);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return -ENODATA;
+		if (ret > left)
+			return -EIO;
+		left -= ret;
+		if (iov_iter_count(&iter) > left)
+			iov_iter_advance(&iter, iov_iter_count(&iter) - left);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
 /* Closes every descriptor of the caller. */
 void ckpt_close_all_fds(void)
 {

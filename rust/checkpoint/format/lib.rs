@@ -1172,15 +1172,58 @@ impl<'a> PagesRecord<'a> {
         self.addrs.len() / 8
     }
 
-    /// Returns the address and contents of each page, in order.
-    pub fn pages(&self) -> impl Iterator<Item = (u64, &'a [u8])> + 'a {
-        let data = self.data;
-        let size = self.page_size as usize;
+    /// Returns the address of each page, in order.
+    pub fn addrs(&self) -> impl Iterator<Item = u64> + 'a {
         self.addrs
             .chunks_exact(8)
             .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+    }
+
+    /// Returns the address and contents of each page, in order (empty
+    /// contents for a record decoded by [`PagesRecord::decode_head`]).
+    pub fn pages(&self) -> impl Iterator<Item = (u64, &'a [u8])> + 'a {
+        let data = self.data;
+        let size = self.page_size as usize;
+        self.addrs()
             .enumerate()
-            .map(move |(i, a)| (a, &data[i * size..(i + 1) * size]))
+            .map(move |(i, a)| (a, data.get(i * size..(i + 1) * size).unwrap_or(&[])))
+    }
+
+    /// Returns true if the record holds the page contents.
+    pub fn has_data(&self) -> bool {
+        !self.data.is_empty()
+    }
+
+    /// Returns how many bytes of addresses follow the 8-byte prefix `p` of
+    /// a pages record, after checking the count.
+    pub fn addrs_len(p: &[u8; 8]) -> Result<usize, FormatError> {
+        let count = u32::from_le_bytes([p[0], p[1], p[2], p[3]]) as usize;
+        if count == 0 || count > MAX_PAGES_PER_RECORD {
+            return Err(FormatError::BadValue("page count"));
+        }
+        Ok(count * 8)
+    }
+
+    /// Decodes the part of a pages record before the page contents (the
+    /// prefix and the addresses), with the same checks as a whole record:
+    /// a reader can then put the contents straight where they belong. The
+    /// contents, [`PagesRecord::data_len`] bytes, follow in the stream.
+    pub fn decode_head(hdr: &RecordHeader, head: &'a [u8]) -> Result<Self, FormatError> {
+        let mut d = Decoder::new(head);
+        let r = Self::decode_prefix(&mut d)?;
+        d.finish()?;
+        if hdr.ty != RecordType::Pages || hdr.payload_len() != head.len() + r.data_len() {
+            return Err(FormatError::BadLength {
+                ty: hdr.ty as u32,
+                len: hdr.len,
+            });
+        }
+        Ok(r)
+    }
+
+    /// Returns the length of the page contents of the record.
+    pub fn data_len(&self) -> usize {
+        self.count() * self.page_size as usize
     }
 
     /// Returns the header of a pages record of `count` pages of `page_size`
@@ -1198,7 +1241,7 @@ impl<'a> PagesRecord<'a> {
         Ok((hdr, prefix))
     }
 
-    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+    fn decode_prefix(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
         let count = d.u32()? as usize;
         let page_size = d.u32()?;
         if count == 0 || count > MAX_PAGES_PER_RECORD {
@@ -1207,20 +1250,24 @@ impl<'a> PagesRecord<'a> {
         if !(4096..=MAX_PAGE_SIZE).contains(&page_size) || !page_size.is_power_of_two() {
             return Err(FormatError::BadValue("page size"));
         }
-        let addrs = d.bytes(count * 8)?;
-        let data = d.bytes(count * page_size as usize)?;
         let r = Self {
             page_size,
-            addrs,
-            data,
+            addrs: d.bytes(count * 8)?,
+            data: &[],
         };
         let mut prev = None;
-        for (a, _) in r.pages() {
+        for a in r.addrs() {
             if a % u64::from(page_size) != 0 || prev.is_some_and(|p| a <= p) {
                 return Err(FormatError::BadValue("page address"));
             }
             prev = Some(a);
         }
+        Ok(r)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let mut r = Self::decode_prefix(d)?;
+        r.data = d.bytes(r.data_len())?;
         Ok(r)
     }
 }

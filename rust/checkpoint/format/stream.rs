@@ -227,7 +227,7 @@ impl StreamCheck {
                     return Err(FormatError::BadValue("page size").into());
                 }
                 let mut last = last;
-                for (a, _) in p.pages() {
+                for a in p.addrs() {
                     if a < start || a >= end || last.is_some_and(|l| a <= l) {
                         return Err(FormatError::BadValue("page address").into());
                     }

@@ -149,23 +149,11 @@ impl UserPage {
         // SAFETY: The page is valid.
         unsafe { bindings::PageAnon(self.0.as_ptr()) }
     }
-
-    /// Copies `src` (at most a page) to the start of the page.
-    pub(crate) fn fill(&self, src: &[u8]) {
-        let n = src.len().min(bindings::PAGE_SIZE);
-        // SAFETY: The page is valid; the mapping is undone below.
-        let addr = unsafe { bindings::kmap_local_page(self.0.as_ptr()) };
-        // SAFETY: A mapped page is `PAGE_SIZE` writable bytes, and `src` does
-        // not overlap it (it is a kernel buffer).
-        unsafe { ptr::copy_nonoverlapping(src.as_ptr(), addr.cast::<u8>(), n) };
-        // SAFETY: `addr` was mapped above.
-        unsafe { bindings::kunmap_local(addr) };
-    }
 }
 
-/// Writes the contents of `pages` (at most [`GUP_BATCH`]) to `file` at its
-/// position, in one call.
-pub(crate) fn write_pages_to(file: &File, pages: &[&UserPage]) -> Result {
+fn raw_pages<'p>(
+    pages: impl ExactSizeIterator<Item = &'p UserPage>,
+) -> Result<([*mut bindings::page; GUP_BATCH], u32)> {
     let mut raw = [ptr::null_mut::<bindings::page>(); GUP_BATCH];
     let n = pages.len();
     if n > GUP_BATCH {
@@ -174,9 +162,27 @@ pub(crate) fn write_pages_to(file: &File, pages: &[&UserPage]) -> Result {
     for (r, p) in raw.iter_mut().zip(pages) {
         *r = p.0.as_ptr();
     }
+    // CAST: at most `GUP_BATCH`.
+    Ok((raw, n as u32))
+}
+
+/// Reads the contents of `pages` (at most [`GUP_BATCH`]) from `file` at its
+/// position, in one call; `ENODATA` at end of file.
+pub(crate) fn read_pages_from(file: &File, pages: &[UserPage]) -> Result {
+    let (mut raw, n) = raw_pages(pages.iter())?;
+    // SAFETY: `file` is valid; `raw` holds `n` referenced pages, which the
+    // caller got for writing (`FOLL_WRITE`).
+    let r = unsafe { bindings::ckpt_read_pages(file.as_ptr(), raw.as_mut_ptr(), n) };
+    kernel::error::to_result(r)
+}
+
+/// Writes the contents of `pages` (at most [`GUP_BATCH`]) to `file` at its
+/// position, in one call.
+pub(crate) fn write_pages_to(file: &File, pages: &[&UserPage]) -> Result {
+    let (mut raw, n) = raw_pages(pages.iter().copied())?;
     // SAFETY: `file` is valid; `raw` holds `n` referenced pages, which the
     // function only reads.
-    let r = unsafe { bindings::ckpt_write_pages(file.as_ptr(), raw.as_mut_ptr(), n as u32) };
+    let r = unsafe { bindings::ckpt_write_pages(file.as_ptr(), raw.as_mut_ptr(), n) };
     kernel::error::to_result(r)
 }
 

@@ -496,3 +496,30 @@ fn signals_record_rules() {
         assert!(Records::new(&b).next().unwrap().is_err(), "{r:?}");
     }
 }
+
+#[test]
+fn pages_head_decodes_like_the_record() {
+    let buf = pages(&[0x1000, 0x3000], PS);
+    let hdr = RecordHeader::decode(buf[..8].try_into().unwrap()).unwrap();
+    let prefix: [u8; 8] = buf[8..16].try_into().unwrap();
+    let n = PagesRecord::addrs_len(&prefix).unwrap();
+    assert_eq!(n, 16);
+    let head = PagesRecord::decode_head(&hdr, &buf[8..16 + n]).unwrap();
+    assert!(!head.has_data());
+    assert_eq!(head.addrs().collect::<Vec<_>>(), vec![0x1000, 0x3000]);
+    assert_eq!(head.data_len(), 2 * PS as usize);
+    let Record::Pages(full) = Records::new(&buf).next().unwrap().unwrap().record else {
+        panic!("not a pages record");
+    };
+    assert!(full.has_data());
+    assert_eq!(
+        full.addrs().collect::<Vec<_>>(),
+        head.addrs().collect::<Vec<_>>()
+    );
+    // A head that disagrees with the record length, or is cut, is refused.
+    let mut short = hdr;
+    short.len -= 8;
+    assert!(PagesRecord::decode_head(&short, &buf[8..16 + n]).is_err());
+    assert!(PagesRecord::decode_head(&hdr, &buf[8..16 + n - 8]).is_err());
+    assert!(PagesRecord::addrs_len(&[0; 8]).is_err());
+}

@@ -836,6 +836,69 @@ TEST(self_checkpoint_restarts_twice)
 	unlink(log);
 }
 
+/* Checks that the log holds "N" lines 1*step, 2*step, ... in order; returns their count. */
+static long multiples_in_order(const char *log, long step)
+{
+	static char buf[1 << 20];
+	long want = step, n = 0;
+	char *p = buf, *end;
+
+	read_file(log, buf, sizeof(buf));
+	while (*p) {
+		long v = strtol(p, &end, 10);
+
+		if (end == p || v != want)
+			return -1;
+		want += step;
+		n++;
+		p = end + (*end == '\n');
+	}
+	return n;
+}
+
+TEST(shell_loop_survives_restart)
+{
+	char path[] = "/tmp/ckpt-sh-XXXXXX", log[] = "/tmp/ckpt-sh-log-XXXXXX";
+	static char buf[1 << 16];
+	long before, after;
+	pid_t child;
+	int i;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	/* A dynamically linked shell counting with builtins only. */
+	child = fork();
+	if (child == 0) {
+		int out = open(log, O_WRONLY | O_TRUNC);
+
+		only_null_stdio(out);
+		execl("/bin/sh", "sh", "-c",
+		      "i=0; while :; do i=$((i+1)); "
+		      "[ $((i % 2000)) = 0 ] && echo $i; done", NULL);
+		_exit(127);
+	}
+	ASSERT_EQ(0, wait_log(log, 0, "\n", 3, 60));
+	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	before = multiples_in_order(log, 2000);
+	ASSERT_LT(0, before);
+	child = restart_path(path);
+	ASSERT_LT(0, child);
+	/* It counts on from where it was. */
+	for (i = 0; i < 600; i++) {
+		after = multiples_in_order(log, 2000);
+		if (after < 0 || after >= before + 3)
+			break;
+		usleep(50 * 1000);
+	}
+	reap(child);
+	read_file(log, buf, sizeof(buf));
+	EXPECT_LE(before + 3, after) TH_LOG("%ld lines before, log: %.300s", before, buf);
+	unlink(path);
+	unlink(log);
+}
+
 TEST(unsupported_fd_refused)
 {
 	char path[] = "/tmp/ckpt-pipefd-XXXXXX";
