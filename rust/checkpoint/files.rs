@@ -25,7 +25,11 @@ use crate::{
     },
 };
 use ckpt_format::{FdRecord, FileKind, FileRecord, Record, MAX_PATH, MEM_CHAR_DEVICES};
-use kernel::{prelude::*, str::CStr, types::ARef};
+use kernel::{
+    prelude::*,
+    str::{BStr, CStr},
+    types::ARef,
+};
 
 const S_IFMT: u32 = 0o170000;
 
@@ -142,7 +146,7 @@ pub(crate) fn restore_file(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result {
             ctx.log(format_args!(
                 "file {}: cannot reopen {} at {} (errno {})",
                 rec.objref,
-                BStrDisplay(rec.path),
+                BStr::from_bytes(rec.path),
                 rec.pos,
                 -e.to_errno()
             ));
@@ -155,7 +159,7 @@ pub(crate) fn restore_file(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result {
         ctx.log(format_args!(
             "file {}: {} is no longer a {} file",
             rec.objref,
-            BStrDisplay(rec.path),
+            BStr::from_bytes(rec.path),
             rec.kind.name()
         ));
         return Err(EINVAL);
@@ -170,19 +174,4 @@ pub(crate) fn restore_fd(ctx: &mut Ctx, rec: &FdRecord, fds: &mut Fds) -> Result
     // CAST: the format refuses negative descriptors.
     fds.0.push((rec.fd as u32, file, rec.cloexec), GFP_KERNEL)?;
     Ok(())
-}
-
-/// Displays bytes of a path (UTF-8 or not) for logs.
-struct BStrDisplay<'a>(&'a [u8]);
-
-impl core::fmt::Display for BStrDisplay<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        for chunk in self.0.utf8_chunks() {
-            f.write_str(chunk.valid())?;
-            for _ in chunk.invalid() {
-                f.write_str("\u{fffd}")?;
-            }
-        }
-        Ok(())
-    }
 }

@@ -455,7 +455,7 @@ int ckpt_set_signals(const struct ckpt_signals *s)
 	}
 	blocked.sig[0] = s->blocked;
 	set_current_blocked(&blocked);
-	xchg(&current->fs->umask, s->umask & S_IRWXUGO);
+	xchg(&current->fs->umask, s->umask & 0777);
 #ifdef CONFIG_RSEQ
 	current->rseq = (struct rseq __user *)(unsigned long)s->rseq;
 	current->rseq_len = s->rseq_len;

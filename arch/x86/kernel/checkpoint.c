@@ -68,8 +68,10 @@ int ckpt_xstate_set(const void *buf, unsigned int size)
 			X86_EFLAGS_OF | X86_EFLAGS_AC | X86_EFLAGS_NT)
 
 /* Index of the registers in an image's cpu record. */
-enum { R15, R14, R13, R12, BP, BX, R11, R10, R9, R8, AX, CX, DX, SI, DI,
-       ORIG_AX, IP, CS, FLAGS, SP, SS, FS_BASE, GS_BASE, NR_CKPT_REGS };
+enum {
+	R15, R14, R13, R12, BP, BX, R11, R10, R9, R8, AX, CX, DX, SI, DI,
+	ORIG_AX, IP, CS, FLAGS, SP, SS, FS_BASE, GS_BASE, NR_CKPT_REGS
+};
 
 /* Checks the registers of an image's cpu record (23 values). */
 int ckpt_check_regs(const u64 *r)

@@ -251,20 +251,26 @@ int main(int argc, char **argv)
 	double bw = memcpy_bw();
 	int criu = criu_available(), i, r;
 	char line[512];
+	ssize_t n;
 
-	if (readlink("/proc/self/exe", path, sizeof(path) - 32) <= 0)
+	n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	if (n <= 0)
 		return 1;
-	path[sizeof(path) - 32] = '\0';
+	path[n] = '\0';
 	slash = strrchr(path, '/');
-	strcpy(slash + 1, "ckpt_sleeper");
+	snprintf(slash ? slash + 1 : path, 32, "ckpt_sleeper");
 	sleeper = path;
 	if (!cgroup2_available()) {
 		fprintf(stderr, "ckpt_bench: no cgroup v2 hierarchy\n");
 		return 1;
 	}
 
-#define EMIT(...) do { snprintf(line, sizeof(line), __VA_ARGS__); \
-		fputs(line, stdout); if (out) fputs(line, out); } while (0)
+#define EMIT(...) do {						\
+		snprintf(line, sizeof(line), __VA_ARGS__);		\
+		fputs(line, stdout);					\
+		if (out)						\
+			fputs(line, out);				\
+	} while (0)
 
 	EMIT("memcpy bandwidth in the guest: %.0f MiB/s (256 MiB, best of %d)\n",
 	     bw / (1 << 20), RUNS);
