@@ -119,10 +119,12 @@ struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos)
 }
 
 /*
- * Writes @n whole pages to @file at its position, as write(2) would, with
- * one call for all of them rather than one per page.
+ * Moves @n whole pages between @file at its position and @pages, as write(2)
+ * (@dir ITER_SOURCE) or read(2) (ITER_DEST) would, with one call for all of
+ * them rather than one per page.
  */
-int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n)
+static int ckpt_pages_io(struct file *file, struct page **pages,
+			 unsigned int n, unsigned int dir)
 {
 	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
 	struct bio_vec bv[64];
@@ -136,12 +138,17 @@ int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n)
 	for (i = 0; i < n; i++)
 		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
 	left = (size_t)n * PAGE_SIZE;
-	iov_iter_bvec(&iter, ITER_SOURCE, bv, n, left);
+	iov_iter_bvec(&iter, dir, bv, n, left);
 	while (left) {
-		ret = vfs_iter_write(file, &iter, ppos, 0);
+		if (dir == ITER_SOURCE)
+			ret = vfs_iter_write(file, &iter, ppos, 0);
+		else
+			ret = vfs_iter_read(file, &iter, ppos, 0);
 		if (ret < 0)
 			return ret;
-		if (!ret || ret > left)
+		if (!ret)
+			return dir == ITER_SOURCE ? -EIO : -ENODATA;
+		if (ret > left)
 			return -EIO;
 		left -= ret;
 		/* Not every ->write_iter() advances the caller's iterator. */
@@ -153,40 +160,16 @@ int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n)
 	return 0;
 }
 
-/*
- * Reads @n whole pages from @file at its position into @pages, as read(2)
- * would, with one call for all of them. -ENODATA at end of file.
- */
+/* Writes @n whole pages to @file at its position. */
+int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n)
+{
+	return ckpt_pages_io(file, pages, n, ITER_SOURCE);
+}
+
+/* Reads @n whole pages from @file at its position; -ENODATA at its end. */
 int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n)
 {
-	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
-	struct bio_vec bv[64];
-	struct iov_iter iter;
-	unsigned int i;
-	size_t left;
-	ssize_t ret;
-
-	if (n > ARRAY_SIZE(bv))
-		return -EINVAL;
-	for (i = 0; i < n; i++)
-		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
-	left = (size_t)n * PAGE_SIZE;
-	iov_iter_bvec(&iter, ITER_DEST, bv, n, left);
-	while (left) {
-		ret = vfs_iter_read(file, &iter, ppos, 0);
-		if (ret < 0)
-			return ret;
-		if (!ret)
-			return -ENODATA;
-		if (ret > left)
-			return -EIO;
-		left -= ret;
-		if (iov_iter_count(&iter) > left)
-			iov_iter_advance(&iter, iov_iter_count(&iter) - left);
-		if (fatal_signal_pending(current))
-			return -EINTR;
-	}
-	return 0;
+	return ckpt_pages_io(file, pages, n, ITER_DEST);
 }
 
 /* Closes every descriptor of the caller. */
