@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -897,6 +898,50 @@ TEST(shell_loop_survives_restart)
 	EXPECT_LE(before + 3, after) TH_LOG("%ld lines before, log: %.300s", before, buf);
 	unlink(path);
 	unlink(log);
+}
+
+TEST(futex_wait_resumes)
+{
+	char path[] = "/tmp/ckpt-futex-XXXXXX", log[] = "/tmp/ckpt-futex-log-XXXXXX";
+	char data[] = "/tmp/ckpt-futex-data-XXXXXX", buf[4096];
+	long ps = sysconf(_SC_PAGESIZE);
+	int dfd = mkstemp(data);
+	uint32_t *word;
+	pid_t child;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, ftruncate(dfd, ps));
+	word = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
+	ASSERT_NE(MAP_FAILED, word);
+	close(dfd);
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	/* The target sleeps in FUTEX_WAIT on a word of a shared file mapping. */
+	child = spawn_logged("ckpt-futex", "futex", data, log);
+	ASSERT_EQ(0, wait_log(log, 0, "waiting", 1, 20));
+	usleep(200 * 1000);
+	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	child = restart_path(path);
+	ASSERT_LT(0, child);
+	/* Restarted, it waits again: a wake-up without the value changes nothing... */
+	syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+	usleep(300 * 1000);
+	read_file(log, buf, sizeof(buf));
+	EXPECT_EQ(NULL, strstr(buf, "woken")) TH_LOG("log: %s", buf);
+	/* ...and the real one wakes it. */
+	__atomic_store_n(word, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+	EXPECT_EQ(0, wait_log(log, 0, "woken", 1, 10)) {
+		read_file(log, buf, sizeof(buf));
+		TH_LOG("log: %s", buf);
+	}
+	reap(child);
+	munmap(word, ps);
+	unlink(path);
+	unlink(log);
+	unlink(data);
 }
 
 TEST(unsupported_fd_refused)

@@ -23,6 +23,10 @@
  *                              umask 027, also checked
  *   ckpt_sleeper NAME fill MIB write to MIB MiB of anonymous memory, say
  *                              "ready", pause (the benchmark's target)
+ *   ckpt_sleeper NAME futex FILE
+ *                              wait (FUTEX_WAIT, no timeout) on the first
+ *                              word of FILE, mapped shared, until it is 1;
+ *                              write "waiting" before and "woken" after
  *   ckpt_sleeper NAME self IMAGE
  *                              checkpoint itself into IMAGE; write
  *                              "checkpointed ID" and exit 0, or, once
@@ -43,6 +47,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/futex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -220,6 +225,25 @@ static int counter(const char *file)
 	return 1;
 }
 
+static int futex_wait_file(const char *file)
+{
+	int fd = open(file, O_RDWR);
+	uint32_t *word;
+
+	if (fd < 0)
+		return 1;
+	word = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (word == MAP_FAILED)
+		return 1;
+	say("waiting %lu\n", 0);
+	while (__atomic_load_n(word, __ATOMIC_SEQ_CST) != 1)
+		syscall(SYS_futex, word, FUTEX_WAIT, 0, NULL, NULL, 0);
+	say("woken %lu\n", 1);
+	for (;;)
+		pause();
+}
+
 static int self(const char *image)
 {
 	int fd = open(image, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -339,6 +363,8 @@ int main(int argc, char **argv)
 		return self(argv[3]);
 	if (!strcmp(mode, "counter") && argc > 3)
 		return counter(argv[3]);
+	if (!strcmp(mode, "futex") && argc > 3)
+		return futex_wait_file(argv[3]);
 	if (!strcmp(mode, "fill") && argc > 3) {
 		size_t n = strtoul(argv[3], NULL, 0) << 20;
 		char *m = mmap(NULL, n, PROT_READ | PROT_WRITE,
