@@ -944,6 +944,86 @@ TEST(futex_wait_resumes)
 	unlink(data);
 }
 
+TEST(python_survives_restart)
+{
+	char path[] = "/tmp/ckpt-py-XXXXXX", log[] = "/tmp/ckpt-py-log-XXXXXX";
+	static char buf[1 << 16];
+	long before, after = 0;
+	pid_t child;
+	int i;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	if (access("/usr/bin/python3", X_OK))
+		SKIP(return, "no /usr/bin/python3");
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	child = fork();
+	if (child == 0) {
+		int out = open(log, O_WRONLY | O_TRUNC);
+
+		only_null_stdio(out);
+		execl("/usr/bin/python3", "python3", "-S", "-c",
+		      "import time\n"
+		      "i = 0\n"
+		      "while True:\n"
+		      "    i += 1\n"
+		      "    print(i, flush=True)\n"
+		      "    time.sleep(0.05)\n", NULL);
+		_exit(127);
+	}
+	ASSERT_EQ(0, wait_log(log, 0, "\n", 5, 60));
+	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	before = multiples_in_order(log, 1);
+	ASSERT_LT(0, before);
+	child = restart_path(path);
+	ASSERT_LT(0, child);
+	for (i = 0; i < 400; i++) {
+		after = multiples_in_order(log, 1);
+		if (after < 0 || after >= before + 5)
+			break;
+		usleep(50 * 1000);
+	}
+	reap(child);
+	read_file(log, buf, sizeof(buf));
+	EXPECT_LE(before + 5, after) TH_LOG("%ld lines before, log: %.300s", before, buf);
+	unlink(path);
+	unlink(log);
+}
+
+TEST(restart_beyond_privilege_eperm)
+{
+	char cg[128];
+	long id;
+	int fd, status;
+	pid_t target, child;
+
+	if (getuid() != 0)
+		SKIP(return, "needs root to make a root image");
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	/* An image of a task of root... */
+	target = spawn_sleeper("ckpt-root");
+	ASSERT_EQ(0, freeze_v2(target, cg, sizeof(cg)));
+	ASSERT_LT(0, image_of(target, &fd, &id));
+	thaw_v2(cg);
+	reap(target);
+	remove_v2(cg);
+	/* ...that an unprivileged user may not restart: EPERM, and it lives on. */
+	child = fork();
+	if (child == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		if (sys_restart(0, fd, 0, -1) != -1)
+			_exit(3);
+		_exit(errno == EPERM ? 0 : 4);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("status %d", WEXITSTATUS(status));
+	close(fd);
+}
+
 TEST(unsupported_fd_refused)
 {
 	char path[] = "/tmp/ckpt-pipefd-XXXXXX";
