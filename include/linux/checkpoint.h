@@ -18,6 +18,20 @@ struct file;
 struct page;
 struct task_struct;
 
+/* An interrupted system call, as a restart block record holds it. */
+enum { CKPT_RESTART_NANOSLEEP = 1, CKPT_RESTART_FUTEX = 2 };
+
+struct ckpt_restart_block {
+	u32 kind;
+	s32 clockid;
+	u64 remaining;		/* ns left at checkpoint */
+	u64 addr;		/* rmtp, or the futex word */
+	u32 rmtp_type;
+	u32 val;		/* futex */
+	u32 bitset;		/* futex */
+	u32 shared;		/* futex */
+};
+
 /* Signal state and per-task settings, as a signals record holds them. */
 struct ckpt_signals {
 	u64 blocked;
@@ -54,9 +68,9 @@ int ckpt_check_signals(const struct ckpt_signals *s);
 int ckpt_set_signals(const struct ckpt_signals *s);
 void ckpt_notify_restart(void);
 bool ckpt_current_is_alone(void);
-int ckpt_get_nanosleep(struct task_struct *task, s32 *clockid, u64 *remaining,
-		       u64 *rmtp, u32 *type);
-int ckpt_set_nanosleep(s32 clockid, u64 remaining, u64 rmtp, u32 type);
+int ckpt_get_restart_block(struct task_struct *task,
+			   struct ckpt_restart_block *r);
+int ckpt_set_restart_block(const struct ckpt_restart_block *r);
 
 /* Arch glue (arch/x86/kernel/checkpoint.c). */
 unsigned long ckpt_task_size(void);

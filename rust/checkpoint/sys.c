@@ -480,6 +480,14 @@ static ktime_t ckpt_clock_now(clockid_t clock)
 	}
 }
 
+/* From kernel/futex/futex.h, private to the futex code. */
+#define CKPT_FUTEX_SIZE_32	0x02
+#define CKPT_FUTEX_SHARED	0x10
+#define CKPT_FUTEX_CLOCKRT	0x20
+#define CKPT_FUTEX_TIMEOUT	0x40
+int futex_wait(u32 __user *uaddr, unsigned int flags, u32 val,
+	       ktime_t *abs_time, u32 bitset);
+
 /* Resumes a sleep restored from an image, until its absolute expiry. */
 static long ckpt_nanosleep_restart(struct restart_block *rb)
 {
@@ -487,53 +495,110 @@ static long ckpt_nanosleep_restart(struct restart_block *rb)
 				 rb->nanosleep.clockid);
 }
 
-static bool ckpt_is_nanosleep(struct restart_block *rb)
+/* Resumes a futex wait restored from an image, until its absolute timeout. */
+static long ckpt_futex_restart(struct restart_block *rb)
+{
+	ktime_t t = rb->futex.time;
+
+	rb->fn = do_no_restart_syscall;
+	return futex_wait(rb->futex.uaddr, rb->futex.flags, rb->futex.val, &t,
+			  rb->futex.bitset);
+}
+
+static bool ckpt_restart_fn_is(struct restart_block *rb,
+			       long (*ours)(struct restart_block *),
+			       const char *theirs)
 {
 	char name[KSYM_NAME_LEN];
 
-	if (rb->fn == ckpt_nanosleep_restart)
+	if (rb->fn == ours)
 		return true;
 	return !lookup_symbol_name((unsigned long)rb->fn, name) &&
-	       !strcmp(name, "hrtimer_nanosleep_restart");
+	       !strcmp(name, theirs);
+}
+
+static u64 ckpt_time_left(ktime_t expires, clockid_t clock)
+{
+	ktime_t left = ktime_sub(expires, ckpt_clock_now(clock));
+
+	return left > 0 ? left : 0;
 }
 
 /*
  * Reads the restart block of a stopped @task whose system call returned
- * -ERESTART_RESTARTBLOCK. Returns 1 for a sleep (the rest of it in
- * *@remaining), -EOPNOTSUPP for another kind of restart block.
+ * -ERESTART_RESTARTBLOCK: a sleep or a futex wait with a timeout, with the
+ * time left. -EOPNOTSUPP for another kind of restart block.
  */
-int ckpt_get_nanosleep(struct task_struct *task, s32 *clockid, u64 *remaining,
-		       u64 *rmtp, u32 *type)
+int ckpt_get_restart_block(struct task_struct *task,
+			   struct ckpt_restart_block *r)
 {
 	struct restart_block *rb = &task->restart_block;
-	ktime_t left;
 
-	if (!ckpt_is_nanosleep(rb))
-		return -EOPNOTSUPP;
-	*clockid = rb->nanosleep.clockid;
-	*type = rb->nanosleep.type;
-	*rmtp = rb->nanosleep.type == TT_NATIVE ?
-		(unsigned long)rb->nanosleep.rmtp : 0;
-	left = ktime_sub(rb->nanosleep.expires,
-			 ckpt_clock_now(rb->nanosleep.clockid));
-	*remaining = left > 0 ? left : 0;
-	return 1;
+	memset(r, 0, sizeof(*r));
+	if (ckpt_restart_fn_is(rb, ckpt_nanosleep_restart,
+			       "hrtimer_nanosleep_restart")) {
+		r->kind = CKPT_RESTART_NANOSLEEP;
+		r->clockid = rb->nanosleep.clockid;
+		r->rmtp_type = rb->nanosleep.type;
+		r->addr = rb->nanosleep.type == TT_NATIVE ?
+			  (unsigned long)rb->nanosleep.rmtp : 0;
+		r->remaining = ckpt_time_left(rb->nanosleep.expires,
+					      rb->nanosleep.clockid);
+		return 0;
+	}
+	if (ckpt_restart_fn_is(rb, ckpt_futex_restart, "futex_wait_restart")) {
+		unsigned int f = rb->futex.flags;
+
+		/* Only 32-bit futexes with a timeout restart this way. */
+		if ((f & 3) != CKPT_FUTEX_SIZE_32 || !(f & CKPT_FUTEX_TIMEOUT))
+			return -EOPNOTSUPP;
+		r->kind = CKPT_RESTART_FUTEX;
+		r->clockid = f & CKPT_FUTEX_CLOCKRT ? CLOCK_REALTIME :
+						      CLOCK_MONOTONIC;
+		r->addr = (unsigned long)rb->futex.uaddr;
+		r->val = rb->futex.val;
+		r->bitset = rb->futex.bitset;
+		r->shared = !!(f & CKPT_FUTEX_SHARED);
+		r->remaining = ckpt_time_left(rb->futex.time, r->clockid);
+		return 0;
+	}
+	return -EOPNOTSUPP;
 }
 
-/* Sets the caller's restart block to sleep @remaining ns more. */
-int ckpt_set_nanosleep(s32 clockid, u64 remaining, u64 rmtp, u32 type)
+/* Sets the caller's restart block to resume @r for the time it had left. */
+int ckpt_set_restart_block(const struct ckpt_restart_block *r)
 {
 	struct restart_block *rb = &current->restart_block;
 
-	if (type == TT_COMPAT || remaining > KTIME_MAX / 2)
+	if (r->remaining > KTIME_MAX / 2)
 		return -EINVAL;
-	rb->fn = ckpt_nanosleep_restart;
-	rb->nanosleep.clockid = clockid;
-	rb->nanosleep.expires = ktime_add_ns(ckpt_clock_now(clockid), remaining);
-	rb->nanosleep.type = type;
-	rb->nanosleep.rmtp = type == TT_NATIVE ?
-		(struct __kernel_timespec __user *)rmtp : NULL;
-	return 0;
+	switch (r->kind) {
+	case CKPT_RESTART_NANOSLEEP:
+		if (r->rmtp_type == TT_COMPAT)
+			return -EINVAL;
+		rb->fn = ckpt_nanosleep_restart;
+		rb->nanosleep.clockid = r->clockid;
+		rb->nanosleep.expires = ktime_add_ns(ckpt_clock_now(r->clockid),
+						     r->remaining);
+		rb->nanosleep.type = r->rmtp_type;
+		rb->nanosleep.rmtp = r->rmtp_type == TT_NATIVE ?
+			(struct __kernel_timespec __user *)r->addr : NULL;
+		return 0;
+	case CKPT_RESTART_FUTEX:
+		if (r->clockid != CLOCK_REALTIME && r->clockid != CLOCK_MONOTONIC)
+			return -EINVAL;
+		rb->fn = ckpt_futex_restart;
+		rb->futex.uaddr = (u32 __user *)r->addr;
+		rb->futex.val = r->val;
+		rb->futex.bitset = r->bitset;
+		rb->futex.flags = CKPT_FUTEX_SIZE_32 | CKPT_FUTEX_TIMEOUT |
+			(r->shared ? CKPT_FUTEX_SHARED : 0) |
+			(r->clockid == CLOCK_REALTIME ? CKPT_FUTEX_CLOCKRT : 0);
+		rb->futex.time = ktime_add_ns(ckpt_clock_now(r->clockid),
+					      r->remaining);
+		return 0;
+	}
+	return -EINVAL;
 }
 
 /* Restart rebuilds the caller: it must not share its memory or files. */

@@ -9,19 +9,19 @@
 //! interrupted, `ax` = `-ERESTART*`. These values are saved as they are and
 //! restart returns `ax` as its own result, so that the usual signal-return
 //! path restarts the call. A call that returned `-ERESTART_RESTARTBLOCK`
-//! also needs its restart block: sleeps are saved with the time left (see
-//! [`RestartBlock`]); other kinds are turned into `-EINTR`, as an
-//! interrupting signal with a handler would.
+//! also needs its restart block: sleeps and futex waits with a timeout are
+//! saved with the time left (see [`RestartBlock`]); other kinds (poll, ...)
+//! are turned into `-EINTR`, as an interrupting signal with a handler would.
 
 use crate::{
     ctx::Ctx,
     sys::{
         eopnotsupp,
-        task::{current, Sleep, Task},
+        task::{current, RestartBlock as Block, Task},
     },
 };
 use ckpt_format::{Arch, CpuX86_64, Record, RestartBlock, RestartKind, Xstate};
-use kernel::prelude::*;
+use kernel::{bindings, prelude::*};
 
 /// The architecture of the images this kernel writes and restores.
 pub(crate) const ARCH: Arch = Arch::X86_64;
@@ -36,15 +36,15 @@ const EINTR: i64 = 4;
 /// area, with the components in use) of `task`, and its restart block.
 pub(crate) fn checkpoint_cpu(ctx: &mut Ctx, task: &Task) -> Result {
     let mut regs = task.user_regs();
-    let mut sleep = None;
+    let mut block = None;
     // CAST: both are signed values in `unsigned long` slots.
     let (ax, orig_ax) = (regs[AX] as i64, regs[ORIG_AX] as i64);
     if task.is_current() {
         // Self-checkpoint: the restarted task sees checkpoint(2) return 0.
         regs[AX] = 0;
     } else if orig_ax >= 0 && ax == -ERESTART_RESTARTBLOCK {
-        match task.sleep_block() {
-            Ok(s) => sleep = Some(s),
+        match task.restart_block() {
+            Ok(b) => block = Some(b),
             Err(_) => {
                 ctx.log(format_args!(
                     "system call {orig_ax} has a restart block of an unsupported kind: it will return EINTR"
@@ -62,13 +62,21 @@ pub(crate) fn checkpoint_cpu(ctx: &mut Ctx, task: &Task) -> Result {
         Err(e) => return Err(ctx.fail(e, 0, format_args!("cannot read the extended state"))),
     };
     ctx.write_record(&Record::Xstate(Xstate { area: &area }))?;
-    if let Some(s) = sleep {
+    if let Some(b) = block {
+        let kind = if b.kind == bindings::CKPT_RESTART_FUTEX {
+            RestartKind::FutexWait
+        } else {
+            RestartKind::Nanosleep
+        };
         ctx.write_record(&Record::RestartBlock(RestartBlock {
-            kind: RestartKind::Nanosleep,
-            clockid: s.clockid,
-            remaining_ns: s.remaining_ns,
-            rmtp: s.rmtp,
-            rmtp_type: s.rmtp_type,
+            kind,
+            clockid: b.clockid,
+            remaining_ns: b.remaining,
+            addr: b.addr,
+            rmtp_type: b.rmtp_type,
+            futex_val: b.val,
+            futex_bitset: b.bitset,
+            futex_shared: b.shared != 0,
         }))?;
     }
     Ok(())
@@ -78,7 +86,7 @@ pub(crate) fn checkpoint_cpu(ctx: &mut Ctx, task: &Task) -> Result {
 pub(crate) struct CpuRestore {
     regs: Option<[u64; 23]>,
     xstate: KVVec<u8>,
-    sleep: Option<Sleep>,
+    block: Option<Block>,
 }
 
 impl CpuRestore {
@@ -86,7 +94,7 @@ impl CpuRestore {
         Self {
             regs: None,
             xstate: KVVec::new(),
-            sleep: None,
+            block: None,
         }
     }
 }
@@ -132,16 +140,19 @@ pub(crate) fn restore_xstate(ctx: &mut Ctx, rec: &Xstate<'_>, st: &mut CpuRestor
 
 /// Keeps the restart block of the interrupted call.
 pub(crate) fn restore_restart_block(rec: &RestartBlock, st: &mut CpuRestore) -> Result {
-    match rec.kind {
-        RestartKind::Nanosleep => {
-            st.sleep = Some(Sleep {
-                clockid: rec.clockid,
-                remaining_ns: rec.remaining_ns,
-                rmtp: rec.rmtp,
-                rmtp_type: rec.rmtp_type,
-            })
-        }
-    }
+    st.block = Some(Block {
+        kind: match rec.kind {
+            RestartKind::Nanosleep => bindings::CKPT_RESTART_NANOSLEEP,
+            RestartKind::FutexWait => bindings::CKPT_RESTART_FUTEX,
+        },
+        clockid: rec.clockid,
+        remaining: rec.remaining_ns,
+        addr: rec.addr,
+        rmtp_type: rec.rmtp_type,
+        val: rec.futex_val,
+        bitset: rec.futex_bitset,
+        shared: u32::from(rec.futex_shared),
+    });
     Ok(())
 }
 
@@ -163,8 +174,8 @@ pub(crate) fn restore_cpu_done(ctx: &mut Ctx, st: &mut CpuRestore) -> Result<i64
     // CAST: signed values in `unsigned long` slots.
     let (ax, orig_ax) = (regs[AX] as i64, regs[ORIG_AX] as i64);
     if orig_ax >= 0 && ax == -ERESTART_RESTARTBLOCK {
-        match &st.sleep {
-            Some(s) => current::set_sleep(s)?,
+        match &st.block {
+            Some(b) => current::set_restart_block(b)?,
             None => regs[AX] = (-EINTR) as u64,
         }
     }

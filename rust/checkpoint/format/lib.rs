@@ -738,6 +738,8 @@ impl<'a> SignalsRecord<'a> {
 pub enum RestartKind {
     /// `nanosleep()` or a relative `clock_nanosleep()`: sleep the rest.
     Nanosleep = 1,
+    /// `FUTEX_WAIT` or `FUTEX_WAIT_BITSET` with a timeout: wait the rest.
+    FutexWait = 2,
 }
 
 /// The restart block of a task stopped in a system call that returned
@@ -748,51 +750,80 @@ pub enum RestartKind {
 pub struct RestartBlock {
     /// What the system call was.
     pub kind: RestartKind,
-    /// Clock of the sleep (`CLOCK_*`).
+    /// Clock of the timeout (`CLOCK_*`).
     pub clockid: i32,
-    /// Nanoseconds left to sleep (0 if the sleep was due).
+    /// Nanoseconds left (0 if due).
     pub remaining_ns: u64,
-    /// User address where the remaining time is reported (0 for none).
-    pub rmtp: u64,
-    /// Layout of `*rmtp` (kernel `enum timespec_type`: 0 none, 1 compat,
-    /// 2 native).
+    /// Sleep: where the time left is reported (0 for none). Futex: the
+    /// address of the futex word.
+    pub addr: u64,
+    /// Sleep: layout of `*addr` (kernel `enum timespec_type`: 0 none,
+    /// 1 compat, 2 native). Futex: 0.
     pub rmtp_type: u32,
+    /// Futex: the value expected in the word.
+    pub futex_val: u32,
+    /// Futex: the bitset of the wait.
+    pub futex_bitset: u32,
+    /// Futex: shared between processes (not `FUTEX_PRIVATE_FLAG`).
+    pub futex_shared: bool,
 }
 
 impl RestartBlock {
     /// Payload length.
-    pub const LEN: usize = 4 * 4 + 8 * 2;
+    pub const LEN: usize = 4 * 2 + 8 * 2 + 4 * 4;
 
     fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
         e.u32(self.kind as u32)?;
         e.i32(self.clockid)?;
-        e.u32(self.rmtp_type)?;
-        e.u32(0)?;
         e.u64(self.remaining_ns)?;
-        e.u64(self.rmtp)
+        e.u64(self.addr)?;
+        e.u32(self.rmtp_type)?;
+        e.u32(self.futex_val)?;
+        e.u32(self.futex_bitset)?;
+        e.u32(u32::from(self.futex_shared))
     }
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, FormatError> {
         let kind = match d.u32()? {
             1 => RestartKind::Nanosleep,
+            2 => RestartKind::FutexWait,
             _ => return Err(FormatError::BadValue("restart block kind")),
         };
-        let clockid = d.i32()?;
-        let rmtp_type = d.u32()?;
-        if d.u32()? != 0 {
-            return Err(FormatError::BadValue("restart block reserved field"));
-        }
-        // CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME and CLOCK_TAI.
-        if ![0, 1, 7, 11].contains(&clockid) || rmtp_type > 2 {
-            return Err(FormatError::BadValue("restart block clock"));
-        }
-        Ok(Self {
+        let r = Self {
             kind,
-            clockid,
+            clockid: d.i32()?,
             remaining_ns: d.u64()?,
-            rmtp: d.u64()?,
-            rmtp_type,
-        })
+            addr: d.u64()?,
+            rmtp_type: d.u32()?,
+            futex_val: d.u32()?,
+            futex_bitset: d.u32()?,
+            futex_shared: match d.u32()? {
+                0 => false,
+                1 => true,
+                _ => return Err(FormatError::BadValue("restart block futex flags")),
+            },
+        };
+        // CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME and CLOCK_TAI for
+        // sleeps; the first two for futexes.
+        let ok = match kind {
+            RestartKind::Nanosleep => {
+                [0, 1, 7, 11].contains(&r.clockid)
+                    && r.rmtp_type <= 2
+                    && r.futex_val == 0
+                    && r.futex_bitset == 0
+                    && !r.futex_shared
+            }
+            RestartKind::FutexWait => {
+                [0, 1].contains(&r.clockid)
+                    && r.rmtp_type == 0
+                    && r.futex_bitset != 0
+                    && r.addr % 4 == 0
+            }
+        };
+        if !ok {
+            return Err(FormatError::BadValue("restart block"));
+        }
+        Ok(r)
     }
 }
 

@@ -202,38 +202,22 @@ impl Task {
     }
 }
 
-/// The sleep a stopped task was in when its system call returned
-/// `-ERESTART_RESTARTBLOCK`.
-pub(crate) struct Sleep {
-    pub(crate) clockid: i32,
-    pub(crate) remaining_ns: u64,
-    pub(crate) rmtp: u64,
-    pub(crate) rmtp_type: u32,
-}
+/// The restart block of a stopped task whose system call returned
+/// `-ERESTART_RESTARTBLOCK` (`struct ckpt_restart_block`).
+pub(crate) type RestartBlock = bindings::ckpt_restart_block;
 
 impl Task {
     /// Reads the restart block of a stopped task whose system call returned
-    /// `-ERESTART_RESTARTBLOCK`: `EOPNOTSUPP` unless it is a sleep.
-    pub(crate) fn sleep_block(&self) -> Result<Sleep> {
-        let mut s = Sleep {
-            clockid: 0,
-            remaining_ns: 0,
-            rmtp: 0,
-            rmtp_type: 0,
-        };
+    /// `-ERESTART_RESTARTBLOCK`: `EOPNOTSUPP` unless it is a sleep or a
+    /// futex wait with a timeout.
+    pub(crate) fn restart_block(&self) -> Result<RestartBlock> {
+        // SAFETY: All-zero bytes are a valid `ckpt_restart_block`.
+        let mut r: RestartBlock = unsafe { core::mem::zeroed() };
         // SAFETY: `self` is valid and stopped (frozen), so its restart block
-        // does not change; the function only writes the out-parameters.
-        let r = unsafe {
-            bindings::ckpt_get_nanosleep(
-                self.as_ptr(),
-                &mut s.clockid,
-                &mut s.remaining_ns,
-                &mut s.rmtp,
-                &mut s.rmtp_type,
-            )
-        };
-        kernel::error::to_result(r)?;
-        Ok(s)
+        // does not change; the function only writes `r`.
+        let e = unsafe { bindings::ckpt_get_restart_block(self.as_ptr(), &mut r) };
+        kernel::error::to_result(e)?;
+        Ok(r)
     }
 }
 
@@ -255,7 +239,7 @@ impl Task {
 
 /// Operations on the caller, which restart turns into the task of an image.
 pub(crate) mod current {
-    use super::{Signals, Sleep};
+    use super::{RestartBlock, Signals};
     use kernel::{bindings, prelude::*};
 
     /// Checks that the caller may take the settings `s` (raising a hard
@@ -314,12 +298,10 @@ pub(crate) mod current {
         unsafe { bindings::ckpt_notify_restart() }
     }
 
-    /// Sets the restart block to sleep the rest of `s`.
-    pub(crate) fn set_sleep(s: &Sleep) -> Result {
-        // SAFETY: No preconditions beyond the values, which it checks.
-        let r =
-            unsafe { bindings::ckpt_set_nanosleep(s.clockid, s.remaining_ns, s.rmtp, s.rmtp_type) };
-        kernel::error::to_result(r)
+    /// Sets the restart block to resume `r` for the time it had left.
+    pub(crate) fn set_restart_block(r: &RestartBlock) -> Result {
+        // SAFETY: `r` is only read; the function checks its values.
+        kernel::error::to_result(unsafe { bindings::ckpt_set_restart_block(r) })
     }
 
     /// Checks registers of a cpu record before anything is changed.

@@ -3,7 +3,7 @@
 //! Display of records, as text and as JSON.
 
 use crate::{errno_name, json};
-use ckpt_format::{stream::Item, CpuX86_64, Record};
+use ckpt_format::{stream::Item, CpuX86_64, Record, RestartKind};
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -16,6 +16,13 @@ fn text(b: &[u8]) -> String {
 /// Real, effective, saved and fs ids as `r/e/s/fs`.
 fn ids(v: &[u32; 4]) -> String {
     v.map(|i| i.to_string()).join("/")
+}
+
+fn restart_kind(k: RestartKind) -> &'static str {
+    match k {
+        RestartKind::Nanosleep => "nanosleep",
+        RestartKind::FutexWait => "futex_wait",
+    }
 }
 
 /// One line of text for a record.
@@ -66,8 +73,11 @@ pub fn line(item: &Item<'_>) -> String {
             g.rseq
         ),
         Record::RestartBlock(r) => format!(
-            "nanosleep clock {} remaining {} ns rmtp {:#x}",
-            r.clockid, r.remaining_ns, r.rmtp
+            "{} clock {} remaining {} ns addr {:#x}",
+            restart_kind(r.kind),
+            r.clockid,
+            r.remaining_ns,
+            r.addr
         ),
         Record::File(f) => format!(
             "objref {} {} flags {:#o} mode {:#o} pos {} {}",
@@ -191,11 +201,14 @@ pub fn json(item: &Item<'_>) -> String {
                 ),
             ),
         Record::RestartBlock(r) => o
-            .str("kind", b"nanosleep")
+            .str("kind", restart_kind(r.kind).as_bytes())
             .raw("clockid", r.clockid)
             .raw("remaining_ns", r.remaining_ns)
-            .raw("rmtp", r.rmtp)
-            .raw("rmtp_type", r.rmtp_type),
+            .raw("addr", r.addr)
+            .raw("rmtp_type", r.rmtp_type)
+            .raw("futex_val", r.futex_val)
+            .raw("futex_bitset", r.futex_bitset)
+            .raw("futex_shared", r.futex_shared),
         Record::File(f) => o
             .raw("objref", f.objref)
             .str("kind", f.kind.name().as_bytes())

@@ -407,15 +407,34 @@ fn file_records_round_trip_and_rules() {
 
 #[test]
 fn restart_block_rules() {
-    let rb = Record::RestartBlock(RestartBlock {
+    let sleep = RestartBlock {
         kind: RestartKind::Nanosleep,
         clockid: 1,
         remaining_ns: 5_000_000_000,
-        rmtp: 0x7fff_0000,
+        addr: 0x7fff_0000,
         rmtp_type: 2,
-    });
-    let buf = enc(&rb);
-    assert_eq!(Records::new(&buf).next().unwrap().unwrap().record, rb);
+        futex_val: 0,
+        futex_bitset: 0,
+        futex_shared: false,
+    };
+    let futex = RestartBlock {
+        kind: RestartKind::FutexWait,
+        clockid: 0,
+        addr: 0x7fff_1004,
+        rmtp_type: 0,
+        futex_val: 7,
+        futex_bitset: !0,
+        futex_shared: true,
+        ..sleep
+    };
+    for rb in [sleep, futex] {
+        let buf = enc(&Record::RestartBlock(rb));
+        assert_eq!(
+            Records::new(&buf).next().unwrap().unwrap().record,
+            Record::RestartBlock(rb)
+        );
+    }
+    let buf = enc(&Record::RestartBlock(sleep));
     let cpu = enc(&Record::CpuX86_64(CpuX86_64 { regs: [0; 23] }));
     let ok = image(&[task(), cpu.clone(), buf.clone(), enc(&mm(&[]))]);
     assert_eq!(check(&ok), Ok(ok.len()));
@@ -423,12 +442,40 @@ fn restart_block_rules() {
         check(&image(&[task(), buf.clone()])),
         Err(FormatError::Order("restart block not after the cpu state"))
     );
-    // Unknown clocks and kinds.
-    for (at, v) in [(8usize, 99u32), (12, 4), (16, 3), (20, 1)] {
-        let mut b = buf.clone();
-        b[at..at + 4].copy_from_slice(&v.to_le_bytes());
-        assert!(Records::new(&b).next().unwrap().is_err(), "field at {at}");
+    // Unknown kinds and clocks, futex fields in a sleep, a misaligned or
+    // empty-bitset futex.
+    for bad in [
+        RestartBlock {
+            clockid: 99,
+            ..sleep
+        },
+        RestartBlock {
+            rmtp_type: 3,
+            ..sleep
+        },
+        RestartBlock {
+            futex_val: 1,
+            ..sleep
+        },
+        RestartBlock {
+            clockid: 7,
+            ..futex
+        },
+        RestartBlock {
+            addr: 0x7fff_1002,
+            ..futex
+        },
+        RestartBlock {
+            futex_bitset: 0,
+            ..futex
+        },
+    ] {
+        let b = enc(&Record::RestartBlock(bad));
+        assert!(Records::new(&b).next().unwrap().is_err(), "{bad:?}");
     }
+    let mut b = buf.clone();
+    b[8..12].copy_from_slice(&9u32.to_le_bytes());
+    assert!(Records::new(&b).next().unwrap().is_err());
 }
 
 #[test]

@@ -900,7 +900,8 @@ TEST(shell_loop_survives_restart)
 	unlink(log);
 }
 
-TEST(futex_wait_resumes)
+/* A target waiting on a futex in @mode is restarted and woken. */
+static void check_futex_wait(struct __test_metadata *_metadata, const char *mode)
 {
 	char path[] = "/tmp/ckpt-futex-XXXXXX", log[] = "/tmp/ckpt-futex-log-XXXXXX";
 	char data[] = "/tmp/ckpt-futex-data-XXXXXX", buf[4096];
@@ -919,10 +920,17 @@ TEST(futex_wait_resumes)
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
 	/* The target sleeps in FUTEX_WAIT on a word of a shared file mapping. */
-	child = spawn_logged("ckpt-futex", "futex", data, log);
+	child = spawn_logged("ckpt-futex", mode, data, log);
 	ASSERT_EQ(0, wait_log(log, 0, "waiting", 1, 20));
 	usleep(200 * 1000);
 	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	if (!strcmp(mode, "futex-timeout")) {
+		static char out[1 << 20];
+
+		/* A timed wait is saved as a restart block with the time left. */
+		ASSERT_EQ(0, run_ckptinfo(path, "--json", out, sizeof(out)));
+		EXPECT_NE(NULL, strstr(out, "\"kind\": \"futex_wait\"")) TH_LOG("no restart block");
+	}
 	child = restart_path(path);
 	ASSERT_LT(0, child);
 	/* Restarted, it waits again: a wake-up without the value changes nothing... */
@@ -942,6 +950,17 @@ TEST(futex_wait_resumes)
 	unlink(path);
 	unlink(log);
 	unlink(data);
+}
+
+TEST(futex_wait_resumes)
+{
+	check_futex_wait(_metadata, "futex");
+}
+
+TEST(futex_timed_wait_resumes)
+{
+	/* With a timeout, the wait is a restart block with the time left. */
+	check_futex_wait(_metadata, "futex-timeout");
 }
 
 TEST(python_survives_restart)

@@ -27,6 +27,8 @@
  *                              wait (FUTEX_WAIT, no timeout) on the first
  *                              word of FILE, mapped shared, until it is 1;
  *                              write "waiting" before and "woken" after
+ *   ckpt_sleeper NAME futex-timeout FILE
+ *                              the same with a timeout of an hour
  *   ckpt_sleeper NAME self IMAGE
  *                              checkpoint itself into IMAGE; write
  *                              "checkpointed ID" and exit 0, or, once
@@ -225,8 +227,9 @@ static int counter(const char *file)
 	return 1;
 }
 
-static int futex_wait_file(const char *file)
+static int futex_wait_file(const char *file, int timeout)
 {
+	struct timespec hour = { 3600, 0 };
 	int fd = open(file, O_RDWR);
 	uint32_t *word;
 
@@ -238,7 +241,8 @@ static int futex_wait_file(const char *file)
 		return 1;
 	say("waiting %lu\n", 0);
 	while (__atomic_load_n(word, __ATOMIC_SEQ_CST) != 1)
-		syscall(SYS_futex, word, FUTEX_WAIT, 0, NULL, NULL, 0);
+		syscall(SYS_futex, word, FUTEX_WAIT, 0, timeout ? &hour : NULL,
+			NULL, 0);
 	say("woken %lu\n", 1);
 	for (;;)
 		pause();
@@ -364,7 +368,9 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "counter") && argc > 3)
 		return counter(argv[3]);
 	if (!strcmp(mode, "futex") && argc > 3)
-		return futex_wait_file(argv[3]);
+		return futex_wait_file(argv[3], 0);
+	if (!strcmp(mode, "futex-timeout") && argc > 3)
+		return futex_wait_file(argv[3], 1);
 	if (!strcmp(mode, "fill") && argc > 3) {
 		size_t n = strtoul(argv[3], NULL, 0) << 20;
 		char *m = mmap(NULL, n, PROT_READ | PROT_WRITE,
