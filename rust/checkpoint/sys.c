@@ -28,6 +28,9 @@
 #include <linux/syscalls.h>
 #include <linux/utsname.h>
 
+/* futex_wait() and its flags, private to the futex code. */
+#include "../../kernel/futex/futex.h"
+
 SYSCALL_DEFINE4(checkpoint, pid_t, pid, int, fd, unsigned long, flags,
 		int, logfd)
 {
@@ -480,14 +483,6 @@ static ktime_t ckpt_clock_now(clockid_t clock)
 	}
 }
 
-/* From kernel/futex/futex.h, private to the futex code. */
-#define CKPT_FUTEX_SIZE_32	0x02
-#define CKPT_FUTEX_SHARED	0x10
-#define CKPT_FUTEX_CLOCKRT	0x20
-#define CKPT_FUTEX_TIMEOUT	0x40
-int futex_wait(u32 __user *uaddr, unsigned int flags, u32 val,
-	       ktime_t *abs_time, u32 bitset);
-
 /* Resumes a sleep restored from an image, until its absolute expiry. */
 static long ckpt_nanosleep_restart(struct restart_block *rb)
 {
@@ -550,15 +545,15 @@ int ckpt_get_restart_block(struct task_struct *task,
 		unsigned int f = rb->futex.flags;
 
 		/* Only 32-bit futexes with a timeout restart this way. */
-		if ((f & 3) != CKPT_FUTEX_SIZE_32 || !(f & CKPT_FUTEX_TIMEOUT))
+		if ((f & FLAGS_SIZE_MASK) != FLAGS_SIZE_32 || !(f & FLAGS_HAS_TIMEOUT))
 			return -EOPNOTSUPP;
 		r->kind = CKPT_RESTART_FUTEX;
-		r->clockid = f & CKPT_FUTEX_CLOCKRT ? CLOCK_REALTIME :
+		r->clockid = f & FLAGS_CLOCKRT ? CLOCK_REALTIME :
 						      CLOCK_MONOTONIC;
 		r->addr = (unsigned long)rb->futex.uaddr;
 		r->val = rb->futex.val;
 		r->bitset = rb->futex.bitset;
-		r->shared = !!(f & CKPT_FUTEX_SHARED);
+		r->shared = !!(f & FLAGS_SHARED);
 		r->remaining = ckpt_time_left(rb->futex.time, r->clockid);
 		return 0;
 	}
@@ -591,9 +586,9 @@ int ckpt_set_restart_block(const struct ckpt_restart_block *r)
 		rb->futex.uaddr = (u32 __user *)r->addr;
 		rb->futex.val = r->val;
 		rb->futex.bitset = r->bitset;
-		rb->futex.flags = CKPT_FUTEX_SIZE_32 | CKPT_FUTEX_TIMEOUT |
-			(r->shared ? CKPT_FUTEX_SHARED : 0) |
-			(r->clockid == CLOCK_REALTIME ? CKPT_FUTEX_CLOCKRT : 0);
+		rb->futex.flags = FLAGS_SIZE_32 | FLAGS_HAS_TIMEOUT |
+			(r->shared ? FLAGS_SHARED : 0) |
+			(r->clockid == CLOCK_REALTIME ? FLAGS_CLOCKRT : 0);
 		rb->futex.time = ktime_add_ns(ckpt_clock_now(r->clockid),
 					      r->remaining);
 		return 0;

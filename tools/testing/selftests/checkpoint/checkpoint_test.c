@@ -1208,6 +1208,31 @@ TEST_F(image, wrong_version)
 	EXPECT_EQ(EINVAL, restart_buf(self->buf, self->len));
 }
 
+TEST_F(image, other_architecture)
+{
+	uint32_t arch = 3;	/* s390x */
+
+	memcpy(self->buf + 8 + 16, &arch, sizeof(arch));
+	EXPECT_EQ(EINVAL, restart_buf(self->buf, self->len));
+}
+
+TEST_F(image, xfeatures_the_cpu_lacks)
+{
+	uint32_t type;
+	size_t r;
+
+	/* Claim AMX tile state (components 17 and 18) in the XSAVE header. */
+	for (r = 0; r < self->nrec; r++) {
+		memcpy(&type, self->buf + self->offs[r], sizeof(type));
+		if (type == 302)
+			break;
+	}
+	ASSERT_LT(r, self->nrec);
+	/* Record header 8, size and reserved 8, then XSTATE_BV at 512. */
+	self->buf[self->offs[r] + 16 + 512 + 2] |= 0x06;
+	EXPECT_EQ(EINVAL, restart_buf(self->buf, self->len));
+}
+
 TEST_F(image, oversized_lengths)
 {
 	uint32_t lens[] = { 0, 7, 4096, 1 << 24, (1u << 24) + 1, 0xffffffff };
