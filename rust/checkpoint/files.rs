@@ -11,9 +11,11 @@
 //! `zero`, `random`, `urandom`) are supported. Any other kind of descriptor
 //! fails the checkpoint with `EOPNOTSUPP` and an error record naming it.
 //!
-//! At restart, files are reopened by path as the caller, when their records
-//! are read, before the caller's memory is released; the descriptors replace
-//! the caller's at the end.
+//! Regular files that the task maps get a file record too, without a
+//! descriptor. At restart, files are reopened by path as the caller, when
+//! their records are read, before the caller's memory is released, so that
+//! a missing file fails the restart cleanly; file mappings use them. The
+//! descriptors replace the caller's at the end.
 
 use crate::{
     ctx::Ctx,
@@ -21,6 +23,7 @@ use crate::{
     sys::{
         eopnotsupp,
         file::{close_all_fds, File},
+        mm::{Mm, Special},
         task::Task,
     },
 };
@@ -63,8 +66,59 @@ pub(crate) fn checkpoint_files(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
         count += 1;
         from = fd + 1;
     }
-    ctx.log(format_args!("pid {pid}: {count} descriptors"));
+    let mapped = checkpoint_mapped_files(ctx, task, &mut buf)?;
+    ctx.log(format_args!(
+        "pid {pid}: {count} descriptors, {mapped} more mapped files"
+    ));
     Ok(())
+}
+
+/// Writes a file record for each regular file that `task` maps and that no
+/// descriptor holds, so that restart reopens them all before it releases
+/// the caller's memory. Mappings that cannot be saved are left to the
+/// memory records, which refuse them.
+fn checkpoint_mapped_files(ctx: &mut Ctx, task: &Task, buf: &mut [u8]) -> Result<usize> {
+    let Some(mm) = Mm::of_task(task) else {
+        return Ok(0);
+    };
+    let mut files = KVec::new();
+    {
+        let guard = mm.read_lock();
+        let mut addr = 0;
+        while let Some(v) = guard.vma_from(addr) {
+            addr = v.end;
+            if let (Special::No, Some(f)) = (v.special, v.file) {
+                files.push(f, GFP_KERNEL)?;
+            }
+        }
+    }
+    let mut written = 0;
+    for file in files {
+        let info = file.info();
+        if info.mode & S_IFMT != 0o100000 {
+            continue;
+        }
+        let Ok(path) = file.path(buf) else {
+            continue;
+        };
+        if path.ends_with(b" (deleted)") || !path.starts_with(b"/") {
+            continue;
+        }
+        let found = ctx.objhash.lookup_add(Obj::File(file))?;
+        if found.first {
+            ctx.write_record(&Record::File(FileRecord {
+                objref: found.objref,
+                kind: FileKind::Regular,
+                flags: info.flags,
+                mode: info.mode,
+                rdev: 0,
+                pos: info.pos,
+                path,
+            }))?;
+            written += 1;
+        }
+    }
+    Ok(written)
 }
 
 /// Writes `file` (descriptor `fd`) if it was not written yet; returns its
@@ -133,8 +187,27 @@ impl Fds {
     }
 }
 
+/// The files restart reopened, by path, for the file mappings of the image.
+pub(crate) struct Reopened(KVec<(KVec<u8>, u32, ARef<File>)>);
+
+impl Reopened {
+    pub(crate) fn new() -> Self {
+        Self(KVec::new())
+    }
+
+    /// Returns a file reopened from `path`, writable if `write`.
+    pub(crate) fn find(&self, path: &[u8], write: bool) -> Option<ARef<File>> {
+        // O_ACCMODE and O_RDWR.
+        let ok = |flags: u32| !write || flags & 3 == 2;
+        self.0
+            .iter()
+            .find(|(p, flags, _)| p.as_slice() == path && ok(*flags))
+            .map(|(_, _, f)| f.clone())
+    }
+}
+
 /// Reopens a file from its record.
-pub(crate) fn restore_file(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result {
+pub(crate) fn restore_file(ctx: &mut Ctx, rec: &FileRecord<'_>, reopened: &mut Reopened) -> Result {
     let mut path = KVec::with_capacity(rec.path.len() + 1, GFP_KERNEL)?;
     path.extend_from_slice(rec.path, GFP_KERNEL)?;
     path.push(0, GFP_KERNEL)?;
@@ -163,6 +236,11 @@ pub(crate) fn restore_file(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result {
             rec.kind.name()
         ));
         return Err(EINVAL);
+    }
+    if rec.kind == FileKind::Regular {
+        let mut p = KVec::with_capacity(rec.path.len(), GFP_KERNEL)?;
+        p.extend_from_slice(rec.path, GFP_KERNEL)?;
+        reopened.0.push((p, rec.flags, file.clone()), GFP_KERNEL)?;
     }
     ctx.objhash.set(rec.objref, Obj::File(file))
 }

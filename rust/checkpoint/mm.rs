@@ -14,6 +14,7 @@
 
 use crate::{
     ctx::Ctx,
+    files::Reopened,
     sys::{
         eopnotsupp,
         file::File,
@@ -216,8 +217,13 @@ const ADVICE: [(u64, i32); 5] = [
 ];
 
 /// Maps one memory area of the image.
-pub(crate) fn restore_vma(ctx: &mut Ctx, v: &VmaRecord<'_>, st: &mut MmRestore) -> Result {
-    let r = map_vma(ctx, v, st);
+pub(crate) fn restore_vma(
+    ctx: &mut Ctx,
+    v: &VmaRecord<'_>,
+    st: &mut MmRestore,
+    reopened: &Reopened,
+) -> Result {
+    let r = map_vma(v, st, reopened);
     if let Err(e) = &r {
         ctx.log(format_args!(
             "memory area {:#x}-{:#x} ({}): cannot map (errno {})",
@@ -231,7 +237,7 @@ pub(crate) fn restore_vma(ctx: &mut Ctx, v: &VmaRecord<'_>, st: &mut MmRestore) 
     r
 }
 
-fn map_vma(ctx: &mut Ctx, v: &VmaRecord<'_>, st: &mut MmRestore) -> Result {
+fn map_vma(v: &VmaRecord<'_>, st: &mut MmRestore, reopened: &Reopened) -> Result {
     let len = v.end - v.start;
     let shared = v.flags & vm::SHARED != 0;
     // CAST: the protection bits are the low three of both.
@@ -263,11 +269,18 @@ fn map_vma(ctx: &mut Ctx, v: &VmaRecord<'_>, st: &mut MmRestore) -> Result {
             let may_write = v.flags & u64::from(bindings::VM_MAYWRITE) != 0;
             // O_RDWR for shared writable mappings, else O_RDONLY.
             let oflags = if shared && may_write { 2 } else { 0 };
-            let mut path = KVec::with_capacity(v.path.len() + 1, GFP_KERNEL)?;
-            path.extend_from_slice(v.path, GFP_KERNEL)?;
-            path.push(0, GFP_KERNEL)?;
-            let cpath = CStr::from_bytes_with_nul(&path).map_err(|_| EINVAL)?;
-            let file = File::open(cpath, oflags, 0)?;
+            // Reopened before the memory was released; opened now only
+            // if the image has no file record for it.
+            let file = match reopened.find(v.path, oflags == 2) {
+                Some(f) => f,
+                None => {
+                    let mut path = KVec::with_capacity(v.path.len() + 1, GFP_KERNEL)?;
+                    path.extend_from_slice(v.path, GFP_KERNEL)?;
+                    path.push(0, GFP_KERNEL)?;
+                    let cpath = CStr::from_bytes_with_nul(&path).map_err(|_| EINVAL)?;
+                    File::open(cpath, oflags, 0)?
+                }
+            };
             let offset = v
                 .pgoff
                 .checked_mul(u64::from(uts::page_size()))
@@ -299,7 +312,6 @@ fn map_vma(ctx: &mut Ctx, v: &VmaRecord<'_>, st: &mut MmRestore) -> Result {
             mcur::madvise(v.start, len, advice)?;
         }
     }
-    let _ = ctx;
     Ok(())
 }
 

@@ -31,6 +31,7 @@ struct Restore {
     task: task::TaskRestore,
     cpu: arch::CpuRestore,
     fds: files::Fds,
+    reopened: files::Reopened,
     mm: mm::MmRestore,
     signals: Option<KBox<crate::sys::task::Signals>>,
 }
@@ -55,6 +56,7 @@ pub(crate) fn restart(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i64> 
         task: task::TaskRestore::new(),
         cpu: arch::CpuRestore::new(),
         fds: files::Fds::new(),
+        reopened: files::Reopened::new(),
         mm: mm::MmRestore::new(),
         signals: None,
     };
@@ -92,10 +94,10 @@ fn restore(ctx: &mut Ctx, st: &mut Restore) -> Result<i64> {
             Record::Xstate(x) => arch::restore_xstate(ctx, &x, &mut st.cpu)?,
             Record::RestartBlock(r) => arch::restore_restart_block(&r, &mut st.cpu)?,
             Record::Signals(s) => signal::restore_signals(ctx, &s, &mut st.signals)?,
-            Record::File(f) => files::restore_file(ctx, &f)?,
+            Record::File(f) => files::restore_file(ctx, &f, &mut st.reopened)?,
             Record::Fd(f) => files::restore_fd(ctx, &f, &mut st.fds)?,
             Record::Mm(m) => mm::restore_mm(ctx, &m, &mut st.mm)?,
-            Record::Vma(v) => mm::restore_vma(ctx, &v, &mut st.mm)?,
+            Record::Vma(v) => mm::restore_vma(ctx, &v, &mut st.mm, &st.reopened)?,
             Record::Pages(p) => mm::restore_pages(ctx, &p, &mut st.mm)?,
             // The stream check refuses error records and ends at the tail.
             Record::Error(_) | Record::Tail(_) => {}

@@ -1043,6 +1043,34 @@ TEST(restart_beyond_privilege_eperm)
 	close(fd);
 }
 
+TEST(missing_mapped_file_refused)
+{
+	char path[] = "/tmp/ckpt-gone-XXXXXX", log[] = "/tmp/ckpt-gone-log-XXXXXX";
+	char data[] = "/tmp/ckpt-gone-data-XXXXXX";
+	int dfd = mkstemp(data), fd;
+	pid_t child;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, ftruncate(dfd, sysconf(_SC_PAGESIZE)));
+	close(dfd);
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	/* A target that maps a file no descriptor holds... */
+	child = spawn_logged("ckpt-gone", "futex", data, log);
+	ASSERT_EQ(0, wait_log(log, 0, "waiting", 1, 20));
+	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	/* ...whose file is gone at restart: ENOENT, before anything changed. */
+	ASSERT_EQ(0, unlink(data));
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(ENOENT, restart_fd(fd, NULL));
+	close(fd);
+	unlink(path);
+	unlink(log);
+}
+
 TEST(unsupported_fd_refused)
 {
 	char path[] = "/tmp/ckpt-pipefd-XXXXXX";
