@@ -857,11 +857,17 @@ static long multiples_in_order(const char *log, long step)
 	return n;
 }
 
-TEST(shell_loop_survives_restart)
+/*
+ * Runs @argv with its stdout on a new log, where it prints multiples of
+ * @step, one per line; checkpoints, kills and restarts it once it printed
+ * @lines, and checks that it prints @lines more, in order.
+ */
+static void check_counting_program(struct __test_metadata *_metadata,
+				   char *const argv[], long step, int lines)
 {
-	char path[] = "/tmp/ckpt-sh-XXXXXX", log[] = "/tmp/ckpt-sh-log-XXXXXX";
+	char path[] = "/tmp/ckpt-prog-XXXXXX", log[] = "/tmp/ckpt-prog-log-XXXXXX";
 	static char buf[1 << 16];
-	long before, after;
+	long before, after = 0;
 	pid_t child;
 	int i;
 
@@ -869,35 +875,44 @@ TEST(shell_loop_survives_restart)
 	ASSERT_LE(0, mkstemp(log));
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
-	/* A dynamically linked shell counting with builtins only. */
 	child = fork();
 	if (child == 0) {
 		int out = open(log, O_WRONLY | O_TRUNC);
 
 		only_null_stdio(out);
-		execl("/bin/sh", "sh", "-c",
-		      "i=0; while :; do i=$((i+1)); "
-		      "[ $((i % 2000)) = 0 ] && echo $i; done", NULL);
+		execv(argv[0], argv);
 		_exit(127);
 	}
-	ASSERT_EQ(0, wait_log(log, 0, "\n", 3, 60));
+	ASSERT_EQ(0, wait_log(log, 0, "\n", lines, 60));
 	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
-	before = multiples_in_order(log, 2000);
+	before = multiples_in_order(log, step);
 	ASSERT_LT(0, before);
 	child = restart_path(path);
 	ASSERT_LT(0, child);
 	/* It counts on from where it was. */
 	for (i = 0; i < 600; i++) {
-		after = multiples_in_order(log, 2000);
-		if (after < 0 || after >= before + 3)
+		after = multiples_in_order(log, step);
+		if (after < 0 || after >= before + lines)
 			break;
 		usleep(50 * 1000);
 	}
 	reap(child);
 	read_file(log, buf, sizeof(buf));
-	EXPECT_LE(before + 3, after) TH_LOG("%ld lines before, log: %.300s", before, buf);
+	EXPECT_LE(before + lines, after) TH_LOG("%ld lines before, log: %.300s", before, buf);
 	unlink(path);
 	unlink(log);
+}
+
+TEST(shell_loop_survives_restart)
+{
+	/* A dynamically linked shell counting with builtins only. */
+	char *const argv[] = {
+		"/bin/sh", "-c",
+		"i=0; while :; do i=$((i+1)); [ $((i % 2000)) = 0 ] && echo $i; done",
+		NULL
+	};
+
+	check_counting_program(_metadata, argv, 2000, 3);
 }
 
 /* A target waiting on a futex in @mode is restarted and woken. */
@@ -965,49 +980,20 @@ TEST(futex_timed_wait_resumes)
 
 TEST(python_survives_restart)
 {
-	char path[] = "/tmp/ckpt-py-XXXXXX", log[] = "/tmp/ckpt-py-log-XXXXXX";
-	static char buf[1 << 16];
-	long before, after = 0;
-	pid_t child;
-	int i;
+	char *const argv[] = {
+		"/usr/bin/python3", "-S", "-c",
+		"import time\n"
+		"i = 0\n"
+		"while True:\n"
+		"    i += 1\n"
+		"    print(i, flush=True)\n"
+		"    time.sleep(0.05)\n",
+		NULL
+	};
 
-	ASSERT_LE(0, mkstemp(path));
-	ASSERT_LE(0, mkstemp(log));
-	if (access("/usr/bin/python3", X_OK))
-		SKIP(return, "no /usr/bin/python3");
-	if (!cgroup2_available())
-		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
-	child = fork();
-	if (child == 0) {
-		int out = open(log, O_WRONLY | O_TRUNC);
-
-		only_null_stdio(out);
-		execl("/usr/bin/python3", "python3", "-S", "-c",
-		      "import time\n"
-		      "i = 0\n"
-		      "while True:\n"
-		      "    i += 1\n"
-		      "    print(i, flush=True)\n"
-		      "    time.sleep(0.05)\n", NULL);
-		_exit(127);
-	}
-	ASSERT_EQ(0, wait_log(log, 0, "\n", 5, 60));
-	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
-	before = multiples_in_order(log, 1);
-	ASSERT_LT(0, before);
-	child = restart_path(path);
-	ASSERT_LT(0, child);
-	for (i = 0; i < 400; i++) {
-		after = multiples_in_order(log, 1);
-		if (after < 0 || after >= before + 5)
-			break;
-		usleep(50 * 1000);
-	}
-	reap(child);
-	read_file(log, buf, sizeof(buf));
-	EXPECT_LE(before + 5, after) TH_LOG("%ld lines before, log: %.300s", before, buf);
-	unlink(path);
-	unlink(log);
+	if (access(argv[0], X_OK))
+		SKIP(return, "no %s", argv[0]);
+	check_counting_program(_metadata, argv, 1, 5);
 }
 
 TEST(restart_beyond_privilege_eperm)
