@@ -58,6 +58,7 @@ int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n);
 void ckpt_close_all_fds(void);
 int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec);
 int ckpt_set_ids(const u32 *uids, const u32 *gids, bool commit);
+int ckpt_set_exe_file(struct file *file);
 int ckpt_mm_set_layout(const u64 *layout, const u64 *auxv, unsigned int words);
 void ckpt_set_comm(const char *comm);
 void ckpt_kill_self(void);

@@ -82,6 +82,9 @@ fn checkpoint_mapped_files(ctx: &mut Ctx, task: &Task, buf: &mut [u8]) -> Result
         return Ok(0);
     };
     let mut files = KVec::new();
+    if let Some(exe) = mm.exe_file() {
+        files.push(exe, GFP_KERNEL)?;
+    }
     {
         let guard = mm.read_lock();
         let mut addr = 0;

@@ -42,10 +42,17 @@ pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
     for (d, w) in auxv.chunks_exact_mut(8).zip(f.auxv.iter()) {
         d.copy_from_slice(&w.to_le_bytes());
     }
+    // The files part of the image has a record of the executable, unless it
+    // could not be saved (unlinked): then none is named.
+    let exe_ref = mm
+        .exe_file()
+        .and_then(|f| ctx.objhash.objref_of(f.addr()))
+        .unwrap_or(0);
     ctx.write_record(&Record::Mm(MmRecord {
         layout: f.layout,
         flags: f.flags,
         def_flags: f.def_flags,
+        exe_ref,
         auxv: &auxv[..8 * words],
     }))?;
 
@@ -166,6 +173,7 @@ pub(crate) struct MmRestore {
     pub(crate) released: bool,
     layout: [u64; 11],
     auxv: KVec<u64>,
+    exe_ref: i32,
     /// The area being restored, if pages may be written to it.
     writable: bool,
     /// The vDSO data area, mapped with the vDSO that follows it.
@@ -181,6 +189,7 @@ impl MmRestore {
             released: false,
             layout: [0; 11],
             auxv: KVec::new(),
+            exe_ref: 0,
             writable: false,
             vvar: None,
             mm: None,
@@ -193,6 +202,7 @@ impl MmRestore {
 /// Starts the restore of an mm: releases all of the caller's memory.
 pub(crate) fn restore_mm(ctx: &mut Ctx, rec: &MmRecord<'_>, st: &mut MmRestore) -> Result {
     st.layout = rec.layout;
+    st.exe_ref = rec.exe_ref;
     st.auxv = KVec::with_capacity(rec.auxv.len() / 8, GFP_KERNEL)?;
     for w in rec.auxv_words() {
         st.auxv.push(w, GFP_KERNEL)?;
@@ -349,5 +359,15 @@ pub(crate) fn restore_mm_done(ctx: &mut Ctx, st: &mut MmRestore) -> Result {
         st.areas, st.pages
     ));
     mcur::set_layout(&st.layout, &st.auxv)
-        .inspect_err(|e| ctx.log(format_args!("mm: bad layout (errno {})", -e.to_errno())))
+        .inspect_err(|e| ctx.log(format_args!("mm: bad layout (errno {})", -e.to_errno())))?;
+    // Without the privilege, /proc/PID/exe stays the caller's: say so only.
+    if let Some(exe) = ctx.objhash.file(st.exe_ref) {
+        if let Err(e) = mcur::set_exe_file(&exe) {
+            ctx.log(format_args!(
+                "mm: executable not set (errno {})",
+                -e.to_errno()
+            ));
+        }
+    }
+    Ok(())
 }

@@ -115,6 +115,12 @@ impl ObjHash {
         })
     }
 
+    /// Checkpoint: returns the objref of the object at `addr`, if the hash
+    /// holds it.
+    pub(crate) fn objref_of(&self, addr: usize) -> Option<i32> {
+        self.by_addr.get(&addr).copied()
+    }
+
     /// Returns how many times the object `objref` was met, and whether the
     /// hash holds it (restart: whether it was restored).
     pub(crate) fn users(&self, objref: i32) -> (u32, bool) {

@@ -284,6 +284,18 @@ int ckpt_mm_set_layout(const u64 *l, const u64 *auxv, unsigned int words)
 	return 0;
 }
 
+/*
+ * Makes @file the executable of the caller's mm. As prctl(PR_SET_MM_MAP)
+ * with an exe_fd, this needs CAP_CHECKPOINT_RESTORE: a task could pose as
+ * any program.
+ */
+int ckpt_set_exe_file(struct file *file)
+{
+	if (!checkpoint_restore_ns_capable(current_user_ns()))
+		return -EPERM;
+	return replace_mm_exe_file(current->mm, file);
+}
+
 /* Tasks. */
 
 void ckpt_set_comm(const char *comm)

@@ -990,13 +990,15 @@ pub struct MmRecord<'a> {
     pub flags: u64,
     /// `mm->def_flags`.
     pub def_flags: u64,
+    /// Objref of the executable's file record (`/proc/PID/exe`), or 0.
+    pub exe_ref: i32,
     /// `mm->saved_auxv`, as little-endian `u64` words (an even number).
     pub auxv: &'a [u8],
 }
 
 impl<'a> MmRecord<'a> {
     /// Payload length without the auxiliary vector.
-    pub const MIN_LEN: usize = 8 * 11 + 8 + 8 + 8;
+    pub const MIN_LEN: usize = 8 * 11 + 8 + 8 + 8 + 8;
 
     /// Names of the [`MmRecord::layout`] fields, in order.
     pub const LAYOUT_NAMES: [&'static str; 11] = [
@@ -1026,6 +1028,8 @@ impl<'a> MmRecord<'a> {
         }
         e.u64(self.flags)?;
         e.u64(self.def_flags)?;
+        e.i32(self.exe_ref)?;
+        e.u32(0)?;
         // CAST: bounded by `MAX_AUXV`.
         e.u32((self.auxv.len() / 8) as u32)?;
         e.u32(0)?;
@@ -1039,6 +1043,10 @@ impl<'a> MmRecord<'a> {
         }
         let flags = d.u64()?;
         let def_flags = d.u64()?;
+        let exe_ref = d.i32()?;
+        if exe_ref < 0 || d.u32()? != 0 {
+            return Err(FormatError::BadValue("mm executable"));
+        }
         let words = d.u32()? as usize;
         if d.u32()? != 0 {
             return Err(FormatError::BadValue("mm reserved field"));
@@ -1056,6 +1064,7 @@ impl<'a> MmRecord<'a> {
             layout,
             flags,
             def_flags,
+            exe_ref,
             auxv,
         })
     }

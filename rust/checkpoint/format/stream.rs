@@ -196,9 +196,12 @@ impl StreamCheck {
                 };
                 Ok(())
             }
-            (_, Record::Mm(_)) => {
+            (_, Record::Mm(m)) => {
                 if !matches!(self.mem, Mem::Task { .. }) {
                     return Err(FormatError::Order("mm record not after its task").into());
+                }
+                if m.exe_ref != 0 {
+                    use_ref(objs, m.exe_ref, ObjKind::File)?;
                 }
                 self.mem = Mem::Areas { end: 0 };
                 Ok(())

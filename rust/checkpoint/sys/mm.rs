@@ -51,6 +51,16 @@ impl Mm {
         NonNull::new(p).map(Mm)
     }
 
+    /// Takes a reference on the mm's executable file (`/proc/PID/exe`).
+    pub(crate) fn exe_file(&self) -> Option<ARef<File>> {
+        // SAFETY: The mm is valid; the function returns a referenced file or
+        // null.
+        let p = unsafe { bindings::get_mm_exe_file(self.0.as_ptr()) };
+        // INVARIANT: The reference is given to the `ARef`.
+        // SAFETY: As above.
+        NonNull::new(p).map(|p| unsafe { ARef::from_raw(p.cast()) })
+    }
+
     /// Reads the layout, flags and saved auxiliary vector of the mm.
     pub(crate) fn fields(&self) -> MmFields {
         let _guard = self.read_lock();
@@ -356,6 +366,13 @@ pub(crate) mod current {
         // SAFETY: The function reads 11 layout words and `words` auxv words.
         let r = unsafe { bindings::ckpt_mm_set_layout(layout.as_ptr(), auxv.as_ptr(), words) };
         kernel::error::to_result(r)
+    }
+
+    /// Makes `file` the executable of the caller's mm (`/proc/self/exe`);
+    /// needs `CAP_CHECKPOINT_RESTORE` (`EPERM`).
+    pub(crate) fn set_exe_file(file: &File) -> Result {
+        // SAFETY: `file` is valid; the function takes its own reference.
+        kernel::error::to_result(unsafe { bindings::ckpt_set_exe_file(file.as_ptr()) })
     }
 
     /// Maps this kernel's vDSO with its data at `vvar_start`; the sizes of

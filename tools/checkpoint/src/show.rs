@@ -97,7 +97,7 @@ pub fn line(item: &Item<'_>) -> String {
         Record::Mm(m) => {
             let l = &m.layout;
             format!(
-                "code {:#x}-{:#x} data {:#x}-{:#x} brk {:#x}-{:#x} stack {:#x} auxv {} words",
+                "code {:#x}-{:#x} data {:#x}-{:#x} brk {:#x}-{:#x} stack {:#x} exe {} auxv {} words",
                 l[0],
                 l[1],
                 l[2],
@@ -105,6 +105,7 @@ pub fn line(item: &Item<'_>) -> String {
                 l[4],
                 l[5],
                 l[6],
+                m.exe_ref,
                 m.auxv.len() / 8
             )
         }
@@ -225,6 +226,7 @@ pub fn json(item: &Item<'_>) -> String {
             .fields(&ckpt_format::MmRecord::LAYOUT_NAMES, &m.layout)
             .raw("flags", m.flags)
             .raw("def_flags", m.def_flags)
+            .raw("exe_ref", m.exe_ref)
             .raw("auxv", json::array(m.auxv_words().map(|w| w.to_string()))),
         Record::Vma(v) => o
             .raw("start", v.start)

@@ -50,6 +50,7 @@ fn mm(auxv: &[u8]) -> Record<'_> {
         ],
         flags: 0x8d,
         def_flags: 0,
+        exe_ref: 0,
         auxv,
     })
 }
@@ -569,4 +570,26 @@ fn pages_head_decodes_like_the_record() {
     assert!(PagesRecord::decode_head(&short, &buf[8..16 + n]).is_err());
     assert!(PagesRecord::decode_head(&hdr, &buf[8..16 + n - 8]).is_err());
     assert!(PagesRecord::addrs_len(&[0; 8]).is_err());
+}
+
+#[test]
+fn mm_executable_is_a_file_objref() {
+    let with_exe = |exe_ref| {
+        let Record::Mm(m) = mm(&[]) else {
+            unreachable!()
+        };
+        enc(&Record::Mm(MmRecord { exe_ref, ..m }))
+    };
+    let ok = image(&[task(), enc(&file(2, b"/bin/prog")), with_exe(2)]);
+    assert_eq!(check(&ok), Ok(ok.len()));
+    assert_eq!(
+        check(&image(&[task(), with_exe(2)])),
+        Err(FormatError::MissingObjref(2))
+    );
+    assert_eq!(
+        check(&image(&[task(), with_exe(1)])),
+        Err(FormatError::WrongObjKind(1))
+    );
+    let b = with_exe(-1);
+    assert!(Records::new(&b).next().unwrap().is_err());
 }

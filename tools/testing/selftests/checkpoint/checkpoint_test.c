@@ -759,7 +759,8 @@ static long counts_in_order(const char *log)
 TEST(counter_survives_restart)
 {
 	char path[] = "/tmp/ckpt-counter-XXXXXX", log[] = "/tmp/ckpt-counter-log-XXXXXX";
-	char data[] = "/tmp/ckpt-counter-data-XXXXXX", needle[64];
+	char data[] = "/tmp/ckpt-counter-data-XXXXXX", needle[64], exe[4096];
+	ssize_t n;
 	static char buf[1 << 20];
 	long ps = sysconf(_SC_PAGESIZE), before, after;
 	char *f = malloc(2 * ps);
@@ -793,6 +794,11 @@ TEST(counter_survives_restart)
 		read_file(log, buf, sizeof(buf));
 		TH_LOG("log: %.2000s", buf);
 	}
+	/* /proc/PID/exe is its program again, not the restart tool. */
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", child);
+	n = readlink(exe, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	EXPECT_NE(NULL, strstr(exe, "/ckpt_sleeper")) TH_LOG("exe: %s", exe);
 	/* Its SIGUSR1 handler runs. */
 	EXPECT_EQ(0, kill(child, SIGUSR1));
 	EXPECT_EQ(0, wait_log(log, 0, "got usr1", 1, 10));
