@@ -722,11 +722,18 @@ TEST(registers_survive_restart)
 		len += snprintf(xmm + len, sizeof(xmm) - len, "\", ");
 	}
 	EXPECT_NE(NULL, strstr(out, xmm)) TH_LOG("%s not found", xmm);
+	/* With AVX, the target loaded ymm0-3: the YMM component is in use. */
+	if (__builtin_cpu_supports("avx")) {
+		char *xf = strstr(out, "\"xfeatures\": ");
+
+		ASSERT_NE(NULL, xf);
+		EXPECT_TRUE(strtoull(xf + 13, NULL, 10) & 4) TH_LOG("no YMM state");
+	}
 	/* Frozen inside nanosleep: its restart block says how long is left. */
 	if (strstr(out, "\"orig_ax\": 35,"))
 		EXPECT_NE(NULL, strstr(out, "\"type\": \"restart_block\""));
 
-	/* Restarted, it finds its registers intact after each sleep. */
+	/* Restarted, it finds its registers (and ymm halves) intact after each sleep. */
 	before = read_file(log, buf, sizeof(buf));
 	child = restart_path(path);
 	ASSERT_LT(0, child);
@@ -795,8 +802,8 @@ TEST(counter_survives_restart)
 		TH_LOG("log: %.2000s", buf);
 	}
 	/* /proc/PID/exe is its program again, not the restart tool. */
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", child);
-	n = readlink(exe, exe, sizeof(exe) - 1);
+	snprintf(needle, sizeof(needle), "/proc/%d/exe", child);
+	n = readlink(needle, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
 	EXPECT_NE(NULL, strstr(exe, "/ckpt_sleeper")) TH_LOG("exe: %s", exe);
 	/* Its SIGUSR1 handler runs. */

@@ -8,9 +8,10 @@
  *   ckpt_sleeper NAME          set its name, say "ready" on stdout, pause
  *   ckpt_sleeper NAME memory   also fill memory with a known pattern and
  *                              write the addresses of two areas on stdout
- *   ckpt_sleeper NAME regs     load known values into r12-r15 and xmm0-xmm3,
- *                              then loop: sleep 200 ms (nanosleep), check
- *                              the registers, write "+" (or "!" and exit 3)
+ *   ckpt_sleeper NAME regs     load known values into r12-r15 and xmm0-xmm3
+ *                              (ymm0-ymm3 with AVX), then loop: sleep 200 ms
+ *                              (nanosleep), check the registers, write "+"
+ *                              (or "!" and exit 3)
  *   ckpt_sleeper NAME counter FILE
  *                              count, one "count N" line on stdout every
  *                              20 ms, with 64 MiB of patterned memory, a
@@ -39,6 +40,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,24 +273,59 @@ static int self(const char *image)
 #ifdef __x86_64__
 static void regs(void)
 {
-	static const struct timespec ts = { 0, 200 * 1000 * 1000 };
-	static unsigned char xmm[4][16];
+	/* One block, so that the asm needs a single register for all of it. */
+	static struct {
+		unsigned char xmm[4][16];	/* 0 */
+		unsigned char ymm[4][32];	/* 64 */
+		struct timespec ts;		/* 192 */
+		char ok[8];			/* 208 */
+		char bad[8];			/* 216 */
+		long avx;			/* 224 */
+	} r = { .ts = { 0, 200 * 1000 * 1000 }, .ok = "+", .bad = "!" };
 	int i, j;
 
-	/* Byte j of xmm<i> is (i << 4) | j. */
+	_Static_assert(offsetof(typeof(r), avx) == 224, "asm offsets");
+	r.avx = __builtin_cpu_supports("avx");
+	/*
+	 * Byte j of xmm<i> is (i << 4) | j; with AVX, the upper half of
+	 * ymm<i> holds the complement of the lower one.
+	 */
 	for (i = 0; i < 4; i++)
-		for (j = 0; j < 16; j++)
-			xmm[i][j] = (i << 4) | j;
-	asm volatile("movdqu 0(%[x]), %%xmm0\n\t"
-		     "movdqu 16(%[x]), %%xmm1\n\t"
-		     "movdqu 32(%[x]), %%xmm2\n\t"
-		     "movdqu 48(%[x]), %%xmm3\n\t"
+		for (j = 0; j < 16; j++) {
+			r.xmm[i][j] = (i << 4) | j;
+			r.ymm[i][j] = r.xmm[i][j];
+			r.ymm[i][16 + j] = ~r.xmm[i][j];
+		}
+#define CHECK_XMM(n, off)					\
+		"movdqu " #off "(%[r]), %%xmm4\n\t"		\
+		"pcmpeqb %%xmm" #n ", %%xmm4\n\t"		\
+		"pmovmskb %%xmm4, %%eax\n\t"			\
+		"cmp $0xffff, %%eax\n\t"			\
+		"jne 2f\n\t"
+#define CHECK_YMM_HIGH(n, off)					\
+		"vextractf128 $1, %%ymm" #n ", %%xmm5\n\t"	\
+		"movdqu " #off "(%[r]), %%xmm4\n\t"		\
+		"pcmpeqb %%xmm5, %%xmm4\n\t"			\
+		"pmovmskb %%xmm4, %%eax\n\t"			\
+		"cmp $0xffff, %%eax\n\t"			\
+		"jne 2f\n\t"
+	asm volatile("cmpq $0, 224(%[r])\n\t"
+		     "je 4f\n\t"
+		     "vmovdqu 64(%[r]), %%ymm0\n\t"
+		     "vmovdqu 96(%[r]), %%ymm1\n\t"
+		     "vmovdqu 128(%[r]), %%ymm2\n\t"
+		     "vmovdqu 160(%[r]), %%ymm3\n\t"
+		     /* Legacy SSE loads keep the upper halves. */
+		     "4: movdqu 0(%[r]), %%xmm0\n\t"
+		     "movdqu 16(%[r]), %%xmm1\n\t"
+		     "movdqu 32(%[r]), %%xmm2\n\t"
+		     "movdqu 48(%[r]), %%xmm3\n\t"
 		     "movabs $0x1122334455667788, %%r12\n\t"
 		     "movabs $0x0123456789abcdef, %%r13\n\t"
 		     "movabs $0x0f0e0d0c0b0a0908, %%r14\n\t"
 		     "movabs $0x7766554433221100, %%r15\n\t"
 		     "1: mov $35, %%eax\n\t"		/* nanosleep(ts, NULL) */
-		     "mov %[ts], %%rdi\n\t"
+		     "lea 192(%[r]), %%rdi\n\t"
 		     "xor %%esi, %%esi\n\t"
 		     "syscall\n\t"
 		     "movabs $0x1122334455667788, %%rax\n\t"
@@ -303,44 +340,36 @@ static void regs(void)
 		     "movabs $0x7766554433221100, %%rax\n\t"
 		     "cmp %%rax, %%r15\n\t"
 		     "jne 2f\n\t"
-		     "movdqu 0(%[x]), %%xmm4\n\t"
-		     "pcmpeqb %%xmm0, %%xmm4\n\t"
-		     "pmovmskb %%xmm4, %%eax\n\t"
-		     "cmp $0xffff, %%eax\n\t"
-		     "jne 2f\n\t"
-		     "movdqu 16(%[x]), %%xmm4\n\t"
-		     "pcmpeqb %%xmm1, %%xmm4\n\t"
-		     "pmovmskb %%xmm4, %%eax\n\t"
-		     "cmp $0xffff, %%eax\n\t"
-		     "jne 2f\n\t"
-		     "movdqu 32(%[x]), %%xmm4\n\t"
-		     "pcmpeqb %%xmm2, %%xmm4\n\t"
-		     "pmovmskb %%xmm4, %%eax\n\t"
-		     "cmp $0xffff, %%eax\n\t"
-		     "jne 2f\n\t"
-		     "movdqu 48(%[x]), %%xmm4\n\t"
-		     "pcmpeqb %%xmm3, %%xmm4\n\t"
-		     "pmovmskb %%xmm4, %%eax\n\t"
-		     "cmp $0xffff, %%eax\n\t"
-		     "jne 2f\n\t"
-		     "mov $1, %%eax\n\t"		/* write(1, "+", 1) */
+		     CHECK_XMM(0, 0)
+		     CHECK_XMM(1, 16)
+		     CHECK_XMM(2, 32)
+		     CHECK_XMM(3, 48)
+		     "cmpq $0, 224(%[r])\n\t"
+		     "je 3f\n\t"
+		     CHECK_YMM_HIGH(0, 80)
+		     CHECK_YMM_HIGH(1, 112)
+		     CHECK_YMM_HIGH(2, 144)
+		     CHECK_YMM_HIGH(3, 176)
+		     "3: mov $1, %%eax\n\t"		/* write(1, "+", 1) */
 		     "mov $1, %%edi\n\t"
-		     "mov %[ok], %%rsi\n\t"
+		     "lea 208(%[r]), %%rsi\n\t"
 		     "mov $1, %%edx\n\t"
 		     "syscall\n\t"
 		     "jmp 1b\n\t"
 		     "2: mov $1, %%eax\n\t"		/* write(1, "!", 1) */
 		     "mov $1, %%edi\n\t"
-		     "mov %[bad], %%rsi\n\t"
+		     "lea 216(%[r]), %%rsi\n\t"
 		     "mov $1, %%edx\n\t"
 		     "syscall\n\t"
 		     "mov $231, %%eax\n\t"		/* exit_group(3) */
 		     "mov $3, %%edi\n\t"
 		     "syscall\n\t"
-		     : : [x] "r"(xmm), [ts] "r"(&ts), [ok] "r"("+"), [bad] "r"("!")
+		     : : [r] "r"(&r)
 		     : "rax", "rcx", "rdx", "rdi", "rsi", "r11", "r12", "r13",
 		       "r14", "r15", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
-		       "memory");
+		       "xmm5", "memory");
+#undef CHECK_XMM
+#undef CHECK_YMM_HIGH
 }
 #endif
 
