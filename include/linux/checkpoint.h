@@ -76,6 +76,8 @@ int ckpt_set_restart_block(const struct ckpt_restart_block *r);
 /* Arch glue (arch/x86/kernel/checkpoint.c). */
 unsigned long ckpt_task_size(void);
 u64 ckpt_xstate_features(void);
+unsigned int ckpt_xstate_size(void);
+int ckpt_xstate_get(struct task_struct *task, void *buf, unsigned int size);
 int ckpt_xstate_set(const void *buf, unsigned int size);
 int ckpt_check_regs(const u64 *regs);
 int ckpt_set_regs(const u64 *regs);

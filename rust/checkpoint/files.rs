@@ -28,11 +28,7 @@ use crate::{
     },
 };
 use ckpt_format::{FdRecord, FileKind, FileRecord, Record, MAX_PATH, MEM_CHAR_DEVICES};
-use kernel::{
-    prelude::*,
-    str::{BStr, CStr},
-    types::ARef,
-};
+use kernel::{prelude::*, str::BStr, types::ARef};
 
 const S_IFMT: u32 = 0o170000;
 
@@ -211,12 +207,7 @@ impl Reopened {
 
 /// Reopens a file from its record.
 pub(crate) fn restore_file(ctx: &mut Ctx, rec: &FileRecord<'_>, reopened: &mut Reopened) -> Result {
-    let mut path = KVec::with_capacity(rec.path.len() + 1, GFP_KERNEL)?;
-    path.extend_from_slice(rec.path, GFP_KERNEL)?;
-    path.push(0, GFP_KERNEL)?;
-    // The format allows no NUL inside a path.
-    let cpath = CStr::from_bytes_with_nul(&path).map_err(|_| EINVAL)?;
-    let file = match File::open(cpath, rec.flags, rec.pos) {
+    let file = match File::open(rec.path, rec.flags, rec.pos) {
         Ok(f) => f,
         Err(e) => {
             ctx.log(format_args!(

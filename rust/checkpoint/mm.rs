@@ -24,7 +24,7 @@ use crate::{
     },
 };
 use ckpt_format::{vm, MmRecord, PagesRecord, Record, VmaKind, VmaRecord, MAX_PATH};
-use kernel::{bindings, prelude::*, str::CStr};
+use kernel::{bindings, prelude::*};
 
 /// Writes the memory of `task`.
 pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
@@ -283,13 +283,7 @@ fn map_vma(v: &VmaRecord<'_>, st: &mut MmRestore, reopened: &Reopened) -> Result
             // if the image has no file record for it.
             let file = match reopened.find(v.path, oflags == 2) {
                 Some(f) => f,
-                None => {
-                    let mut path = KVec::with_capacity(v.path.len() + 1, GFP_KERNEL)?;
-                    path.extend_from_slice(v.path, GFP_KERNEL)?;
-                    path.push(0, GFP_KERNEL)?;
-                    let cpath = CStr::from_bytes_with_nul(&path).map_err(|_| EINVAL)?;
-                    File::open(cpath, oflags, 0)?
-                }
+                None => File::open(v.path, oflags, 0)?,
             };
             let offset = v
                 .pgoff

@@ -10,7 +10,7 @@
 
 use crate::{
     ctx::Ctx,
-    sys::task::{current, Signals, Task},
+    sys::task::{current, new_signals, Signals, Task},
 };
 use ckpt_format::{Record, SignalsRecord, NSIG, RLIM_NLIMITS};
 use kernel::prelude::*;
@@ -49,8 +49,7 @@ pub(crate) fn restore_signals(
     rec: &SignalsRecord<'_>,
     keep: &mut Option<KBox<Signals>>,
 ) -> Result {
-    // SAFETY: All-zero bytes are a valid `ckpt_signals` (plain integers).
-    let mut s: KBox<Signals> = KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+    let mut s = new_signals()?;
     s.blocked = rec.blocked;
     s.ss_sp = rec.altstack[0];
     s.ss_size = rec.altstack[1];

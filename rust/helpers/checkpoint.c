@@ -66,26 +66,8 @@ bool rust_helper_PageAnon(const struct page *page)
 }
 
 #ifdef CONFIG_X86_64
-#include <asm/fpu/regset.h>
-#include <asm/fpu/types.h>
 #include <asm/fsgsbase.h>
 #include <asm/processor.h>
-#include <linux/regset.h>
-
-/* Size of the XSAVE area in the format user space sees (ptrace, core dumps). */
-unsigned int rust_helper_ckpt_xstate_size(void)
-{
-	return fpu_user_cfg.max_size;
-}
-
-/* Copies the extended state of @task (stopped, or current) in that format. */
-int rust_helper_ckpt_xstate_get(struct task_struct *task, void *buf,
-				unsigned int size)
-{
-	struct membuf to = { .p = buf, .left = size };
-
-	return xstateregs_get(task, NULL, to);
-}
 
 struct pt_regs *rust_helper_task_pt_regs(struct task_struct *task)
 {

@@ -10,7 +10,9 @@
 #include <linux/sched.h>
 #include <linux/ptrace.h>
 #include <linux/sched/task_stack.h>
+#include <linux/regset.h>
 #include <asm/fpu/api.h>
+#include <asm/fpu/regset.h>
 #include <asm/fpu/sched.h>
 #include <asm/fpu/types.h>
 #include <asm/prctl.h>
@@ -30,6 +32,20 @@ unsigned long ckpt_task_size(void)
 u64 ckpt_xstate_features(void)
 {
 	return fpu_user_cfg.max_features;
+}
+
+/* Size of the XSAVE area in the format user space sees (ptrace, core dumps). */
+unsigned int ckpt_xstate_size(void)
+{
+	return fpu_user_cfg.max_size;
+}
+
+/* Copies the extended state of @task (stopped, or current) in that format. */
+int ckpt_xstate_get(struct task_struct *task, void *buf, unsigned int size)
+{
+	struct membuf to = { .p = buf, .left = size };
+
+	return xstateregs_get(task, NULL, to);
 }
 
 /*

@@ -153,12 +153,16 @@ impl File {
         i
     }
 
-    /// Opens `path` (a NUL-terminated absolute path) with open flags `flags`
+    /// Opens `path` (an absolute path without NUL) with open flags `flags`
     /// as the caller, at position `pos`.
-    pub(crate) fn open(path: &CStr, flags: u32, pos: i64) -> Result<ARef<File>> {
-        // SAFETY: `path` is NUL-terminated; the function returns a referenced
+    pub(crate) fn open(path: &[u8], flags: u32, pos: i64) -> Result<ARef<File>> {
+        let mut c = KVec::with_capacity(path.len() + 1, GFP_KERNEL)?;
+        c.extend_from_slice(path, GFP_KERNEL)?;
+        c.push(0, GFP_KERNEL)?;
+        let c = CStr::from_bytes_with_nul(&c).map_err(|_| EINVAL)?;
+        // SAFETY: `c` is NUL-terminated; the function returns a referenced
         // file or an error pointer.
-        let p = unsafe { bindings::ckpt_open_file(path.as_char_ptr(), flags, pos) };
+        let p = unsafe { bindings::ckpt_open_file(c.as_char_ptr(), flags, pos) };
         let p = kernel::error::from_err_ptr(p)?;
         let p = NonNull::new(p).ok_or(ENOENT)?;
         // INVARIANT: The reference is given to the `ARef`.

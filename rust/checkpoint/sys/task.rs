@@ -224,12 +224,17 @@ impl Task {
 /// Signal state and per-task settings (`struct ckpt_signals`).
 pub(crate) type Signals = bindings::ckpt_signals;
 
+/// Allocates a signals block with every field zero.
+pub(crate) fn new_signals() -> Result<KBox<Signals>> {
+    // SAFETY: All-zero bytes are a valid `ckpt_signals` (plain integers).
+    Ok(KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?)
+}
+
 impl Task {
     /// Reads the signal state, limits, umask and rseq area of a stopped task
     /// (or of the caller).
     pub(crate) fn signals(&self) -> Result<KBox<Signals>> {
-        // SAFETY: All-zero bytes are a valid `ckpt_signals` (plain integers).
-        let mut s: KBox<Signals> = KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        let mut s = new_signals()?;
         // SAFETY: `self` is valid and stopped or the caller; the function
         // fills `s` under the locks that protect each field.
         unsafe { bindings::ckpt_get_signals(self.as_ptr(), &mut *s) };
