@@ -46,21 +46,42 @@ struct ckpt_signals {
 	u64 action[64][4];	/* handler, flags, restorer, mask */
 };
 
+/* Credentials, as a cred record holds them (ids in the caller's namespace). */
+struct ckpt_cred {
+	u32 uids[4];		/* real, effective, saved, fs */
+	u32 gids[4];
+	u32 securebits;
+	u32 ngroups;
+	u64 caps[5];		/* inheritable, permitted, effective, bounding, ambient */
+};
+
+struct cred;
+
 void ckpt_read_utsname(char *release, char *version, char *machine);
 struct file *ckpt_next_fd(struct task_struct *task, unsigned int *fd,
 			  bool *cloexec);
 char *ckpt_file_path(struct file *file, char *buf, int len);
 void ckpt_file_info(struct file *file, unsigned int *flags, s64 *pos,
 		    unsigned int *mode, unsigned int *rdev);
-struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos);
+struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos,
+			    const struct cred *cred);
 int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n);
-int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n);
+int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n,
+		    bool hold);
+bool ckpt_file_locked(struct file *file, struct task_struct *task);
 void ckpt_close_all_fds(void);
 int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec);
-int ckpt_set_ids(const u32 *uids, const u32 *gids, bool commit);
+unsigned int ckpt_cred_ngroups(const struct cred *cred);
+void ckpt_get_cred(const struct cred *cred, struct ckpt_cred *c, u32 *groups);
+struct cred *ckpt_prepare_cred(const struct ckpt_cred *c, const u32 *groups);
+int ckpt_commit_cred(const struct cred *c);
 int ckpt_set_exe_file(struct file *file);
 int ckpt_mm_set_layout(const u64 *layout, const u64 *auxv, unsigned int words);
 void ckpt_set_comm(const char *comm);
+int ckpt_task_pin(struct task_struct *task);
+void ckpt_task_unpin(struct task_struct *task);
+void ckpt_task_shape(struct task_struct *task, int *threads, bool *children,
+		     bool *exiting);
 void ckpt_kill_self(void);
 void ckpt_stop_self(void);
 void ckpt_reset_signals(void);
@@ -68,6 +89,11 @@ void ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s);
 int ckpt_check_signals(const struct ckpt_signals *s);
 int ckpt_set_signals(const struct ckpt_signals *s);
 void ckpt_notify_restart(void);
+void ckpt_hold_signals(void);
+bool ckpt_defer_signal(void);
+void ckpt_resume_signals(void);
+bool ckpt_fatal_signal_pending(void);
+u64 ckpt_nofile_limit(void);
 bool ckpt_current_is_alone(void);
 int ckpt_get_restart_block(struct task_struct *task,
 			   struct ckpt_restart_block *r);

@@ -27,10 +27,14 @@ pub(crate) fn checkpoint(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i6
         0 => Task::current(),
         _ => Task::from_vpid(pid).ok_or(ESRCH)?,
     };
-    if !task.may_ptrace_attach() {
-        ctx.log(format_args!("pid {pid}: ptrace attach access denied"));
-        return Err(EPERM);
-    }
+    // Held until the image is written: the target cannot exec meanwhile,
+    // so the access checked here holds for the whole capture, however long
+    // writes to the image block.
+    let _pin = task.pin().inspect_err(|e| {
+        if e.to_errno() == EPERM.to_errno() {
+            ctx.log(format_args!("pid {pid}: ptrace attach access denied"));
+        }
+    })?;
     // Ids stay positive: after 2^31 checkpoints they wrap to 1.
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed) % (i32::MAX as u32) + 1;
     ctx.log(format_args!("id {id}: pid {pid}"));

@@ -10,6 +10,7 @@ use crate::{
         errno,
         file::{Access, File},
         mm::{read_pages_from, write_pages_to, UserPage, GUP_BATCH},
+        task::current,
         uts,
     },
 };
@@ -53,6 +54,11 @@ pub(crate) struct Ctx {
     failed: bool,
     /// Restart: bytes of page contents of the last pages record not read yet.
     pages_due: usize,
+    /// Restart: past the point of no return, only a fatal signal may
+    /// interrupt a read of the image.
+    hold_signals: bool,
+    /// Restart: files opened for the image so far.
+    pub(crate) files_open: u64,
 }
 
 impl Ctx {
@@ -68,6 +74,10 @@ impl Ctx {
             -1 => None,
             fd => Some(File::from_fd(fd, Access::Write)?),
         };
+        // Log lines would land in the middle of the image.
+        if log.as_ref().is_some_and(|l| l.addr() == image.addr()) {
+            return Err(EINVAL);
+        }
         Ok(Self {
             mode,
             image,
@@ -77,7 +87,22 @@ impl Ctx {
             offset: 0,
             failed: false,
             pages_due: 0,
+            hold_signals: false,
+            files_open: 0,
         })
+    }
+
+    /// Restart: from now on, failure cannot return to the caller's program.
+    /// Only a fatal signal may end the restart; other signals, stops and
+    /// freezes wait until the restored task runs.
+    pub(crate) fn hold_signals(&mut self) {
+        current::hold_signals();
+        self.hold_signals = true;
+    }
+
+    /// Restart: whether [`Ctx::hold_signals`] was called.
+    pub(crate) fn holds_signals(&self) -> bool {
+        self.hold_signals
     }
 
     /// Runs the deferqueue.
@@ -147,7 +172,7 @@ impl Ctx {
         let buf: &mut [u8] = if total <= MAX_SMALL_RECORD {
             &mut small
         } else {
-            big = KVVec::from_elem(0u8, total, GFP_KERNEL)?;
+            big = KVVec::from_elem(0u8, total, GFP_KERNEL_ACCOUNT)?;
             &mut big
         };
         let len = rec.encode(buf).map_err(|_| EINVAL)?;
@@ -209,7 +234,7 @@ impl Ctx {
         } else {
             // Reused across records: pages records are all about the size.
             if buf.big.len() < total {
-                buf.big = KVVec::from_elem(0u8, total, GFP_KERNEL)?;
+                buf.big = KVVec::from_elem(0u8, total, GFP_KERNEL_ACCOUNT)?;
             }
             &mut buf.big[..total]
         };
@@ -230,7 +255,7 @@ impl Ctx {
         let n = PagesRecord::addrs_len(&prefix).map_err(|e| self.bad_image(offset, e))?;
         let len = prefix.len() + n;
         if buf.big.len() < len {
-            buf.big = KVVec::from_elem(0u8, len, GFP_KERNEL)?;
+            buf.big = KVVec::from_elem(0u8, len, GFP_KERNEL_ACCOUNT)?;
         }
         buf.big[..prefix.len()].copy_from_slice(&prefix);
         self.read(&mut buf.big[prefix.len()..len], offset)?;
@@ -248,7 +273,7 @@ impl Ctx {
             return Err(EINVAL);
         }
         let offset = self.offset;
-        match read_pages_from(&self.image, pages) {
+        match read_pages_from(&self.image, pages, self.hold_signals) {
             Ok(()) => {
                 self.offset += len as u64;
                 self.pages_due -= len;
@@ -262,7 +287,7 @@ impl Ctx {
     }
 
     fn read(&mut self, buf: &mut [u8], record: u64) -> Result {
-        match self.image.read_exact(buf) {
+        match self.image.read_exact(buf, self.hold_signals) {
             Ok(()) => {
                 self.offset += buf.len() as u64;
                 Ok(())

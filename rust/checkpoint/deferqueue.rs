@@ -31,7 +31,8 @@ impl<C> DeferQueue<C> {
         expect(dead_code, reason = "its first users come with task restore")
     )]
     pub(crate) fn add(&mut self, func: fn(&mut C, u64) -> Result, arg: u64) -> Result {
-        self.items.push(Deferred { func, arg }, GFP_KERNEL)?;
+        self.items
+            .push(Deferred { func, arg }, GFP_KERNEL_ACCOUNT)?;
         Ok(())
     }
 

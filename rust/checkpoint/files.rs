@@ -21,16 +21,21 @@ use crate::{
     ctx::Ctx,
     objhash::Obj,
     sys::{
+        cred::Cred,
         eopnotsupp,
         file::{close_all_fds, File},
         mm::{Mm, Special},
-        task::Task,
+        task::{current, Task},
     },
 };
 use ckpt_format::{FdRecord, FileKind, FileRecord, Record, MAX_PATH, MEM_CHAR_DEVICES};
 use kernel::{prelude::*, str::BStr, types::ARef};
 
 const S_IFMT: u32 = 0o170000;
+
+/// The open flags kept for a file that is only mapped: `O_ACCMODE` and
+/// `O_LARGEFILE`.
+const MAPPED_FLAGS: u32 = 0o3 | 0o100000;
 
 /// Names the kind of a file that cannot be checkpointed, from its mode.
 fn unsupported_kind(mode: u32) -> &'static str {
@@ -48,11 +53,11 @@ fn unsupported_kind(mode: u32) -> &'static str {
 
 /// Writes the descriptors of `task` and the files they refer to.
 pub(crate) fn checkpoint_files(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
-    let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL)?;
+    let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
     let mut from = 0;
     let mut count = 0;
     while let Some((fd, file, cloexec)) = File::next_of_task(task, from) {
-        let objref = checkpoint_file(ctx, file, fd, &mut buf)?;
+        let objref = checkpoint_file(ctx, task, file, fd, &mut buf)?;
         ctx.write_record(&Record::Fd(FdRecord {
             // CAST: descriptors are below `INT_MAX` (`sysctl_nr_open`).
             fd: fd as i32,
@@ -79,7 +84,7 @@ fn checkpoint_mapped_files(ctx: &mut Ctx, task: &Task, buf: &mut [u8]) -> Result
     };
     let mut files = KVec::new();
     if let Some(exe) = mm.exe_file() {
-        files.push(exe, GFP_KERNEL)?;
+        files.push(exe, GFP_KERNEL_ACCOUNT)?;
     }
     {
         let guard = mm.read_lock();
@@ -87,7 +92,7 @@ fn checkpoint_mapped_files(ctx: &mut Ctx, task: &Task, buf: &mut [u8]) -> Result
         while let Some(v) = guard.vma_from(addr) {
             addr = v.end;
             if let (Special::No, Some(f)) = (v.special, v.file) {
-                files.push(f, GFP_KERNEL)?;
+                files.push(f, GFP_KERNEL_ACCOUNT)?;
             }
         }
     }
@@ -108,7 +113,10 @@ fn checkpoint_mapped_files(ctx: &mut Ctx, task: &Task, buf: &mut [u8]) -> Result
             ctx.write_record(&Record::File(FileRecord {
                 objref: found.objref,
                 kind: FileKind::Regular,
-                flags: info.flags,
+                // Only what a mapping needs: no descriptor shows the rest
+                // (exec's and the loader's O_NOATIME, say), which the
+                // task's user might not be allowed to reopen with.
+                flags: info.flags & MAPPED_FLAGS,
                 mode: info.mode,
                 rdev: 0,
                 pos: info.pos,
@@ -122,7 +130,13 @@ fn checkpoint_mapped_files(ctx: &mut Ctx, task: &Task, buf: &mut [u8]) -> Result
 
 /// Writes `file` (descriptor `fd`) if it was not written yet; returns its
 /// objref.
-fn checkpoint_file(ctx: &mut Ctx, file: ARef<File>, fd: u32, buf: &mut [u8]) -> Result<i32> {
+fn checkpoint_file(
+    ctx: &mut Ctx,
+    task: &Task,
+    file: ARef<File>,
+    fd: u32,
+    buf: &mut [u8],
+) -> Result<i32> {
     let info = file.info();
     let kind = match info.mode & S_IFMT {
         0o100000 => FileKind::Regular,
@@ -145,6 +159,13 @@ fn checkpoint_file(ctx: &mut Ctx, file: ARef<File>, fd: u32, buf: &mut [u8]) -> 
             eopnotsupp(),
             0,
             format_args!("fd {fd}: unlinked or internal file not supported"),
+        ));
+    }
+    if file.locked_by(task) {
+        return Err(ctx.fail(
+            eopnotsupp(),
+            0,
+            format_args!("fd {fd}: file locks and leases are not supported yet"),
         ));
     }
     let found = ctx.objhash.lookup_add(Obj::File(file))?;
@@ -194,10 +215,17 @@ impl Reopened {
         Self(KVec::new())
     }
 
-    /// Returns a file reopened from `path`, writable if `write`.
+    /// Returns a file reopened from `path` that can back a mapping: open for
+    /// reading, and for writing too if `write`.
     pub(crate) fn find(&self, path: &[u8], write: bool) -> Option<ARef<File>> {
-        // O_ACCMODE and O_RDWR.
-        let ok = |flags: u32| !write || flags & 3 == 2;
+        const O_ACCMODE: u32 = 3;
+        const O_RDONLY: u32 = 0;
+        const O_RDWR: u32 = 2;
+        const O_PATH: u32 = 0o10000000;
+        let ok = |flags: u32| {
+            let acc = flags & O_ACCMODE;
+            flags & O_PATH == 0 && (acc == O_RDWR || (!write && acc == O_RDONLY))
+        };
         self.0
             .iter()
             .find(|(p, flags, _)| p.as_slice() == path && ok(*flags))
@@ -206,8 +234,26 @@ impl Reopened {
 }
 
 /// Reopens a file from its record.
-pub(crate) fn restore_file(ctx: &mut Ctx, rec: &FileRecord<'_>, reopened: &mut Reopened) -> Result {
-    let file = match File::open(rec.path, rec.flags, rec.pos) {
+pub(crate) fn restore_file(
+    ctx: &mut Ctx,
+    rec: &FileRecord<'_>,
+    cred: Option<&Cred>,
+    reopened: &mut Reopened,
+) -> Result {
+    // Each record holds an open file until the end: as many as the caller
+    // may have open.
+    ctx.files_open += 1;
+    if ctx.files_open > current::nofile_limit() {
+        ctx.log(format_args!(
+            "file {}: more files than RLIMIT_NOFILE ({})",
+            rec.objref,
+            current::nofile_limit()
+        ));
+        return Err(EMFILE);
+    }
+    // With the credentials of the task being restored: a restart never
+    // opens a file that the image's user could not.
+    let file = match File::open(rec.path, rec.flags, rec.pos, cred) {
         Ok(f) => f,
         Err(e) => {
             ctx.log(format_args!(
@@ -232,18 +278,31 @@ pub(crate) fn restore_file(ctx: &mut Ctx, rec: &FileRecord<'_>, reopened: &mut R
         return Err(EINVAL);
     }
     if rec.kind == FileKind::Regular {
-        let mut p = KVec::with_capacity(rec.path.len(), GFP_KERNEL)?;
-        p.extend_from_slice(rec.path, GFP_KERNEL)?;
-        reopened.0.push((p, rec.flags, file.clone()), GFP_KERNEL)?;
+        let mut p = KVec::with_capacity(rec.path.len(), GFP_KERNEL_ACCOUNT)?;
+        p.extend_from_slice(rec.path, GFP_KERNEL_ACCOUNT)?;
+        reopened
+            .0
+            .push((p, rec.flags, file.clone()), GFP_KERNEL_ACCOUNT)?;
     }
     ctx.objhash.set(rec.objref, Obj::File(file))
 }
 
 /// Records a descriptor, installed by [`Fds::install`].
 pub(crate) fn restore_fd(ctx: &mut Ctx, rec: &FdRecord, fds: &mut Fds) -> Result {
+    // Descriptors come in increasing order: this bounds their count too.
+    // CAST: the format refuses negative descriptors.
+    if rec.fd as u64 >= current::nofile_limit() {
+        ctx.log(format_args!(
+            "fd {}: beyond RLIMIT_NOFILE ({})",
+            rec.fd,
+            current::nofile_limit()
+        ));
+        return Err(EMFILE);
+    }
     // The stream check has made sure the objref names a file record.
     let file = ctx.objhash.file(rec.objref).ok_or(EINVAL)?;
     // CAST: the format refuses negative descriptors.
-    fds.0.push((rec.fd as u32, file, rec.cloexec), GFP_KERNEL)?;
+    fds.0
+        .push((rec.fd as u32, file, rec.cloexec), GFP_KERNEL_ACCOUNT)?;
     Ok(())
 }

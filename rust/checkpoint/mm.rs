@@ -16,6 +16,7 @@ use crate::{
     ctx::Ctx,
     files::Reopened,
     sys::{
+        cred::Cred,
         eopnotsupp,
         file::File,
         mm::{current as mcur, Mm, Special, UserPage, Vma, GUP_BATCH},
@@ -63,10 +64,10 @@ pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
         let mut addr = 0;
         while let Some(v) = guard.vma_from(addr) {
             addr = v.end;
-            areas.push(v, GFP_KERNEL)?;
+            areas.push(v, GFP_KERNEL_ACCOUNT)?;
         }
     }
-    let mut path = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL)?;
+    let mut path = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
     let mut pages = 0;
     for v in &areas {
         pages += checkpoint_vma(ctx, &mm, v, &mut path)?;
@@ -150,11 +151,11 @@ fn write_pages(ctx: &mut Ctx, mm: &Mm, v: &Vma, only_anon: bool) -> Result<u64> 
             continue;
         }
         let mut addrs = [0u64; GUP_BATCH];
-        let mut keep: KVec<&UserPage> = KVec::with_capacity(got, GFP_KERNEL)?;
+        let mut keep: KVec<&UserPage> = KVec::with_capacity(got, GFP_KERNEL_ACCOUNT)?;
         for (i, p) in batch.iter().enumerate() {
             if !only_anon || p.is_anon() {
                 addrs[keep.len()] = addr + i as u64 * page;
-                keep.push(p, GFP_KERNEL)?;
+                keep.push(p, GFP_KERNEL_ACCOUNT)?;
             }
         }
         if !keep.is_empty() {
@@ -203,12 +204,16 @@ impl MmRestore {
 pub(crate) fn restore_mm(ctx: &mut Ctx, rec: &MmRecord<'_>, st: &mut MmRestore) -> Result {
     st.layout = rec.layout;
     st.exe_ref = rec.exe_ref;
-    st.auxv = KVec::with_capacity(rec.auxv.len() / 8, GFP_KERNEL)?;
+    st.auxv = KVec::with_capacity(rec.auxv.len() / 8, GFP_KERNEL_ACCOUNT)?;
     for w in rec.auxv_words() {
-        st.auxv.push(w, GFP_KERNEL)?;
+        st.auxv.push(w, GFP_KERNEL_ACCOUNT)?;
     }
     st.mm = Some(Mm::current().ok_or(ESRCH)?);
     st.released = true;
+    ctx.log(format_args!(
+        "releasing the caller's memory: a failure kills it, only SIGKILL ends the restart now"
+    ));
+    ctx.hold_signals();
     mcur::unmap_all().inspect_err(|e| {
         ctx.log(format_args!(
             "cannot unmap the caller (errno {})",
@@ -232,8 +237,9 @@ pub(crate) fn restore_vma(
     v: &VmaRecord<'_>,
     st: &mut MmRestore,
     reopened: &Reopened,
+    cred: Option<&Cred>,
 ) -> Result {
-    let r = map_vma(v, st, reopened);
+    let r = map_vma(v, st, reopened, cred);
     if let Err(e) = &r {
         ctx.log(format_args!(
             "memory area {:#x}-{:#x} ({}): cannot map (errno {})",
@@ -247,7 +253,12 @@ pub(crate) fn restore_vma(
     r
 }
 
-fn map_vma(v: &VmaRecord<'_>, st: &mut MmRestore, reopened: &Reopened) -> Result {
+fn map_vma(
+    v: &VmaRecord<'_>,
+    st: &mut MmRestore,
+    reopened: &Reopened,
+    cred: Option<&Cred>,
+) -> Result {
     let len = v.end - v.start;
     let shared = v.flags & vm::SHARED != 0;
     // CAST: the protection bits are the low three of both.
@@ -283,7 +294,7 @@ fn map_vma(v: &VmaRecord<'_>, st: &mut MmRestore, reopened: &Reopened) -> Result
             // if the image has no file record for it.
             let file = match reopened.find(v.path, oflags == 2) {
                 Some(f) => f,
-                None => File::open(v.path, oflags, 0)?,
+                None => File::open(v.path, oflags, 0, cred)?,
             };
             let offset = v
                 .pgoff

@@ -27,8 +27,6 @@ pub(crate) enum Obj {
     Cred(ARef<Cred>),
     /// An open file.
     File(ARef<File>),
-    /// Restart: the ids of a cred record (uids, gids).
-    CredIds([u32; 4], [u32; 4]),
 }
 
 impl Obj {
@@ -36,7 +34,6 @@ impl Obj {
         match self {
             Obj::Cred(_) => ObjKind::Cred,
             Obj::File(_) => ObjKind::File,
-            Obj::CredIds(..) => ObjKind::Cred,
         }
     }
 
@@ -45,8 +42,6 @@ impl Obj {
         match self {
             Obj::Cred(c) => c.addr(),
             Obj::File(f) => f.addr(),
-            // Never looked up by address (restart only).
-            Obj::CredIds(..) => 0,
         }
     }
 }
@@ -60,11 +55,16 @@ struct Entry {
     users: u32,
 }
 
+/// Most objects one checkpoint or restart holds: an image cannot make the
+/// kernel hold more (`E2BIG`).
+pub(crate) const MAX_OBJECTS: usize = 1 << 16;
+
 /// The objects of one checkpoint or restart.
 pub(crate) struct ObjHash {
     by_addr: RBTree<usize, i32>,
     by_ref: RBTree<i32, Entry>,
     next_ref: i32,
+    len: usize,
 }
 
 /// What [`ObjHash::lookup_add`] found.
@@ -81,6 +81,7 @@ impl ObjHash {
             by_addr: RBTree::new(),
             by_ref: RBTree::new(),
             next_ref: 1,
+            len: 0,
         }
     }
 
@@ -96,6 +97,9 @@ impl ObjHash {
                 first: false,
             });
         }
+        if self.len >= MAX_OBJECTS {
+            return Err(E2BIG);
+        }
         let objref = self.next_ref;
         let next = objref.checked_add(1).ok_or(ENOSPC)?;
         let entry = Entry {
@@ -104,11 +108,12 @@ impl ObjHash {
             users: 1,
         };
         // Allocate both nodes first, so that a failure leaves the hash unchanged.
-        let by_addr = RBTreeNode::new(addr, objref, GFP_KERNEL)?;
-        let by_ref = RBTreeNode::new(objref, entry, GFP_KERNEL)?;
+        let by_addr = RBTreeNode::new(addr, objref, GFP_KERNEL_ACCOUNT)?;
+        let by_ref = RBTreeNode::new(objref, entry, GFP_KERNEL_ACCOUNT)?;
         self.by_addr.insert(by_addr);
         self.by_ref.insert(by_ref);
         self.next_ref = next;
+        self.len += 1;
         Ok(Lookup {
             objref,
             first: true,
@@ -154,17 +159,21 @@ impl ObjHash {
         }
     }
 
-    /// Restart: returns the ids of cred record `objref`.
-    pub(crate) fn cred_ids(&self, objref: i32) -> Option<([u32; 4], [u32; 4])> {
-        match self.by_ref.get(&objref)?.obj {
-            Some(Obj::CredIds(u, g)) => Some((u, g)),
+    /// Restart: returns the credentials restored for `objref`.
+    pub(crate) fn cred(&mut self, objref: i32) -> Option<ARef<Cred>> {
+        let e = self.by_ref.get_mut(&objref)?;
+        match &e.obj {
+            Some(Obj::Cred(c)) => {
+                e.users = e.users.saturating_add(1);
+                Some(c.clone())
+            }
             _ => None,
         }
     }
 
     /// Returns the number of objects in the hash.
     pub(crate) fn count(&self) -> usize {
-        self.by_ref.iter().count()
+        self.len
     }
 }
 
@@ -186,13 +195,18 @@ impl ObjTable for ObjHash {
     type Error = DefineError;
 
     fn define(&mut self, objref: i32, kind: ObjKind) -> Result<(), DefineError> {
+        if self.len >= MAX_OBJECTS {
+            return Err(DefineError::Kernel(E2BIG));
+        }
         let entry = Entry {
             kind,
             obj: None,
             users: 0,
         };
-        let node = RBTreeNode::new(objref, entry, GFP_KERNEL).map_err(DefineError::Kernel)?;
+        let node =
+            RBTreeNode::new(objref, entry, GFP_KERNEL_ACCOUNT).map_err(DefineError::Kernel)?;
         self.by_ref.insert(node);
+        self.len += 1;
         Ok(())
     }
 

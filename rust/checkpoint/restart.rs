@@ -16,7 +16,7 @@ use crate::{
     arch, cred,
     ctx::{Ctx, Mode, RecordBuf},
     files, mm,
-    objhash::DefineError,
+    objhash::{DefineError, MAX_OBJECTS},
     signal,
     sys::{task::current, uts},
     task,
@@ -64,8 +64,11 @@ pub(crate) fn restart(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i64> 
     if r.is_ok() && flags & RESTART_FROZEN != 0 {
         current::stop();
     }
+    if r.is_ok() && ctx.holds_signals() {
+        current::resume_signals();
+    }
     if let Err(e) = &r {
-        if st.mm.released {
+        if ctx.holds_signals() {
             ctx.log(format_args!(
                 "failed after the caller's memory was released (errno {}): killing it",
                 -e.to_errno()
@@ -80,11 +83,21 @@ fn restore(ctx: &mut Ctx, st: &mut Restore) -> Result<i64> {
     let mut check = StreamCheck::new();
     let mut buf = RecordBuf::new();
     while !check.is_done() {
+        if current::fatal_signal_pending() {
+            return Err(EINTR);
+        }
         let offset = ctx.offset();
         let rec = ctx.read_record(&mut buf)?;
         check.next(&rec, &mut ctx.objhash).map_err(|e| match e {
             DefineError::Format(e) => ctx.bad_image(offset, e),
-            DefineError::Kernel(e) => e,
+            DefineError::Kernel(e) => {
+                if e.to_errno() == E2BIG.to_errno() {
+                    ctx.log(format_args!(
+                        "more than {MAX_OBJECTS} shared objects at offset {offset}"
+                    ));
+                }
+                e
+            }
         })?;
         match rec {
             Record::Header(h) => restore_header(ctx, &h, offset)?,
@@ -94,10 +107,10 @@ fn restore(ctx: &mut Ctx, st: &mut Restore) -> Result<i64> {
             Record::Xstate(x) => arch::restore_xstate(ctx, &x, &mut st.cpu)?,
             Record::RestartBlock(r) => arch::restore_restart_block(&r, &mut st.cpu)?,
             Record::Signals(s) => signal::restore_signals(ctx, &s, &mut st.signals)?,
-            Record::File(f) => files::restore_file(ctx, &f, &mut st.reopened)?,
+            Record::File(f) => files::restore_file(ctx, &f, st.task.cred(), &mut st.reopened)?,
             Record::Fd(f) => files::restore_fd(ctx, &f, &mut st.fds)?,
             Record::Mm(m) => mm::restore_mm(ctx, &m, &mut st.mm)?,
-            Record::Vma(v) => mm::restore_vma(ctx, &v, &mut st.mm, &st.reopened)?,
+            Record::Vma(v) => mm::restore_vma(ctx, &v, &mut st.mm, &st.reopened, st.task.cred())?,
             Record::Pages(p) => mm::restore_pages(ctx, &p, &mut st.mm)?,
             // The stream check refuses error records and ends at the tail.
             Record::Error(_) | Record::Tail(_) => {}

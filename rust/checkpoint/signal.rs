@@ -18,15 +18,15 @@ use kernel::prelude::*;
 /// Writes the signals record of `task`.
 pub(crate) fn checkpoint_signals(ctx: &mut Ctx, task: &Task) -> Result {
     let s = task.signals()?;
-    let mut rlimits = KVec::with_capacity(16 * RLIM_NLIMITS, GFP_KERNEL)?;
+    let mut rlimits = KVec::with_capacity(16 * RLIM_NLIMITS, GFP_KERNEL_ACCOUNT)?;
     for r in &s.rlim {
-        rlimits.extend_from_slice(&r[0].to_le_bytes(), GFP_KERNEL)?;
-        rlimits.extend_from_slice(&r[1].to_le_bytes(), GFP_KERNEL)?;
+        rlimits.extend_from_slice(&r[0].to_le_bytes(), GFP_KERNEL_ACCOUNT)?;
+        rlimits.extend_from_slice(&r[1].to_le_bytes(), GFP_KERNEL_ACCOUNT)?;
     }
-    let mut actions = KVec::with_capacity(32 * NSIG, GFP_KERNEL)?;
+    let mut actions = KVec::with_capacity(32 * NSIG, GFP_KERNEL_ACCOUNT)?;
     for a in &s.action {
         for w in a {
-            actions.extend_from_slice(&w.to_le_bytes(), GFP_KERNEL)?;
+            actions.extend_from_slice(&w.to_le_bytes(), GFP_KERNEL_ACCOUNT)?;
         }
     }
     ctx.write_record(&Record::Signals(SignalsRecord {

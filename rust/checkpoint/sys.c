@@ -10,6 +10,7 @@
 #include <linux/cred.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
+#include <linux/filelock.h>
 #include <linux/bvec.h>
 #include <linux/fs.h>
 #include <linux/uio.h>
@@ -21,9 +22,11 @@
 #include <linux/rseq.h>
 #include <linux/fs_struct.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/rwsem.h>
 #include <linux/sched/signal.h>
 #include <linux/security.h>
+#include <linux/securebits.h>
 #include <linux/string.h>
 #include <linux/syscalls.h>
 #include <linux/utsname.h>
@@ -103,14 +106,51 @@ void ckpt_file_info(struct file *file, unsigned int *flags, s64 *pos,
 	*rdev = S_ISCHR(inode->i_mode) ? new_encode_dev(inode->i_rdev) : 0;
 }
 
-/* Opens @path as a restarted file, at position @pos. */
-struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos)
+/*
+ * Whether @task holds a lock on @file: a flock or lease taken through it,
+ * or a POSIX lock owned by @task's descriptor table.
+ */
+bool ckpt_file_locked(struct file *file, struct task_struct *task)
 {
+	struct file_lock_context *ctx = locks_inode_context(file_inode(file));
+	struct file_lock_core *flc;
+	fl_owner_t owner;
+	bool locked = false;
+
+	if (!ctx)
+		return false;
+	task_lock(task);
+	owner = task->files;
+	task_unlock(task);
+	spin_lock(&ctx->flc_lock);
+	list_for_each_entry(flc, &ctx->flc_flock, flc_list)
+		locked |= flc->flc_file == file;
+	list_for_each_entry(flc, &ctx->flc_lease, flc_list)
+		locked |= flc->flc_file == file;
+	list_for_each_entry(flc, &ctx->flc_posix, flc_list)
+		locked |= owner && flc->flc_owner == owner;
+	spin_unlock(&ctx->flc_lock);
+	return locked;
+}
+
+/*
+ * Opens @path as a restarted file, at position @pos, with the credentials
+ * @cred of the task being restored (the caller's if NULL): a restart never
+ * opens what the image's user could not.
+ */
+struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos,
+			    const struct cred *cred)
+{
+	const struct cred *saved = NULL;
 	struct file *file;
 	loff_t off;
 
-	flags &= ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+	flags &= ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | __FMODE_EXEC);
+	if (cred)
+		saved = override_creds(cred);
 	file = filp_open(path, flags, 0);
+	if (saved)
+		revert_creds(saved);
 	if (IS_ERR(file) || !pos)
 		return file;
 	off = vfs_llseek(file, pos, SEEK_SET);
@@ -127,7 +167,7 @@ struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos)
  * them rather than one per page.
  */
 static int ckpt_pages_io(struct file *file, struct page **pages,
-			 unsigned int n, unsigned int dir)
+			 unsigned int n, unsigned int dir, bool hold)
 {
 	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
 	struct bio_vec bv[64];
@@ -147,6 +187,9 @@ static int ckpt_pages_io(struct file *file, struct page **pages,
 			ret = vfs_iter_write(file, &iter, ppos, 0);
 		else
 			ret = vfs_iter_read(file, &iter, ppos, 0);
+		if ((ret == -ERESTARTSYS || ret == -EINTR) && hold &&
+		    ckpt_defer_signal())
+			continue;
 		if (ret < 0)
 			return ret;
 		if (!ret)
@@ -166,13 +209,23 @@ static int ckpt_pages_io(struct file *file, struct page **pages,
 /* Writes @n whole pages to @file at its position. */
 int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n)
 {
-	return ckpt_pages_io(file, pages, n, ITER_SOURCE);
+	return ckpt_pages_io(file, pages, n, ITER_SOURCE, false);
 }
 
-/* Reads @n whole pages from @file at its position; -ENODATA at its end. */
-int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n)
+/*
+ * Reads @n whole pages from @file at its position; -ENODATA at its end.
+ * With @hold, only a fatal signal interrupts the read (ckpt_defer_signal()).
+ */
+int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n,
+		    bool hold)
 {
-	return ckpt_pages_io(file, pages, n, ITER_DEST);
+	unsigned int i;
+	int ret = ckpt_pages_io(file, pages, n, ITER_DEST, hold);
+
+	/* Written behind the page tables' back, as access_remote_vm() does. */
+	for (i = 0; !ret && i < n; i++)
+		set_page_dirty_lock(pages[i]);
+	return ret;
 }
 
 /* Closes every descriptor of the caller. */
@@ -189,40 +242,82 @@ int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec)
 
 /* Credentials. */
 
+/* Number of supplementary groups of @cred. */
+unsigned int ckpt_cred_ngroups(const struct cred *cred)
+{
+	return cred->group_info->ngroups;
+}
+
 /*
- * Checks (@commit false) or sets (@commit true) the caller's real, effective,
- * saved and fs ids to those of an image, as seen from the caller's user
- * namespace. Other ids than the caller's need CAP_SETUID and CAP_SETGID, and
- * capabilities change with the uids as for setresuid().
+ * What a cred record saves of @cred, ids as seen from the caller's user
+ * namespace; @groups has room for ckpt_cred_ngroups() ids.
  */
-int ckpt_set_ids(const u32 *uids, const u32 *gids, bool commit)
+void ckpt_get_cred(const struct cred *cred, struct ckpt_cred *c, u32 *groups)
 {
 	struct user_namespace *ns = current_user_ns();
-	const struct cred *old = current_cred();
+	const struct group_info *gi = cred->group_info;
+	int i;
+
+	c->uids[0] = from_kuid_munged(ns, cred->uid);
+	c->uids[1] = from_kuid_munged(ns, cred->euid);
+	c->uids[2] = from_kuid_munged(ns, cred->suid);
+	c->uids[3] = from_kuid_munged(ns, cred->fsuid);
+	c->gids[0] = from_kgid_munged(ns, cred->gid);
+	c->gids[1] = from_kgid_munged(ns, cred->egid);
+	c->gids[2] = from_kgid_munged(ns, cred->sgid);
+	c->gids[3] = from_kgid_munged(ns, cred->fsgid);
+	c->securebits = cred->securebits;
+	c->caps[0] = cred->cap_inheritable.val;
+	c->caps[1] = cred->cap_permitted.val;
+	c->caps[2] = cred->cap_effective.val;
+	c->caps[3] = cred->cap_bset.val;
+	c->caps[4] = cred->cap_ambient.val;
+	c->ngroups = gi->ngroups;
+	for (i = 0; i < gi->ngroups; i++)
+		groups[i] = from_kgid_munged(ns, gi->gid[i]);
+}
+
+/* Whether setresuid() would let the caller take @id without CAP_SETUID. */
+static bool ckpt_uid_kept(kuid_t id, const struct cred *old, bool fs)
+{
+	return uid_eq(id, old->uid) || uid_eq(id, old->euid) ||
+	       uid_eq(id, old->suid) || (fs && uid_eq(id, old->fsuid));
+}
+
+static bool ckpt_gid_kept(kgid_t id, const struct cred *old, bool fs)
+{
+	return gid_eq(id, old->gid) || gid_eq(id, old->egid) ||
+	       gid_eq(id, old->sgid) || (fs && gid_eq(id, old->fsgid));
+}
+
+static bool ckpt_groups_equal(const struct group_info *a,
+			      const struct group_info *b)
+{
+	return a->ngroups == b->ngroups &&
+	       !memcmp(a->gid, b->gid, a->ngroups * sizeof(kgid_t));
+}
+
+/* The ids of @c into @new, checked as setres[ug]id() and setfs[ug]id() do. */
+static int ckpt_prepare_ids(struct cred *new, const struct ckpt_cred *c,
+			    const struct cred *old)
+{
+	struct user_namespace *ns = current_user_ns();
+	bool uid_new = false, gid_new = false;
 	kuid_t u[4];
 	kgid_t g[4];
-	struct cred *new;
-	int i, ret;
+	int i;
 
 	for (i = 0; i < 4; i++) {
-		u[i] = make_kuid(ns, uids[i]);
-		g[i] = make_kgid(ns, gids[i]);
+		u[i] = make_kuid(ns, c->uids[i]);
+		g[i] = make_kgid(ns, c->gids[i]);
 		if (!uid_valid(u[i]) || !gid_valid(g[i]))
 			return -EINVAL;
+		uid_new |= !ckpt_uid_kept(u[i], old, i == 3);
+		gid_new |= !ckpt_gid_kept(g[i], old, i == 3);
 	}
-	if (uid_eq(u[0], old->uid) && uid_eq(u[1], old->euid) &&
-	    uid_eq(u[2], old->suid) && uid_eq(u[3], old->fsuid) &&
-	    gid_eq(g[0], old->gid) && gid_eq(g[1], old->egid) &&
-	    gid_eq(g[2], old->sgid) && gid_eq(g[3], old->fsgid))
-		return 0;
-	if (!ns_capable(ns, CAP_SETUID) || !ns_capable(ns, CAP_SETGID))
+	if ((uid_new && !ns_capable_setid(old->user_ns, CAP_SETUID)) ||
+	    (gid_new && !ns_capable_setid(old->user_ns, CAP_SETGID)))
 		return -EPERM;
-	if (!commit)
-		return 0;
-
-	new = prepare_creds();
-	if (!new)
-		return -ENOMEM;
 	new->uid = u[0];
 	new->euid = u[1];
 	new->suid = u[2];
@@ -231,13 +326,145 @@ int ckpt_set_ids(const u32 *uids, const u32 *gids, bool commit)
 	new->egid = g[1];
 	new->sgid = g[2];
 	new->fsgid = g[3];
-	ret = security_task_fix_setgid(new, old, LSM_SETID_RES);
+	return 0;
+}
+
+/* The groups of @c into @new, checked as setgroups() does. */
+static int ckpt_prepare_groups(struct cred *new, const struct ckpt_cred *c,
+			       const u32 *groups, const struct cred *old)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct group_info *gi = groups_alloc(c->ngroups);
+	int i, ret = 0;
+
+	if (!gi)
+		return -ENOMEM;
+	for (i = 0; i < c->ngroups; i++) {
+		gi->gid[i] = make_kgid(ns, groups[i]);
+		if (!gid_valid(gi->gid[i]))
+			ret = -EINVAL;
+	}
+	groups_sort(gi);
+	if (!ret && !ckpt_groups_equal(gi, old->group_info) &&
+	    !may_setgroups())
+		ret = -EPERM;
 	if (!ret)
-		ret = security_task_fix_setuid(new, old, LSM_SETID_RES);
+		set_groups(new, gi);
+	put_group_info(gi);
+	return ret;
+}
+
+/*
+ * Capabilities and securebits of @c into @new, within what the caller
+ * could set with capset() (the LSM hook checks it), PR_CAPBSET_DROP,
+ * PR_CAP_AMBIENT_RAISE and PR_SET_SECUREBITS.
+ */
+static int ckpt_prepare_caps(struct cred *new, const struct ckpt_cred *c,
+			     const struct cred *old)
+{
+	kernel_cap_t inh = { c->caps[0] }, prm = { c->caps[1] };
+	kernel_cap_t eff = { c->caps[2] }, bset = { c->caps[3] };
+	kernel_cap_t amb = { c->caps[4] };
+	unsigned int osb = old->securebits, sb = c->securebits;
+	int i, ret;
+
+	for (i = 0; i < ARRAY_SIZE(c->caps); i++)
+		if (c->caps[i] & ~CAP_VALID_MASK)
+			return -EINVAL;
+	ret = security_capset(new, old, &eff, &inh, &prm);
+	if (ret)
+		return ret;
+	if (!cap_issubset(bset, old->cap_bset) ||
+	    (!cap_issubset(old->cap_bset, bset) &&
+	     !ns_capable(current_user_ns(), CAP_SETPCAP)))
+		return -EPERM;
+	new->cap_bset = bset;
+	if (!cap_issubset(amb, cap_intersect(prm, inh)))
+		return -EPERM;
+	if (!cap_issubset(amb, old->cap_ambient) &&
+	    issecure_mask(SECURE_NO_CAP_AMBIENT_RAISE) & osb)
+		return -EPERM;
+	new->cap_ambient = amb;
+	if (sb != osb &&
+	    ((((osb & SECURE_ALL_LOCKS) >> 1) & (osb ^ sb)) ||
+	     (osb & SECURE_ALL_LOCKS & ~sb) ||
+	     (sb & ~(SECURE_ALL_LOCKS | SECURE_ALL_BITS)) ||
+	     !ns_capable(current_user_ns(), CAP_SETPCAP)))
+		return -EPERM;
+	new->securebits = sb;
+	return 0;
+}
+
+/*
+ * Builds the credentials of a cred record: the caller's, with the record's
+ * ids (from the caller's user namespace), groups, capabilities and
+ * securebits. Each must be one the caller could take with the system calls
+ * that set it (-EPERM otherwise); unmapped ids give -EINVAL. Files of the
+ * image are reopened with them; ckpt_commit_cred() makes them the caller's.
+ */
+struct cred *ckpt_prepare_cred(const struct ckpt_cred *c, const u32 *groups)
+{
+	const struct cred *old = current_cred();
+	struct cred *new = prepare_creds();
+	int ret;
+
+	if (!new)
+		return ERR_PTR(-ENOMEM);
+	ret = ckpt_prepare_ids(new, c, old);
+	if (!ret)
+		ret = ckpt_prepare_groups(new, c, groups, old);
+	if (!ret)
+		ret = ckpt_prepare_caps(new, c, old);
 	if (ret) {
 		abort_creds(new);
-		return ret;
+		return ERR_PTR(ret);
 	}
+	return new;
+}
+
+/*
+ * Makes the caller's credentials those built by ckpt_prepare_cred(). Groups
+ * and ids go through setgroups(), setresgid(), setfsgid(), setresuid() and
+ * setfsuid() themselves, so that the user_struct, ucounts, RLIMIT_NPROC
+ * accounting and LSM hooks follow as for those calls; then capabilities and
+ * securebits, checked against the caller's when they were built.
+ */
+int ckpt_commit_cred(const struct cred *c)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct cred *new;
+	int ret = 0;
+
+	if (!ckpt_groups_equal(c->group_info, current_cred()->group_info))
+		ret = may_setgroups() ? set_current_groups(c->group_info) :
+					-EPERM;
+	if (!ret)
+		ret = __sys_setresgid(from_kgid(ns, c->gid),
+				      from_kgid(ns, c->egid),
+				      from_kgid(ns, c->sgid));
+	if (!ret) {
+		__sys_setfsgid(from_kgid(ns, c->fsgid));
+		ret = __sys_setresuid(from_kuid(ns, c->uid),
+				      from_kuid(ns, c->euid),
+				      from_kuid(ns, c->suid));
+	}
+	if (!ret)
+		__sys_setfsuid(from_kuid(ns, c->fsuid));
+	if (ret)
+		return ret;
+	if (!uid_eq(current_fsuid(), c->fsuid) ||
+	    !gid_eq(current_fsgid(), c->fsgid))
+		return -EPERM;
+
+	new = prepare_creds();
+	if (!new)
+		return -ENOMEM;
+	new->cap_inheritable = c->cap_inheritable;
+	new->cap_permitted = c->cap_permitted;
+	new->cap_effective = c->cap_effective;
+	new->cap_bset = c->cap_bset;
+	new->cap_ambient = c->cap_ambient;
+	new->securebits = c->securebits;
 	return commit_creds(new);
 }
 
@@ -285,18 +512,67 @@ int ckpt_mm_set_layout(const u64 *l, const u64 *auxv, unsigned int words)
 }
 
 /*
- * Makes @file the executable of the caller's mm. As prctl(PR_SET_MM_MAP)
- * with an exe_fd, this needs CAP_CHECKPOINT_RESTORE: a task could pose as
- * any program.
+ * Makes @file the executable of the caller's mm, with the checks of
+ * prctl(PR_SET_MM_MAP) with an exe_fd: CAP_CHECKPOINT_RESTORE (a task could
+ * pose as any program), and a regular file the caller may execute, not on
+ * a noexec mount (replace_mm_exe_file() denies writes to it).
  */
 int ckpt_set_exe_file(struct file *file)
 {
+	struct inode *inode = file_inode(file);
+	int err;
+
 	if (!checkpoint_restore_ns_capable(current_user_ns()))
 		return -EPERM;
+	if (!S_ISREG(inode->i_mode) || path_noexec(&file->f_path))
+		return -EACCES;
+	err = file_permission(file, MAY_EXEC);
+	if (err)
+		return err;
 	return replace_mm_exe_file(current->mm, file);
 }
 
 /* Tasks. */
+
+/*
+ * Pins @task for the whole of its checkpoint: its exec_update_lock, read,
+ * as /proc/PID/mem and ptrace_attach() take it, so that it cannot exec
+ * (and take new credentials or memory) until the image is written; and its
+ * kernel stack, where its user registers live, even if it dies meanwhile.
+ * ptrace attach access is checked under the lock, so it holds throughout.
+ * Returns 0, -EINTR (fatal signal), -EPERM or -ESRCH.
+ */
+int ckpt_task_pin(struct task_struct *task)
+{
+	int ret = down_read_killable(&task->signal->exec_update_lock);
+
+	if (ret)
+		return ret;
+	if (!ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS))
+		ret = -EPERM;
+	else if (!try_get_task_stack(task))
+		ret = -ESRCH;
+	if (ret)
+		up_read(&task->signal->exec_update_lock);
+	return ret;
+}
+
+void ckpt_task_unpin(struct task_struct *task)
+{
+	put_task_stack(task);
+	up_read(&task->signal->exec_update_lock);
+}
+
+/* What checkpoint cannot save yet: other threads, children, an exit. */
+void ckpt_task_shape(struct task_struct *task, int *threads, bool *children,
+		     bool *exiting)
+{
+	*threads = get_nr_threads(task);
+	read_lock(&tasklist_lock);
+	*children = !list_empty(&task->children);
+	read_unlock(&tasklist_lock);
+	*exiting = task->flags & PF_EXITING;
+}
 
 void ckpt_set_comm(const char *comm)
 {
@@ -464,6 +740,51 @@ int ckpt_set_signals(const struct ckpt_signals *s)
 	return 0;
 }
 
+/*
+ * Past the point of no return, only SIGKILL may end a restart. Every other
+ * signal is blocked until the restored mask is set, and stays pending for
+ * the restored task's own handlers.
+ */
+void ckpt_hold_signals(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	sigdelsetmask(&all, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	set_current_blocked(&all);
+}
+
+/*
+ * A read of the image was interrupted past the point of no return: by a
+ * stop, a freeze, or a fatal signal. Returns false for a fatal signal;
+ * otherwise forgets the wake-up so that the read can go on, and the stop
+ * or freeze happens when the restored task returns to user space
+ * (ckpt_resume_signals()).
+ */
+bool ckpt_defer_signal(void)
+{
+	if (fatal_signal_pending(current))
+		return false;
+	clear_thread_flag(TIF_SIGPENDING);
+	return true;
+}
+
+/* Makes the return to user space handle what ckpt_defer_signal() put off. */
+void ckpt_resume_signals(void)
+{
+	set_thread_flag(TIF_SIGPENDING);
+}
+
+bool ckpt_fatal_signal_pending(void)
+{
+	return fatal_signal_pending(current);
+}
+
+u64 ckpt_nofile_limit(void)
+{
+	return rlimit(RLIMIT_NOFILE);
+}
+
 /* Stops the restored caller before it runs (RESTART_FROZEN). */
 void ckpt_stop_self(void)
 {
@@ -608,10 +929,13 @@ int ckpt_set_restart_block(const struct ckpt_restart_block *r)
 	return -EINVAL;
 }
 
-/* Restart rebuilds the caller: it must not share its memory or files. */
+/*
+ * Restart rebuilds the caller: it must not share its memory or files with
+ * another task. Temporary users of the mm (a reader of /proc/PID/maps) do
+ * not count.
+ */
 bool ckpt_current_is_alone(void)
 {
-	return get_nr_threads(current) == 1 &&
-	       atomic_read(&current->mm->mm_users) == 1 &&
+	return current_is_single_threaded() &&
 	       atomic_read(&current->files->count) == 1;
 }

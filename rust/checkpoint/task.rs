@@ -7,12 +7,13 @@ use crate::{
     ctx::Ctx,
     files, mm, signal,
     sys::{
-        cred::set_current_ids,
+        cred::Cred,
+        eopnotsupp,
         task::{current, Task},
     },
 };
 use ckpt_format::{Record, TaskRecord};
-use kernel::prelude::*;
+use kernel::{prelude::*, types::ARef};
 
 /// Writes the record of `task` and of the objects it uses.
 pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
@@ -30,11 +31,40 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
     // Another task must hold still while its state is read: frozen by the
     // cgroup v1 or v2 freezer. A task checkpointing itself is still anyway.
     let external = !task.is_current();
+    if task.shape().2 {
+        return Err(ctx.fail(
+            ESRCH,
+            0,
+            format_args!("pid {pid}: task exited during the checkpoint"),
+        ));
+    }
     if external && !task.is_frozen() {
         return Err(ctx.fail(
             EBUSY,
             0,
             format_args!("pid {pid}: task is not frozen (use the cgroup freezer)"),
+        ));
+    }
+    let (threads, children, exiting) = task.shape();
+    if exiting {
+        return Err(ctx.fail(ESRCH, 0, format_args!("pid {pid}: task is exiting")));
+    }
+    // Refused until process trees and threads are supported, rather than
+    // saved without them.
+    if threads > 1 {
+        return Err(ctx.fail(
+            eopnotsupp(),
+            0,
+            format_args!(
+                "pid {pid}: {threads} threads; multi-threaded tasks are not supported yet"
+            ),
+        ));
+    }
+    if children {
+        return Err(ctx.fail(
+            eopnotsupp(),
+            0,
+            format_args!("pid {pid}: has child processes; process trees are not supported yet"),
         ));
     }
     let cred_ref = cred::checkpoint_cred(ctx, task.cred())?;
@@ -50,6 +80,13 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
     signal::checkpoint_signals(ctx, task)?;
     files::checkpoint_files(ctx, task, pid)?;
     mm::checkpoint_mm(ctx, task, pid)?;
+    if task.shape().2 {
+        return Err(ctx.fail(
+            ESRCH,
+            0,
+            format_args!("pid {pid}: task exited during the checkpoint"),
+        ));
+    }
     if external && !task.is_frozen() {
         return Err(ctx.fail(
             EBUSY,
@@ -64,10 +101,9 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
     Ok(())
 }
 
-/// Checks a task record against the caller, which becomes that task.
-///
-/// Its credentials must be within the caller's privilege (`EPERM`); they are
-/// set, and the command name, by [`restore_task_done`].
+/// Keeps what the caller, which becomes the task of a task record, takes at
+/// the end: its command name and credentials (checked against the caller's
+/// privilege when their record was read).
 pub(crate) fn restore_task(ctx: &mut Ctx, rec: &TaskRecord<'_>, st: &mut TaskRestore) -> Result {
     let comm = core::str::from_utf8(rec.comm).unwrap_or("?");
     ctx.log(format_args!(
@@ -80,26 +116,30 @@ pub(crate) fn restore_task(ctx: &mut Ctx, rec: &TaskRecord<'_>, st: &mut TaskRes
         ));
         return Err(EINVAL);
     }
-    let ids = cred::restored_ids(ctx, rec.cred_ref)?;
     let mut c = [0u8; 16];
     c[..rec.comm.len()].copy_from_slice(rec.comm);
     st.comm = Some(c);
-    st.ids = Some(ids);
+    st.cred = Some(ctx.objhash.cred(rec.cred_ref).ok_or(EINVAL)?);
     Ok(())
 }
 
 /// What restart sets of the task at the end.
 pub(crate) struct TaskRestore {
     comm: Option<[u8; 16]>,
-    ids: Option<([u32; 4], [u32; 4])>,
+    cred: Option<ARef<Cred>>,
 }
 
 impl TaskRestore {
     pub(crate) fn new() -> Self {
         Self {
             comm: None,
-            ids: None,
+            cred: None,
         }
+    }
+
+    /// The credentials of the task: files are reopened with them.
+    pub(crate) fn cred(&self) -> Option<&Cred> {
+        self.cred.as_deref()
     }
 }
 
@@ -108,8 +148,8 @@ pub(crate) fn restore_task_done(ctx: &mut Ctx, st: &TaskRestore) -> Result {
     if let Some(comm) = &st.comm {
         current::set_comm(comm);
     }
-    if let Some((uids, gids)) = &st.ids {
-        set_current_ids(uids, gids, true).inspect_err(|e| {
+    if let Some(cred) = &st.cred {
+        cred.commit_to_current().inspect_err(|e| {
             ctx.log(format_args!(
                 "cannot set the credentials (errno {})",
                 -e.to_errno()

@@ -36,6 +36,15 @@ const EINTR: i64 = 4;
 /// area, with the components in use) of `task`, and its restart block.
 pub(crate) fn checkpoint_cpu(ctx: &mut Ctx, task: &Task) -> Result {
     let mut regs = task.user_regs();
+    // A restart could not load them: refuse now rather than write an image
+    // that no kernel restores.
+    if current::check_regs(&regs).is_err() {
+        return Err(ctx.fail(
+            eopnotsupp(),
+            0,
+            format_args!("32-bit (ia32) tasks are not supported"),
+        ));
+    }
     let mut block = None;
     // CAST: both are signed values in `unsigned long` slots.
     let (ax, orig_ax) = (regs[AX] as i64, regs[ORIG_AX] as i64);
@@ -125,7 +134,7 @@ pub(crate) fn restore_xstate(ctx: &mut Ctx, rec: &Xstate<'_>, st: &mut CpuRestor
     }
     // Components sit at fixed offsets of the standard format: an area of
     // another size converts as long as those in use fit.
-    let mut area = KVVec::from_elem(0u8, size, GFP_KERNEL)?;
+    let mut area = KVVec::from_elem(0u8, size, GFP_KERNEL_ACCOUNT)?;
     let n = size.min(rec.area.len());
     if rec.area[n..].iter().any(|&b| b != 0) {
         ctx.log(format_args!(

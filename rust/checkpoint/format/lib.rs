@@ -40,7 +40,7 @@ pub const TAIL_MAGIC: u64 = 0x002d_2a0c_c0de_ef00;
 ///
 /// Any change to a record's layout or meaning bumps it; images of another
 /// version are refused.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Size of a [`RecordHeader`].
 pub const RECORD_HEADER_LEN: usize = 8;
@@ -65,6 +65,9 @@ pub const MAX_PATH: usize = 4095;
 
 /// Most words of a saved auxiliary vector (`mm->saved_auxv`).
 pub const MAX_AUXV: usize = 128;
+
+/// Most supplementary groups of a cred record (`NGROUPS_MAX`).
+pub const MAX_GROUPS: usize = 65536;
 
 /// Most pages in one pages record.
 pub const MAX_PAGES_PER_RECORD: usize = 512;
@@ -291,7 +294,7 @@ impl RecordType {
         match self {
             Self::Header => (Header::LEN, Header::LEN),
             Self::Task => (TaskRecord::LEN, TaskRecord::LEN),
-            Self::Cred => (CredRecord::LEN, CredRecord::LEN),
+            Self::Cred => (CredRecord::MIN_LEN, CredRecord::MIN_LEN + 4 * MAX_GROUPS),
             Self::Mm => (MmRecord::MIN_LEN, MmRecord::MIN_LEN + 8 * MAX_AUXV),
             Self::CpuX86_64 => (CpuX86_64::LEN, CpuX86_64::LEN),
             Self::Xstate => (8 + Xstate::MIN_AREA, 8 + Xstate::MAX_AREA),
@@ -493,18 +496,40 @@ impl<'a> TaskRecord<'a> {
 
 /// Credentials, as seen from the user namespace of the checkpointer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CredRecord {
+pub struct CredRecord<'a> {
     /// Objref of this object.
     pub objref: i32,
     /// Real, effective, saved and filesystem uids.
     pub uids: [u32; 4],
     /// Real, effective, saved and filesystem gids.
     pub gids: [u32; 4],
+    /// Securebits (`SECBIT_*`).
+    pub securebits: u32,
+    /// Capability sets, named by [`CredRecord::CAP_SETS`].
+    pub caps: [u64; 5],
+    /// Supplementary groups, 4-byte little-endian ids in increasing order.
+    pub groups: &'a [u8],
 }
 
-impl CredRecord {
-    /// Payload length.
-    pub const LEN: usize = 8 + 8 * 4;
+impl<'a> CredRecord<'a> {
+    /// Payload length without the groups.
+    pub const MIN_LEN: usize = 8 + 8 * 4 + 8 + 5 * 8;
+
+    /// Names of the capability sets, in order.
+    pub const CAP_SETS: [&'static str; 5] = [
+        "inheritable",
+        "permitted",
+        "effective",
+        "bounding",
+        "ambient",
+    ];
+
+    /// Returns the supplementary groups.
+    pub fn group_ids(&self) -> impl Iterator<Item = u32> + 'a {
+        self.groups
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    }
 
     fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
         e.i32(self.objref)?;
@@ -512,10 +537,16 @@ impl CredRecord {
         for v in self.uids.iter().chain(self.gids.iter()) {
             e.u32(*v)?;
         }
-        Ok(())
+        e.u32(self.securebits)?;
+        // CAST: at most `MAX_GROUPS`, checked by the length bounds.
+        e.u32((self.groups.len() / 4) as u32)?;
+        for c in self.caps {
+            e.u64(c)?;
+        }
+        e.bytes(self.groups)
     }
 
-    fn decode(d: &mut Decoder<'_>) -> Result<Self, FormatError> {
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
         let objref = d.i32()?;
         if d.u32()? != 0 {
             return Err(FormatError::BadValue("cred reserved field"));
@@ -526,6 +557,23 @@ impl CredRecord {
         };
         for v in r.uids.iter_mut().chain(r.gids.iter_mut()) {
             *v = d.u32()?;
+        }
+        r.securebits = d.u32()?;
+        let n = d.u32()? as usize;
+        if n > MAX_GROUPS {
+            return Err(FormatError::BadValue("cred group count"));
+        }
+        for c in r.caps.iter_mut() {
+            *c = d.u64()?;
+        }
+        r.groups = d.bytes(n * 4)?;
+        // Sorted and distinct, as the kernel keeps them.
+        let mut last = None;
+        for g in r.group_ids() {
+            if last.is_some_and(|l| l >= g) {
+                return Err(FormatError::BadValue("cred groups not sorted"));
+            }
+            last = Some(g);
         }
         Ok(r)
     }
@@ -1373,7 +1421,7 @@ pub enum Record<'a> {
     /// See [`TaskRecord`].
     Task(TaskRecord<'a>),
     /// See [`CredRecord`].
-    Cred(CredRecord),
+    Cred(CredRecord<'a>),
     /// See [`CpuX86_64`].
     CpuX86_64(CpuX86_64),
     /// See [`Xstate`].
@@ -1429,6 +1477,7 @@ impl<'a> Record<'a> {
             Self::Pages(p) => PagesRecord::PREFIX + p.addrs.len() + p.data.len(),
             Self::Xstate(x) => 8 + x.area.len(),
             Self::File(f) => FileRecord::MIN_LEN + f.path.len(),
+            Self::Cred(c) => CredRecord::MIN_LEN + c.groups.len(),
             _ => self.ty().payload_bounds().0,
         }
     }

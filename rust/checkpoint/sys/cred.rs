@@ -7,7 +7,8 @@
 use core::ptr::NonNull;
 use kernel::{
     bindings,
-    types::{AlwaysRefCounted, Opaque},
+    prelude::*,
+    types::{ARef, AlwaysRefCounted, Opaque},
 };
 
 /// Credentials (`struct cred`).
@@ -45,35 +46,52 @@ impl Cred {
         self.0.get() as usize
     }
 
-    /// Returns the real, effective, saved and filesystem uids, then gids, as
-    /// seen from the caller's user namespace (unmapped ids read as the
-    /// overflow id).
-    pub(crate) fn ids(&self) -> ([u32; 4], [u32; 4]) {
-        // SAFETY: `self` is valid and immutable.
-        let c = unsafe { &*self.0.get() };
-        // SAFETY: `current_user_ns` has no preconditions.
-        let ns = unsafe { bindings::current_user_ns() };
-        // SAFETY: `ns` is the caller's valid user namespace.
-        let u = |k| unsafe { bindings::from_kuid_munged(ns, k) };
+    pub(super) fn as_ptr(&self) -> *mut bindings::cred {
+        self.0.get()
+    }
+
+    /// Returns what a cred record saves: ids as seen from the caller's user
+    /// namespace (unmapped ids read as the overflow id), capabilities,
+    /// securebits, and the supplementary groups.
+    pub(crate) fn record(&self) -> Result<(CredIds, KVec<u32>)> {
+        // SAFETY: `self` is valid; its group list never changes.
+        let n = unsafe { bindings::ckpt_cred_ngroups(self.0.get()) };
+        let mut groups = KVec::from_elem(0u32, n as usize, GFP_KERNEL_ACCOUNT)?;
+        // SAFETY: All-zero bytes are a valid `ckpt_cred` (plain integers).
+        let mut c: CredIds = unsafe { core::mem::zeroed() };
+        // SAFETY: `self` is valid and immutable; `groups` has room for its
+        // `n` groups.
+        unsafe { bindings::ckpt_get_cred(self.0.get(), &mut c, groups.as_mut_ptr()) };
+        Ok((c, groups))
+    }
+
+    /// Builds credentials from a cred record: the caller's, with the
+    /// record's ids, groups, capabilities and securebits, each checked as
+    /// the system call that sets it checks it (`EPERM` beyond the caller's
+    /// privilege, `EINVAL` for unmapped ids).
+    pub(crate) fn prepare(c: &CredIds, groups: &[u32]) -> Result<ARef<Cred>> {
+        if groups.len() != c.ngroups as usize {
+            return Err(EINVAL);
+        }
+        // SAFETY: `c` is valid and `groups` holds its `ngroups` ids; the
+        // function returns new credentials with one reference, or an error
+        // pointer.
+        let p = unsafe { bindings::ckpt_prepare_cred(c, groups.as_ptr()) };
+        let p = kernel::error::from_err_ptr(p)?;
+        let p = NonNull::new(p).ok_or(ENOMEM)?;
+        // INVARIANT: The reference is given to the `ARef`.
         // SAFETY: As above.
-        let g = |k| unsafe { bindings::from_kgid_munged(ns, k) };
-        (
-            [u(c.uid), u(c.euid), u(c.suid), u(c.fsuid)],
-            [g(c.gid), g(c.egid), g(c.sgid), g(c.fsgid)],
-        )
+        Ok(unsafe { ARef::from_raw(p.cast()) })
+    }
+
+    /// Makes these credentials (built by [`Cred::prepare`]) the caller's:
+    /// groups and ids through `setgroups()`, `setresgid()`, `setresuid()`
+    /// and the fs variants, then capabilities and securebits.
+    pub(crate) fn commit_to_current(&self) -> Result {
+        // SAFETY: `self` is valid; the function only reads it.
+        kernel::error::to_result(unsafe { bindings::ckpt_commit_cred(self.0.get()) })
     }
 }
 
-/// Checks (`commit` false) or sets the caller's real, effective, saved and fs
-/// ids, as seen from its user namespace. Ids other than the caller's need
-/// `CAP_SETUID` and `CAP_SETGID` (`EPERM`); capabilities change with the uids
-/// as for `setresuid()`.
-pub(crate) fn set_current_ids(
-    uids: &[u32; 4],
-    gids: &[u32; 4],
-    commit: bool,
-) -> kernel::error::Result {
-    // SAFETY: Both arrays hold the 4 ids the function reads.
-    let r = unsafe { bindings::ckpt_set_ids(uids.as_ptr(), gids.as_ptr(), commit) };
-    kernel::error::to_result(r)
-}
+/// What a cred record holds (`struct ckpt_cred`), without the groups.
+pub(crate) type CredIds = bindings::ckpt_cred;

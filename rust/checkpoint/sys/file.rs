@@ -4,7 +4,7 @@
 //!
 //! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h)
 
-use super::{errno, task::Task};
+use super::{cred::Cred, errno, task::Task};
 use core::ptr::{self, NonNull};
 use kernel::{
     bindings,
@@ -154,20 +154,33 @@ impl File {
     }
 
     /// Opens `path` (an absolute path without NUL) with open flags `flags`
-    /// as the caller, at position `pos`.
-    pub(crate) fn open(path: &[u8], flags: u32, pos: i64) -> Result<ARef<File>> {
-        let mut c = KVec::with_capacity(path.len() + 1, GFP_KERNEL)?;
-        c.extend_from_slice(path, GFP_KERNEL)?;
-        c.push(0, GFP_KERNEL)?;
+    /// at position `pos`, with credentials `cred` (the caller's if `None`).
+    pub(crate) fn open(
+        path: &[u8],
+        flags: u32,
+        pos: i64,
+        cred: Option<&Cred>,
+    ) -> Result<ARef<File>> {
+        let mut c = KVec::with_capacity(path.len() + 1, GFP_KERNEL_ACCOUNT)?;
+        c.extend_from_slice(path, GFP_KERNEL_ACCOUNT)?;
+        c.push(0, GFP_KERNEL_ACCOUNT)?;
         let c = CStr::from_bytes_with_nul(&c).map_err(|_| EINVAL)?;
-        // SAFETY: `c` is NUL-terminated; the function returns a referenced
-        // file or an error pointer.
-        let p = unsafe { bindings::ckpt_open_file(c.as_char_ptr(), flags, pos) };
+        let cred = cred.map_or(ptr::null(), |c| c.as_ptr().cast_const());
+        // SAFETY: `c` is NUL-terminated, `cred` null or valid; the function
+        // returns a referenced file or an error pointer.
+        let p = unsafe { bindings::ckpt_open_file(c.as_char_ptr(), flags, pos, cred) };
         let p = kernel::error::from_err_ptr(p)?;
         let p = NonNull::new(p).ok_or(ENOENT)?;
         // INVARIANT: The reference is given to the `ARef`.
         // SAFETY: As above.
         Ok(unsafe { ARef::from_raw(p.cast()) })
+    }
+
+    /// Returns true if `task` holds a lock on the file: a flock or lease
+    /// taken through it, or a POSIX lock of its descriptor table.
+    pub(crate) fn locked_by(&self, task: &Task) -> bool {
+        // SAFETY: Both are valid; the function takes the locks it needs.
+        unsafe { bindings::ckpt_file_locked(self.0.get(), task.as_ptr()) }
     }
 
     /// Installs the file at descriptor `fd` of the caller.
@@ -223,7 +236,9 @@ impl File {
     /// Fills all of `buf` from the file position.
     ///
     /// Fails with `ENODATA` at end of file, `EINTR` or another errno else.
-    pub(crate) fn read_exact(&self, mut buf: &mut [u8]) -> Result {
+    /// With `hold`, only a fatal signal interrupts the read: a stop or a
+    /// freeze is put off until the caller returns to user space.
+    pub(crate) fn read_exact(&self, mut buf: &mut [u8], hold: bool) -> Result {
         while !buf.is_empty() {
             // SAFETY: `buf` is valid for writes of its length; the file is valid.
             let n = unsafe {
@@ -240,10 +255,25 @@ impl File {
                     let len = buf.len();
                     buf = &mut core::mem::take(&mut buf)[n.min(len)..];
                 }
+                // SAFETY: No preconditions.
+                Err(_) if hold && interrupted(n) && unsafe { bindings::ckpt_defer_signal() } => {}
                 // CAST: negative returns are errnos.
                 Err(_) => return Err(Error::from_errno(n as i32)),
             }
         }
         Ok(())
     }
+}
+
+/// Returns true if a read returned `n` because a signal interrupted it.
+fn interrupted(n: isize) -> bool {
+    [
+        bindings::ERESTARTSYS,
+        bindings::ERESTARTNOINTR,
+        bindings::ERESTARTNOHAND,
+        bindings::EINTR,
+    ]
+    .iter()
+    // CAST: errno constants are small.
+    .any(|&e| n == -(e as isize))
 }

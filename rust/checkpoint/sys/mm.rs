@@ -178,11 +178,11 @@ fn raw_pages<'p>(
 
 /// Reads the contents of `pages` (at most [`GUP_BATCH`]) from `file` at its
 /// position, in one call; `ENODATA` at end of file.
-pub(crate) fn read_pages_from(file: &File, pages: &[UserPage]) -> Result {
+pub(crate) fn read_pages_from(file: &File, pages: &[UserPage], hold: bool) -> Result {
     let (mut raw, n) = raw_pages(pages.iter())?;
     // SAFETY: `file` is valid; `raw` holds `n` referenced pages, which the
     // caller got for writing (`FOLL_WRITE`).
-    let r = unsafe { bindings::ckpt_read_pages(file.as_ptr(), raw.as_mut_ptr(), n) };
+    let r = unsafe { bindings::ckpt_read_pages(file.as_ptr(), raw.as_mut_ptr(), n, hold) };
     kernel::error::to_result(r)
 }
 
@@ -247,7 +247,7 @@ impl MmReadGuard<'_> {
     ) -> Result<usize> {
         let n = max.min(GUP_BATCH);
         // Reserve first, so that no page reference can be left unowned below.
-        out.reserve(n, GFP_KERNEL)?;
+        out.reserve(n, GFP_KERNEL_ACCOUNT)?;
         let mut raw = [ptr::null_mut::<bindings::page>(); GUP_BATCH];
         let flags = if write {
             bindings::FOLL_FORCE | bindings::FOLL_WRITE
@@ -275,7 +275,7 @@ impl MmReadGuard<'_> {
             // INVARIANT: GUP returned each page with a reference. The push
             // cannot allocate (reserved above); were it to fail, it drops the
             // page, which puts its reference.
-            let _ = out.push(UserPage(p), GFP_KERNEL);
+            let _ = out.push(UserPage(p), GFP_KERNEL_ACCOUNT);
         }
         Ok(got)
     }

@@ -122,12 +122,31 @@ impl Task {
         buf
     }
 
-    /// Returns true if the caller may attach to the task with ptrace, using its
-    /// real credentials: the permission checkpoint needs.
-    pub(crate) fn may_ptrace_attach(&self) -> bool {
-        let mode = bindings::PTRACE_MODE_ATTACH | bindings::PTRACE_MODE_REALCREDS;
-        // SAFETY: `self` is valid; `ptrace_may_access` takes the task lock.
-        unsafe { bindings::ptrace_may_access(self.as_ptr(), mode) }
+    /// Pins the task for its checkpoint, once the caller is found to have
+    /// ptrace attach access to it (with its real credentials): until the
+    /// returned guard is dropped the task cannot exec, so the access holds,
+    /// and its kernel stack stays even if it dies.
+    ///
+    /// Fails with `EPERM` without access, `ESRCH` if the task is gone, and
+    /// `EINTR` on a fatal signal.
+    pub(crate) fn pin(&self) -> Result<TaskPin<'_>> {
+        // SAFETY: `self` is valid; the function takes the task's
+        // `exec_update_lock` and a stack reference only on success.
+        kernel::error::to_result(unsafe { bindings::ckpt_task_pin(self.as_ptr()) })?;
+        // INVARIANT: Both were just taken.
+        Ok(TaskPin(self))
+    }
+
+    /// Returns the number of threads of the task's group, whether it has
+    /// children (zombies included), and whether it is exiting.
+    pub(crate) fn shape(&self) -> (i32, bool, bool) {
+        let (mut threads, mut children, mut exiting) = (0, false, false);
+        // SAFETY: `self` is valid; the function takes the locks it needs and
+        // only writes the three out-parameters.
+        unsafe {
+            bindings::ckpt_task_shape(self.as_ptr(), &mut threads, &mut children, &mut exiting)
+        };
+        (threads, children, exiting)
     }
 
     /// Returns the user registers of a stopped task (or of the caller, as it
@@ -184,7 +203,7 @@ impl Task {
     pub(crate) fn xstate(&self) -> Result<KVVec<u8>> {
         // SAFETY: No preconditions.
         let size = unsafe { bindings::ckpt_xstate_size() };
-        let mut buf = KVVec::from_elem(0u8, size as usize, GFP_KERNEL)?;
+        let mut buf = KVVec::from_elem(0u8, size as usize, GFP_KERNEL_ACCOUNT)?;
         // SAFETY: `buf` has room for `size` bytes; the task is valid, and
         // frozen or the caller, whose state is saved to memory first.
         let r = unsafe { bindings::ckpt_xstate_get(self.as_ptr(), buf.as_mut_ptr().cast(), size) };
@@ -199,6 +218,21 @@ impl Task {
         let ptr = unsafe { bindings::get_task_cred(self.as_ptr()) };
         // SAFETY: As above, the reference is given to the `ARef`.
         unsafe { ARef::from_raw(NonNull::new_unchecked(ptr.cast_mut().cast())) }
+    }
+}
+
+/// A task pinned for its checkpoint by [`Task::pin`].
+///
+/// # Invariants
+///
+/// Holds the task's `exec_update_lock` for reading and a reference on its
+/// kernel stack, both given up on drop.
+pub(crate) struct TaskPin<'a>(&'a Task);
+
+impl Drop for TaskPin<'_> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariants both are held, and given up once.
+        unsafe { bindings::ckpt_task_unpin(self.0.as_ptr()) }
     }
 }
 
@@ -227,7 +261,10 @@ pub(crate) type Signals = bindings::ckpt_signals;
 /// Allocates a signals block with every field zero.
 pub(crate) fn new_signals() -> Result<KBox<Signals>> {
     // SAFETY: All-zero bytes are a valid `ckpt_signals` (plain integers).
-    Ok(KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?)
+    Ok(KBox::new(
+        unsafe { core::mem::zeroed() },
+        GFP_KERNEL_ACCOUNT,
+    )?)
 }
 
 impl Task {
@@ -287,6 +324,33 @@ pub(crate) mod current {
     pub(crate) fn reset_signals() {
         // SAFETY: No preconditions.
         unsafe { bindings::ckpt_reset_signals() }
+    }
+
+    /// Blocks every signal but `SIGKILL` (and `SIGSTOP`, which cannot be
+    /// blocked) until the restored mask is set: past the point of no return
+    /// only a fatal signal may end the restart.
+    pub(crate) fn hold_signals() {
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_hold_signals() }
+    }
+
+    /// Makes the return to user space look for signals, stops and freezes
+    /// that reads of the image put off (see [`hold_signals`]).
+    pub(crate) fn resume_signals() {
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_resume_signals() }
+    }
+
+    /// Returns true if the caller was sent a fatal signal.
+    pub(crate) fn fatal_signal_pending() -> bool {
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_fatal_signal_pending() }
+    }
+
+    /// Returns the caller's soft limit on open files (`RLIMIT_NOFILE`).
+    pub(crate) fn nofile_limit() -> u64 {
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_nofile_limit() }
     }
 
     /// Queues `SIGSTOP` to the caller: it stops before it returns to user

@@ -3,7 +3,7 @@
 //! Display of records, as text and as JSON.
 
 use crate::{errno_name, json};
-use ckpt_format::{stream::Item, CpuX86_64, Record, RestartKind};
+use ckpt_format::{stream::Item, CpuX86_64, CredRecord, Record, RestartKind};
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -47,10 +47,20 @@ pub fn line(item: &Item<'_>) -> String {
             text(t.comm)
         ),
         Record::Cred(c) => format!(
-            "objref {} uid {} gid {}",
+            "objref {} uid {} gid {} groups {} securebits {:#x} caps {}",
             c.objref,
             ids(&c.uids),
-            ids(&c.gids)
+            ids(&c.gids),
+            c.group_ids()
+                .map(|g| g.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            c.securebits,
+            c.caps
+                .iter()
+                .map(|v| format!("{v:#x}"))
+                .collect::<Vec<_>>()
+                .join("/")
         ),
         Record::CpuX86_64(c) => format!(
             "ip {:#x} sp {:#x} ax {:#x} orig_ax {} flags {:#x} fs_base {:#x}",
@@ -167,7 +177,10 @@ pub fn json(item: &Item<'_>) -> String {
         Record::Cred(c) => o
             .raw("objref", c.objref)
             .raw("uids", json::array(c.uids.iter().map(u32::to_string)))
-            .raw("gids", json::array(c.gids.iter().map(u32::to_string))),
+            .raw("gids", json::array(c.gids.iter().map(u32::to_string)))
+            .raw("groups", json::array(c.group_ids().map(|g| g.to_string())))
+            .raw("securebits", c.securebits)
+            .fields(&CredRecord::CAP_SETS, &c.caps),
         Record::CpuX86_64(c) => o.fields(&CpuX86_64::NAMES, &c.regs),
         Record::Xstate(x) => o
             .raw("size", x.area.len())

@@ -37,6 +37,7 @@ proptest! {
                 objref: a,
                 uids: [words[0], words[1], words[2], words[3]],
                 gids: [words[4], words[5], words[6], words[7]],
+                ..Default::default()
             }),
             3 => Record::Tail(Tail),
             _ => Record::Error(ErrorRecord { errno: 1 + a % 4095, objref: b, msg: &msg }),

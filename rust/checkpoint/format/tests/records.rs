@@ -24,7 +24,31 @@ fn cred(objref: i32) -> Record<'static> {
         objref,
         uids: [0, 1, 2, 3],
         gids: [4, 5, 6, 7],
+        securebits: 0x2f,
+        caps: [1, 2, 3, 4, 5],
+        groups: &GROUPS,
     })
+}
+
+/// Groups 10, 20 and 30, as a cred record holds them.
+const GROUPS: [u8; 12] = [10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0];
+
+#[test]
+fn cred_groups_must_be_sorted() {
+    let unsorted = [20u8, 0, 0, 0, 10, 0, 0, 0];
+    let rec = Record::Cred(CredRecord {
+        objref: 1,
+        groups: &unsorted,
+        ..Default::default()
+    });
+    let mut buf = vec![0u8; 256];
+    let n = rec.encode(&mut buf).unwrap();
+    let hdr = RecordHeader::decode(buf[..8].try_into().unwrap()).unwrap();
+    assert!(Record::decode(&hdr, &buf[8..n][..hdr.payload_len()]).is_err());
+    match cred(1) {
+        Record::Cred(c) => assert_eq!(c.group_ids().collect::<Vec<_>>(), [10, 20, 30]),
+        _ => unreachable!(),
+    }
 }
 
 fn task(cred_ref: i32) -> Record<'static> {

@@ -17,6 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pthread.h>
+#include <grp.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/prctl.h>
@@ -53,7 +57,8 @@ static const char *sleeper_path(void)
  * Starts ckpt_sleeper (a fresh address space, unlike a forked child of the
  * harness) named @comm in @mode; its first output goes to @out (@len bytes).
  */
-static pid_t spawn_target(const char *comm, const char *mode, void *out, size_t len)
+static pid_t spawn_target_at(const char *bin, const char *comm, const char *mode,
+			     const char *arg, void *out, size_t len)
 {
 	int p[2];
 	pid_t pid;
@@ -64,7 +69,7 @@ static pid_t spawn_target(const char *comm, const char *mode, void *out, size_t 
 	if (pid == 0) {
 		dup2(p[1], 1);
 		close(p[0]);
-		execl(sleeper_path(), "ckpt_sleeper", comm, mode, NULL);
+		execl(bin, "ckpt_sleeper", comm, mode, arg, NULL);
 		_exit(127);
 	}
 	close(p[1]);
@@ -74,6 +79,11 @@ static pid_t spawn_target(const char *comm, const char *mode, void *out, size_t 
 	}
 	close(p[0]);
 	return pid;
+}
+
+static pid_t spawn_target(const char *comm, const char *mode, void *out, size_t len)
+{
+	return spawn_target_at(sleeper_path(), comm, mode, NULL, out, len);
 }
 
 /* A task that sleeps until killed, with a known name. */
@@ -102,6 +112,47 @@ static void reap(pid_t pid)
 {
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+}
+
+/*
+ * Forks a target with /dev/null stdio (or @out as its stdout) and nothing
+ * else open, which runs @setup(@arg) and then pauses. Returns once the
+ * target has done so, so that it is frozen in the state under test.
+ */
+static pid_t fork_target(int out, void (*setup)(void *), void *arg)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(out < 0 ? null : out, 1);
+		dup2(null, 2);
+		dup2(p[1], 3);
+		syscall(SYS_close_range, 4, ~0U, 0);
+		if (setup)
+			setup(arg);
+		if (write(3, "r", 1) != 1)
+			_exit(1);
+		close(3);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	/* Its "r", then end of file once it has closed the pipe too. */
+	if (read(p[0], &c, 1) != 1 || read(p[0], &c, 1) != 0) {
+		close(p[0]);
+		reap(pid);
+		return -1;
+	}
+	close(p[0]);
+	return pid;
 }
 
 static int memfd(void)
@@ -543,12 +594,8 @@ TEST(shared_anonymous_memory_refused)
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
 	/* A forked child shares the harness's MAP_SHARED|MAP_ANONYMOUS page. */
-	child = fork();
-	if (child == 0) {
-		only_null_stdio(-1);
-		for (;;)
-			pause();
-	}
+	child = fork_target(-1, NULL, NULL);
+	ASSERT_LT(0, child);
 	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg)));
 	EXPECT_EQ(-1, sys_checkpoint(child, fd, 0, -1));
 	EXPECT_EQ(EOPNOTSUPP, errno);
@@ -1082,12 +1129,8 @@ TEST(unsupported_fd_refused)
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
 	/* A target whose stdout is a pipe. */
 	ASSERT_EQ(0, pipe(p));
-	child = fork();
-	if (child == 0) {
-		only_null_stdio(p[1]);
-		for (;;)
-			pause();
-	}
+	child = fork_target(p[1], NULL, NULL);
+	ASSERT_LT(0, child);
 	close(p[1]);
 	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg)));
 	EXPECT_EQ(-1, sys_checkpoint(child, fd, 0, -1));
@@ -1157,6 +1200,496 @@ TEST(kernel_thread_error_record)
 	EXPECT_EQ(EINVAL, restart_fd(fd, NULL));
 	close(fd);
 	unlink(path);
+}
+
+static void *pause_thread(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+static void start_thread(void *arg)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, pause_thread, NULL))
+		_exit(1);
+}
+
+static void start_child(void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		/* Not the ready pipe's writer: fork_target() waits for its end. */
+		close(3);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	if (pid < 0)
+		_exit(1);
+}
+
+static void take_flock(void *arg)
+{
+	int fd = open(arg, O_RDWR);
+
+	if (fd < 0 || flock(fd, LOCK_EX))
+		_exit(1);
+}
+
+static void take_posix_lock(void *arg)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 10 };
+	int fd = open(arg, O_RDWR);
+
+	if (fd < 0 || fcntl(fd, F_SETLK, &fl))
+		_exit(1);
+}
+
+/*
+ * A target set up by @setup(@arg) is refused with EOPNOTSUPP and an error
+ * record saying @why, and runs on unharmed.
+ */
+static void check_refused(struct __test_metadata *_metadata,
+			  void (*setup)(void *), void *arg, const char *why)
+{
+	char path[] = "/tmp/ckpt-refused-XXXXXX";
+	char out[8192], cg[128];
+	int fd = mkstemp(path);
+	pid_t child;
+
+	ASSERT_LE(0, fd);
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	child = fork_target(-1, setup, arg);
+	ASSERT_LT(0, child);
+	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg)));
+	EXPECT_EQ(-1, sys_checkpoint(child, fd, 0, -1));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_NE(0, run_ckptinfo(path, "", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, why)) TH_LOG("%s", out);
+	EXPECT_EQ(0, thaw_v2(cg));
+	EXPECT_EQ(0, waitpid(child, NULL, WNOHANG));
+	finish_target(child, cg, fd, path);
+}
+
+TEST(threaded_task_refused)
+{
+	check_refused(_metadata, start_thread, NULL,
+		      "2 threads; multi-threaded tasks are not supported yet");
+}
+
+TEST(task_with_child_refused)
+{
+	check_refused(_metadata, start_child, NULL,
+		      "has child processes; process trees are not supported yet");
+}
+
+TEST(file_locks_refused)
+{
+	char lock[] = "/tmp/ckpt-lock-XXXXXX";
+	int fd = mkstemp(lock);
+
+	ASSERT_LE(0, fd);
+	close(fd);
+	check_refused(_metadata, take_flock, lock,
+		      "fd 4: file locks and leases are not supported yet");
+	check_refused(_metadata, take_posix_lock, lock,
+		      "fd 4: file locks and leases are not supported yet");
+	unlink(lock);
+}
+
+TEST(image_as_log_einval)
+{
+	int fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+	pid_t child = spawn_sleeper("ckpt-samelog");
+
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, child);
+	/* Log lines would be written into the image. */
+	EXPECT_EQ(-1, sys_checkpoint(child, fd, 0, fd));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_END));
+	EXPECT_EQ(-1, sys_restart(0, fd, 0, fd));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+	reap(child);
+}
+
+/* Copies file @from to the new file @to with mode @mode. */
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	char buf[65536];
+	ssize_t n;
+
+	if (in < 0 || out < 0)
+		return -1;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			return -1;
+	close(in);
+	close(out);
+	return n < 0 ? -1 : chmod(to, mode);
+}
+
+TEST(exe_not_executable_not_restored)
+{
+	char exe[] = "/tmp/ckpt-exe-XXXXXX", path[] = "/tmp/ckpt-exe-img-XXXXXX";
+	char proc[64], link[4096] = "", ready[5];
+	pid_t child;
+	int fd;
+
+	ASSERT_LE(0, (fd = mkstemp(exe)));
+	close(fd);
+	ASSERT_LE(0, mkstemp(path));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	ASSERT_EQ(0, copy_file(sleeper_path(), exe, 0755));
+	child = spawn_target_at(exe, "ckpt-exe", "", NULL, ready, sizeof(ready));
+	ASSERT_LT(0, child);
+	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	/* The executable may no longer be executed... */
+	ASSERT_EQ(0, chmod(exe, 0644));
+	child = restart_path(path);
+	ASSERT_LT(0, child);
+	/* ...so it does not become /proc/PID/exe, and stays writable. */
+	snprintf(proc, sizeof(proc), "/proc/%d/exe", child);
+	EXPECT_LT(0, readlink(proc, link, sizeof(link) - 1));
+	EXPECT_EQ(NULL, strstr(link, exe)) TH_LOG("exe %s", link);
+	fd = open(exe, O_WRONLY);
+	EXPECT_LE(0, fd) TH_LOG("%s", strerror(errno));
+	close(fd);
+	reap(child);
+	unlink(exe);
+	unlink(path);
+}
+
+/* Returns the number of bytes in pipe @fd. */
+static int pipe_fill(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) ? -1 : n;
+}
+
+TEST(target_killed_during_checkpoint)
+{
+	char path[] = "/tmp/ckpt-killed-XXXXXX", out[8192], cg[128];
+	char buf[65536];
+	int p[2], status, fd = mkstemp(path);
+	pid_t target, ckpt;
+	ssize_t n;
+
+	ASSERT_LE(0, fd);
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	target = spawn_sleeper("ckpt-killed");
+	ASSERT_LT(0, target);
+	ASSERT_EQ(0, freeze_v2(target, cg, sizeof(cg)));
+	/* A checkpoint blocked on a full pipe... */
+	ASSERT_EQ(0, pipe(p));
+	ckpt = fork();
+	if (ckpt == 0) {
+		close(p[0]);
+		_exit(sys_checkpoint(target, p[1], 0, -1) < 0 ? errno : 0);
+	}
+	close(p[1]);
+	/* The image is larger than the pipe: wait until it stops filling. */
+	for (n = 0; n < 500; n++) {
+		int fill = pipe_fill(p[0]);
+
+		usleep(100000);
+		if (fill > 0 && fill == pipe_fill(p[0]))
+			break;
+	}
+	ASSERT_LT(0, pipe_fill(p[0]));
+	/* ...while its target is killed, thawed and reaped. */
+	EXPECT_EQ(0, kill(target, SIGKILL));
+	EXPECT_EQ(0, thaw_v2(cg));
+	EXPECT_EQ(target, waitpid(target, NULL, 0));
+	/* It ends with a clean error, said in the image. */
+	while ((n = read(p[0], buf, sizeof(buf))) > 0)
+		ASSERT_EQ(n, write(fd, buf, n));
+	ASSERT_EQ(ckpt, waitpid(ckpt, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_TRUE(WEXITSTATUS(status) == ESRCH || WEXITSTATUS(status) == EBUSY)
+		TH_LOG("checkpoint: %s", strerror(WEXITSTATUS(status)));
+	EXPECT_NE(0, run_ckptinfo(path, "", out, sizeof(out)));
+	EXPECT_TRUE(strstr(out, "exited during the checkpoint") ||
+		    strstr(out, "thawed during the checkpoint")) TH_LOG("%s", out);
+	close(p[0]);
+	close(fd);
+	unlink(path);
+	remove_v2(cg);
+}
+
+/* Returns true if /proc/@pid/maps mentions @what. */
+static int maps_show(pid_t pid, const char *what)
+{
+	static char buf[1 << 16];
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/%d/maps", pid);
+	read_file(proc, buf, sizeof(buf));
+	return strstr(buf, what) != NULL;
+}
+
+/*
+ * Feeds the image of a sleeper to a restart through a pipe, all but its
+ * tail record; once the restart is past its point of no return (the image's
+ * memory is mapped), sends it @sig (SIGSTOP and SIGCONT, then SIGWINCH and a
+ * cgroup freeze, for 0), then the tail. Returns the restarting pid, with
+ * its log in @logfd and the cgroup it was moved to in @cg.
+ */
+static pid_t restart_signalled(struct __test_metadata *_metadata, int sig, int logfd,
+			       char *cg, size_t cglen)
+{
+	size_t offs[4096], nrec, len, i;
+	int p[2], fd;
+	long id;
+	char *buf, c;
+	pid_t target, r;
+
+	target = spawn_sleeper("ckpt-phase2");
+	if (target < 0 || freeze_v2(target, cg, cglen) || image_of(target, &fd, &id) <= 0)
+		return -1;
+	buf = slurp(fd, &len);
+	close(fd);
+	thaw_v2(cg);
+	reap(target);
+	remove_v2(cg);
+	nrec = record_offsets(buf, len, offs, 4096);
+	if (!buf || nrec < 2 || nrec == 4096)
+		return -1;
+	if (pipe(p))
+		return -1;
+	r = fork();
+	if (r == 0) {
+		close(p[1]);
+		sys_restart(0, p[0], 0, logfd);
+		_exit(100);
+	}
+	close(p[0]);
+	/* Everything but the tail: restart then waits in phase two. */
+	if (fork() == 0)
+		_exit(write(p[1], buf, offs[nrec - 1]) == (ssize_t)offs[nrec - 1] ? 0 : 1);
+	for (i = 0; i < 2000 && !maps_show(r, "ckpt_sleeper"); i++)
+		usleep(10000);
+	if (!maps_show(r, "ckpt_sleeper"))
+		return -1;
+	wait(NULL);
+	if (sig) {
+		kill(r, sig);
+	} else {
+		char val[32];
+
+		kill(r, SIGSTOP);
+		kill(r, SIGCONT);
+		kill(r, SIGWINCH);
+		/* The freeze takes effect once the restored task runs. */
+		snprintf(cg, cglen, CG2_ROOT "/ckpt-test-%d", r);
+		snprintf(val, sizeof(val), "%d", r);
+		if ((mkdir(cg, 0755) && errno != EEXIST) ||
+		    write_str(cg, "cgroup.procs", val) ||
+		    write_str(cg, "cgroup.freeze", "1"))
+			return -1;
+	}
+	c = write(p[1], buf + offs[nrec - 1], len - offs[nrec - 1]) < 0;
+	close(p[1]);
+	free(buf);
+	return c ? -1 : r;
+}
+
+TEST(phase_two_waits_for_signals)
+{
+	char cg[128], comm[64], proc[64];
+	int status;
+	pid_t r;
+
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	r = restart_signalled(_metadata, 0, -1, cg, sizeof(cg));
+	ASSERT_LT(0, r);
+	/* The restored task freezes as it returns to user space... */
+	EXPECT_EQ(0, wait_for(cg, "cgroup.events", "frozen 1"));
+	EXPECT_EQ(0, waitpid(r, &status, WNOHANG));
+	EXPECT_EQ(0, thaw_v2(cg));
+	/* ...and runs on as the task of the image. */
+	EXPECT_EQ(0, waitpid(r, &status, WNOHANG));
+	snprintf(proc, sizeof(proc), "/proc/%d/comm", r);
+	read_file(proc, comm, sizeof(comm));
+	EXPECT_STREQ("ckpt-phase2\n", comm);
+	reap(r);
+	remove_v2(cg);
+}
+
+TEST(phase_two_ends_on_sigkill)
+{
+	char cg[128], log[4096];
+	int status, logfd = memfd();
+	pid_t r;
+
+	ASSERT_LE(0, logfd);
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	r = restart_signalled(_metadata, SIGKILL, logfd, cg, sizeof(cg));
+	ASSERT_LT(0, r);
+	ASSERT_EQ(r, waitpid(r, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	memset(log, 0, sizeof(log));
+	EXPECT_LT(0, pread(logfd, log, sizeof(log) - 1, 0));
+	/* It was past the point of no return (a fatal signal stops the log). */
+	EXPECT_NE(NULL, strstr(log, "only SIGKILL ends the restart now")) TH_LOG("%s", log);
+	close(logfd);
+}
+
+/* Reads field @key of /proc/@pid/status into @val. */
+static int status_field(pid_t pid, const char *key, char *val, size_t len)
+{
+	char path[64], buf[8192], *p, *e;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	read_file(path, buf, sizeof(buf));
+	p = strstr(buf, key);
+	if (!p)
+		return -1;
+	p += strlen(key);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	e = strchr(p, '\n');
+	snprintf(val, len, "%.*s", e ? (int)(e - p) : (int)strlen(p), p);
+	return 0;
+}
+
+/*
+ * The image of ckpt_sleeper in @mode with argument @arg (NULL for none), in
+ * a new memfd at offset 0.
+ */
+static int image_of_mode(const char *mode, const char *arg)
+{
+	char cg[128], ready[5], bin[] = "/tmp/ckpt-sleeper-XXXXXX";
+	long id;
+	int fd = mkstemp(bin);
+	pid_t child;
+
+	/* A copy that any user may open, as restart reopens it as the task's user. */
+	if (fd < 0)
+		return -1;
+	close(fd);
+	fd = -1;
+	if (copy_file(sleeper_path(), bin, 0755))
+		return -1;
+	child = spawn_target_at(bin, "ckpt-cred", mode, arg, ready, sizeof(ready));
+	if (child < 0)
+		return -1;
+	if (!freeze_v2(child, cg, sizeof(cg)) && image_of(child, &fd, &id) <= 0)
+		fd = -1;
+	thaw_v2(cg);
+	reap(child);
+	remove_v2(cg);
+	return fd;
+}
+
+/* restart(2) of @fd by uid and gid 65534 without groups; returns its errno. */
+static int restart_as_nobody(int fd)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(200);
+		sys_restart(0, fd, 0, -1);
+		_exit(errno);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+TEST(restored_credentials_are_the_images)
+{
+	char val[256];
+	pid_t r = -1;
+	int fd;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch users");
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	fd = image_of_mode("nobody", NULL);
+	ASSERT_LE(0, fd);
+	/* Root restores it: the task has the image's ids, groups and caps. */
+	ASSERT_EQ(0, restart_fd(fd, &r));
+	ASSERT_EQ(0, status_field(r, "Uid:", val, sizeof(val)));
+	EXPECT_STREQ("65534\t65534\t65534\t65534", val);
+	ASSERT_EQ(0, status_field(r, "Gid:", val, sizeof(val)));
+	EXPECT_STREQ("65534\t65534\t65534\t65534", val);
+	ASSERT_EQ(0, status_field(r, "Groups:", val, sizeof(val)));
+	EXPECT_STREQ("7 8 ", val);
+	ASSERT_EQ(0, status_field(r, "CapPrm:", val, sizeof(val)));
+	EXPECT_STREQ("0000000000000000", val);
+	ASSERT_EQ(0, status_field(r, "CapEff:", val, sizeof(val)));
+	EXPECT_STREQ("0000000000000000", val);
+	reap(r);
+	close(fd);
+}
+
+TEST(restart_beyond_caller_groups_and_caps_eperm)
+{
+	char val[256];
+	pid_t r = -1;
+	int fd;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch users");
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	/* uid 65534 with groups 7, 8 and root's permitted capabilities. */
+	fd = image_of_mode("nobody-keepcaps", NULL);
+	ASSERT_LE(0, fd);
+	/* Its own uid may not take the groups and capabilities... */
+	EXPECT_EQ(EPERM, restart_as_nobody(fd));
+	/* ...root may, and the task has them. */
+	lseek(fd, 0, SEEK_SET);
+	ASSERT_EQ(0, restart_fd(fd, &r));
+	ASSERT_EQ(0, status_field(r, "CapPrm:", val, sizeof(val)));
+	EXPECT_STRNE("0000000000000000", val);
+	ASSERT_EQ(0, status_field(r, "Groups:", val, sizeof(val)));
+	EXPECT_STREQ("7 8 ", val);
+	reap(r);
+	close(fd);
+}
+
+TEST(files_reopened_as_the_images_user)
+{
+	char file[] = "/tmp/ckpt-rootfile-XXXXXX", buf[8] = "";
+	int fd, f = mkstemp(file);
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch users");
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	ASSERT_LE(0, f);
+	ASSERT_EQ(4, write(f, "root", 4));
+	close(f);
+	ASSERT_EQ(0, chmod(file, 0644));
+	/* uid 65534 holding root's file open for writing, from before it dropped root. */
+	fd = image_of_mode("nobody", file);
+	ASSERT_LE(0, fd);
+	/* Even root may not reopen it for uid 65534: EACCES, caller unharmed. */
+	EXPECT_EQ(EACCES, restart_fd(fd, NULL));
+	f = open(file, O_RDONLY);
+	ASSERT_EQ(4, read(f, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "root", 4));
+	close(f);
+	close(fd);
+	unlink(file);
 }
 
 FIXTURE(image)

@@ -40,6 +40,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <grp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -408,6 +409,22 @@ int main(int argc, char **argv)
 		if (m == MAP_FAILED)
 			return 1;
 		memset(m, 0x5a, n);
+	}
+	/*
+	 * A task of uid and gid 65534 with groups 7 and 8, with root's
+	 * permitted capabilities for nobody-keepcaps, holding file argv[3]
+	 * open for writing if given (opened as root).
+	 */
+	if (!strncmp(mode, "nobody", 6)) {
+		gid_t groups[] = { 7, 8 };
+
+		if (argc > 3 && open(argv[3], O_RDWR) < 0)
+			return 1;
+		if (!strcmp(mode, "nobody-keepcaps") && prctl(PR_SET_KEEPCAPS, 1))
+			return 1;
+		if (setgroups(2, groups) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			return 1;
 	}
 #ifdef __x86_64__
 	if (!strcmp(mode, "regs"))
