@@ -37,6 +37,8 @@ fn valid() -> Vec<u8> {
             objref: 1,
             uids: [1000; 4],
             gids: [100; 4],
+            groups: &[24, 0, 0, 0, 27, 0, 0, 0],
+            ..Default::default()
         }),
         Record::Task(TaskRecord {
             pid: 77,
@@ -69,7 +71,7 @@ fn text_output_of_a_valid_image() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("pid 77 tgid 77 ppid 1 cred 1"), "{text}");
     assert!(
-        text.contains("uid 1000/1000/1000/1000 gid 100/100/100/100"),
+        text.contains("uid 1000/1000/1000/1000 gid 100/100/100/100 groups 24,27"),
         "{text}"
     );
     assert!(text.contains(&format!("valid image: 4 records, {} bytes", img.len())));
