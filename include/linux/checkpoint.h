@@ -44,7 +44,17 @@ struct ckpt_signals {
 	u32 rseq_sig;
 	u64 rlim[16][2];
 	u64 action[64][4];	/* handler, flags, restorer, mask */
+	u64 itimer_real[2];	/* ns left (0: disarmed), interval */
 };
+
+/* A pending signal, as a signals record holds it. */
+struct ckpt_pending {
+	u32 signo;
+	u32 flags;		/* CKPT_PENDING_SHARED */
+	u8 info[48];		/* struct kernel_siginfo */
+};
+
+#define CKPT_PENDING_SHARED	1
 
 /* Credentials, as a cred record holds them (ids in the caller's namespace). */
 struct ckpt_cred {
@@ -53,6 +63,14 @@ struct ckpt_cred {
 	u32 securebits;
 	u32 ngroups;
 	u64 caps[5];		/* inheritable, permitted, effective, bounding, ambient */
+};
+
+/* Per-task settings, as a task record holds them. */
+struct ckpt_task_settings {
+	s32 oom_score_adj;
+	u32 no_new_privs;
+	u64 robust_list;
+	u64 robust_list_len;
 };
 
 struct cred;
@@ -71,6 +89,10 @@ int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n,
 bool ckpt_file_locked(struct file *file, struct task_struct *task);
 void ckpt_close_all_fds(void);
 int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec);
+int ckpt_get_fs(struct task_struct *task, char *root, char *cwd, int len,
+		char **rootp, char **cwdp);
+int ckpt_may_enter(struct file *dir, const struct cred *cred, bool root);
+void ckpt_set_fs(struct file *root, struct file *cwd);
 unsigned int ckpt_cred_ngroups(const struct cred *cred);
 void ckpt_get_cred(const struct cred *cred, struct ckpt_cred *c, u32 *groups);
 struct cred *ckpt_prepare_cred(const struct ckpt_cred *c, const u32 *groups);
@@ -79,13 +101,19 @@ int ckpt_set_exe_file(struct file *file);
 int ckpt_mm_set_layout(const u64 *layout, const u64 *auxv, unsigned int words);
 void ckpt_set_comm(const char *comm);
 int ckpt_task_pin(struct task_struct *task);
+void ckpt_get_task_settings(struct task_struct *task, struct ckpt_task_settings *t);
+int ckpt_check_task_settings(const struct ckpt_task_settings *t);
+int ckpt_set_task_settings(const struct ckpt_task_settings *t);
 void ckpt_task_unpin(struct task_struct *task);
 void ckpt_task_shape(struct task_struct *task, int *threads, bool *children,
 		     bool *exiting);
 void ckpt_kill_self(void);
 void ckpt_stop_self(void);
 void ckpt_reset_signals(void);
-void ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s);
+int ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s);
+int ckpt_get_pending(struct task_struct *task, struct ckpt_pending *p,
+		     unsigned int max);
+int ckpt_queue_pending(const struct ckpt_pending *p);
 int ckpt_check_signals(const struct ckpt_signals *s);
 int ckpt_set_signals(const struct ckpt_signals *s);
 void ckpt_notify_restart(void);
@@ -104,6 +132,7 @@ unsigned long ckpt_task_size(void);
 u64 ckpt_xstate_features(void);
 unsigned int ckpt_xstate_size(void);
 int ckpt_xstate_get(struct task_struct *task, void *buf, unsigned int size);
+int ckpt_xstate_check(const void *buf, unsigned int size);
 int ckpt_xstate_set(const void *buf, unsigned int size);
 int ckpt_check_regs(const u64 *regs);
 int ckpt_set_regs(const u64 *regs);

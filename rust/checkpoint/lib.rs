@@ -20,6 +20,7 @@ mod cred;
 mod ctx;
 mod deferqueue;
 mod files;
+mod fs;
 mod mm;
 mod objhash;
 mod restart;

@@ -270,6 +270,11 @@ fn map_vma(
     if v.flags & u64::from(bindings::VM_NORESERVE) != 0 {
         flags |= mcur::MAP_NORESERVE;
     }
+    // Locked again as mmap(MAP_LOCKED) locks: within RLIMIT_MEMLOCK, or
+    // with CAP_IPC_LOCK.
+    if v.flags & u64::from(bindings::VM_LOCKED) != 0 {
+        flags |= mcur::MAP_LOCKED;
+    }
     st.writable = false;
     match v.kind {
         VmaKind::Anon => {

@@ -15,7 +15,7 @@
 use crate::{
     arch, cred,
     ctx::{Ctx, Mode, RecordBuf},
-    files, mm,
+    files, fs, mm,
     objhash::{DefineError, MAX_OBJECTS},
     signal,
     sys::{task::current, uts},
@@ -31,9 +31,10 @@ struct Restore {
     task: task::TaskRestore,
     cpu: arch::CpuRestore,
     fds: files::Fds,
+    fs: fs::FsRestore,
     reopened: files::Reopened,
     mm: mm::MmRestore,
-    signals: Option<KBox<crate::sys::task::Signals>>,
+    signals: signal::SignalsRestore,
 }
 
 /// Restarts from the image in `fd`, logging to `logfd`.
@@ -56,9 +57,10 @@ pub(crate) fn restart(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i64> 
         task: task::TaskRestore::new(),
         cpu: arch::CpuRestore::new(),
         fds: files::Fds::new(),
+        fs: fs::FsRestore::new(),
         reopened: files::Reopened::new(),
         mm: mm::MmRestore::new(),
-        signals: None,
+        signals: signal::SignalsRestore::new(),
     };
     let r = restore(&mut ctx, &mut st);
     if r.is_ok() && flags & RESTART_FROZEN != 0 {
@@ -107,6 +109,7 @@ fn restore(ctx: &mut Ctx, st: &mut Restore) -> Result<i64> {
             Record::Xstate(x) => arch::restore_xstate(ctx, &x, &mut st.cpu)?,
             Record::RestartBlock(r) => arch::restore_restart_block(&r, &mut st.cpu)?,
             Record::Signals(s) => signal::restore_signals(ctx, &s, &mut st.signals)?,
+            Record::Fs(f) => fs::restore_fs(ctx, &f, st.task.cred(), &mut st.fs)?,
             Record::File(f) => files::restore_file(ctx, &f, st.task.cred(), &mut st.reopened)?,
             Record::Fd(f) => files::restore_fd(ctx, &f, &mut st.fds)?,
             Record::Mm(m) => mm::restore_mm(ctx, &m, &mut st.mm)?,
@@ -124,6 +127,7 @@ fn restore(ctx: &mut Ctx, st: &mut Restore) -> Result<i64> {
     ctx.run_deferred()?;
     // Limits first: they may need privileges that new credentials drop.
     signal::restore_signals_done(ctx, &st.signals)?;
+    fs::restore_fs_done(&st.fs);
     task::restore_task_done(ctx, &st.task)?;
     let ret = arch::restore_cpu_done(ctx, &mut st.cpu)?;
     // Last, so that the caller's descriptors close only on success (the

@@ -14,9 +14,11 @@
 #include <linux/bvec.h>
 #include <linux/fs.h>
 #include <linux/uio.h>
+#include <linux/futex.h>
 #include <linux/hrtimer.h>
-#include <linux/kallsyms.h>
 #include <linux/mm.h>
+#include <linux/oom.h>
+#include <linux/posix-timers.h>
 #include <linux/restart_block.h>
 #include <linux/resource.h>
 #include <linux/rseq.h>
@@ -30,9 +32,6 @@
 #include <linux/string.h>
 #include <linux/syscalls.h>
 #include <linux/utsname.h>
-
-/* futex_wait() and its flags, private to the futex code. */
-#include "../../kernel/futex/futex.h"
 
 SYSCALL_DEFINE4(checkpoint, pid_t, pid, int, fd, unsigned long, flags,
 		int, logfd)
@@ -238,6 +237,63 @@ void ckpt_close_all_fds(void)
 int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec)
 {
 	return replace_fd(fd, file, cloexec ? O_CLOEXEC : 0);
+}
+
+/* Root and working directories. */
+
+/*
+ * Puts the root and working directories of @task, as paths from the
+ * caller's root, in @root and @cwd (@len bytes each); *@rootp and *@cwdp
+ * point to them.
+ */
+int ckpt_get_fs(struct task_struct *task, char *root, char *cwd, int len,
+		char **rootp, char **cwdp)
+{
+	struct path r, c;
+
+	task_lock(task);
+	if (!task->fs) {
+		task_unlock(task);
+		return -ESRCH;
+	}
+	get_fs_root(task->fs, &r);
+	get_fs_pwd(task->fs, &c);
+	task_unlock(task);
+	*rootp = d_path(&r, root, len);
+	*cwdp = d_path(&c, cwd, len);
+	path_put(&r);
+	path_put(&c);
+	if (IS_ERR(*rootp))
+		return PTR_ERR(*rootp);
+	return PTR_ERR_OR_ZERO(*cwdp);
+}
+
+/*
+ * Checks that a task with credentials @cred could chdir() (@root false) or
+ * chroot() (@root true) to @dir: search permission, and CAP_SYS_CHROOT in
+ * the caller's user namespace to change the root.
+ */
+int ckpt_may_enter(struct file *dir, const struct cred *cred, bool root)
+{
+	const struct cred *saved;
+	int ret;
+
+	if (!S_ISDIR(file_inode(dir)->i_mode))
+		return -ENOTDIR;
+	saved = override_creds(cred);
+	ret = path_permission(&dir->f_path, MAY_EXEC | MAY_CHDIR);
+	if (!ret && root && !ns_capable(current_user_ns(), CAP_SYS_CHROOT))
+		ret = -EPERM;
+	revert_creds(saved);
+	return ret;
+}
+
+/* Sets the caller's root (if @root) and working directory (checked first). */
+void ckpt_set_fs(struct file *root, struct file *cwd)
+{
+	if (root)
+		set_fs_root(current->fs, &root->f_path);
+	set_fs_pwd(current->fs, &cwd->f_path);
 }
 
 /* Credentials. */
@@ -563,6 +619,55 @@ void ckpt_task_unpin(struct task_struct *task)
 	up_read(&task->signal->exec_update_lock);
 }
 
+/* Per-task settings, as a task record holds them. */
+void ckpt_get_task_settings(struct task_struct *task, struct ckpt_task_settings *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->oom_score_adj = READ_ONCE(task->signal->oom_score_adj);
+	t->no_new_privs = task_no_new_privs(task);
+#ifdef CONFIG_FUTEX
+	t->robust_list = (unsigned long)task->robust_list;
+	t->robust_list_len = task->robust_list ? sizeof(struct robust_list_head) : 0;
+#endif
+}
+
+/*
+ * Checks that the caller may take settings @t: an oom_score_adj below its
+ * minimum needs CAP_SYS_RESOURCE, as for /proc/PID/oom_score_adj; a robust
+ * list as set_robust_list() accepts it.
+ */
+int ckpt_check_task_settings(const struct ckpt_task_settings *t)
+{
+	if (t->oom_score_adj < OOM_SCORE_ADJ_MIN ||
+	    t->oom_score_adj > OOM_SCORE_ADJ_MAX)
+		return -EINVAL;
+	if (t->oom_score_adj < current->signal->oom_score_adj_min &&
+	    !capable(CAP_SYS_RESOURCE))
+		return -EACCES;
+	if (t->robust_list &&
+	    (t->robust_list_len != sizeof(struct robust_list_head) ||
+	     t->robust_list >= TASK_SIZE))
+		return -EINVAL;
+	return 0;
+}
+
+/* Sets the caller's settings (checked first). no_new_privs is only ever set. */
+int ckpt_set_task_settings(const struct ckpt_task_settings *t)
+{
+	int ret = ckpt_check_task_settings(t);
+
+	if (ret)
+		return ret;
+	WRITE_ONCE(current->signal->oom_score_adj, t->oom_score_adj);
+	if (t->no_new_privs)
+		task_set_no_new_privs(current);
+#ifdef CONFIG_FUTEX
+	current->robust_list =
+		(struct robust_list_head __user *)(unsigned long)t->robust_list;
+#endif
+	return 0;
+}
+
 /* What checkpoint cannot save yet: other threads, children, an exit. */
 void ckpt_task_shape(struct task_struct *task, int *threads, bool *children,
 		     bool *exiting)
@@ -613,11 +718,17 @@ void ckpt_reset_signals(void)
 #endif
 }
 
-/* Reads the signal state and settings of @task (stopped, or current). */
-void ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s)
+static int ckpt_get_timers(struct task_struct *task, struct ckpt_signals *s);
+
+/*
+ * Reads the signal state and settings of @task (stopped, or current).
+ * -EOPNOTSUPP for timers that restart cannot restore yet: POSIX timers,
+ * ITIMER_VIRTUAL and ITIMER_PROF.
+ */
+int ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s)
 {
 	unsigned long flags;
-	int i;
+	int i, ret = -ESRCH;
 
 	memset(s, 0, sizeof(*s));
 	s->blocked = task->blocked.sig[0];
@@ -652,8 +763,114 @@ void ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s)
 #endif
 			s->action[i][3] = sa->sa_mask.sig[0];
 		}
+		ret = ckpt_get_timers(task, s);
 		unlock_task_sighand(task, &flags);
 	}
+	return ret;
+}
+
+/* Reads ITIMER_REAL; the other timers must be disarmed. Under siglock. */
+static int ckpt_get_timers(struct task_struct *task, struct ckpt_signals *s)
+{
+	struct signal_struct *sig = task->signal;
+	struct hrtimer *timer = &sig->real_timer;
+
+#ifdef CONFIG_POSIX_TIMERS
+	if (!hlist_empty(&sig->posix_timers) ||
+	    sig->it[CPUCLOCK_PROF].expires || sig->it[CPUCLOCK_VIRT].expires)
+		return -EOPNOTSUPP;
+#endif
+	if (hrtimer_active(timer)) {
+		ktime_t rem = hrtimer_get_remaining(timer);
+
+		/* About to fire: keep it armed, as getitimer() does. */
+		s->itimer_real[0] = rem > 0 ? rem : NSEC_PER_USEC;
+		s->itimer_real[1] = sig->it_real_incr;
+	}
+	return 0;
+}
+
+/* Collects the signals of @pending into @p (at most @max); returns the count. */
+static int ckpt_collect_pending(struct sigpending *pending, u32 flags,
+				struct ckpt_pending *p, int n, int max)
+{
+	struct sigqueue *q;
+	sigset_t queued;
+	int sig;
+
+	BUILD_BUG_ON(sizeof(q->info) != sizeof(p->info));
+	sigemptyset(&queued);
+	list_for_each_entry(q, &pending->list, list) {
+		sig = q->info.si_signo;
+		if (sig_kernel_only(sig))
+			continue;
+		if (n >= max)
+			return -E2BIG;
+		p[n].signo = sig;
+		p[n].flags = flags;
+		memcpy(p[n].info, &q->info, sizeof(p[n].info));
+		sigaddset(&queued, sig);
+		n++;
+	}
+	/* Pending without a queue entry: sent by the kernel, or coalesced. */
+	for (sig = 1; sig <= _NSIG; sig++) {
+		kernel_siginfo_t info;
+
+		if (!sigismember(&pending->signal, sig) ||
+		    sigismember(&queued, sig) || sig_kernel_only(sig))
+			continue;
+		if (n >= max)
+			return -E2BIG;
+		clear_siginfo(&info);
+		info.si_signo = sig;
+		info.si_code = SI_KERNEL;
+		p[n].signo = sig;
+		p[n].flags = flags;
+		memcpy(p[n].info, &info, sizeof(p[n].info));
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Copies the pending signals of @task (stopped, or current), its own then
+ * its thread group's, into @p; returns how many, or -E2BIG beyond @max.
+ * SIGKILL and SIGSTOP are left out: a task they are pending for is dying
+ * or stopping, not resuming.
+ */
+int ckpt_get_pending(struct task_struct *task, struct ckpt_pending *p,
+		     unsigned int max)
+{
+	unsigned long flags;
+	int n;
+
+	if (!lock_task_sighand(task, &flags))
+		return -ESRCH;
+	n = ckpt_collect_pending(&task->pending, 0, p, 0, max);
+	if (n >= 0)
+		n = ckpt_collect_pending(&task->signal->shared_pending,
+					 CKPT_PENDING_SHARED, p, n, max);
+	unlock_task_sighand(task, &flags);
+	return n;
+}
+
+/*
+ * Queues a pending signal of an image to the caller, as rt_sigqueueinfo()
+ * or rt_tgsigqueueinfo() to itself would, with its siginfo: it stays
+ * pending until the restored task unblocks or handles it.
+ */
+int ckpt_queue_pending(const struct ckpt_pending *p)
+{
+	kernel_siginfo_t info;
+
+	if (!valid_signal(p->signo) || !p->signo || sig_kernel_only(p->signo))
+		return -EINVAL;
+	memcpy(&info, p->info, sizeof(p->info));
+	if (info.si_signo != p->signo)
+		return -EINVAL;
+	return do_send_sig_info(p->signo, &info, current,
+				p->flags & CKPT_PENDING_SHARED ? PIDTYPE_TGID :
+								 PIDTYPE_PID);
 }
 
 /*
@@ -680,6 +897,9 @@ int ckpt_check_signals(const struct ckpt_signals *s)
 	if (s->rseq && (!IS_ALIGNED(s->rseq, 32) || s->rseq_len < 32 ||
 			s->rseq >= TASK_SIZE))
 		return -EINVAL;
+	if (s->itimer_real[0] > KTIME_MAX / 2 ||
+	    s->itimer_real[1] > KTIME_MAX / 2)
+		return -EINVAL;
 	return 0;
 }
 
@@ -702,6 +922,10 @@ int ckpt_set_signals(const struct ckpt_signals *s)
 		task_lock(current->group_leader);
 		rlim[i] = new;
 		task_unlock(current->group_leader);
+		/* As do_prlimit(): arm the CPU time limit. */
+		if (i == RLIMIT_CPU && new.rlim_cur != RLIM_INFINITY &&
+		    IS_ENABLED(CONFIG_POSIX_TIMERS))
+			update_rlimit_cpu(current, new.rlim_cur);
 	}
 	for (i = 1; i <= _NSIG; i++) {
 		struct k_sigaction ka = {};
@@ -730,6 +954,18 @@ int ckpt_set_signals(const struct ckpt_signals *s)
 	blocked.sig[0] = s->blocked;
 	set_current_blocked(&blocked);
 	xchg(&current->fs->umask, s->umask & 0777);
+#ifdef CONFIG_POSIX_TIMERS
+	{
+		struct itimerspec64 it = {
+			.it_value = ns_to_timespec64(s->itimer_real[0]),
+			.it_interval = ns_to_timespec64(s->itimer_real[1]),
+		};
+
+		ret = do_setitimer(ITIMER_REAL, &it, NULL);
+		if (ret)
+			return ret;
+	}
+#endif
 #ifdef CONFIG_RSEQ
 	current->rseq = (struct rseq __user *)(unsigned long)s->rseq;
 	current->rseq_len = s->rseq_len;
@@ -816,35 +1052,6 @@ static ktime_t ckpt_clock_now(clockid_t clock)
 	}
 }
 
-/* Resumes a sleep restored from an image, until its absolute expiry. */
-static long ckpt_nanosleep_restart(struct restart_block *rb)
-{
-	return hrtimer_nanosleep(rb->nanosleep.expires, HRTIMER_MODE_ABS,
-				 rb->nanosleep.clockid);
-}
-
-/* Resumes a futex wait restored from an image, until its absolute timeout. */
-static long ckpt_futex_restart(struct restart_block *rb)
-{
-	ktime_t t = rb->futex.time;
-
-	rb->fn = do_no_restart_syscall;
-	return futex_wait(rb->futex.uaddr, rb->futex.flags, rb->futex.val, &t,
-			  rb->futex.bitset);
-}
-
-static bool ckpt_restart_fn_is(struct restart_block *rb,
-			       long (*ours)(struct restart_block *),
-			       const char *theirs)
-{
-	char name[KSYM_NAME_LEN];
-
-	if (rb->fn == ours)
-		return true;
-	return !lookup_symbol_name((unsigned long)rb->fn, name) &&
-	       !strcmp(name, theirs);
-}
-
 static u64 ckpt_time_left(ktime_t expires, clockid_t clock)
 {
 	ktime_t left = ktime_sub(expires, ckpt_clock_now(clock));
@@ -861,10 +1068,10 @@ int ckpt_get_restart_block(struct task_struct *task,
 			   struct ckpt_restart_block *r)
 {
 	struct restart_block *rb = &task->restart_block;
+	struct futex_wait_block w;
 
 	memset(r, 0, sizeof(*r));
-	if (ckpt_restart_fn_is(rb, ckpt_nanosleep_restart,
-			       "hrtimer_nanosleep_restart")) {
+	if (rb->fn == hrtimer_nanosleep_restart) {
 		r->kind = CKPT_RESTART_NANOSLEEP;
 		r->clockid = rb->nanosleep.clockid;
 		r->rmtp_type = rb->nanosleep.type;
@@ -874,29 +1081,23 @@ int ckpt_get_restart_block(struct task_struct *task,
 					      rb->nanosleep.clockid);
 		return 0;
 	}
-	if (ckpt_restart_fn_is(rb, ckpt_futex_restart, "futex_wait_restart")) {
-		unsigned int f = rb->futex.flags;
-
-		/* Only 32-bit futexes with a timeout restart this way. */
-		if ((f & FLAGS_SIZE_MASK) != FLAGS_SIZE_32 || !(f & FLAGS_HAS_TIMEOUT))
-			return -EOPNOTSUPP;
-		r->kind = CKPT_RESTART_FUTEX;
-		r->clockid = f & FLAGS_CLOCKRT ? CLOCK_REALTIME :
-						      CLOCK_MONOTONIC;
-		r->addr = (unsigned long)rb->futex.uaddr;
-		r->val = rb->futex.val;
-		r->bitset = rb->futex.bitset;
-		r->shared = !!(f & FLAGS_SHARED);
-		r->remaining = ckpt_time_left(rb->futex.time, r->clockid);
-		return 0;
-	}
-	return -EOPNOTSUPP;
+	if (futex_wait_restart_get(rb, &w))
+		return -EOPNOTSUPP;
+	r->kind = CKPT_RESTART_FUTEX;
+	r->clockid = w.clockid;
+	r->addr = (unsigned long)w.uaddr;
+	r->val = w.val;
+	r->bitset = w.bitset;
+	r->shared = w.shared;
+	r->remaining = ckpt_time_left(w.abs_time, w.clockid);
+	return 0;
 }
 
 /* Sets the caller's restart block to resume @r for the time it had left. */
 int ckpt_set_restart_block(const struct ckpt_restart_block *r)
 {
 	struct restart_block *rb = &current->restart_block;
+	struct futex_wait_block w;
 
 	if (r->remaining > KTIME_MAX / 2)
 		return -EINVAL;
@@ -904,27 +1105,32 @@ int ckpt_set_restart_block(const struct ckpt_restart_block *r)
 	case CKPT_RESTART_NANOSLEEP:
 		if (r->rmtp_type == TT_COMPAT)
 			return -EINVAL;
-		rb->fn = ckpt_nanosleep_restart;
+		switch (r->clockid) {
+		case CLOCK_REALTIME:
+		case CLOCK_MONOTONIC:
+		case CLOCK_BOOTTIME:
+		case CLOCK_TAI:
+			break;
+		default:
+			return -EINVAL;
+		}
 		rb->nanosleep.clockid = r->clockid;
 		rb->nanosleep.expires = ktime_add_ns(ckpt_clock_now(r->clockid),
 						     r->remaining);
 		rb->nanosleep.type = r->rmtp_type;
 		rb->nanosleep.rmtp = r->rmtp_type == TT_NATIVE ?
 			(struct __kernel_timespec __user *)r->addr : NULL;
+		set_restart_fn(rb, hrtimer_nanosleep_restart);
 		return 0;
 	case CKPT_RESTART_FUTEX:
-		if (r->clockid != CLOCK_REALTIME && r->clockid != CLOCK_MONOTONIC)
-			return -EINVAL;
-		rb->fn = ckpt_futex_restart;
-		rb->futex.uaddr = (u32 __user *)r->addr;
-		rb->futex.val = r->val;
-		rb->futex.bitset = r->bitset;
-		rb->futex.flags = FLAGS_SIZE_32 | FLAGS_HAS_TIMEOUT |
-			(r->shared ? FLAGS_SHARED : 0) |
-			(r->clockid == CLOCK_REALTIME ? FLAGS_CLOCKRT : 0);
-		rb->futex.time = ktime_add_ns(ckpt_clock_now(r->clockid),
-					      r->remaining);
-		return 0;
+		w.uaddr = (u32 __user *)r->addr;
+		w.val = r->val;
+		w.bitset = r->bitset;
+		w.shared = r->shared;
+		w.clockid = r->clockid;
+		w.abs_time = ktime_add_ns(ckpt_clock_now(r->clockid),
+					  r->remaining);
+		return futex_wait_restart_set(rb, &w);
 	}
 	return -EINVAL;
 }
@@ -937,5 +1143,6 @@ int ckpt_set_restart_block(const struct ckpt_restart_block *r)
 bool ckpt_current_is_alone(void)
 {
 	return current_is_single_threaded() &&
-	       atomic_read(&current->files->count) == 1;
+	       atomic_read(&current->files->count) == 1 &&
+	       current->fs->users == 1;
 }

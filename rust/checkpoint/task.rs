@@ -5,11 +5,11 @@
 use crate::{
     arch, cred,
     ctx::Ctx,
-    files, mm, signal,
+    files, fs, mm, signal,
     sys::{
         cred::Cred,
         eopnotsupp,
-        task::{current, Task},
+        task::{current, Task, TaskSettings},
     },
 };
 use ckpt_format::{Record, TaskRecord};
@@ -69,15 +69,25 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
     }
     let cred_ref = cred::checkpoint_cred(ctx, task.cred())?;
     let comm = task.comm();
+    let settings = task.settings();
     ctx.write_record(&Record::Task(TaskRecord {
         pid,
         tgid: task.vtgid(),
         ppid: task.vppid(),
         cred_ref,
         comm: &comm,
+        oom_score_adj: settings.oom_score_adj,
+        flags: if settings.no_new_privs != 0 {
+            TaskRecord::NO_NEW_PRIVS
+        } else {
+            0
+        },
+        robust_list: settings.robust_list,
+        robust_list_len: settings.robust_list_len,
     }))?;
     arch::checkpoint_cpu(ctx, task)?;
     signal::checkpoint_signals(ctx, task)?;
+    fs::checkpoint_fs(ctx, task, pid)?;
     files::checkpoint_files(ctx, task, pid)?;
     mm::checkpoint_mm(ctx, task, pid)?;
     if task.shape().2 {
@@ -116,6 +126,21 @@ pub(crate) fn restore_task(ctx: &mut Ctx, rec: &TaskRecord<'_>, st: &mut TaskRes
         ));
         return Err(EINVAL);
     }
+    let settings = TaskSettings {
+        oom_score_adj: rec.oom_score_adj,
+        no_new_privs: u32::from(rec.flags & TaskRecord::NO_NEW_PRIVS != 0),
+        robust_list: rec.robust_list,
+        robust_list_len: rec.robust_list_len,
+    };
+    current::check_settings(&settings).inspect_err(|e| {
+        ctx.log(format_args!(
+            "task {}: oom_score_adj {} or robust list refused (errno {})",
+            rec.pid,
+            rec.oom_score_adj,
+            -e.to_errno()
+        ))
+    })?;
+    st.settings = Some(settings);
     let mut c = [0u8; 16];
     c[..rec.comm.len()].copy_from_slice(rec.comm);
     st.comm = Some(c);
@@ -127,6 +152,7 @@ pub(crate) fn restore_task(ctx: &mut Ctx, rec: &TaskRecord<'_>, st: &mut TaskRes
 pub(crate) struct TaskRestore {
     comm: Option<[u8; 16]>,
     cred: Option<ARef<Cred>>,
+    settings: Option<TaskSettings>,
 }
 
 impl TaskRestore {
@@ -134,6 +160,7 @@ impl TaskRestore {
         Self {
             comm: None,
             cred: None,
+            settings: None,
         }
     }
 
@@ -152,6 +179,15 @@ pub(crate) fn restore_task_done(ctx: &mut Ctx, st: &TaskRestore) -> Result {
         cred.commit_to_current().inspect_err(|e| {
             ctx.log(format_args!(
                 "cannot set the credentials (errno {})",
+                -e.to_errno()
+            ))
+        })?;
+    }
+    // After the signal state, whose reset forgets the robust list.
+    if let Some(t) = &st.settings {
+        current::set_settings(t).inspect_err(|e| {
+            ctx.log(format_args!(
+                "cannot set oom_score_adj, no_new_privs or the robust list (errno {})",
                 -e.to_errno()
             ))
         })?;

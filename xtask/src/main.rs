@@ -31,12 +31,21 @@ usage: cargo xtask COMMAND
   clippy            build the Rust core with CLIPPY=1
   deps              install what is missing (Debian packages, bindgen, virtme-ng)
 
+  --debug-kernel    (with test, guest, vm, kernel) use a kernel built with
+                    KASAN, lockdep, UBSAN and the other checks of
+                    kernel/configs/checkpoint-debug.config, in its own build
+                    tree; much slower to build and to run
+
 The kernel tree and build live in $CKPT_CACHE, else $XDG_CACHE_HOME/linux-cr-rs,
 else ~/.cache/linux-cr-rs.";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let p = Paths::new();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut p = Paths::new();
+    if let Some(i) = args.iter().position(|a| a == "--debug-kernel") {
+        args.remove(i);
+        p.debug = true;
+    }
     let r = match args.first().map(String::as_str) {
         Some("demo") => demo(&p),
         Some("test") => test::test(&p, true).map(|ok| if ok { 0 } else { 1 }),

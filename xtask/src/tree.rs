@@ -275,15 +275,29 @@ fn make(p: &Paths) -> Command {
 
 /// Writes `.config`: tinyconfig plus the fragment, when the fragment changed.
 fn configure(p: &Paths) -> Result {
-    let frag = p.src().join("kernel/configs/checkpoint.config");
-    let text = fs::read_to_string(&frag).map_err(|e| e.to_string())?;
+    let mut frags = vec![p.src().join("kernel/configs/checkpoint.config")];
+    if p.debug {
+        frags.push(p.src().join("kernel/configs/checkpoint-debug.config"));
+    }
+    let mut text = String::new();
+    for f in &frags {
+        text += &fs::read_to_string(f).map_err(|e| e.to_string())?;
+    }
     let stamp = fnv(&[text.as_bytes()]);
-    let stamp_file = p.cache.join("config.stamp");
+    let stamp_file = p.build().join("config.stamp");
     let config = p.build().join(".config");
     if config.exists() && fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp) {
         return Ok(());
     }
-    step("configuring the kernel (tinyconfig + kernel/configs/checkpoint.config)");
+    step(&format!(
+        "configuring the kernel (tinyconfig + {})",
+        frags
+            .iter()
+            .filter_map(|f| f.strip_prefix(p.src()).ok())
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" + ")
+    ));
     fs::create_dir_all(p.build()).map_err(|e| e.to_string())?;
     run(make(p)
         .args(["-s", "tinyconfig"])
@@ -295,7 +309,7 @@ fn configure(p: &Paths) -> Result {
         .arg("-O")
         .arg(p.build())
         .arg(&config)
-        .arg(&frag)
+        .args(&frags)
         .stdout(std::process::Stdio::null());
     kernel_env(&mut merge);
     run(&mut merge)?;

@@ -16,6 +16,10 @@ pub struct Paths {
     pub repo: PathBuf,
     /// Cache root: kernel tree, build tree and run files, outside the clone.
     pub cache: PathBuf,
+    /// Build the debug kernel (`kernel/configs/checkpoint-debug.config` on
+    /// top of the test config: KASAN, lockdep, UBSAN), in a build tree of
+    /// its own.
+    pub debug: bool,
 }
 
 impl Paths {
@@ -33,7 +37,11 @@ impl Paths {
                 base.join("linux-cr-rs")
             }
         };
-        Self { repo, cache }
+        Self {
+            repo,
+            cache,
+            debug: false,
+        }
     }
 
     /// The patched kernel source tree (a git repository; tag `pristine`).
@@ -43,7 +51,8 @@ impl Paths {
 
     /// The kernel build tree (`make O=`).
     pub fn build(&self) -> PathBuf {
-        self.cache.join("build")
+        self.cache
+            .join(if self.debug { "build-debug" } else { "build" })
     }
 
     pub fn bzimage(&self) -> PathBuf {

@@ -15,14 +15,11 @@
 #include <asm/fpu/regset.h>
 #include <asm/fpu/sched.h>
 #include <asm/fpu/types.h>
+#include <asm/fpu/xstate.h>
 #include <asm/prctl.h>
 #include <asm/proto.h>
 #include <asm/segment.h>
 #include <asm/vdso.h>
-
-/* From arch/x86/kernel/fpu/xstate.h, private to the FPU code. */
-int copy_uabi_from_kernel_to_xstate(struct fpstate *fpstate, const void *kbuf,
-				    u32 *pkru);
 
 unsigned long ckpt_task_size(void)
 {
@@ -46,6 +43,21 @@ int ckpt_xstate_get(struct task_struct *task, void *buf, unsigned int size)
 	struct membuf to = { .p = buf, .left = size };
 
 	return xstateregs_get(task, NULL, to);
+}
+
+/*
+ * Checks an XSAVE area in the standard (ptrace) format, of this CPU's size,
+ * as loading it into the caller would (ckpt_xstate_set()): components
+ * without permission, MXCSR reserved bits, a compacted or reserved header
+ * give -EINVAL. Restart checks before it changes anything.
+ */
+int ckpt_xstate_check(const void *buf, unsigned int size)
+{
+	if (!cpu_feature_enabled(X86_FEATURE_XSAVE))
+		return -ENODEV;
+	if (size != fpu_user_cfg.max_size)
+		return -EINVAL;
+	return check_uabi_xstate(current->thread.fpu.fpstate, buf);
 }
 
 /*

@@ -143,6 +143,14 @@ pub(crate) fn restore_xstate(ctx: &mut Ctx, rec: &Xstate<'_>, st: &mut CpuRestor
         return Err(EINVAL);
     }
     area[..n].copy_from_slice(&rec.area[..n]);
+    // Refused now, rather than when it is loaded, after the point of no
+    // return.
+    current::check_xstate(&area).inspect_err(|e| {
+        ctx.log(format_args!(
+            "xstate: refused by this CPU: reserved MXCSR or header bits, or components without permission (errno {})",
+            -e.to_errno()
+        ))
+    })?;
     st.xstate = area;
     Ok(())
 }

@@ -229,6 +229,8 @@ pub enum RecordType {
     /// Signal state, limits and other per-task settings of the task before
     /// it: [`SignalsRecord`].
     Signals = 102,
+    /// Root and working directories of the task before it: [`FsRecord`].
+    Fs = 103,
     /// The interrupted system call of the task before it: [`RestartBlock`].
     RestartBlock = 303,
     /// An open file, a shared object: [`FileRecord`].
@@ -258,6 +260,7 @@ impl RecordType {
             301 => Self::CpuX86_64,
             302 => Self::Xstate,
             102 => Self::Signals,
+            103 => Self::Fs,
             303 => Self::RestartBlock,
             401 => Self::File,
             402 => Self::Fd,
@@ -279,6 +282,7 @@ impl RecordType {
             Self::CpuX86_64 => "cpu",
             Self::Xstate => "xstate",
             Self::Signals => "signals",
+            Self::Fs => "fs",
             Self::RestartBlock => "restart_block",
             Self::File => "file",
             Self::Fd => "fd",
@@ -298,7 +302,11 @@ impl RecordType {
             Self::Mm => (MmRecord::MIN_LEN, MmRecord::MIN_LEN + 8 * MAX_AUXV),
             Self::CpuX86_64 => (CpuX86_64::LEN, CpuX86_64::LEN),
             Self::Xstate => (8 + Xstate::MIN_AREA, 8 + Xstate::MAX_AREA),
-            Self::Signals => (SignalsRecord::LEN, SignalsRecord::LEN),
+            Self::Signals => (
+                SignalsRecord::MIN_LEN,
+                SignalsRecord::MIN_LEN + SignalsRecord::PENDING_LEN * SignalsRecord::MAX_PENDING,
+            ),
+            Self::Fs => (FsRecord::MIN_LEN, FsRecord::MIN_LEN + 2 * MAX_PATH),
             Self::RestartBlock => (RestartBlock::LEN, RestartBlock::LEN),
             Self::File => (FileRecord::MIN_LEN, FileRecord::MIN_LEN + MAX_PATH),
             Self::Fd => (FdRecord::LEN, FdRecord::LEN),
@@ -453,7 +461,7 @@ impl<'a> Header<'a> {
 }
 
 /// A task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TaskRecord<'a> {
     /// Pid, in the pid namespace of the checkpointer.
     pub pid: i32,
@@ -465,18 +473,33 @@ pub struct TaskRecord<'a> {
     pub cred_ref: i32,
     /// Command name.
     pub comm: &'a [u8],
+    /// `/proc/PID/oom_score_adj`, -1000 to 1000.
+    pub oom_score_adj: i32,
+    /// [`TaskRecord::NO_NEW_PRIVS`] and other flags.
+    pub flags: u32,
+    /// Head of the robust futex list (`set_robust_list()`), or 0.
+    pub robust_list: u64,
+    /// Length given with the robust list head.
+    pub robust_list_len: u64,
 }
 
 impl<'a> TaskRecord<'a> {
     /// Payload length.
-    pub const LEN: usize = 4 * 4 + COMM_LEN;
+    pub const LEN: usize = 4 * 4 + COMM_LEN + 4 + 4 + 8 + 8;
+
+    /// Flag: `PR_SET_NO_NEW_PRIVS` was set.
+    pub const NO_NEW_PRIVS: u32 = 1;
 
     fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
         e.i32(self.pid)?;
         e.i32(self.tgid)?;
         e.i32(self.ppid)?;
         e.i32(self.cred_ref)?;
-        e.fixed_str::<COMM_LEN>(self.comm)
+        e.fixed_str::<COMM_LEN>(self.comm)?;
+        e.i32(self.oom_score_adj)?;
+        e.u32(self.flags)?;
+        e.u64(self.robust_list)?;
+        e.u64(self.robust_list_len)
     }
 
     fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
@@ -486,9 +509,19 @@ impl<'a> TaskRecord<'a> {
             ppid: d.i32()?,
             cred_ref: d.i32()?,
             comm: d.fixed_str::<COMM_LEN>()?,
+            oom_score_adj: d.i32()?,
+            flags: d.u32()?,
+            robust_list: d.u64()?,
+            robust_list_len: d.u64()?,
         };
         if r.pid <= 0 || r.tgid <= 0 || r.ppid < 0 {
             return Err(FormatError::BadValue("task pid"));
+        }
+        if !(-1000..=1000).contains(&r.oom_score_adj) {
+            return Err(FormatError::BadValue("task oom_score_adj"));
+        }
+        if r.flags & !Self::NO_NEW_PRIVS != 0 {
+            return Err(FormatError::BadValue("task flags"));
         }
         Ok(r)
     }
@@ -687,9 +720,8 @@ pub const SS_DISABLE: u32 = 2;
 pub const SS_AUTODISARM: u32 = 1 << 31;
 
 /// Signal state and per-task settings: actions, blocked mask, alternate
-/// stack, resource limits, umask, and the registered rseq area.
-///
-/// Pending signals are not recorded.
+/// stack, resource limits, umask, the registered rseq area, the
+/// `ITIMER_REAL` timer, and pending signals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignalsRecord<'a> {
     /// Blocked signals (bit `n - 1` for signal `n`).
@@ -711,6 +743,37 @@ pub struct SignalsRecord<'a> {
     /// [`NSIG`] actions of 4 little-endian `u64` each: handler, flags,
     /// restorer, mask (signal `n` at index `n - 1`).
     pub actions: &'a [u8],
+    /// `ITIMER_REAL`: nanoseconds left (0: disarmed) and interval.
+    pub itimer_real: [u64; 2],
+    /// Pending signals, [`SignalsRecord::PENDING_LEN`] bytes each: signal
+    /// number and flags ([`SignalsRecord::PENDING_SHARED`]) as `u32`, then
+    /// the first 48 bytes of its `siginfo_t`.
+    pub pending: &'a [u8],
+}
+
+/// A pending signal of a [`SignalsRecord`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingSignal<'a> {
+    /// Signal number.
+    pub signo: u32,
+    /// Pending for the whole process (`kill()`) rather than the thread.
+    pub shared: bool,
+    /// The first 48 bytes of its `siginfo_t` (as `struct kernel_siginfo`).
+    pub info: &'a [u8],
+}
+
+impl<'a> PendingSignal<'a> {
+    /// Returns the pending signals in `bytes`, laid out as in
+    /// [`SignalsRecord::pending`].
+    pub fn iter(bytes: &'a [u8]) -> impl Iterator<Item = PendingSignal<'a>> + 'a {
+        bytes
+            .chunks_exact(SignalsRecord::PENDING_LEN)
+            .map(|c| PendingSignal {
+                signo: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+                shared: c[4] & 1 != 0,
+                info: &c[8..],
+            })
+    }
 }
 
 fn le64(b: &[u8]) -> u64 {
@@ -720,8 +783,22 @@ fn le64(b: &[u8]) -> u64 {
 }
 
 impl<'a> SignalsRecord<'a> {
-    /// Payload length.
-    pub const LEN: usize = 8 * 3 + 4 * 2 + 8 + 4 * 2 + 16 * RLIM_NLIMITS + 32 * NSIG;
+    /// Payload length without the pending signals.
+    pub const MIN_LEN: usize = 8 * 3 + 4 * 2 + 8 + 4 * 2 + 16 * RLIM_NLIMITS + 32 * NSIG + 16 + 8;
+
+    /// Length of one pending signal.
+    pub const PENDING_LEN: usize = 8 + 48;
+
+    /// Most pending signals of a record.
+    pub const MAX_PENDING: usize = 4096;
+
+    /// Flag of a pending signal: pending for the whole thread group.
+    pub const PENDING_SHARED: u32 = 1;
+
+    /// Returns the pending signals.
+    pub fn pending_signals(&self) -> impl Iterator<Item = PendingSignal<'a>> + 'a {
+        PendingSignal::iter(self.pending)
+    }
 
     /// Returns the (soft, hard) limit of resource `r`.
     pub fn rlimit(&self, r: usize) -> (u64, u64) {
@@ -745,11 +822,17 @@ impl<'a> SignalsRecord<'a> {
         e.u32(self.rseq_len)?;
         e.u32(self.rseq_sig)?;
         e.bytes(self.rlimits)?;
-        e.bytes(self.actions)
+        e.bytes(self.actions)?;
+        e.u64(self.itimer_real[0])?;
+        e.u64(self.itimer_real[1])?;
+        // CAST: at most `MAX_PENDING`, checked by the length bounds.
+        e.u32((self.pending.len() / Self::PENDING_LEN) as u32)?;
+        e.u32(0)?;
+        e.bytes(self.pending)
     }
 
     fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
-        let r = Self {
+        let mut r = Self {
             blocked: d.u64()?,
             altstack: [d.u64()?, d.u64()?],
             altstack_flags: d.u32()?,
@@ -759,7 +842,29 @@ impl<'a> SignalsRecord<'a> {
             rseq_sig: d.u32()?,
             rlimits: d.bytes(16 * RLIM_NLIMITS)?,
             actions: d.bytes(32 * NSIG)?,
+            itimer_real: [d.u64()?, d.u64()?],
+            pending: &[],
         };
+        let n = d.u32()? as usize;
+        if d.u32()? != 0 || n > Self::MAX_PENDING {
+            return Err(FormatError::BadValue("pending signals"));
+        }
+        r.pending = d.bytes(n * Self::PENDING_LEN)?;
+        // Numbers in range, the siginfo's the same, known flags; SIGKILL
+        // and SIGSTOP are never saved pending.
+        for c in r.pending.chunks_exact(Self::PENDING_LEN) {
+            let word = |i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
+            let (signo, flags, info_signo) = (word(0), word(4), word(8));
+            if signo == 0
+                || signo as usize > NSIG
+                || signo == 9
+                || signo == 19
+                || info_signo != signo
+                || flags & !Self::PENDING_SHARED != 0
+            {
+                return Err(FormatError::BadValue("pending signal"));
+            }
+        }
         if r.umask & !0o777 != 0 {
             return Err(FormatError::BadValue("umask"));
         }
@@ -913,6 +1018,47 @@ impl FileKind {
 /// character devices a [`FileKind::CharDevice`] may be: `/dev/null`,
 /// `/dev/zero`, `/dev/random`, `/dev/urandom` (major 1, minors 3, 5, 8, 9).
 pub const MEM_CHAR_DEVICES: [u32; 4] = [0x103, 0x105, 0x108, 0x109];
+
+/// The root and working directories of a task (its `fs_struct`), as paths
+/// seen from the checkpointer's root.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FsRecord<'a> {
+    /// Root directory (`chroot()`).
+    pub root: &'a [u8],
+    /// Working directory.
+    pub cwd: &'a [u8],
+}
+
+impl<'a> FsRecord<'a> {
+    /// Payload length without the paths: their lengths.
+    pub const MIN_LEN: usize = 8;
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        for p in [self.root, self.cwd] {
+            // CAST: at most `MAX_PATH`, checked by the length bounds.
+            e.u32(p.len() as u32)?;
+        }
+        e.bytes(self.root)?;
+        e.bytes(self.cwd)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let (root_len, cwd_len) = (d.u32()? as usize, d.u32()? as usize);
+        if root_len > MAX_PATH || cwd_len > MAX_PATH {
+            return Err(FormatError::BadString);
+        }
+        let r = Self {
+            root: d.bytes(root_len)?,
+            cwd: d.bytes(cwd_len)?,
+        };
+        for p in [r.root, r.cwd] {
+            if !p.starts_with(b"/") || p.contains(&0) {
+                return Err(FormatError::BadString);
+            }
+        }
+        Ok(r)
+    }
+}
 
 /// An open file (`struct file`), shared by the descriptors that refer to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1428,6 +1574,8 @@ pub enum Record<'a> {
     Xstate(Xstate<'a>),
     /// See [`SignalsRecord`].
     Signals(SignalsRecord<'a>),
+    /// See [`FsRecord`].
+    Fs(FsRecord<'a>),
     /// See [`RestartBlock`].
     RestartBlock(RestartBlock),
     /// See [`FileRecord`].
@@ -1458,6 +1606,7 @@ impl<'a> Record<'a> {
             Self::CpuX86_64(_) => RecordType::CpuX86_64,
             Self::Xstate(_) => RecordType::Xstate,
             Self::Signals(_) => RecordType::Signals,
+            Self::Fs(_) => RecordType::Fs,
             Self::RestartBlock(_) => RecordType::RestartBlock,
             Self::File(_) => RecordType::File,
             Self::Fd(_) => RecordType::Fd,
@@ -1478,6 +1627,8 @@ impl<'a> Record<'a> {
             Self::Xstate(x) => 8 + x.area.len(),
             Self::File(f) => FileRecord::MIN_LEN + f.path.len(),
             Self::Cred(c) => CredRecord::MIN_LEN + c.groups.len(),
+            Self::Fs(f) => FsRecord::MIN_LEN + f.root.len() + f.cwd.len(),
+            Self::Signals(g) => SignalsRecord::MIN_LEN + g.pending.len(),
             _ => self.ty().payload_bounds().0,
         }
     }
@@ -1498,6 +1649,7 @@ impl<'a> Record<'a> {
             RecordType::CpuX86_64 => Self::CpuX86_64(CpuX86_64::decode(&mut d)?),
             RecordType::Xstate => Self::Xstate(Xstate::decode(&mut d)?),
             RecordType::Signals => Self::Signals(SignalsRecord::decode(&mut d)?),
+            RecordType::Fs => Self::Fs(FsRecord::decode(&mut d)?),
             RecordType::RestartBlock => Self::RestartBlock(RestartBlock::decode(&mut d)?),
             RecordType::File => Self::File(FileRecord::decode(&mut d)?),
             RecordType::Fd => Self::Fd(FdRecord::decode(&mut d)?),
@@ -1531,6 +1683,7 @@ impl<'a> Record<'a> {
             Self::CpuX86_64(c) => c.encode(&mut e)?,
             Self::Xstate(x) => x.encode(&mut e)?,
             Self::Signals(r) => r.encode(&mut e)?,
+            Self::Fs(r) => r.encode(&mut e)?,
             Self::RestartBlock(r) => r.encode(&mut e)?,
             Self::File(f) => f.encode(&mut e)?,
             Self::Fd(f) => f.encode(&mut e)?,

@@ -61,7 +61,7 @@ enum State {
 /// Where the stream is in the records of the last task.
 ///
 /// A task's records come in this order: task, cpu, xstate, restart block,
-/// signals, files and descriptors, then its mm with its areas and their
+/// signals, fs, files and descriptors, then its mm with its areas and their
 /// pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mem {
@@ -88,7 +88,8 @@ fn step_of(rec: &Record<'_>) -> Option<(u8, &'static [u8], &'static str)> {
         Record::Xstate(_) => (2, &[1], "xstate record not after a cpu record"),
         Record::RestartBlock(_) => (3, &[1, 2], "restart block not after the cpu state"),
         Record::Signals(_) => (4, &[0, 1, 2, 3], "signals record out of place"),
-        Record::File(_) | Record::Fd(_) => (5, &[0, 1, 2, 3, 4, 5], "file record out of place"),
+        Record::Fs(_) => (5, &[0, 1, 2, 3, 4], "fs record out of place"),
+        Record::File(_) | Record::Fd(_) => (6, &[0, 1, 2, 3, 4, 5, 6], "file record out of place"),
         _ => return None,
     })
 }
@@ -162,12 +163,12 @@ impl StreamCheck {
                 let Mem::Task { step, last_fd } = self.mem else {
                     return Err(FormatError::Order("fd record not after its task").into());
                 };
-                if step > 5 || (step == 5 && f.fd <= last_fd) {
+                if step > 6 || (step == 6 && f.fd <= last_fd) {
                     return Err(FormatError::Order("fd records not in increasing order").into());
                 }
                 use_ref(objs, f.objref, ObjKind::File)?;
                 self.mem = Mem::Task {
-                    step: 5,
+                    step: 6,
                     last_fd: f.fd,
                 };
                 Ok(())
@@ -178,6 +179,7 @@ impl StreamCheck {
                 | Record::Xstate(_)
                 | Record::RestartBlock(_)
                 | Record::Signals(_)
+                | Record::Fs(_)
                 | Record::File(_)),
             ) => {
                 let (place, after, what) = step_of(r).ok_or(FormatError::Order("record"))?;
@@ -192,7 +194,7 @@ impl StreamCheck {
                 }
                 self.mem = Mem::Task {
                     step: place,
-                    last_fd: if place == 5 { last_fd } else { -1 },
+                    last_fd: if place == 6 { last_fd } else { -1 },
                 };
                 Ok(())
             }

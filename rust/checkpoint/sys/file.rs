@@ -183,6 +183,14 @@ impl File {
         unsafe { bindings::ckpt_file_locked(self.0.get(), task.as_ptr()) }
     }
 
+    /// Checks that a task with credentials `cred` could `chdir()` to this
+    /// directory, or `chroot()` to it if `root` (`CAP_SYS_CHROOT`).
+    pub(crate) fn may_enter(&self, cred: &Cred, root: bool) -> Result {
+        // SAFETY: Both are valid; the function only checks permissions.
+        let r = unsafe { bindings::ckpt_may_enter(self.0.get(), cred.as_ptr(), root) };
+        kernel::error::to_result(r)
+    }
+
     /// Installs the file at descriptor `fd` of the caller.
     pub(crate) fn install(&self, fd: u32, cloexec: bool) -> Result {
         // SAFETY: The file is valid; `replace_fd` takes its own reference.

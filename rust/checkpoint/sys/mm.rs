@@ -315,6 +315,7 @@ pub(crate) mod current {
     pub(crate) const MAP_ANONYMOUS: u32 = 0x20;
     pub(crate) const MAP_GROWSDOWN: u32 = 0x100;
     pub(crate) const MAP_NORESERVE: u32 = 0x4000;
+    pub(crate) const MAP_LOCKED: u32 = 0x2000;
 
     /// Unmaps every user area of the caller (vDSO included).
     pub(crate) fn unmap_all() -> Result {

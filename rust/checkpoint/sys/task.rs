@@ -221,6 +221,64 @@ impl Task {
     }
 }
 
+impl Task {
+    /// Returns the task's root and working directories as paths from the
+    /// caller's root, written in `root` and `cwd`.
+    ///
+    /// Fails with `ENAMETOOLONG` if one does not fit, `ESRCH` if the task
+    /// has no `fs_struct` (it is exiting).
+    pub(crate) fn fs_paths<'b>(
+        &self,
+        root: &'b mut [u8],
+        cwd: &'b mut [u8],
+    ) -> Result<(&'b [u8], &'b [u8])> {
+        if root.len() != cwd.len() {
+            return Err(EINVAL);
+        }
+        let len = i32::try_from(root.len()).map_err(|_| EINVAL)?;
+        let (mut r, mut c) = (ptr::null_mut(), ptr::null_mut());
+        // SAFETY: `self` is valid; both buffers have `len` bytes, and the
+        // function sets `r` and `c` to the start of the NUL-terminated
+        // paths it wrote in them, or fails.
+        let e = unsafe {
+            bindings::ckpt_get_fs(
+                self.as_ptr(),
+                root.as_mut_ptr().cast(),
+                cwd.as_mut_ptr().cast(),
+                len,
+                &mut r,
+                &mut c,
+            )
+        };
+        kernel::error::to_result(e)?;
+        Ok((in_buf(root, r)?, in_buf(cwd, c)?))
+    }
+}
+
+/// Returns the NUL-terminated string that starts at `p` in `buf`.
+fn in_buf(buf: &[u8], p: *mut kernel::ffi::c_char) -> Result<&[u8]> {
+    let start = (p as usize).wrapping_sub(buf.as_ptr() as usize);
+    let s = buf.get(start..).ok_or(EINVAL)?;
+    let end = s.iter().position(|&b| b == 0).ok_or(EINVAL)?;
+    Ok(&s[..end])
+}
+
+/// Per-task settings (`struct ckpt_task_settings`): `oom_score_adj`,
+/// `no_new_privs`, robust futex list.
+pub(crate) type TaskSettings = bindings::ckpt_task_settings;
+
+impl Task {
+    /// Reads the settings of a stopped task (or of the caller).
+    pub(crate) fn settings(&self) -> TaskSettings {
+        // SAFETY: All-zero bytes are a valid `ckpt_task_settings`.
+        let mut t: TaskSettings = unsafe { core::mem::zeroed() };
+        // SAFETY: `self` is valid; the function only reads the task and
+        // writes `t`.
+        unsafe { bindings::ckpt_get_task_settings(self.as_ptr(), &mut t) };
+        t
+    }
+}
+
 /// A task pinned for its checkpoint by [`Task::pin`].
 ///
 /// # Invariants
@@ -258,6 +316,9 @@ impl Task {
 /// Signal state and per-task settings (`struct ckpt_signals`).
 pub(crate) type Signals = bindings::ckpt_signals;
 
+/// A pending signal (`struct ckpt_pending`).
+pub(crate) type Pending = bindings::ckpt_pending;
+
 /// Allocates a signals block with every field zero.
 pub(crate) fn new_signals() -> Result<KBox<Signals>> {
     // SAFETY: All-zero bytes are a valid `ckpt_signals` (plain integers).
@@ -268,20 +329,47 @@ pub(crate) fn new_signals() -> Result<KBox<Signals>> {
 }
 
 impl Task {
-    /// Reads the signal state, limits, umask and rseq area of a stopped task
-    /// (or of the caller).
+    /// Reads the signal state, limits, umask, rseq area and `ITIMER_REAL` of
+    /// a stopped task (or of the caller).
+    ///
+    /// Fails with `EOPNOTSUPP` if it has POSIX timers, `ITIMER_VIRTUAL` or
+    /// `ITIMER_PROF` armed.
     pub(crate) fn signals(&self) -> Result<KBox<Signals>> {
         let mut s = new_signals()?;
         // SAFETY: `self` is valid and stopped or the caller; the function
         // fills `s` under the locks that protect each field.
-        unsafe { bindings::ckpt_get_signals(self.as_ptr(), &mut *s) };
+        let r = unsafe { bindings::ckpt_get_signals(self.as_ptr(), &mut *s) };
+        kernel::error::to_result(r)?;
         Ok(s)
+    }
+
+    /// Returns the pending signals of a stopped task (or of the caller),
+    /// its own then its thread group's, in the layout of a signals record;
+    /// `E2BIG` beyond `max`.
+    pub(crate) fn pending_signals(&self, max: usize) -> Result<KVec<u8>> {
+        // SAFETY: All-zero bytes are a valid `ckpt_pending`.
+        let zero: Pending = unsafe { core::mem::zeroed() };
+        let mut p = KVVec::from_elem(zero, max, GFP_KERNEL_ACCOUNT)?;
+        let max = u32::try_from(max).map_err(|_| EINVAL)?;
+        // SAFETY: `self` is valid; `p` has room for `max` entries, which the
+        // function fills under the task's siglock.
+        let n = unsafe { bindings::ckpt_get_pending(self.as_ptr(), p.as_mut_ptr(), max) };
+        kernel::error::to_result(n)?;
+        let mut out = KVec::new();
+        // CAST: non-negative, checked above.
+        for e in &p[..n as usize] {
+            out.extend_from_slice(&e.signo.to_le_bytes(), GFP_KERNEL_ACCOUNT)?;
+            out.extend_from_slice(&e.flags.to_le_bytes(), GFP_KERNEL_ACCOUNT)?;
+            out.extend_from_slice(&e.info, GFP_KERNEL_ACCOUNT)?;
+        }
+        Ok(out)
     }
 }
 
 /// Operations on the caller, which restart turns into the task of an image.
 pub(crate) mod current {
-    use super::{RestartBlock, Signals};
+    use super::{RestartBlock, Signals, TaskSettings};
+    use crate::sys::file::File;
     use kernel::{bindings, prelude::*};
 
     /// Checks that the caller may take the settings `s` (raising a hard
@@ -326,6 +414,26 @@ pub(crate) mod current {
         unsafe { bindings::ckpt_reset_signals() }
     }
 
+    /// Queues a pending signal to the caller (number, shared with the
+    /// thread group, the first 48 bytes of its siginfo), as
+    /// `rt_sigqueueinfo()` to itself would.
+    pub(crate) fn queue_pending(signo: u32, shared: bool, info: &[u8]) -> Result {
+        // SAFETY: All-zero bytes are a valid `ckpt_pending`.
+        let mut p: super::Pending = unsafe { core::mem::zeroed() };
+        if info.len() != p.info.len() {
+            return Err(EINVAL);
+        }
+        p.signo = signo;
+        p.flags = if shared {
+            bindings::CKPT_PENDING_SHARED
+        } else {
+            0
+        };
+        p.info.copy_from_slice(info);
+        // SAFETY: `p` is only read.
+        kernel::error::to_result(unsafe { bindings::ckpt_queue_pending(&p) })
+    }
+
     /// Blocks every signal but `SIGKILL` (and `SIGSTOP`, which cannot be
     /// blocked) until the restored mask is set: past the point of no return
     /// only a fatal signal may end the restart.
@@ -367,6 +475,28 @@ pub(crate) mod current {
         unsafe { bindings::ckpt_notify_restart() }
     }
 
+    /// Checks that the caller may take settings `t` (`EACCES` for an
+    /// `oom_score_adj` below its minimum without `CAP_SYS_RESOURCE`).
+    pub(crate) fn check_settings(t: &TaskSettings) -> Result {
+        // SAFETY: `t` is only read.
+        kernel::error::to_result(unsafe { bindings::ckpt_check_task_settings(t) })
+    }
+
+    /// Sets the caller's `oom_score_adj`, `no_new_privs` and robust list.
+    pub(crate) fn set_settings(t: &TaskSettings) -> Result {
+        // SAFETY: `t` is only read.
+        kernel::error::to_result(unsafe { bindings::ckpt_set_task_settings(t) })
+    }
+
+    /// Sets the caller's root directory (if `root`) and working directory,
+    /// checked with [`File::may_enter`].
+    pub(crate) fn set_fs(root: Option<&File>, cwd: &File) {
+        let root = root.map_or(core::ptr::null_mut(), |f| f.as_ptr());
+        // SAFETY: Both files are valid (or `root` null); the function
+        // takes its own references on their paths.
+        unsafe { bindings::ckpt_set_fs(root, cwd.as_ptr()) }
+    }
+
     /// Sets the restart block to resume `r` for the time it had left.
     pub(crate) fn set_restart_block(r: &RestartBlock) -> Result {
         // SAFETY: `r` is only read; the function checks its values.
@@ -400,6 +530,15 @@ pub(crate) mod current {
                 bindings::ckpt_xstate_size() as usize,
             )
         }
+    }
+
+    /// Checks an XSAVE area (standard format, this CPU's size) as
+    /// [`set_xstate`] would, without loading it.
+    #[cfg(CONFIG_X86_64)]
+    pub(crate) fn check_xstate(area: &[u8]) -> Result {
+        let len = u32::try_from(area.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `area` is `len` readable bytes.
+        kernel::error::to_result(unsafe { bindings::ckpt_xstate_check(area.as_ptr().cast(), len) })
     }
 
     /// Loads an XSAVE area (standard format, this CPU's size) into the

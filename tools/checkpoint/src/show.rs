@@ -3,7 +3,7 @@
 //! Display of records, as text and as JSON.
 
 use crate::{errno_name, json};
-use ckpt_format::{stream::Item, CpuX86_64, CredRecord, Record, RestartKind};
+use ckpt_format::{stream::Item, CpuX86_64, CredRecord, Record, RestartKind, TaskRecord};
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -39,12 +39,19 @@ pub fn line(item: &Item<'_>) -> String {
             text(h.machine)
         ),
         Record::Task(t) => format!(
-            "pid {} tgid {} ppid {} cred {} comm \"{}\"",
+            "pid {} tgid {} ppid {} cred {} comm \"{}\" oom_score_adj {}{} robust_list {:#x}",
             t.pid,
             t.tgid,
             t.ppid,
             t.cred_ref,
-            text(t.comm)
+            text(t.comm),
+            t.oom_score_adj,
+            if t.flags & TaskRecord::NO_NEW_PRIVS != 0 {
+                " no_new_privs"
+            } else {
+                ""
+            },
+            t.robust_list
         ),
         Record::Cred(c) => format!(
             "objref {} uid {} gid {} groups {} securebits {:#x} caps {}",
@@ -73,15 +80,22 @@ pub fn line(item: &Item<'_>) -> String {
         ),
         Record::Xstate(x) => format!("{} bytes, components {:#x}", x.area.len(), x.xfeatures()),
         Record::Signals(g) => format!(
-            "blocked {:#x} altstack {:#x}+{:#x} umask {:03o} nofile {}/{} rseq {:#x}",
+            "blocked {:#x} altstack {:#x}+{:#x} umask {:03o} nofile {}/{} rseq {:#x} itimer_real {}/{} ns pending [{}]",
             g.blocked,
             g.altstack[0],
             g.altstack[1],
             g.umask,
             g.rlimit(7).0,
             g.rlimit(7).1,
-            g.rseq
+            g.rseq,
+            g.itimer_real[0],
+            g.itimer_real[1],
+            g.pending_signals()
+                .map(|p| format!("{}{}", p.signo, if p.shared { "s" } else { "" }))
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
+        Record::Fs(f) => format!("root {} cwd {}", text(f.root), text(f.cwd)),
         Record::RestartBlock(r) => format!(
             "{} clock {} remaining {} ns addr {:#x}",
             restart_kind(r.kind),
@@ -173,7 +187,11 @@ pub fn json(item: &Item<'_>) -> String {
             .raw("tgid", t.tgid)
             .raw("ppid", t.ppid)
             .raw("cred_ref", t.cred_ref)
-            .str("comm", t.comm),
+            .str("comm", t.comm)
+            .raw("oom_score_adj", t.oom_score_adj)
+            .raw("no_new_privs", t.flags & TaskRecord::NO_NEW_PRIVS != 0)
+            .raw("robust_list", t.robust_list)
+            .raw("robust_list_len", t.robust_list_len),
         Record::Cred(c) => o
             .raw("objref", c.objref)
             .raw("uids", json::array(c.uids.iter().map(u32::to_string)))
@@ -193,7 +211,16 @@ pub fn json(item: &Item<'_>) -> String {
                         .map(|b| json::string(hex(b).as_bytes())),
                 ),
             ),
+        Record::Fs(f) => o.str("root", f.root).str("cwd", f.cwd),
         Record::Signals(g) => o
+            .raw(
+                "itimer_real",
+                json::array(g.itimer_real.iter().map(u64::to_string)),
+            )
+            .raw(
+                "pending",
+                json::array(g.pending_signals().map(|p| p.signo.to_string())),
+            )
             .raw("blocked", g.blocked)
             .raw("altstack_sp", g.altstack[0])
             .raw("altstack_size", g.altstack[1])

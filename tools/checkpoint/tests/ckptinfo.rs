@@ -46,6 +46,7 @@ fn valid() -> Vec<u8> {
             ppid: 1,
             cred_ref: 1,
             comm: b"a \"q\" \\ nm",
+            ..Default::default()
         }),
         Record::Tail(Tail),
     ])

@@ -39,6 +39,7 @@ fn task() -> Vec<u8> {
         ppid: 1,
         cred_ref: 1,
         comm: b"t",
+        ..Default::default()
     })));
     v
 }
@@ -486,6 +487,16 @@ fn signals_record_rules() {
     rlimits[16 * 7 + 8..16 * 8].copy_from_slice(&456u64.to_le_bytes());
     let mut actions = vec![0u8; 32 * NSIG];
     actions[32 * 9..32 * 9 + 8].copy_from_slice(&0x4011_00u64.to_le_bytes());
+    // SIGUSR1 pending for the thread (sigqueue() value 77), SIGTERM for the
+    // process.
+    let mut pending = vec![0u8; 2 * SignalsRecord::PENDING_LEN];
+    for (i, (sig, flags)) in [(10u32, 0u32), (15, 1)].into_iter().enumerate() {
+        let e = &mut pending[i * SignalsRecord::PENDING_LEN..];
+        e[..4].copy_from_slice(&sig.to_le_bytes());
+        e[4..8].copy_from_slice(&flags.to_le_bytes());
+        e[8..12].copy_from_slice(&sig.to_le_bytes());
+        e[8 + 24] = 77;
+    }
     let rec = SignalsRecord {
         blocked: 1 << 11,
         altstack: [0x7000_0000, 65536],
@@ -496,12 +507,17 @@ fn signals_record_rules() {
         rseq_sig: 0x5305_3053,
         rlimits: &rlimits,
         actions: &actions,
+        itimer_real: [1_500_000_000, 250_000_000],
+        pending: &pending,
     };
     let buf = enc(&Record::Signals(rec));
     let item = Records::new(&buf).next().unwrap().unwrap();
     assert_eq!(item.record, Record::Signals(rec));
     assert_eq!(rec.rlimit(7), (123, 456));
     assert_eq!(rec.action(10)[0], 0x4011_00);
+    let p: Vec<_> = rec.pending_signals().collect();
+    assert_eq!((p[0].signo, p[0].shared, p[0].info[24]), (10, false, 77));
+    assert_eq!((p[1].signo, p[1].shared), (15, true));
     // After the cpu state, before the files.
     let cpu = enc(&Record::CpuX86_64(CpuX86_64 { regs: [0; 23] }));
     let ok = image(&[
@@ -522,6 +538,17 @@ fn signals_record_rules() {
     bad[0][16 * 7..16 * 7 + 8].copy_from_slice(&999u64.to_le_bytes());
     let mut kill = actions.clone();
     kill[32 * 8] = 1;
+    // Pending SIGKILL, a siginfo of another signal, unknown flags.
+    let mut bad_pending = [pending.clone(), pending.clone(), pending.clone()];
+    bad_pending[0][..4].copy_from_slice(&9u32.to_le_bytes());
+    bad_pending[0][8..12].copy_from_slice(&9u32.to_le_bytes());
+    bad_pending[1][8] = 11;
+    bad_pending[2][4] = 2;
+    for b in &bad_pending {
+        let r = SignalsRecord { pending: b, ..rec };
+        let b = enc(&Record::Signals(r));
+        assert!(Records::new(&b).next().unwrap().is_err(), "{r:?}");
+    }
     for r in [
         SignalsRecord {
             rlimits: &bad[0],

@@ -32,7 +32,15 @@ proptest! {
                 page_size: 1 << (12 + words[0] % 5), ckpt_id: n, time: n / 3,
                 release: &s, version_str: comm, machine: &s,
             }),
-            1 => Record::Task(TaskRecord { pid: a, tgid: b, ppid: a / 2, cred_ref: b, comm }),
+            1 => Record::Task(TaskRecord {
+                pid: a,
+                tgid: b,
+                ppid: a / 2,
+                cred_ref: b,
+                comm,
+                oom_score_adj: (a % 2001) - 1000,
+                ..Default::default()
+            }),
             2 => Record::Cred(CredRecord {
                 objref: a,
                 uids: [words[0], words[1], words[2], words[3]],

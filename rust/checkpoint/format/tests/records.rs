@@ -58,7 +58,55 @@ fn task(cred_ref: i32) -> Record<'static> {
         ppid: 1,
         cred_ref,
         comm: b"counter",
+        oom_score_adj: 400,
+        flags: TaskRecord::NO_NEW_PRIVS,
+        robust_list: 0x7fff_0000_1000,
+        robust_list_len: 24,
     })
+}
+
+fn fs() -> Record<'static> {
+    Record::Fs(FsRecord {
+        root: b"/",
+        cwd: b"/tmp/work dir",
+    })
+}
+
+#[test]
+fn fs_record_rules() {
+    let f = Record::Fd(FdRecord {
+        fd: 0,
+        objref: 2,
+        cloexec: false,
+    });
+    let file = Record::File(FileRecord {
+        objref: 2,
+        kind: FileKind::CharDevice,
+        flags: 0,
+        mode: 0o20666,
+        rdev: 259,
+        pos: 0,
+        path: b"/dev/null",
+    });
+    let mut s = StreamCheck::new();
+    let mut o = ObjMap::default();
+    for r in [header(), cred(1), task(1), fs(), file, f] {
+        s.next(&r, &mut o).unwrap();
+    }
+    // After the files, or twice, it is out of place.
+    assert_eq!(
+        s.next(&fs(), &mut o),
+        Err(FormatError::Order("fs record out of place"))
+    );
+    // Relative paths and embedded NULs are refused.
+    for bad in [&b"tmp"[..], b"/a\0b", b""] {
+        let r = Record::Fs(FsRecord {
+            root: b"/",
+            cwd: bad,
+        });
+        let buf = image(&[r]);
+        assert!(Records::new(&buf).any(|i| i.is_err()), "{bad:?}");
+    }
 }
 
 fn image(records: &[Record<'_>]) -> Vec<u8> {
@@ -87,7 +135,7 @@ fn round_trip_every_record() {
         objref: 3,
         msg: b"fd 4: pipe not supported",
     });
-    for r in [header(), cred(9), task(9), Record::Tail(Tail), err] {
+    for r in [header(), cred(9), task(9), fs(), Record::Tail(Tail), err] {
         let buf = image(&[r]);
         let items: Vec<_> = Records::new(&buf).collect::<Result<_, _>>().unwrap();
         assert_eq!(items.len(), 1);
@@ -307,6 +355,7 @@ fn bad_field_values() {
         ppid: 0,
         cred_ref: 1,
         comm: b"x",
+        ..Default::default()
     });
     assert_eq!(
         check(&image(&[header(), cred(1), bad_task])),

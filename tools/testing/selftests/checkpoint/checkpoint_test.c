@@ -26,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
@@ -1427,6 +1428,41 @@ TEST(target_killed_during_checkpoint)
 	remove_v2(cg);
 }
 
+TEST(cpu_limit_survives_restart)
+{
+	char path[] = "/tmp/ckpt-xcpu-XXXXXX", log[] = "/tmp/ckpt-xcpu-log-XXXXXX";
+	char *const argv[] = {
+		"/bin/sh", "-c",
+		"ulimit -S -t 8; trap 'echo XCPU; exit 0' XCPU; i=0; "
+		"while :; do i=$((i+1)); [ $((i % 2000)) = 0 ] && echo $i; done",
+		NULL
+	};
+	static char buf[1 << 16];
+	pid_t child;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	child = fork();
+	if (child == 0) {
+		only_null_stdio(open(log, O_WRONLY | O_TRUNC));
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	ASSERT_EQ(0, wait_log(log, 0, "\n", 1, 60));
+	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	read_file(log, buf, sizeof(buf));
+	ASSERT_EQ(NULL, strstr(buf, "XCPU")) TH_LOG("limit reached before the checkpoint");
+	/* The restored shell's soft limit of 8 s of CPU time is armed again. */
+	child = restart_path(path);
+	ASSERT_LT(0, child);
+	EXPECT_EQ(0, wait_log(log, 0, "XCPU", 1, 180));
+	reap(child);
+	unlink(path);
+	unlink(log);
+}
+
 /* Returns true if /proc/@pid/maps mentions @what. */
 static int maps_show(pid_t pid, const char *what)
 {
@@ -1666,6 +1702,120 @@ TEST(restart_beyond_caller_groups_and_caps_eperm)
 	close(fd);
 }
 
+/* The robust futex list head of @pid (get_robust_list()). */
+static unsigned long robust_list_of(pid_t pid)
+{
+	void *head = NULL;
+	size_t len = 0;
+
+	if (syscall(SYS_get_robust_list, pid, &head, &len))
+		return 0;
+	return (unsigned long)head;
+}
+
+TEST(task_settings_survive_restart)
+{
+	char path[] = "/tmp/ckpt-settings-XXXXXX", ready[5], val[256], proc[64];
+	unsigned long robust;
+	pid_t child;
+
+	ASSERT_LE(0, mkstemp(path));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	child = spawn_target("ckpt-settings", "settings", ready, sizeof(ready));
+	ASSERT_LT(0, child);
+	robust = robust_list_of(child);
+	ASSERT_NE(0, robust);
+	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	child = restart_path(path);
+	ASSERT_LT(0, child);
+	snprintf(proc, sizeof(proc), "/proc/%d/oom_score_adj", child);
+	read_file(proc, val, sizeof(val));
+	EXPECT_STREQ("400\n", val);
+	ASSERT_EQ(0, status_field(child, "NoNewPrivs:", val, sizeof(val)));
+	EXPECT_STREQ("1", val);
+	ASSERT_EQ(0, status_field(child, "VmLck:", val, sizeof(val)));
+	EXPECT_EQ(4 * sysconf(_SC_PAGESIZE) / 1024, atol(val)) TH_LOG("VmLck: %s", val);
+	EXPECT_EQ(robust, robust_list_of(child));
+	reap(child);
+	unlink(path);
+}
+
+TEST(pending_signals_and_timer_survive_restart)
+{
+	char path[] = "/tmp/ckpt-pending-XXXXXX", log[] = "/tmp/ckpt-pending-log-XXXXXX";
+	char ready[5], buf[4096], out[8192];
+	pid_t child;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	child = spawn_target_at(sleeper_path(), "ckpt-pending", "pending", log,
+				ready, sizeof(ready));
+	ASSERT_LT(0, child);
+	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	read_file(log, buf, sizeof(buf));
+	ASSERT_STREQ("", buf) TH_LOG("the timer fired before the checkpoint");
+	/* The image holds both signals and the timer... */
+	ASSERT_EQ(0, run_ckptinfo(path, "", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "pending [12 34s]")) TH_LOG("%s", out);
+	/* ...which fires after restart; then both signals arrive, with the value. */
+	child = restart_path(path);
+	ASSERT_LT(0, child);
+	EXPECT_EQ(0, wait_log(log, 0, "usr2\n", 1, 60));
+	EXPECT_EQ(0, wait_log(log, 0, "rt 77\n", 1, 10));
+	read_file(log, buf, sizeof(buf));
+	EXPECT_EQ(0, strncmp(buf, "alarm\nwoke\n", 11)) TH_LOG("log: %s", buf);
+	reap(child);
+	unlink(path);
+	unlink(log);
+}
+
+static void start_posix_timer(void *arg)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_NONE };
+	timer_t t;
+
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t))
+		_exit(1);
+}
+
+TEST(posix_timers_refused)
+{
+	check_refused(_metadata, start_posix_timer, NULL,
+		      "POSIX timers, ITIMER_VIRTUAL and ITIMER_PROF are not supported yet");
+}
+
+TEST(cwd_survives_restart)
+{
+	char dir[] = "/tmp/ckpt-cwd-XXXXXX", path[] = "/tmp/ckpt-cwd-img-XXXXXX";
+	char ready[5], proc[64], link[4096] = "";
+	pid_t child;
+	int fd;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_LE(0, mkstemp(path));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	child = spawn_target_at(sleeper_path(), "ckpt-cwd", "cwd", dir, ready, sizeof(ready));
+	ASSERT_LT(0, child);
+	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	child = restart_path(path);
+	ASSERT_LT(0, child);
+	snprintf(proc, sizeof(proc), "/proc/%d/cwd", child);
+	EXPECT_LT(0, readlink(proc, link, sizeof(link) - 1));
+	EXPECT_STREQ(dir, link);
+	reap(child);
+	/* Without its directory, the image is refused before anything changes. */
+	ASSERT_EQ(0, rmdir(dir));
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(ENOENT, restart_fd(fd, NULL));
+	close(fd);
+	unlink(path);
+}
+
 TEST(files_reopened_as_the_images_user)
 {
 	char file[] = "/tmp/ckpt-rootfile-XXXXXX", buf[8] = "";
@@ -1790,6 +1940,45 @@ TEST_F(image, xfeatures_the_cpu_lacks)
 	ASSERT_LT(r, self->nrec);
 	/* Record header 8, size and reserved 8, then XSTATE_BV at 512. */
 	self->buf[self->offs[r] + 16 + 512 + 2] |= 0x06;
+	EXPECT_EQ(EINVAL, restart_buf(self->buf, self->len));
+}
+
+/* Offset of the XSAVE area of the image's xstate record. */
+static size_t xsave_area(FIXTURE_DATA(image) *self)
+{
+	uint32_t type;
+	size_t r;
+
+	for (r = 0; r < self->nrec; r++) {
+		memcpy(&type, self->buf + self->offs[r], sizeof(type));
+		if (type == 302)
+			return self->offs[r] + 16;
+	}
+	return 0;
+}
+
+TEST_F(image, xstate_reserved_mxcsr_bits)
+{
+	size_t a = xsave_area(self);
+
+	ASSERT_NE(0, a);
+	/* SSE state in use, with bit 31 of MXCSR (reserved) set. */
+	self->buf[a + 512] |= 0x02;
+	self->buf[a + 24 + 3] |= 0x80;
+	/* Refused before the caller changes, not killed after. */
+	EXPECT_EQ(EINVAL, restart_buf(self->buf, self->len));
+}
+
+TEST_F(image, xstate_reserved_header)
+{
+	size_t a = xsave_area(self);
+
+	ASSERT_NE(0, a);
+	/* A compacted area (XCOMP_BV), then a reserved header byte. */
+	self->buf[a + 512 + 8] = 1;
+	EXPECT_EQ(EINVAL, restart_buf(self->buf, self->len));
+	self->buf[a + 512 + 8] = 0;
+	self->buf[a + 512 + 40] = 1;
 	EXPECT_EQ(EINVAL, restart_buf(self->buf, self->len));
 }
 

@@ -52,6 +52,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <linux/futex.h>
 #include <time.h>
 #include <unistd.h>
@@ -382,6 +383,71 @@ static void quiet_stdout(void)
 	close(null);
 }
 
+static int pending_log = -1;
+
+static void note(const char *s)
+{
+	if (write(pending_log, s, strlen(s)) < 0)
+		_exit(3);
+}
+
+static void on_alarm(int sig)
+{
+	note("alarm\n");
+}
+
+static void on_usr2(int sig)
+{
+	note("usr2\n");
+}
+
+static void on_rt(int sig, siginfo_t *si, void *uc)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "rt %d\n", si->si_value.sival_int);
+	note(buf);
+}
+
+/*
+ * Signals a restart must bring back: SIGUSR2 pending for the thread and
+ * SIGRTMIN with value 77 for the process, both blocked, and ITIMER_REAL
+ * due in 10 s. When the timer fires, the signals are unblocked; each
+ * handler logs to @log.
+ */
+static int pending(const char *log)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { 10, 0 } };
+	union sigval v = { .sival_int = 77 };
+	sigset_t set;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	if (pending_log < 0)
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	sa.sa_handler = on_usr2;
+	sigaction(SIGUSR2, &sa, NULL);
+	sa.sa_sigaction = on_rt;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGRTMIN, &sa, NULL);
+	if (raise(SIGUSR2) || sigqueue(getpid(), SIGRTMIN, v) ||
+	    setitimer(ITIMER_REAL, &it, NULL))
+		return 1;
+	if (write(1, "ready", 5) != 5)
+		return 1;
+	quiet_stdout();
+	pause();
+	note("woke\n");
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 2 ? argv[2] : "";
@@ -397,6 +463,8 @@ int main(int argc, char **argv)
 		return self(argv[3]);
 	if (!strcmp(mode, "counter") && argc > 3)
 		return counter(argv[3]);
+	if (!strcmp(mode, "pending") && argc > 3)
+		return pending(argv[3]);
 	if (!strcmp(mode, "futex") && argc > 3)
 		return futex_wait_file(argv[3], 0);
 	if (!strcmp(mode, "futex-timeout") && argc > 3)
@@ -413,18 +481,38 @@ int main(int argc, char **argv)
 	/*
 	 * A task of uid and gid 65534 with groups 7 and 8, with root's
 	 * permitted capabilities for nobody-keepcaps, holding file argv[3]
-	 * open for writing if given (opened as root).
+	 * open for writing if given (opened as root), in /.
 	 */
 	if (!strncmp(mode, "nobody", 6)) {
 		gid_t groups[] = { 7, 8 };
 
 		if (argc > 3 && open(argv[3], O_RDWR) < 0)
 			return 1;
+		/* A directory uid 65534 may enter, as restart checks. */
+		if (chdir("/"))
+			return 1;
 		if (!strcmp(mode, "nobody-keepcaps") && prctl(PR_SET_KEEPCAPS, 1))
 			return 1;
 		if (setgroups(2, groups) || setresgid(65534, 65534, 65534) ||
 		    setresuid(65534, 65534, 65534))
 			return 1;
+	}
+	if (!strcmp(mode, "cwd") && (argc < 4 || chdir(argv[3])))
+		return 1;
+	/*
+	 * Settings a restart must bring back: oom_score_adj, no_new_privs,
+	 * and 4 locked pages.
+	 */
+	if (!strcmp(mode, "settings")) {
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY);
+		char *m = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (fd < 0 || write(fd, "400", 3) != 3 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    m == MAP_FAILED || mlock(m, 4 * ps))
+			return 1;
+		close(fd);
 	}
 #ifdef __x86_64__
 	if (!strcmp(mode, "regs"))

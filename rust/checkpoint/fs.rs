@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Root and working directories (a task's `fs_struct`): checkpoint and
+//! restore.
+//!
+//! Both are saved as paths seen from the checkpointer's root, and reopened
+//! at restart (`O_PATH`) with the credentials of the task being restored,
+//! which must be allowed to enter them: search permission, and
+//! `CAP_SYS_CHROOT` for a root other than the caller's. They are set at
+//! the end. The umask is part of the signals record.
+
+use crate::{
+    ctx::Ctx,
+    sys::{
+        cred::Cred,
+        eopnotsupp,
+        file::File,
+        task::{current, Task},
+    },
+};
+use ckpt_format::{FsRecord, Record, MAX_PATH};
+use kernel::{prelude::*, str::BStr, types::ARef};
+
+/// `O_PATH | O_DIRECTORY`.
+const O_PATH_DIR: u32 = 0o10000000 | 0o200000;
+
+/// Writes the fs record of `task`.
+pub(crate) fn checkpoint_fs(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
+    let mut root = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
+    let mut cwd = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
+    let (root, cwd) = match task.fs_paths(&mut root, &mut cwd) {
+        Ok(p) => p,
+        Err(e) => {
+            return Err(ctx.fail(
+                e,
+                0,
+                format_args!("pid {pid}: no path for its root or working directory"),
+            ))
+        }
+    };
+    for (what, p) in [("root", root), ("working directory", cwd)] {
+        if !p.starts_with(b"/") || p.ends_with(b" (deleted)") {
+            return Err(ctx.fail(
+                eopnotsupp(),
+                0,
+                format_args!("pid {pid}: its {what} is deleted or out of reach"),
+            ));
+        }
+    }
+    ctx.write_record(&Record::Fs(FsRecord { root, cwd }))
+}
+
+/// The directories restart sets at the end.
+pub(crate) struct FsRestore {
+    root: Option<ARef<File>>,
+    cwd: Option<ARef<File>>,
+}
+
+impl FsRestore {
+    pub(crate) fn new() -> Self {
+        Self {
+            root: None,
+            cwd: None,
+        }
+    }
+}
+
+/// Reopens the directories of an fs record, checking that the task being
+/// restored (credentials `cred`) may enter them.
+pub(crate) fn restore_fs(
+    ctx: &mut Ctx,
+    rec: &FsRecord<'_>,
+    cred: Option<&Cred>,
+    st: &mut FsRestore,
+) -> Result {
+    let cred = cred.ok_or(EINVAL)?;
+    let open = |ctx: &mut Ctx, path: &[u8], root: bool| -> Result<ARef<File>> {
+        let r = File::open(path, O_PATH_DIR, 0, Some(cred));
+        let r = r.and_then(|d| d.may_enter(cred, root).map(|()| d));
+        r.inspect_err(|e| {
+            ctx.log(format_args!(
+                "fs: cannot enter {} (errno {})",
+                BStr::from_bytes(path),
+                -e.to_errno()
+            ))
+        })
+    };
+    // "/" is the restorer's own root: nothing to change.
+    if rec.root != b"/" {
+        st.root = Some(open(ctx, rec.root, true)?);
+    }
+    st.cwd = Some(open(ctx, rec.cwd, false)?);
+    Ok(())
+}
+
+/// Sets the directories kept by [`restore_fs`].
+pub(crate) fn restore_fs_done(st: &FsRestore) {
+    if let Some(cwd) = &st.cwd {
+        current::set_fs(st.root.as_deref(), cwd);
+    }
+}
