@@ -148,7 +148,8 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
         leaks = leaks.display(),
     );
     let timer = Timer::start("guest run");
-    let r = vm::run_in_guest(p, &cmd, 1200)?;
+    // KASAN and lockdep make the debug kernel several times slower.
+    let r = vm::run_in_guest(p, &cmd, if p.debug { 3000 } else { 1200 })?;
     timer.done();
     let out = std::fs::read_to_string(&log).unwrap_or_default();
     let (passed, failed) = ktap_counts(&out);
@@ -160,7 +161,8 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
         info("the kselftests did not run to completion");
         fails += 1;
     }
-    t.add("kselftests (guest)", passed, fails);
+    let sfx = if p.debug { ", debug kernel" } else { "" };
+    t.add(&format!("kselftests (guest{sfx})"), passed, fails);
 
     let (kp, kf) = vm::kunit_results(&r.dmesg, "checkpoint");
     for f in &kf {
@@ -170,7 +172,11 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
     if missing == 1 {
         info("the checkpoint KUnit suite did not run");
     }
-    t.add("KUnit checkpoint suite (guest)", kp, kf.len() + missing);
+    t.add(
+        &format!("KUnit checkpoint suite (guest{sfx})"),
+        kp,
+        kf.len() + missing,
+    );
 
     let problems = vm::kernel_problems(&r.dmesg);
     for l in &problems {
@@ -182,7 +188,7 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
         info("no kernel log was captured");
     }
     t.add(
-        "guest kernel log clean",
+        &format!("guest kernel log clean{sfx}"),
         usize::from(clean),
         usize::from(!clean),
     );
@@ -200,14 +206,14 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
                 }
             }
             t.add(
-                "no kernel memory leaks (kmemleak)",
+                &format!("no kernel memory leaks (kmemleak{sfx})"),
                 usize::from(n == 0),
                 usize::from(n > 0),
             );
         }
         Err(_) => {
             info("no kmemleak report was written");
-            t.add("no kernel memory leaks (kmemleak)", 0, 1);
+            t.add(&format!("no kernel memory leaks (kmemleak{sfx})"), 0, 1);
         }
     }
     Ok(())
@@ -293,6 +299,19 @@ pub fn test(p: &Paths, host: bool) -> Result<bool> {
         Err(e) => {
             info(&format!("error: {e}"));
             t.add("kernel build", 0, 1);
+        }
+    }
+    // The kselftests once more under KASAN, lockdep and UBSAN, unless this
+    // run is already on the debug kernel or CKPT_NO_DEBUG_KERNEL is set.
+    if host && !p.debug && std::env::var_os("CKPT_NO_DEBUG_KERNEL").is_none() {
+        let mut d = p.clone();
+        d.debug = true;
+        match tree::build(&d) {
+            Ok(()) => guest_tests(&d, &mut t)?,
+            Err(e) => {
+                info(&format!("error: {e}"));
+                t.add("debug kernel build", 0, 1);
+            }
         }
     }
     all.done();

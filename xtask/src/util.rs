@@ -11,6 +11,7 @@ use std::time::Instant;
 pub type Result<T = ()> = std::result::Result<T, String>;
 
 /// Where everything lives.
+#[derive(Clone)]
 pub struct Paths {
     /// The repository (the kernel overlay).
     pub repo: PathBuf,

@@ -584,9 +584,14 @@ TEST(unfrozen_task_ebusy)
 	reap(child);
 }
 
-TEST(shared_anonymous_memory_refused)
+/*
+ * A target set up by @setup(@arg) is refused with EOPNOTSUPP and an error
+ * record saying @why, and runs on unharmed.
+ */
+static void check_refused(struct __test_metadata *_metadata,
+			  void (*setup)(void *), void *arg, const char *why)
 {
-	char path[] = "/tmp/ckpt-shared-XXXXXX";
+	char path[] = "/tmp/ckpt-refused-XXXXXX";
 	char out[8192], cg[128];
 	int fd = mkstemp(path);
 	pid_t child;
@@ -594,17 +599,22 @@ TEST(shared_anonymous_memory_refused)
 	ASSERT_LE(0, fd);
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
-	/* A forked child shares the harness's MAP_SHARED|MAP_ANONYMOUS page. */
-	child = fork_target(-1, NULL, NULL);
+	child = fork_target(-1, setup, arg);
 	ASSERT_LT(0, child);
 	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg)));
 	EXPECT_EQ(-1, sys_checkpoint(child, fd, 0, -1));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	EXPECT_NE(0, run_ckptinfo(path, "", out, sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "EOPNOTSUPP objref 0: memory area")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "not supported")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, why)) TH_LOG("%s", out);
 	EXPECT_EQ(0, thaw_v2(cg));
+	EXPECT_EQ(0, waitpid(child, NULL, WNOHANG));
 	finish_target(child, cg, fd, path);
+}
+
+TEST(shared_anonymous_memory_refused)
+{
+	/* A forked child shares the harness's MAP_SHARED|MAP_ANONYMOUS page. */
+	check_refused(_metadata, NULL, NULL, "EOPNOTSUPP objref 0: memory area");
 }
 
 TEST(frozen_by_v1_freezer)
@@ -1250,33 +1260,6 @@ static void take_posix_lock(void *arg)
 		_exit(1);
 }
 
-/*
- * A target set up by @setup(@arg) is refused with EOPNOTSUPP and an error
- * record saying @why, and runs on unharmed.
- */
-static void check_refused(struct __test_metadata *_metadata,
-			  void (*setup)(void *), void *arg, const char *why)
-{
-	char path[] = "/tmp/ckpt-refused-XXXXXX";
-	char out[8192], cg[128];
-	int fd = mkstemp(path);
-	pid_t child;
-
-	ASSERT_LE(0, fd);
-	if (!cgroup2_available())
-		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
-	child = fork_target(-1, setup, arg);
-	ASSERT_LT(0, child);
-	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg)));
-	EXPECT_EQ(-1, sys_checkpoint(child, fd, 0, -1));
-	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_NE(0, run_ckptinfo(path, "", out, sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, why)) TH_LOG("%s", out);
-	EXPECT_EQ(0, thaw_v2(cg));
-	EXPECT_EQ(0, waitpid(child, NULL, WNOHANG));
-	finish_target(child, cg, fd, path);
-}
-
 TEST(threaded_task_refused)
 {
 	check_refused(_metadata, start_thread, NULL,
@@ -1648,6 +1631,86 @@ static int restart_as_nobody(int fd)
 	return WEXITSTATUS(status);
 }
 
+/* Returns the effective uid of @pid, or -1. */
+static long euid_of(pid_t pid)
+{
+	char val[256];
+
+	if (status_field(pid, "Uid:", val, sizeof(val)))
+		return -1;
+	return strtol(strchr(val, '\t') ? strchr(val, '\t') + 1 : val, NULL, 10);
+}
+
+TEST(exec_waits_for_checkpoint)
+{
+	char suid[] = "/tmp/ckpt-suid-XXXXXX", img[] = "/tmp/ckpt-suid-img-XXXXXX";
+	char cg[128], ready[5], junk[4096], val[32];
+	int p[2], status, fd, i, n;
+	pid_t target, ckpt;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to make a setuid-root program");
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	ASSERT_LE(0, (fd = mkstemp(suid)));
+	close(fd);
+	ASSERT_EQ(0, copy_file(sleeper_path(), suid, 0755));
+	ASSERT_EQ(0, chmod(suid, 04755));
+	ASSERT_LE(0, (fd = mkstemp(img)));
+	/* A task of uid 65534, which will exec a setuid-root program... */
+	target = spawn_target_at(sleeper_path(), "ckpt-suid", "exec-on-usr1", suid,
+				 ready, sizeof(ready));
+	ASSERT_LT(0, target);
+	/* ...checkpointed by uid 65534 into a full pipe, where it blocks. */
+	ASSERT_EQ(0, pipe(p));
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	memset(junk, 'j', sizeof(junk));
+	while (write(p[1], junk, sizeof(junk)) > 0)
+		;
+	fcntl(p[1], F_SETFL, 0);
+	ckpt = fork();
+	if (ckpt == 0) {
+		close(p[0]);
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(200);
+		_exit(sys_checkpoint(target, p[1], 0, -1) < 0 ? errno : 0);
+	}
+	close(p[1]);
+	usleep(200000);
+	/* Meanwhile the target execs the setuid program and is frozen. */
+	ASSERT_EQ(0, kill(target, SIGUSR1));
+	for (i = 0; i < 30 && euid_of(target) != 0; i++)
+		usleep(100000);
+	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-test-%d", target);
+	snprintf(val, sizeof(val), "%d", target);
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ASSERT_EQ(0, write_str(cg, "cgroup.procs", val));
+	ASSERT_EQ(0, write_str(cg, "cgroup.freeze", "1"));
+	wait_for(cg, "cgroup.events", "frozen 1");
+	/* The checkpoint goes on: it must not save root's task. */
+	while ((n = read(p[0], junk, sizeof(junk))) > 0)
+		ASSERT_EQ(n, write(fd, junk, n));
+	ASSERT_EQ(ckpt, waitpid(ckpt, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(EBUSY, WEXITSTATUS(status)) TH_LOG("checkpoint: %s", strerror(WEXITSTATUS(status)));
+	close(p[0]);
+	close(fd);
+	EXPECT_EQ(0, thaw_v2(cg));
+	/* Once the checkpoint is over, the exec completes. */
+	for (i = 0; i < 50 && euid_of(target) != 0; i++)
+		usleep(100000);
+	if (euid_of(target) != 0) {
+		reap(target);
+		remove_v2(cg);
+		SKIP(return, "setuid programs are not honoured in %s", suid);
+	}
+	reap(target);
+	remove_v2(cg);
+	unlink(suid);
+	unlink(img);
+}
+
 TEST(restored_credentials_are_the_images)
 {
 	char val[256];
@@ -1888,7 +1951,7 @@ TEST_F(image, empty)
 	EXPECT_EQ(EINVAL, restart_buf(self->buf, 0));
 }
 
-TEST_F(image, truncated)
+TEST_F_TIMEOUT(image, truncated, 600)
 {
 	size_t cut, i;
 	int d;
@@ -1944,22 +2007,22 @@ TEST_F(image, xfeatures_the_cpu_lacks)
 }
 
 /* Offset of the XSAVE area of the image's xstate record. */
-static size_t xsave_area(FIXTURE_DATA(image) *self)
+static size_t xsave_area(const char *buf, const size_t *offs, size_t nrec)
 {
 	uint32_t type;
 	size_t r;
 
-	for (r = 0; r < self->nrec; r++) {
-		memcpy(&type, self->buf + self->offs[r], sizeof(type));
+	for (r = 0; r < nrec; r++) {
+		memcpy(&type, buf + offs[r], sizeof(type));
 		if (type == 302)
-			return self->offs[r] + 16;
+			return offs[r] + 16;
 	}
 	return 0;
 }
 
 TEST_F(image, xstate_reserved_mxcsr_bits)
 {
-	size_t a = xsave_area(self);
+	size_t a = xsave_area(self->buf, self->offs, self->nrec);
 
 	ASSERT_NE(0, a);
 	/* SSE state in use, with bit 31 of MXCSR (reserved) set. */
@@ -1971,7 +2034,7 @@ TEST_F(image, xstate_reserved_mxcsr_bits)
 
 TEST_F(image, xstate_reserved_header)
 {
-	size_t a = xsave_area(self);
+	size_t a = xsave_area(self->buf, self->offs, self->nrec);
 
 	ASSERT_NE(0, a);
 	/* A compacted area (XCOMP_BV), then a reserved header byte. */
@@ -1982,7 +2045,48 @@ TEST_F(image, xstate_reserved_header)
 	EXPECT_EQ(EINVAL, restart_buf(self->buf, self->len));
 }
 
-TEST_F(image, oversized_lengths)
+TEST_F_TIMEOUT(image, flood_of_shared_objects, 300)
+{
+	size_t n = 70000, rec, i;
+	int p[2], err;
+	uint32_t type, len;
+	pid_t writer;
+	char *cred = NULL;
+
+	/* The header, then cred records without end, with new objrefs. */
+	for (i = 0; i < self->nrec; i++) {
+		memcpy(&type, self->buf + self->offs[i], 4);
+		if (type == 111)
+			cred = self->buf + self->offs[i];
+	}
+	ASSERT_NE(NULL, cred);
+	memcpy(&len, cred + 4, 4);
+	rec = (len + 7) & ~7u;
+	ASSERT_EQ(0, pipe(p));
+	writer = fork();
+	if (writer == 0) {
+		close(p[0]);
+		if (write(p[1], self->buf, self->offs[1]) != (ssize_t)self->offs[1])
+			_exit(1);
+		for (i = 0; i < n; i++) {
+			int32_t objref = 1000 + i;
+
+			memcpy(cred + 8, &objref, 4);
+			if (write(p[1], cred, rec) != (ssize_t)rec)
+				_exit(0);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	/* The kernel holds at most 65536 objects: E2BIG, not all of memory. */
+	err = restart_fd(p[0], NULL);
+	EXPECT_EQ(E2BIG, err);
+	close(p[0]);
+	kill(writer, SIGKILL);
+	waitpid(writer, NULL, 0);
+}
+
+TEST_F_TIMEOUT(image, oversized_lengths, 600)
 {
 	uint32_t lens[] = { 0, 7, 4096, 1 << 24, (1u << 24) + 1, 0xffffffff };
 	size_t r, i;

@@ -465,6 +465,29 @@ int main(int argc, char **argv)
 		return counter(argv[3]);
 	if (!strcmp(mode, "pending") && argc > 3)
 		return pending(argv[3]);
+	/*
+	 * As uid 65534: wait for SIGUSR1, then exec argv[3] (a setuid-root
+	 * copy of this program).
+	 */
+	if (!strcmp(mode, "exec-on-usr1") && argc > 3) {
+		sigset_t set;
+		int sig;
+
+		/* Dumpable again, so that uid 65534 may checkpoint it. */
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534) ||
+		    prctl(PR_SET_DUMPABLE, 1))
+			return 1;
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		if (write(1, "ready", 5) != 5)
+			return 1;
+		quiet_stdout();
+		sigwait(&set, &sig);
+		execl(argv[3], "ckpt_sleeper", "ckpt-suid", "", NULL);
+		return 1;
+	}
 	if (!strcmp(mode, "futex") && argc > 3)
 		return futex_wait_file(argv[3], 0);
 	if (!strcmp(mode, "futex-timeout") && argc > 3)
