@@ -96,6 +96,7 @@ fn checkpoint_vma(ctx: &mut Ctx, mm: &Mm, v: &Vma, buf: &mut [u8]) -> Result<u64
         (Special::Vdso, _) => (VmaKind::Vdso, b""),
         (Special::Vvar, _) => (VmaKind::Vvar, b""),
         (Special::Other, _) => return Err(unsupported(ctx, "special mapping")),
+        (Special::SharedAnon, _) => return Err(unsupported(ctx, "shared anonymous memory")),
         _ if v.flags & odd != 0 => return Err(unsupported(ctx, "device or hugetlb mapping")),
         (Special::No, None) if v.flags & vm::SHARED != 0 => {
             return Err(unsupported(ctx, "shared anonymous memory"))

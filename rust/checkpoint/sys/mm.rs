@@ -126,6 +126,9 @@ pub(crate) enum Special {
     Vvar,
     /// Another special mapping (`[uprobes]`, ...).
     Other,
+    /// Shared anonymous memory (`MAP_SHARED | MAP_ANONYMOUS`), backed by an
+    /// internal shmem file.
+    SharedAnon,
 }
 
 /// A copy of what checkpoint needs of a `struct vm_area_struct`.
@@ -282,6 +285,10 @@ impl MmReadGuard<'_> {
 }
 
 fn special(v: &bindings::vm_area_struct) -> Special {
+    // SAFETY: `v` is a valid area; the function only compares its `vm_ops`.
+    if unsafe { bindings::vma_is_anon_shmem(ptr::from_ref(v).cast_mut()) } {
+        return Special::SharedAnon;
+    }
     // SAFETY: `vm_ops` of a valid area is null or a static table.
     let Some(ops) = (unsafe { v.vm_ops.as_ref() }) else {
         return Special::No;

@@ -30,14 +30,14 @@ static int write_str(const char *dir, const char *file, const char *val)
 	return ret;
 }
 
-/* Polls @dir/@file until it contains @want, for up to 5 s. */
+/* Polls @dir/@file until it contains @want, for up to 20 s. */
 static int wait_for(const char *dir, const char *file, const char *want)
 {
 	char path[256], buf[512];
 	int i;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < 2000; i++) {
 		int fd = open(path, O_RDONLY);
 		ssize_t n;
 
