@@ -252,8 +252,10 @@ pub(crate) fn restore_file(
         return Err(EMFILE);
     }
     // With the credentials of the task being restored: a restart never
-    // opens a file that the image's user could not.
-    let file = match File::open(rec.path, rec.flags, rec.pos, cred) {
+    // opens a file that the image's user could not. The stream check puts
+    // the task record first; never fall back to the caller's.
+    let cred = cred.ok_or(EINVAL)?;
+    let file = match File::open(rec.path, rec.flags, rec.pos, Some(cred)) {
         Ok(f) => f,
         Err(e) => {
             ctx.log(format_args!(
