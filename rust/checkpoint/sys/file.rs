@@ -116,11 +116,7 @@ impl File {
         // `buf`, ending with a NUL, and returns a pointer into `buf` or an
         // error pointer.
         let p = unsafe { bindings::ckpt_file_path(self.0.get(), buf.as_mut_ptr().cast(), len) };
-        let p = kernel::error::from_err_ptr(p)?;
-        let start = (p as usize).wrapping_sub(buf.as_ptr() as usize);
-        let s = buf.get(start..).ok_or(EINVAL)?;
-        let end = s.iter().position(|&b| b == 0).ok_or(EINVAL)?;
-        Ok(&s[..end])
+        super::in_buf(buf, kernel::error::from_err_ptr(p)?)
     }
 
     /// Takes a reference on the file of the first descriptor of `task` at or

@@ -24,3 +24,15 @@ pub(crate) fn errno(e: u32) -> Error {
     // CAST: errno constants are small positive numbers.
     Error::from_errno(-(e as i32))
 }
+
+/// Returns the NUL-terminated string that `d_path()` and the like wrote at
+/// `p`, inside `buf` (`EINVAL` if `p` is not in `buf` or there is no NUL).
+fn in_buf(buf: &[u8], p: *mut kernel::ffi::c_char) -> kernel::error::Result<&[u8]> {
+    let start = (p as usize).wrapping_sub(buf.as_ptr() as usize);
+    let s = buf.get(start..).ok_or(kernel::error::code::EINVAL)?;
+    let end = s
+        .iter()
+        .position(|&b| b == 0)
+        .ok_or(kernel::error::code::EINVAL)?;
+    Ok(&s[..end])
+}

@@ -251,16 +251,8 @@ impl Task {
             )
         };
         kernel::error::to_result(e)?;
-        Ok((in_buf(root, r)?, in_buf(cwd, c)?))
+        Ok((super::in_buf(root, r)?, super::in_buf(cwd, c)?))
     }
-}
-
-/// Returns the NUL-terminated string that starts at `p` in `buf`.
-fn in_buf(buf: &[u8], p: *mut kernel::ffi::c_char) -> Result<&[u8]> {
-    let start = (p as usize).wrapping_sub(buf.as_ptr() as usize);
-    let s = buf.get(start..).ok_or(EINVAL)?;
-    let end = s.iter().position(|&b| b == 0).ok_or(EINVAL)?;
-    Ok(&s[..end])
 }
 
 /// Per-task settings (`struct ckpt_task_settings`): `oom_score_adj`,
