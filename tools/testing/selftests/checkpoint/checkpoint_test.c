@@ -373,7 +373,7 @@ static pid_t restart_path(const char *path)
 /* Runs ckptinfo with @args on @path; returns its exit status, output in @out. */
 static int run_ckptinfo(const char *path, const char *arg, char *out, size_t outlen)
 {
-	char cmd[512];
+	char cmd[512], drain[4096];
 	FILE *p;
 	size_t n;
 	int status;
@@ -384,6 +384,9 @@ static int run_ckptinfo(const char *path, const char *arg, char *out, size_t out
 		return -1;
 	n = fread(out, 1, outlen - 1, p);
 	out[n] = '\0';
+	/* Drain the rest, so that ckptinfo never dies of SIGPIPE. */
+	while (fread(drain, 1, sizeof(drain), p) > 0)
+		;
 	status = pclose(p);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
