@@ -29,15 +29,32 @@ impl<'a> Encoder<'a> {
         self.pos == 0
     }
 
+    /// Reserves the next `n` bytes and returns them, to be filled in.
+    fn reserve(&mut self, n: usize) -> Result<&mut [u8], FormatError> {
+        let start = self.pos;
+        let end = start.checked_add(n).ok_or(FormatError::NoSpace)?;
+        let out = self.buf.get_mut(start..end).ok_or(FormatError::NoSpace)?;
+        self.pos = end;
+        Ok(out)
+    }
+
     /// Appends raw bytes.
     pub fn bytes(&mut self, b: &[u8]) -> Result<(), FormatError> {
-        let end = self.pos.checked_add(b.len()).ok_or(FormatError::NoSpace)?;
-        self.buf
-            .get_mut(self.pos..end)
-            .ok_or(FormatError::NoSpace)?
-            .copy_from_slice(b);
-        self.pos = end;
+        self.reserve(b.len())?.copy_from_slice(b);
         Ok(())
+    }
+
+    /// Appends the values of an array, [`LeValue::SIZE`] bytes each.
+    pub fn array<T: LeValue>(&mut self, a: &LeArray<'_, T>) -> Result<(), FormatError> {
+        match *a {
+            LeArray::Bytes(b) => self.bytes(&b[..a.byte_len()]),
+            LeArray::Values(v) => {
+                for x in v {
+                    x.write(self.reserve(T::SIZE)?);
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Appends a `u16`.
@@ -105,30 +122,36 @@ impl<'a> Decoder<'a> {
         Ok(b)
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], FormatError> {
+    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], FormatError> {
         let mut a = [0u8; N];
         a.copy_from_slice(self.bytes(N)?);
         Ok(a)
     }
 
+    /// Reads an array of `n` values of [`LeValue::SIZE`] bytes each.
+    pub fn array<T: LeValue>(&mut self, n: usize) -> Result<LeArray<'a, T>, FormatError> {
+        let len = n.checked_mul(T::SIZE).ok_or(FormatError::Truncated)?;
+        Ok(LeArray::Bytes(self.bytes(len)?))
+    }
+
     /// Reads a `u16`.
     pub fn u16(&mut self) -> Result<u16, FormatError> {
-        Ok(u16::from_le_bytes(self.array()?))
+        Ok(u16::from_le_bytes(self.fixed()?))
     }
 
     /// Reads a `u32`.
     pub fn u32(&mut self) -> Result<u32, FormatError> {
-        Ok(u32::from_le_bytes(self.array()?))
+        Ok(u32::from_le_bytes(self.fixed()?))
     }
 
     /// Reads an `i32`.
     pub fn i32(&mut self) -> Result<i32, FormatError> {
-        Ok(i32::from_le_bytes(self.array()?))
+        Ok(i32::from_le_bytes(self.fixed()?))
     }
 
     /// Reads a `u64`.
     pub fn u64(&mut self) -> Result<u64, FormatError> {
-        Ok(u64::from_le_bytes(self.array()?))
+        Ok(u64::from_le_bytes(self.fixed()?))
     }
 
     /// Reads a fixed field of `N` bytes holding a NUL-terminated string.
@@ -179,5 +202,118 @@ fn strict_cstr(b: &[u8]) -> Result<&[u8], FormatError> {
     match b.iter().position(|&c| c == 0) {
         Some(n) => Ok(&b[..n]),
         None => Err(FormatError::BadString),
+    }
+}
+
+/// A value stored little-endian in [`LeValue::SIZE`] bytes.
+pub trait LeValue: Copy {
+    /// Its size in the image.
+    const SIZE: usize;
+
+    /// Reads a value from the first [`LeValue::SIZE`] bytes of `b` (missing
+    /// bytes read as zero).
+    fn read(b: &[u8]) -> Self;
+
+    /// Writes the value into the first [`LeValue::SIZE`] bytes of `out` (as
+    /// many as fit).
+    fn write(self, out: &mut [u8]);
+}
+
+macro_rules! le_int {
+    ($($t:ty),*) => {$(
+        impl LeValue for $t {
+            const SIZE: usize = core::mem::size_of::<$t>();
+
+            fn read(b: &[u8]) -> Self {
+                let mut a = [0u8; core::mem::size_of::<$t>()];
+                for (d, s) in a.iter_mut().zip(b) {
+                    *d = *s;
+                }
+                <$t>::from_le_bytes(a)
+            }
+
+            fn write(self, out: &mut [u8]) {
+                for (d, s) in out.iter_mut().zip(self.to_le_bytes()) {
+                    *d = s;
+                }
+            }
+        }
+    )*};
+}
+
+le_int!(u32, u64);
+
+impl<const N: usize> LeValue for [u64; N] {
+    const SIZE: usize = 8 * N;
+
+    fn read(b: &[u8]) -> Self {
+        core::array::from_fn(|i| u64::read(b.get(8 * i..).unwrap_or(&[])))
+    }
+
+    fn write(self, out: &mut [u8]) {
+        for (chunk, v) in out.chunks_mut(8).zip(self) {
+            v.write(chunk);
+        }
+    }
+}
+
+/// An array of little-endian values in a record: decoded records borrow the
+/// image's bytes, records being encoded borrow the values.
+#[derive(Clone, Copy, Debug)]
+pub enum LeArray<'a, T> {
+    /// The values as they are in the image, [`LeValue::SIZE`] bytes each.
+    Bytes(&'a [u8]),
+    /// The values themselves.
+    Values(&'a [T]),
+}
+
+impl<'a, T: LeValue> LeArray<'a, T> {
+    /// Returns the number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Bytes(b) => b.len().checked_div(T::SIZE).unwrap_or(0),
+            Self::Values(v) => v.len(),
+        }
+    }
+
+    /// Returns true if there is no value.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Returns the length of the values in the image.
+    pub fn byte_len(&self) -> usize {
+        self.len() * T::SIZE
+    }
+
+    /// Returns value `i`.
+    pub fn get(&self, i: usize) -> Option<T> {
+        match self {
+            Self::Bytes(b) => {
+                let start = i.checked_mul(T::SIZE)?;
+                b.get(start..start.checked_add(T::SIZE)?).map(T::read)
+            }
+            Self::Values(v) => v.get(i).copied(),
+        }
+    }
+
+    /// Returns the values, in order.
+    pub fn iter(&self) -> impl Iterator<Item = T> + 'a {
+        let a = *self;
+        (0..a.len()).filter_map(move |i| a.get(i))
+    }
+}
+
+impl<T: LeValue + PartialEq> PartialEq for LeArray<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: LeValue + Eq> Eq for LeArray<'_, T> {}
+
+impl<T> Default for LeArray<'_, T> {
+    fn default() -> Self {
+        Self::Values(&[])
     }
 }

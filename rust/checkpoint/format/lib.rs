@@ -24,8 +24,12 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+mod arch;
 pub mod codec;
 pub mod stream;
+
+pub use arch::{ArchRecord, CpuX86_64, Xstate};
+pub use codec::{LeArray, LeValue};
 
 use codec::{Decoder, Encoder};
 use core::fmt;
@@ -40,7 +44,7 @@ pub const TAIL_MAGIC: u64 = 0x002d_2a0c_c0de_ef00;
 ///
 /// Any change to a record's layout or meaning bumps it; images of another
 /// version are refused.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Size of a [`RecordHeader`].
 pub const RECORD_HEADER_LEN: usize = 8;
@@ -60,7 +64,7 @@ pub const UTS_LEN: usize = 65;
 /// Longest message of an error record, without its NUL.
 pub const MAX_ERROR_MSG: usize = 255;
 
-/// Longest path of a file mapping, without its NUL (`PATH_MAX - 1`).
+/// Longest path of a file, without its NUL (`PATH_MAX - 1`).
 pub const MAX_PATH: usize = 4095;
 
 /// Most words of a saved auxiliary vector (`mm->saved_auxv`).
@@ -187,6 +191,8 @@ pub enum Arch {
     S390x = 3,
     /// 64-bit PowerPC.
     Ppc64 = 4,
+    /// 64-bit Arm.
+    Arm64 = 5,
 }
 
 impl Arch {
@@ -197,6 +203,7 @@ impl Arch {
             2 => Self::X86_32,
             3 => Self::S390x,
             4 => Self::Ppc64,
+            5 => Self::Arm64,
             _ => return Err(FormatError::BadArch(v)),
         })
     }
@@ -208,6 +215,7 @@ impl Arch {
             Self::X86_32 => "i386",
             Self::S390x => "s390x",
             Self::Ppc64 => "ppc64",
+            Self::Arm64 => "aarch64",
         }
     }
 }
@@ -220,29 +228,31 @@ pub enum RecordType {
     Header = 1,
     /// A task: [`TaskRecord`].
     Task = 101,
-    /// Credentials, a shared object: [`CredRecord`].
-    Cred = 111,
-    /// x86-64 registers of the task before it: [`CpuX86_64`].
-    CpuX86_64 = 301,
-    /// x86 extended state (XSAVE area) of the task before it: [`Xstate`].
-    Xstate = 302,
     /// Signal state, limits and other per-task settings of the task before
     /// it: [`SignalsRecord`].
     Signals = 102,
     /// Root and working directories of the task before it: [`FsRecord`].
     Fs = 103,
     /// The interrupted system call of the task before it: [`RestartBlock`].
-    RestartBlock = 303,
-    /// An open file, a shared object: [`FileRecord`].
-    File = 401,
-    /// A descriptor of the task before it: [`FdRecord`].
-    Fd = 402,
+    RestartBlock = 104,
+    /// Credentials, a shared object: [`CredRecord`].
+    Cred = 111,
     /// The memory descriptor of the task before it: [`MmRecord`].
     Mm = 201,
     /// A memory area of that mm: [`VmaRecord`].
     Vma = 202,
     /// Contents of populated pages of the area before it: [`PagesRecord`].
     Pages = 203,
+    /// x86-64 registers of the task before it: [`CpuX86_64`], an
+    /// [`ArchRecord`].
+    X86_64Cpu = 301,
+    /// x86 extended state (XSAVE area) of the task before it: [`Xstate`],
+    /// an [`ArchRecord`].
+    X86Xstate = 302,
+    /// An open file, a shared object: [`FileRecord`].
+    File = 401,
+    /// A descriptor of the task before it: [`FdRecord`].
+    Fd = 402,
     /// End of the image: [`Tail`].
     Tail = 5001,
     /// Checkpoint failure: [`ErrorRecord`].
@@ -255,17 +265,17 @@ impl RecordType {
         Ok(match v {
             1 => Self::Header,
             101 => Self::Task,
-            111 => Self::Cred,
-            201 => Self::Mm,
-            301 => Self::CpuX86_64,
-            302 => Self::Xstate,
             102 => Self::Signals,
             103 => Self::Fs,
-            303 => Self::RestartBlock,
-            401 => Self::File,
-            402 => Self::Fd,
+            104 => Self::RestartBlock,
+            111 => Self::Cred,
+            201 => Self::Mm,
             202 => Self::Vma,
             203 => Self::Pages,
+            301 => Self::X86_64Cpu,
+            302 => Self::X86Xstate,
+            401 => Self::File,
+            402 => Self::Fd,
             5001 => Self::Tail,
             9001 => Self::Error,
             _ => return Err(FormatError::UnknownType(v)),
@@ -277,17 +287,17 @@ impl RecordType {
         match self {
             Self::Header => "header",
             Self::Task => "task",
-            Self::Cred => "cred",
-            Self::Mm => "mm",
-            Self::CpuX86_64 => "cpu",
-            Self::Xstate => "xstate",
             Self::Signals => "signals",
             Self::Fs => "fs",
             Self::RestartBlock => "restart_block",
-            Self::File => "file",
-            Self::Fd => "fd",
+            Self::Cred => "cred",
+            Self::Mm => "mm",
             Self::Vma => "vma",
             Self::Pages => "pages",
+            Self::X86_64Cpu => "cpu",
+            Self::X86Xstate => "xstate",
+            Self::File => "file",
+            Self::Fd => "fd",
             Self::Tail => "tail",
             Self::Error => "error",
         }
@@ -295,13 +305,14 @@ impl RecordType {
 
     /// Returns the smallest and largest payload length of this type.
     pub fn payload_bounds(self) -> (usize, usize) {
+        if let Some(b) = ArchRecord::bounds(self) {
+            return b;
+        }
         match self {
             Self::Header => (Header::LEN, Header::LEN),
             Self::Task => (TaskRecord::LEN, TaskRecord::LEN),
             Self::Cred => (CredRecord::MIN_LEN, CredRecord::MIN_LEN + 4 * MAX_GROUPS),
             Self::Mm => (MmRecord::MIN_LEN, MmRecord::MIN_LEN + 8 * MAX_AUXV),
-            Self::CpuX86_64 => (CpuX86_64::LEN, CpuX86_64::LEN),
-            Self::Xstate => (8 + Xstate::MIN_AREA, 8 + Xstate::MAX_AREA),
             Self::Signals => (
                 SignalsRecord::MIN_LEN,
                 SignalsRecord::MIN_LEN + SignalsRecord::PENDING_LEN * SignalsRecord::MAX_PENDING,
@@ -310,13 +321,14 @@ impl RecordType {
             Self::RestartBlock => (RestartBlock::LEN, RestartBlock::LEN),
             Self::File => (FileRecord::MIN_LEN, FileRecord::MIN_LEN + MAX_PATH),
             Self::Fd => (FdRecord::LEN, FdRecord::LEN),
-            Self::Vma => (VmaRecord::MIN_LEN, VmaRecord::MIN_LEN + MAX_PATH),
+            Self::Vma => (VmaRecord::LEN, VmaRecord::LEN),
             Self::Pages => (
                 PagesRecord::PREFIX + 8 + 4096,
                 PagesRecord::PREFIX + MAX_PAGES_PER_RECORD * (8 + MAX_PAGE_SIZE as usize),
             ),
             Self::Tail => (Tail::LEN, Tail::LEN),
             Self::Error => (ErrorRecord::MIN_LEN, ErrorRecord::MIN_LEN + MAX_ERROR_MSG),
+            Self::X86_64Cpu | Self::X86Xstate => (0, 0),
         }
     }
 }
@@ -540,8 +552,8 @@ pub struct CredRecord<'a> {
     pub securebits: u32,
     /// Capability sets, named by [`CredRecord::CAP_SETS`].
     pub caps: [u64; 5],
-    /// Supplementary groups, 4-byte little-endian ids in increasing order.
-    pub groups: &'a [u8],
+    /// Supplementary groups, in increasing order (at most [`MAX_GROUPS`]).
+    pub groups: LeArray<'a, u32>,
 }
 
 impl<'a> CredRecord<'a> {
@@ -557,13 +569,6 @@ impl<'a> CredRecord<'a> {
         "ambient",
     ];
 
-    /// Returns the supplementary groups.
-    pub fn group_ids(&self) -> impl Iterator<Item = u32> + 'a {
-        self.groups
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-    }
-
     fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
         e.i32(self.objref)?;
         e.u32(0)?;
@@ -571,12 +576,15 @@ impl<'a> CredRecord<'a> {
             e.u32(*v)?;
         }
         e.u32(self.securebits)?;
-        // CAST: at most `MAX_GROUPS`, checked by the length bounds.
-        e.u32((self.groups.len() / 4) as u32)?;
+        if self.groups.len() > MAX_GROUPS {
+            return Err(FormatError::BadValue("cred group count"));
+        }
+        // CAST: at most `MAX_GROUPS`.
+        e.u32(self.groups.len() as u32)?;
         for c in self.caps {
             e.u64(c)?;
         }
-        e.bytes(self.groups)
+        e.array(&self.groups)
     }
 
     fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
@@ -599,112 +607,16 @@ impl<'a> CredRecord<'a> {
         for c in r.caps.iter_mut() {
             *c = d.u64()?;
         }
-        r.groups = d.bytes(n * 4)?;
+        r.groups = d.array(n)?;
         // Sorted and distinct, as the kernel keeps them.
         let mut last = None;
-        for g in r.group_ids() {
+        for g in r.groups.iter() {
             if last.is_some_and(|l| l >= g) {
                 return Err(FormatError::BadValue("cred groups not sorted"));
             }
             last = Some(g);
         }
         Ok(r)
-    }
-}
-
-/// General registers of an x86-64 task, in the order of `struct pt_regs`
-/// (and of `struct user_regs_struct`), then its fs and gs bases.
-///
-/// The segment selectors other than `cs` and `ss` are not recorded: 64-bit
-/// tasks have them zero, and restart sets them so.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CpuX86_64 {
-    /// Register values, named by [`CpuX86_64::NAMES`].
-    pub regs: [u64; 23],
-}
-
-impl CpuX86_64 {
-    /// Payload length.
-    pub const LEN: usize = 23 * 8;
-
-    /// Names of the registers, in order.
-    pub const NAMES: [&'static str; 23] = [
-        "r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si",
-        "di", "orig_ax", "ip", "cs", "flags", "sp", "ss", "fs_base", "gs_base",
-    ];
-
-    /// Returns the value of register `name`.
-    pub fn get(&self, name: &str) -> Option<u64> {
-        Self::NAMES
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| self.regs[i])
-    }
-
-    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
-        for r in self.regs {
-            e.u64(r)?;
-        }
-        Ok(())
-    }
-
-    fn decode(d: &mut Decoder<'_>) -> Result<Self, FormatError> {
-        let mut regs = [0u64; 23];
-        for r in regs.iter_mut() {
-            *r = d.u64()?;
-        }
-        Ok(Self { regs })
-    }
-}
-
-/// The x86 extended state of a task: its XSAVE area in the standard
-/// (uncompacted) format that ptrace and core dumps use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Xstate<'a> {
-    /// The XSAVE area: 512 bytes of legacy (x87, SSE) state, the 64-byte
-    /// XSAVE header, then the extended components.
-    pub area: &'a [u8],
-}
-
-impl<'a> Xstate<'a> {
-    /// Smallest area: the legacy region and the XSAVE header.
-    pub const MIN_AREA: usize = 512 + 64;
-    /// Largest area accepted (AMX tiles take 8 KiB).
-    pub const MAX_AREA: usize = 1 << 16;
-
-    /// Returns `XSTATE_BV`: the components whose state the area holds.
-    pub fn xfeatures(&self) -> u64 {
-        let b = &self.area[512..520];
-        u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
-    }
-
-    /// Returns the 16 bytes of register `xmm<n>` (n < 16) from the legacy
-    /// region.
-    pub fn xmm(&self, n: usize) -> Option<&'a [u8]> {
-        (n < 16).then(|| &self.area[160 + 16 * n..176 + 16 * n])
-    }
-
-    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
-        // CAST: bounded by `MAX_AREA`.
-        e.u32(self.area.len() as u32)?;
-        e.u32(0)?;
-        e.bytes(self.area)
-    }
-
-    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
-        let size = d.u32()? as usize;
-        if d.u32()? != 0 {
-            return Err(FormatError::BadValue("xstate reserved field"));
-        }
-        if !(Self::MIN_AREA..=Self::MAX_AREA).contains(&size) {
-            return Err(FormatError::BadValue("xstate size"));
-        }
-        let area = d.bytes(size)?;
-        // XCOMP_BV must be zero in the standard format.
-        if area[520..528].iter().any(|&b| b != 0) {
-            return Err(FormatError::BadValue("xstate format"));
-        }
-        Ok(Self { area })
     }
 }
 
@@ -738,11 +650,11 @@ pub struct SignalsRecord<'a> {
     pub rseq_len: u32,
     /// See [`SignalsRecord::rseq`].
     pub rseq_sig: u32,
-    /// [`RLIM_NLIMITS`] pairs of little-endian `u64` (soft, hard).
-    pub rlimits: &'a [u8],
-    /// [`NSIG`] actions of 4 little-endian `u64` each: handler, flags,
-    /// restorer, mask (signal `n` at index `n - 1`).
-    pub actions: &'a [u8],
+    /// Resource limits: [`RLIM_NLIMITS`] pairs (soft, hard).
+    pub rlimits: LeArray<'a, [u64; 2]>,
+    /// Signal actions: [`NSIG`] of them (signal `n` at index `n - 1`), each
+    /// handler, flags, restorer, mask.
+    pub actions: LeArray<'a, [u64; 4]>,
     /// `ITIMER_REAL`: nanoseconds left (0: disarmed) and interval.
     pub itimer_real: [u64; 2],
     /// Pending signals, [`SignalsRecord::PENDING_LEN`] bytes each: signal
@@ -776,12 +688,6 @@ impl<'a> PendingSignal<'a> {
     }
 }
 
-fn le64(b: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[..8]);
-    u64::from_le_bytes(w)
-}
-
 impl<'a> SignalsRecord<'a> {
     /// Payload length without the pending signals.
     pub const MIN_LEN: usize = 8 * 3 + 4 * 2 + 8 + 4 * 2 + 16 * RLIM_NLIMITS + 32 * NSIG + 16 + 8;
@@ -800,19 +706,13 @@ impl<'a> SignalsRecord<'a> {
         PendingSignal::iter(self.pending)
     }
 
-    /// Returns the (soft, hard) limit of resource `r`.
-    pub fn rlimit(&self, r: usize) -> (u64, u64) {
-        let b = &self.rlimits[16 * r..16 * r + 16];
-        (le64(b), le64(&b[8..]))
-    }
-
-    /// Returns (handler, flags, restorer, mask) of signal `sig` (1-based).
-    pub fn action(&self, sig: usize) -> [u64; 4] {
-        let b = &self.actions[32 * (sig - 1)..32 * sig];
-        [le64(b), le64(&b[8..]), le64(&b[16..]), le64(&b[24..])]
-    }
-
     fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        if self.rlimits.len() != RLIM_NLIMITS {
+            return Err(FormatError::BadValue("resource limit count"));
+        }
+        if self.actions.len() != NSIG {
+            return Err(FormatError::BadValue("signal action count"));
+        }
         e.u64(self.blocked)?;
         e.u64(self.altstack[0])?;
         e.u64(self.altstack[1])?;
@@ -821,8 +721,8 @@ impl<'a> SignalsRecord<'a> {
         e.u64(self.rseq)?;
         e.u32(self.rseq_len)?;
         e.u32(self.rseq_sig)?;
-        e.bytes(self.rlimits)?;
-        e.bytes(self.actions)?;
+        e.array(&self.rlimits)?;
+        e.array(&self.actions)?;
         e.u64(self.itimer_real[0])?;
         e.u64(self.itimer_real[1])?;
         // CAST: at most `MAX_PENDING`, checked by the length bounds.
@@ -840,8 +740,8 @@ impl<'a> SignalsRecord<'a> {
             rseq: d.u64()?,
             rseq_len: d.u32()?,
             rseq_sig: d.u32()?,
-            rlimits: d.bytes(16 * RLIM_NLIMITS)?,
-            actions: d.bytes(32 * NSIG)?,
+            rlimits: d.array(RLIM_NLIMITS)?,
+            actions: d.array(NSIG)?,
             itimer_real: [d.u64()?, d.u64()?],
             pending: &[],
         };
@@ -871,14 +771,12 @@ impl<'a> SignalsRecord<'a> {
         if r.altstack_flags & !(SS_DISABLE | SS_AUTODISARM) != 0 {
             return Err(FormatError::BadValue("altstack flags"));
         }
-        if (0..RLIM_NLIMITS).any(|i| {
-            let (cur, max) = r.rlimit(i);
-            cur > max
-        }) {
+        if r.rlimits.iter().any(|[cur, max]| cur > max) {
             return Err(FormatError::BadValue("resource limit"));
         }
         // SIGKILL and SIGSTOP keep their default action.
-        if r.action(9)[0] != 0 || r.action(19)[0] != 0 {
+        let handler = |sig: usize| r.actions.get(sig - 1).map_or(0, |a| a[0]);
+        if handler(9) != 0 || handler(19) != 0 {
             return Err(FormatError::BadValue("signal action"));
         }
         Ok(r)
@@ -970,7 +868,7 @@ impl RestartBlock {
                 [0, 1].contains(&r.clockid)
                     && r.rmtp_type == 0
                     && r.futex_bitset != 0
-                    && r.addr % 4 == 0
+                    && r.addr.is_multiple_of(4)
             }
         };
         if !ok {
@@ -1186,8 +1084,8 @@ pub struct MmRecord<'a> {
     pub def_flags: u64,
     /// Objref of the executable's file record (`/proc/PID/exe`), or 0.
     pub exe_ref: i32,
-    /// `mm->saved_auxv`, as little-endian `u64` words (an even number).
-    pub auxv: &'a [u8],
+    /// `mm->saved_auxv` words (an even number, at most [`MAX_AUXV`]).
+    pub auxv: LeArray<'a, u64>,
 }
 
 impl<'a> MmRecord<'a> {
@@ -1209,13 +1107,6 @@ impl<'a> MmRecord<'a> {
         "env_end",
     ];
 
-    /// Returns the words of the auxiliary vector.
-    pub fn auxv_words(&self) -> impl Iterator<Item = u64> + 'a {
-        self.auxv
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-    }
-
     fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
         for v in self.layout {
             e.u64(v)?;
@@ -1224,10 +1115,13 @@ impl<'a> MmRecord<'a> {
         e.u64(self.def_flags)?;
         e.i32(self.exe_ref)?;
         e.u32(0)?;
+        if self.auxv.len() > MAX_AUXV {
+            return Err(FormatError::BadValue("auxv length"));
+        }
         // CAST: bounded by `MAX_AUXV`.
-        e.u32((self.auxv.len() / 8) as u32)?;
+        e.u32(self.auxv.len() as u32)?;
         e.u32(0)?;
-        e.bytes(self.auxv)
+        e.array(&self.auxv)
     }
 
     fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
@@ -1248,7 +1142,7 @@ impl<'a> MmRecord<'a> {
         if words > MAX_AUXV || words & 1 != 0 {
             return Err(FormatError::BadValue("auxv length"));
         }
-        let auxv = d.bytes(words * 8)?;
+        let auxv = d.array(words)?;
         // Pairs are ordered as the kernel's checks of prctl(PR_SET_MM_MAP).
         let [sc, ec, sd, ed, sb, brk, _, sa, ea, se, ee] = layout;
         if sc > ec || sd > ed || sb > brk || sa > ea || se > ee {
@@ -1270,7 +1164,7 @@ impl<'a> MmRecord<'a> {
 pub enum VmaKind {
     /// Anonymous memory (heap, stack, `MAP_ANONYMOUS`).
     Anon = 1,
-    /// A file mapping; the record holds the path.
+    /// A file mapping; the record names its file record by objref.
     File = 2,
     /// The vDSO text, mapped anew by the restarting kernel.
     Vdso = 3,
@@ -1317,7 +1211,7 @@ pub mod vm {
 
 /// A memory area (`struct vm_area_struct`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VmaRecord<'a> {
+pub struct VmaRecord {
     /// First address.
     pub start: u64,
     /// End address (excluded).
@@ -1328,13 +1222,14 @@ pub struct VmaRecord<'a> {
     pub pgoff: u64,
     /// What backs the area.
     pub kind: VmaKind,
-    /// Path of the file for [`VmaKind::File`], else empty.
-    pub path: &'a [u8],
+    /// Objref of the mapped file's record ([`FileRecord`]) for
+    /// [`VmaKind::File`], else 0.
+    pub file_ref: i32,
 }
 
-impl<'a> VmaRecord<'a> {
-    /// Payload length without the path (its NUL included).
-    pub const MIN_LEN: usize = 8 * 4 + 8 + 1;
+impl VmaRecord {
+    /// Payload length.
+    pub const LEN: usize = 8 * 4 + 4 + 4;
 
     fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
         e.u64(self.start)?;
@@ -1342,29 +1237,28 @@ impl<'a> VmaRecord<'a> {
         e.u64(self.flags)?;
         e.u64(self.pgoff)?;
         e.u32(self.kind as u32)?;
-        e.u32(0)?;
-        e.tail_str(self.path)
+        e.i32(self.file_ref)
     }
 
-    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, FormatError> {
         let r = Self {
             start: d.u64()?,
             end: d.u64()?,
             flags: d.u64()?,
             pgoff: d.u64()?,
             kind: VmaKind::from_u32(d.u32()?)?,
-            path: {
-                if d.u32()? != 0 {
-                    return Err(FormatError::BadValue("vma reserved field"));
-                }
-                d.tail_str(MAX_PATH)?
-            },
+            file_ref: d.i32()?,
         };
         if r.start >= r.end {
             return Err(FormatError::BadValue("vma range"));
         }
-        if (r.kind == VmaKind::File) == r.path.is_empty() {
-            return Err(FormatError::BadValue("vma path"));
+        // A file mapping names its file, other areas none.
+        let file_ok = match r.kind {
+            VmaKind::File => r.file_ref > 0,
+            _ => r.file_ref == 0,
+        };
+        if !file_ok {
+            return Err(FormatError::BadValue("vma file"));
         }
         Ok(r)
     }
@@ -1568,10 +1462,8 @@ pub enum Record<'a> {
     Task(TaskRecord<'a>),
     /// See [`CredRecord`].
     Cred(CredRecord<'a>),
-    /// See [`CpuX86_64`].
-    CpuX86_64(CpuX86_64),
-    /// See [`Xstate`].
-    Xstate(Xstate<'a>),
+    /// A record of one architecture: see [`ArchRecord`].
+    Arch(ArchRecord<'a>),
     /// See [`SignalsRecord`].
     Signals(SignalsRecord<'a>),
     /// See [`FsRecord`].
@@ -1585,7 +1477,7 @@ pub enum Record<'a> {
     /// See [`MmRecord`].
     Mm(MmRecord<'a>),
     /// See [`VmaRecord`].
-    Vma(VmaRecord<'a>),
+    Vma(VmaRecord),
     /// See [`PagesRecord`]. The kernel writes it piecewise, from
     /// [`PagesRecord::head`] and the pages themselves.
     Pages(PagesRecord<'a>),
@@ -1603,8 +1495,7 @@ impl<'a> Record<'a> {
             Self::Task(_) => RecordType::Task,
             Self::Cred(_) => RecordType::Cred,
             Self::Mm(_) => RecordType::Mm,
-            Self::CpuX86_64(_) => RecordType::CpuX86_64,
-            Self::Xstate(_) => RecordType::Xstate,
+            Self::Arch(a) => a.ty(),
             Self::Signals(_) => RecordType::Signals,
             Self::Fs(_) => RecordType::Fs,
             Self::RestartBlock(_) => RecordType::RestartBlock,
@@ -1621,12 +1512,11 @@ impl<'a> Record<'a> {
     pub fn payload_len(&self) -> usize {
         match self {
             Self::Error(e) => e.payload_len(),
-            Self::Mm(m) => MmRecord::MIN_LEN + m.auxv.len(),
-            Self::Vma(v) => VmaRecord::MIN_LEN + v.path.len(),
+            Self::Mm(m) => MmRecord::MIN_LEN + m.auxv.byte_len(),
             Self::Pages(p) => PagesRecord::PREFIX + p.addrs.len() + p.data.len(),
-            Self::Xstate(x) => 8 + x.area.len(),
+            Self::Arch(a) => a.payload_len(),
             Self::File(f) => FileRecord::MIN_LEN + f.path.len(),
-            Self::Cred(c) => CredRecord::MIN_LEN + c.groups.len(),
+            Self::Cred(c) => CredRecord::MIN_LEN + c.groups.byte_len(),
             Self::Fs(f) => FsRecord::MIN_LEN + f.root.len() + f.cwd.len(),
             Self::Signals(g) => SignalsRecord::MIN_LEN + g.pending.len(),
             _ => self.ty().payload_bounds().0,
@@ -1641,13 +1531,16 @@ impl<'a> Record<'a> {
             return Err(FormatError::Truncated);
         }
         let mut d = Decoder::new(payload);
+        if let Some(a) = ArchRecord::decode(hdr.ty, &mut d) {
+            let rec = Self::Arch(a?);
+            d.finish()?;
+            return Ok(rec);
+        }
         let rec = match hdr.ty {
             RecordType::Header => Self::Header(Header::decode(&mut d)?),
             RecordType::Task => Self::Task(TaskRecord::decode(&mut d)?),
             RecordType::Cred => Self::Cred(CredRecord::decode(&mut d)?),
             RecordType::Mm => Self::Mm(MmRecord::decode(&mut d)?),
-            RecordType::CpuX86_64 => Self::CpuX86_64(CpuX86_64::decode(&mut d)?),
-            RecordType::Xstate => Self::Xstate(Xstate::decode(&mut d)?),
             RecordType::Signals => Self::Signals(SignalsRecord::decode(&mut d)?),
             RecordType::Fs => Self::Fs(FsRecord::decode(&mut d)?),
             RecordType::RestartBlock => Self::RestartBlock(RestartBlock::decode(&mut d)?),
@@ -1662,6 +1555,9 @@ impl<'a> Record<'a> {
                 Self::Tail(Tail)
             }
             RecordType::Error => Self::Error(ErrorRecord::decode(&mut d)?),
+            RecordType::X86_64Cpu | RecordType::X86Xstate => {
+                return Err(FormatError::UnknownType(hdr.ty as u32))
+            }
         };
         d.finish()?;
         Ok(rec)
@@ -1680,8 +1576,7 @@ impl<'a> Record<'a> {
             Self::Task(t) => t.encode(&mut e)?,
             Self::Cred(c) => c.encode(&mut e)?,
             Self::Mm(m) => m.encode(&mut e)?,
-            Self::CpuX86_64(c) => c.encode(&mut e)?,
-            Self::Xstate(x) => x.encode(&mut e)?,
+            Self::Arch(a) => a.encode(&mut e)?,
             Self::Signals(r) => r.encode(&mut e)?,
             Self::Fs(r) => r.encode(&mut e)?,
             Self::RestartBlock(r) => r.encode(&mut e)?,
@@ -1701,4 +1596,78 @@ impl<'a> Record<'a> {
         e.bytes(&[0u8; RECORD_ALIGN][..hdr.padding()])?;
         Ok(total)
     }
+}
+
+/// A record struct that is one variant of [`Record`].
+///
+/// It lets a reader ask for a record of a given type
+/// (`T::from_record(rec)`) and a writer build a [`Record`] from one.
+pub trait RecordKind<'a>: Sized {
+    /// The type of the records of this struct.
+    const TYPE: RecordType;
+
+    /// Returns the struct if `rec` is a record of this type.
+    fn from_record(rec: Record<'a>) -> Option<Self>;
+
+    /// Wraps the struct into a [`Record`].
+    fn into_record(self) -> Record<'a>;
+}
+
+macro_rules! record_kind {
+    ($($ty:ty => $variant:ident,)*) => {$(
+        impl<'a> RecordKind<'a> for $ty {
+            const TYPE: RecordType = RecordType::$variant;
+
+            fn from_record(rec: Record<'a>) -> Option<Self> {
+                match rec {
+                    Record::$variant(r) => Some(r),
+                    _ => None,
+                }
+            }
+
+            fn into_record(self) -> Record<'a> {
+                Record::$variant(self)
+            }
+        }
+    )*};
+}
+
+record_kind! {
+    Header<'a> => Header,
+    TaskRecord<'a> => Task,
+    CredRecord<'a> => Cred,
+    SignalsRecord<'a> => Signals,
+    FsRecord<'a> => Fs,
+    RestartBlock => RestartBlock,
+    FileRecord<'a> => File,
+    FdRecord => Fd,
+    MmRecord<'a> => Mm,
+    VmaRecord => Vma,
+    PagesRecord<'a> => Pages,
+    Tail => Tail,
+    ErrorRecord<'a> => Error,
+}
+
+macro_rules! arch_record_kind {
+    ($($ty:ty => $variant:ident,)*) => {$(
+        impl<'a> RecordKind<'a> for $ty {
+            const TYPE: RecordType = RecordType::$variant;
+
+            fn from_record(rec: Record<'a>) -> Option<Self> {
+                match rec {
+                    Record::Arch(ArchRecord::$variant(r)) => Some(r),
+                    _ => None,
+                }
+            }
+
+            fn into_record(self) -> Record<'a> {
+                Record::Arch(ArchRecord::$variant(self))
+            }
+        }
+    )*};
+}
+
+arch_record_kind! {
+    CpuX86_64 => X86_64Cpu,
+    Xstate<'a> => X86Xstate,
 }

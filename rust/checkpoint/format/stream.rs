@@ -7,7 +7,9 @@
 //! records it reads from the image file, the tools feed it records parsed from
 //! a buffer by [`Records`].
 
-use crate::{check_padding, Arch, FormatError, Record, RecordHeader, RECORD_HEADER_LEN};
+use crate::{
+    check_padding, Arch, ArchRecord, FormatError, Record, RecordHeader, VmaKind, RECORD_HEADER_LEN,
+};
 
 /// An [`ObjTable`] for user space: the objrefs of one image, in a map.
 #[cfg(feature = "std")]
@@ -84,8 +86,8 @@ enum Mem {
 /// come right before it.
 fn step_of(rec: &Record<'_>) -> Option<(u8, &'static [u8], &'static str)> {
     Some(match rec {
-        Record::CpuX86_64(_) => (1, &[0], "cpu record not right after its task"),
-        Record::Xstate(_) => (2, &[1], "xstate record not after a cpu record"),
+        Record::Arch(ArchRecord::X86_64Cpu(_)) => (1, &[0], "cpu record not right after its task"),
+        Record::Arch(ArchRecord::X86Xstate(_)) => (2, &[1], "xstate record not after a cpu record"),
         Record::RestartBlock(_) => (3, &[1, 2], "restart block not after the cpu state"),
         Record::Signals(_) => (4, &[0, 1, 2, 3], "signals record out of place"),
         Record::Fs(_) => (5, &[0, 1, 2, 3, 4], "fs record out of place"),
@@ -156,7 +158,7 @@ impl StreamCheck {
                 };
                 Ok(())
             }
-            (_, Record::CpuX86_64(_)) if self.arch != Some(Arch::X86_64) => {
+            (_, Record::Arch(a)) if self.arch != Some(a.arch()) => {
                 Err(FormatError::BadValue("cpu record of another architecture").into())
             }
             (_, Record::Fd(f)) => {
@@ -175,8 +177,7 @@ impl StreamCheck {
             }
             (
                 _,
-                r @ (Record::CpuX86_64(_)
-                | Record::Xstate(_)
+                r @ (Record::Arch(_)
                 | Record::RestartBlock(_)
                 | Record::Signals(_)
                 | Record::Fs(_)
@@ -216,6 +217,9 @@ impl StreamCheck {
                 let ps = u64::from(self.page_size);
                 if v.start < prev_end || v.start % ps != 0 || v.end % ps != 0 {
                     return Err(FormatError::BadValue("vma range").into());
+                }
+                if v.kind == VmaKind::File {
+                    use_ref(objs, v.file_ref, ObjKind::File)?;
                 }
                 self.mem = Mem::Area {
                     start: v.start,

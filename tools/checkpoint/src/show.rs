@@ -3,7 +3,9 @@
 //! Display of records, as text and as JSON.
 
 use crate::{errno_name, json};
-use ckpt_format::{stream::Item, CpuX86_64, CredRecord, Record, RestartKind, TaskRecord};
+use ckpt_format::{
+    stream::Item, ArchRecord, CpuX86_64, CredRecord, Record, RestartKind, TaskRecord,
+};
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -58,7 +60,8 @@ pub fn line(item: &Item<'_>) -> String {
             c.objref,
             ids(&c.uids),
             ids(&c.gids),
-            c.group_ids()
+            c.groups
+                .iter()
                 .map(|g| g.to_string())
                 .collect::<Vec<_>>()
                 .join(","),
@@ -69,7 +72,7 @@ pub fn line(item: &Item<'_>) -> String {
                 .collect::<Vec<_>>()
                 .join("/")
         ),
-        Record::CpuX86_64(c) => format!(
+        Record::Arch(ArchRecord::X86_64Cpu(c)) => format!(
             "ip {:#x} sp {:#x} ax {:#x} orig_ax {} flags {:#x} fs_base {:#x}",
             c.get("ip").unwrap_or(0),
             c.get("sp").unwrap_or(0),
@@ -78,15 +81,19 @@ pub fn line(item: &Item<'_>) -> String {
             c.get("flags").unwrap_or(0),
             c.get("fs_base").unwrap_or(0)
         ),
-        Record::Xstate(x) => format!("{} bytes, components {:#x}", x.area.len(), x.xfeatures()),
-        Record::Signals(g) => format!(
+        Record::Arch(ArchRecord::X86Xstate(x)) => {
+            format!("{} bytes, components {:#x}", x.area.len(), x.xfeatures())
+        }
+        Record::Signals(g) => {
+            let [nofile_cur, nofile_max] = g.rlimits.get(7).unwrap_or_default();
+            format!(
             "blocked {:#x} altstack {:#x}+{:#x} umask {:03o} nofile {}/{} rseq {:#x} itimer_real {}/{} ns pending [{}]",
             g.blocked,
             g.altstack[0],
             g.altstack[1],
             g.umask,
-            g.rlimit(7).0,
-            g.rlimit(7).1,
+            nofile_cur,
+            nofile_max,
             g.rseq,
             g.itimer_real[0],
             g.itimer_real[1],
@@ -94,7 +101,8 @@ pub fn line(item: &Item<'_>) -> String {
                 .map(|p| format!("{}{}", p.signo, if p.shared { "s" } else { "" }))
                 .collect::<Vec<_>>()
                 .join(" ")
-        ),
+        )
+        }
         Record::Fs(f) => format!("root {} cwd {}", text(f.root), text(f.cwd)),
         Record::RestartBlock(r) => format!(
             "{} clock {} remaining {} ns addr {:#x}",
@@ -130,17 +138,17 @@ pub fn line(item: &Item<'_>) -> String {
                 l[5],
                 l[6],
                 m.exe_ref,
-                m.auxv.len() / 8
+                m.auxv.len()
             )
         }
         Record::Vma(v) => format!(
-            "{:#x}-{:#x} {} {} pgoff {:#x} {}",
+            "{:#x}-{:#x} {} {} pgoff {:#x} file {}",
             v.start,
             v.end,
             text(&v.prot()),
             v.kind.name(),
             v.pgoff,
-            text(v.path)
+            v.file_ref
         ),
         Record::Pages(p) => {
             let mut addrs = p.pages().map(|(a, _)| a);
@@ -196,11 +204,14 @@ pub fn json(item: &Item<'_>) -> String {
             .raw("objref", c.objref)
             .raw("uids", json::array(c.uids.iter().map(u32::to_string)))
             .raw("gids", json::array(c.gids.iter().map(u32::to_string)))
-            .raw("groups", json::array(c.group_ids().map(|g| g.to_string())))
+            .raw(
+                "groups",
+                json::array(c.groups.iter().map(|g| g.to_string())),
+            )
             .raw("securebits", c.securebits)
             .fields(&CredRecord::CAP_SETS, &c.caps),
-        Record::CpuX86_64(c) => o.fields(&CpuX86_64::NAMES, &c.regs),
-        Record::Xstate(x) => o
+        Record::Arch(ArchRecord::X86_64Cpu(c)) => o.fields(&CpuX86_64::NAMES, &c.regs),
+        Record::Arch(ArchRecord::X86Xstate(x)) => o
             .raw("size", x.area.len())
             .raw("xfeatures", x.xfeatures())
             .raw(
@@ -229,16 +240,18 @@ pub fn json(item: &Item<'_>) -> String {
             .raw("rseq", g.rseq)
             .raw(
                 "rlimits",
-                json::array((0..ckpt_format::RLIM_NLIMITS).map(|i| {
-                    let (cur, max) = g.rlimit(i);
-                    json::array([cur.to_string(), max.to_string()].into_iter())
-                })),
+                json::array(
+                    g.rlimits
+                        .iter()
+                        .map(|l| json::array(l.iter().map(u64::to_string))),
+                ),
             )
             .raw(
                 "actions",
                 json::array(
-                    (1..=ckpt_format::NSIG)
-                        .map(|n| json::array(g.action(n).iter().map(u64::to_string))),
+                    g.actions
+                        .iter()
+                        .map(|a| json::array(a.iter().map(u64::to_string))),
                 ),
             ),
         Record::RestartBlock(r) => o
@@ -267,7 +280,7 @@ pub fn json(item: &Item<'_>) -> String {
             .raw("flags", m.flags)
             .raw("def_flags", m.def_flags)
             .raw("exe_ref", m.exe_ref)
-            .raw("auxv", json::array(m.auxv_words().map(|w| w.to_string()))),
+            .raw("auxv", json::array(m.auxv.iter().map(|w| w.to_string()))),
         Record::Vma(v) => o
             .raw("start", v.start)
             .raw("end", v.end)
@@ -275,7 +288,7 @@ pub fn json(item: &Item<'_>) -> String {
             .str("prot", &v.prot())
             .str("kind", v.kind.name().as_bytes())
             .raw("pgoff", v.pgoff)
-            .str("path", v.path),
+            .raw("file", v.file_ref),
         Record::Pages(p) => o
             .raw("count", p.count())
             .raw("page_size", p.page_size)

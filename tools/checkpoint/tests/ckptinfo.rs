@@ -37,7 +37,7 @@ fn valid() -> Vec<u8> {
             objref: 1,
             uids: [1000; 4],
             gids: [100; 4],
-            groups: &[24, 0, 0, 0, 27, 0, 0, 0],
+            groups: LeArray::Values(&[24, 27]),
             ..Default::default()
         }),
         Record::Task(TaskRecord {
@@ -88,6 +88,137 @@ fn json_output_escapes_strings() {
     assert!(text.contains(r#""comm": "a \"q\" \\ nm""#), "{text}");
     assert!(text.contains("\"ckpt_id\": 12,"), "{text}");
     assert!(text.trim_end().ends_with("\"error\": null}"), "{text}");
+}
+
+/// A task with its cpu state, signals, a file, and memory: the records whose
+/// output the kselftests look for.
+fn full() -> Vec<u8> {
+    let mut regs = [0u64; 23];
+    regs[CpuX86_64::NAMES.iter().position(|n| *n == "cs").unwrap()] = 51;
+    regs[3] = 0x1122_3344_5566_7788;
+    let mut area = vec![0u8; Xstate::MIN_AREA];
+    for (i, b) in area[160..160 + 256].iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    area[512] = 7;
+    let mut pending = vec![0u8; 2 * SignalsRecord::PENDING_LEN];
+    for (i, (sig, flags)) in [(12u32, 0u32), (34, 1)].into_iter().enumerate() {
+        let e = &mut pending[i * SignalsRecord::PENDING_LEN..];
+        e[..4].copy_from_slice(&sig.to_le_bytes());
+        e[4..8].copy_from_slice(&flags.to_le_bytes());
+        e[8..12].copy_from_slice(&sig.to_le_bytes());
+    }
+    let rlimits = [[1024u64, 4096]; RLIM_NLIMITS];
+    let actions = [[0u64; 4]; NSIG];
+    let mut out = valid();
+    out.truncate(out.len() - 16);
+    let mut rest = vec![0u8; 1 << 16];
+    let mut n = 0;
+    for r in [
+        CpuX86_64 { regs }.into_record(),
+        Xstate { area: &area }.into_record(),
+        RestartBlock {
+            kind: RestartKind::FutexWait,
+            clockid: 1,
+            remaining_ns: 5_000_000_000,
+            addr: 0x7fff_1004,
+            rmtp_type: 0,
+            futex_val: 7,
+            futex_bitset: !0,
+            futex_shared: false,
+        }
+        .into_record(),
+        SignalsRecord {
+            blocked: 0,
+            altstack: [0, 0],
+            altstack_flags: SS_DISABLE,
+            umask: 0o22,
+            rseq: 0,
+            rseq_len: 0,
+            rseq_sig: 0,
+            rlimits: LeArray::Values(&rlimits),
+            actions: LeArray::Values(&actions),
+            itimer_real: [0, 0],
+            pending: &pending,
+        }
+        .into_record(),
+        FileRecord {
+            objref: 3,
+            kind: FileKind::Regular,
+            flags: 0,
+            mode: 0o100755,
+            rdev: 0,
+            pos: 0,
+            path: b"/bin/prog",
+        }
+        .into_record(),
+        MmRecord {
+            layout: [0; 11],
+            flags: 0,
+            def_flags: 0,
+            exe_ref: 3,
+            auxv: LeArray::Values(&[6, 4096]),
+        }
+        .into_record(),
+        VmaRecord {
+            start: 0x10000,
+            end: 0x20000,
+            flags: vm::READ | vm::WRITE,
+            pgoff: 0,
+            kind: VmaKind::Anon,
+            file_ref: 0,
+        }
+        .into_record(),
+        VmaRecord {
+            start: 0x20000,
+            end: 0x21000,
+            flags: vm::READ | vm::EXEC,
+            pgoff: 2,
+            kind: VmaKind::File,
+            file_ref: 3,
+        }
+        .into_record(),
+        Record::Tail(Tail),
+    ] {
+        n += r.encode(&mut rest[n..]).unwrap();
+    }
+    out.extend_from_slice(&rest[..n]);
+    out
+}
+
+#[test]
+fn output_the_kselftests_look_for() {
+    let out = ckptinfo(&["--json"], &full());
+    let json = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{json}");
+    for want in [
+        r#""type": "vma", "offset": "#,
+        r#""start": 65536, "end": 131072, "flags": 3, "prot": "rw-p", "kind": "anon", "pgoff": 0, "file": 0}"#,
+        r#""start": 131072, "end": 135168, "flags": 5, "prot": "r-xp", "kind": "file", "pgoff": 2, "file": 3}"#,
+        r#""r12": 1234605616436508552,"#,
+        r#""cs": 51,"#,
+        r#""type": "xstate""#,
+        r#""xfeatures": 7, "xmm": ["000102030405060708090a0b0c0d0e0f", "101112131415161718191a1b1c1d1e1f", "#,
+        r#""type": "restart_block""#,
+        r#""kind": "futex_wait""#,
+        r#""pending": [12, 34]"#,
+        r#""exe_ref": 3, "auxv": [6, 4096]}"#,
+    ] {
+        assert!(json.contains(want), "{want} not in {json}");
+    }
+    let out = ckptinfo(&[], &full());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for want in [
+        "pending [12 34s]",
+        "0x10000-0x20000 rw-p anon pgoff 0x0 file 0\n",
+        "0x20000-0x21000 r-xp file pgoff 0x2 file 3\n",
+        "futex_wait clock 1 remaining 5000000000 ns addr 0x7fff1004",
+        " bytes, components 0x7",
+        "objref 3 regular",
+    ] {
+        assert!(text.contains(want), "{want} not in {text}");
+    }
 }
 
 #[test]

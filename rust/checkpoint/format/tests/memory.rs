@@ -44,7 +44,7 @@ fn task() -> Vec<u8> {
     v
 }
 
-fn mm(auxv: &[u8]) -> Record<'_> {
+fn mm(auxv: &[u64]) -> Record<'_> {
     Record::Mm(MmRecord {
         layout: [
             0x400000, 0x401000, 0x402000, 0x403000, 0x404000, 0x405000, 0x7ff0, 1, 2, 3, 4,
@@ -52,22 +52,23 @@ fn mm(auxv: &[u8]) -> Record<'_> {
         flags: 0x8d,
         def_flags: 0,
         exe_ref: 0,
-        auxv,
+        auxv: LeArray::Values(auxv),
     })
 }
 
-fn vma(start: u64, end: u64, path: &[u8]) -> Record<'_> {
+/// An area mapping the file of objref `file_ref`, or anonymous memory (0).
+fn vma(start: u64, end: u64, file_ref: i32) -> Record<'static> {
     Record::Vma(VmaRecord {
         start,
         end,
         flags: vm::READ | vm::WRITE,
         pgoff: 0,
-        kind: if path.is_empty() {
+        kind: if file_ref == 0 {
             VmaKind::Anon
         } else {
             VmaKind::File
         },
-        path,
+        file_ref,
     })
 }
 
@@ -80,9 +81,9 @@ fn pages(addrs: &[u64], page_size: u32) -> Vec<u8> {
         v.extend(a.to_le_bytes());
     }
     for (i, _) in addrs.iter().enumerate() {
-        v.extend(std::iter::repeat(i as u8 + 1).take(page_size as usize));
+        v.extend(std::iter::repeat_n(i as u8 + 1, page_size as usize));
     }
-    v.extend(std::iter::repeat(0).take(hdr.padding()));
+    v.extend(std::iter::repeat_n(0, hdr.padding()));
     v
 }
 
@@ -101,22 +102,21 @@ fn check(buf: &[u8]) -> Result<usize, FormatError> {
 
 #[test]
 fn memory_records_round_trip() {
-    let auxv: Vec<u8> = [6u64, 4096, 0, 0]
-        .iter()
-        .flat_map(|w| w.to_le_bytes())
-        .collect();
-    for r in [
-        mm(&auxv),
-        vma(0x1000, 0x3000, b""),
-        vma(0x1000, 0x2000, b"/lib/libc.so.6"),
-    ] {
+    let auxv = [6u64, 4096, 0, 0];
+    for r in [mm(&auxv), vma(0x1000, 0x3000, 0), vma(0x1000, 0x2000, 4)] {
         let buf = enc(&r);
         let item = Records::new(&buf).next().unwrap().unwrap();
         assert_eq!(item.record, r);
+        // One encoding: the decoded record encodes to the same bytes.
+        assert_eq!(enc(&item.record), buf);
     }
-    if let Record::Mm(m) = mm(&auxv) {
-        assert_eq!(m.auxv_words().collect::<Vec<_>>(), [6, 4096, 0, 0]);
-    }
+    let buf = enc(&mm(&auxv));
+    let Record::Mm(m) = Records::new(&buf).next().unwrap().unwrap().record else {
+        panic!()
+    };
+    assert!(matches!(m.auxv, LeArray::Bytes(_)));
+    assert_eq!(m.auxv.iter().collect::<Vec<_>>(), auxv);
+    assert_eq!(buf.len(), 8 + MmRecord::MIN_LEN + 8 * auxv.len());
     let buf = pages(&[0x1000, 0x3000], PS);
     let item = Records::new(&buf).next().unwrap().unwrap();
     let Record::Pages(p) = item.record else {
@@ -133,10 +133,10 @@ fn valid_memory_image() {
     let img = image(&[
         task(),
         enc(&mm(&[])),
-        enc(&vma(0x10000, 0x20000, b"")),
+        enc(&vma(0x10000, 0x20000, 0)),
         pages(&[0x10000, 0x11000], PS),
         pages(&[0x15000], PS),
-        enc(&vma(0x20000, 0x21000, b"/bin/true")),
+        enc(&vma(0x20000, 0x21000, 0)),
     ]);
     assert_eq!(check(&img), Ok(img.len()));
 }
@@ -149,7 +149,7 @@ fn memory_order_rules() {
         o("mm record not after its task")
     );
     assert_eq!(
-        check(&image(&[task(), enc(&vma(0x1000, 0x2000, b""))])),
+        check(&image(&[task(), enc(&vma(0x1000, 0x2000, 0))])),
         o("vma record not after an mm")
     );
     assert_eq!(
@@ -175,32 +175,29 @@ fn vma_and_page_bounds() {
     };
     // Overlapping and unaligned areas.
     bad(
-        &[
-            enc(&vma(0x2000, 0x4000, b"")),
-            enc(&vma(0x3000, 0x5000, b"")),
-        ],
+        &[enc(&vma(0x2000, 0x4000, 0)), enc(&vma(0x3000, 0x5000, 0))],
         "vma range",
     );
-    bad(&[enc(&vma(0x2100, 0x4000, b""))], "vma range");
+    bad(&[enc(&vma(0x2100, 0x4000, 0))], "vma range");
     // Pages outside their area, repeated, or of another page size.
     bad(
-        &[enc(&vma(0x2000, 0x4000, b"")), pages(&[0x4000], PS)],
+        &[enc(&vma(0x2000, 0x4000, 0)), pages(&[0x4000], PS)],
         "page address",
     );
     bad(
-        &[enc(&vma(0x2000, 0x4000, b"")), pages(&[0x1000], PS)],
+        &[enc(&vma(0x2000, 0x4000, 0)), pages(&[0x1000], PS)],
         "page address",
     );
     bad(
         &[
-            enc(&vma(0x2000, 0x4000, b"")),
+            enc(&vma(0x2000, 0x4000, 0)),
             pages(&[0x3000], PS),
             pages(&[0x3000], PS),
         ],
         "page address",
     );
     bad(
-        &[enc(&vma(0x0, 0x40000, b"")), pages(&[0x0], 8192)],
+        &[enc(&vma(0x0, 0x40000, 0)), pages(&[0x0], 8192)],
         "page size",
     );
 }
@@ -217,12 +214,17 @@ fn record_level_checks() {
         one(pages(&[0x3001], PS)),
         Err(FormatError::BadValue("page address"))
     );
-    // A file area needs a path, an anonymous one has none.
-    let mut v = enc(&vma(0x1000, 0x2000, b"/x"));
+    // A file area names its file, an anonymous one none.
+    let mut v = enc(&vma(0x1000, 0x2000, 2));
     v[8 + 32] = VmaKind::Anon as u8;
-    assert_eq!(one(v), Err(FormatError::BadValue("vma path")));
+    assert_eq!(one(v), Err(FormatError::BadValue("vma file")));
+    for bad in [0, -2] {
+        let mut v = enc(&vma(0x1000, 0x2000, 2));
+        v[8 + 36..8 + 40].copy_from_slice(&i32::to_le_bytes(bad));
+        assert_eq!(one(v), Err(FormatError::BadValue("vma file")), "{bad}");
+    }
     assert_eq!(
-        one(enc(&vma(0x2000, 0x2000, b""))),
+        one(enc(&vma(0x2000, 0x2000, 0))),
         Err(FormatError::BadValue("vma range"))
     );
     // Mm layout pairs must be ordered.
@@ -230,9 +232,13 @@ fn record_level_checks() {
     m[8..16].copy_from_slice(&0x500000u64.to_le_bytes());
     assert_eq!(one(m), Err(FormatError::BadValue("mm layout")));
     // Odd auxv length.
-    let auxv = [0u8; 8];
-    let m = enc(&mm(&auxv));
+    let m = enc(&mm(&[0]));
     assert_eq!(one(m), Err(FormatError::BadValue("auxv length")));
+    let long = [0u64; MAX_AUXV + 2];
+    assert_eq!(
+        mm(&long).encode(&mut [0u8; 2048]),
+        Err(FormatError::BadValue("auxv length"))
+    );
     // Count and size mismatch with the record length.
     let mut p = pages(&[0x1000], PS);
     p[8..12].copy_from_slice(&2u32.to_le_bytes());
@@ -249,7 +255,7 @@ fn truncated_memory_image() {
     let img = image(&[
         task(),
         enc(&mm(&[])),
-        enc(&vma(0x1000, 0x3000, b"")),
+        enc(&vma(0x1000, 0x3000, 0)),
         pages(&[0x1000, 0x2000], PS),
     ]);
     for cut in (0..img.len()).step_by(7) {
@@ -261,11 +267,11 @@ fn truncated_memory_image() {
 fn cpu_record_rules() {
     let mut regs = [0u64; 23];
     regs[3] = 0x1122_3344_5566_7788;
-    let cpu = Record::CpuX86_64(CpuX86_64 { regs });
+    let cpu = Record::Arch(ArchRecord::X86_64Cpu(CpuX86_64 { regs }));
     let buf = enc(&cpu);
     let item = Records::new(&buf).next().unwrap().unwrap();
     assert_eq!(item.record, cpu);
-    if let Record::CpuX86_64(c) = item.record {
+    if let Record::Arch(ArchRecord::X86_64Cpu(c)) = item.record {
         assert_eq!(c.get("r12"), Some(0x1122_3344_5566_7788));
         assert_eq!(c.get("nope"), None);
     }
@@ -297,16 +303,18 @@ fn xstate_record_rules() {
     let mut area = vec![0u8; 1024];
     area[160] = 0xaa; // xmm0
     area[512] = 0x7; // XSTATE_BV: x87, SSE, AVX
-    let x = Record::Xstate(Xstate { area: &area });
+    let x = Record::Arch(ArchRecord::X86Xstate(Xstate { area: &area }));
     let buf = enc(&x);
     let item = Records::new(&buf).next().unwrap().unwrap();
-    let Record::Xstate(got) = item.record else {
+    let Record::Arch(ArchRecord::X86Xstate(got)) = item.record else {
         panic!()
     };
     assert_eq!(got.xfeatures(), 7);
     assert_eq!(got.xmm(0).unwrap()[0], 0xaa);
     assert_eq!(got.xmm(16), None);
-    let cpu = enc(&Record::CpuX86_64(CpuX86_64 { regs: [0; 23] }));
+    let cpu = enc(&Record::Arch(ArchRecord::X86_64Cpu(CpuX86_64 {
+        regs: [0; 23],
+    })));
     let ok = image(&[task(), cpu.clone(), buf.clone(), enc(&mm(&[]))]);
     assert_eq!(check(&ok), Ok(ok.len()));
     assert_eq!(
@@ -317,12 +325,16 @@ fn xstate_record_rules() {
     area[520] = 1;
     let one = |r: Vec<u8>| Records::new(&r).next().unwrap().map(|_| ());
     assert_eq!(
-        one(enc(&Record::Xstate(Xstate { area: &area }))),
+        one(enc(&Record::Arch(ArchRecord::X86Xstate(Xstate {
+            area: &area
+        })))),
         Err(FormatError::BadValue("xstate format"))
     );
     let short = [0u8; 100];
     assert!(matches!(
-        one(enc(&Record::Xstate(Xstate { area: &short }))),
+        one(enc(&Record::Arch(ArchRecord::X86Xstate(Xstate {
+            area: &short
+        })))),
         Err(FormatError::BadLength { .. })
     ));
 }
@@ -437,7 +449,9 @@ fn restart_block_rules() {
         );
     }
     let buf = enc(&Record::RestartBlock(sleep));
-    let cpu = enc(&Record::CpuX86_64(CpuX86_64 { regs: [0; 23] }));
+    let cpu = enc(&Record::Arch(ArchRecord::X86_64Cpu(CpuX86_64 {
+        regs: [0; 23],
+    })));
     let ok = image(&[task(), cpu.clone(), buf.clone(), enc(&mm(&[]))]);
     assert_eq!(check(&ok), Ok(ok.len()));
     assert_eq!(
@@ -482,11 +496,10 @@ fn restart_block_rules() {
 
 #[test]
 fn signals_record_rules() {
-    let mut rlimits = vec![0u8; 16 * RLIM_NLIMITS];
-    rlimits[16 * 7..16 * 7 + 8].copy_from_slice(&123u64.to_le_bytes());
-    rlimits[16 * 7 + 8..16 * 8].copy_from_slice(&456u64.to_le_bytes());
-    let mut actions = vec![0u8; 32 * NSIG];
-    actions[32 * 9..32 * 9 + 8].copy_from_slice(&0x4011_00u64.to_le_bytes());
+    let mut rlimits = [[0u64; 2]; RLIM_NLIMITS];
+    rlimits[7] = [123, 456];
+    let mut actions = [[0u64; 4]; NSIG];
+    actions[9] = [0x0040_1100, 0x0400_0000, 0x0040_1000, 1 << 14];
     // SIGUSR1 pending for the thread (sigqueue() value 77), SIGTERM for the
     // process.
     let mut pending = vec![0u8; 2 * SignalsRecord::PENDING_LEN];
@@ -505,21 +518,53 @@ fn signals_record_rules() {
         rseq: 0x7fff_1000,
         rseq_len: 32,
         rseq_sig: 0x5305_3053,
-        rlimits: &rlimits,
-        actions: &actions,
+        rlimits: LeArray::Values(&rlimits),
+        actions: LeArray::Values(&actions),
         itimer_real: [1_500_000_000, 250_000_000],
         pending: &pending,
     };
     let buf = enc(&Record::Signals(rec));
     let item = Records::new(&buf).next().unwrap().unwrap();
     assert_eq!(item.record, Record::Signals(rec));
-    assert_eq!(rec.rlimit(7), (123, 456));
-    assert_eq!(rec.action(10)[0], 0x4011_00);
+    assert_eq!(enc(&item.record), buf);
+    let Record::Signals(got) = item.record else {
+        unreachable!()
+    };
+    assert!(matches!(got.rlimits, LeArray::Bytes(_)));
+    assert_eq!(got.rlimits.get(7), Some([123, 456]));
+    assert_eq!(got.rlimits.get(RLIM_NLIMITS), None);
+    assert_eq!(got.actions.get(9), Some(actions[9]));
+    assert_eq!(got.actions.iter().collect::<Vec<_>>(), actions);
+    // Encoding needs every limit and every action.
+    for (r, what) in [
+        (
+            SignalsRecord {
+                rlimits: LeArray::Values(&rlimits[1..]),
+                ..rec
+            },
+            "resource limit count",
+        ),
+        (
+            SignalsRecord {
+                actions: LeArray::default(),
+                ..rec
+            },
+            "signal action count",
+        ),
+    ] {
+        let mut buf = vec![0u8; 8192];
+        assert_eq!(
+            Record::Signals(r).encode(&mut buf),
+            Err(FormatError::BadValue(what))
+        );
+    }
     let p: Vec<_> = rec.pending_signals().collect();
     assert_eq!((p[0].signo, p[0].shared, p[0].info[24]), (10, false, 77));
     assert_eq!((p[1].signo, p[1].shared), (15, true));
     // After the cpu state, before the files.
-    let cpu = enc(&Record::CpuX86_64(CpuX86_64 { regs: [0; 23] }));
+    let cpu = enc(&Record::Arch(ArchRecord::X86_64Cpu(CpuX86_64 {
+        regs: [0; 23],
+    })));
     let ok = image(&[
         task(),
         cpu,
@@ -534,10 +579,10 @@ fn signals_record_rules() {
     );
     // A soft limit above the hard one, a handler for SIGKILL, a umask with
     // more than permission bits, and unknown altstack flags are refused.
-    let mut bad = [rlimits.clone(), rlimits.clone()];
-    bad[0][16 * 7..16 * 7 + 8].copy_from_slice(&999u64.to_le_bytes());
-    let mut kill = actions.clone();
-    kill[32 * 8] = 1;
+    let mut bad = rlimits;
+    bad[7][0] = 999;
+    let mut kill = actions;
+    kill[8][0] = 1;
     // Pending SIGKILL, a siginfo of another signal, unknown flags.
     let mut bad_pending = [pending.clone(), pending.clone(), pending.clone()];
     bad_pending[0][..4].copy_from_slice(&9u32.to_le_bytes());
@@ -551,11 +596,11 @@ fn signals_record_rules() {
     }
     for r in [
         SignalsRecord {
-            rlimits: &bad[0],
+            rlimits: LeArray::Values(&bad),
             ..rec
         },
         SignalsRecord {
-            actions: &kill,
+            actions: LeArray::Values(&kill),
             ..rec
         },
         SignalsRecord {
@@ -619,4 +664,29 @@ fn mm_executable_is_a_file_objref() {
     );
     let b = with_exe(-1);
     assert!(Records::new(&b).next().unwrap().is_err());
+}
+
+#[test]
+fn vma_file_is_a_file_objref() {
+    let ok = image(&[
+        task(),
+        enc(&file(2, b"/bin/prog")),
+        enc(&mm(&[])),
+        enc(&vma(0x1000, 0x2000, 2)),
+        enc(&vma(0x2000, 0x3000, 0)),
+        enc(&vma(0x3000, 0x4000, 2)),
+    ]);
+    assert_eq!(check(&ok), Ok(ok.len()));
+    let bad = |file_ref| {
+        check(&image(&[
+            task(),
+            enc(&mm(&[])),
+            enc(&vma(0x1000, 0x2000, file_ref)),
+        ]))
+    };
+    assert_eq!(bad(5), Err(FormatError::MissingObjref(5)));
+    // Objref 1 is the task's credentials.
+    assert_eq!(bad(1), Err(FormatError::WrongObjKind(1)));
+    assert_eq!(VmaRecord::LEN, 40);
+    assert_eq!(enc(&vma(0x1000, 0x2000, 2)).len(), 48);
 }

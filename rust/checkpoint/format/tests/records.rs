@@ -26,19 +26,15 @@ fn cred(objref: i32) -> Record<'static> {
         gids: [4, 5, 6, 7],
         securebits: 0x2f,
         caps: [1, 2, 3, 4, 5],
-        groups: &GROUPS,
+        groups: LeArray::Values(&[10, 20, 30]),
     })
 }
 
-/// Groups 10, 20 and 30, as a cred record holds them.
-const GROUPS: [u8; 12] = [10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0];
-
 #[test]
 fn cred_groups_must_be_sorted() {
-    let unsorted = [20u8, 0, 0, 0, 10, 0, 0, 0];
     let rec = Record::Cred(CredRecord {
         objref: 1,
-        groups: &unsorted,
+        groups: LeArray::Values(&[20, 10]),
         ..Default::default()
     });
     let mut buf = vec![0u8; 256];
@@ -46,7 +42,7 @@ fn cred_groups_must_be_sorted() {
     let hdr = RecordHeader::decode(buf[..8].try_into().unwrap()).unwrap();
     assert!(Record::decode(&hdr, &buf[8..n][..hdr.payload_len()]).is_err());
     match cred(1) {
-        Record::Cred(c) => assert_eq!(c.group_ids().collect::<Vec<_>>(), [10, 20, 30]),
+        Record::Cred(c) => assert_eq!(c.groups.iter().collect::<Vec<_>>(), [10, 20, 30]),
         _ => unreachable!(),
     }
 }
@@ -389,4 +385,107 @@ fn uapi_header_flags_match() {
         RESTART_FLAGS_MASK
     )));
     assert!(h.contains(&format!("#define RESTART_FROZEN\t\t0x{:x}", RESTART_FROZEN)));
+}
+
+#[test]
+fn type_codes_and_names() {
+    let all = [
+        (RecordType::Header, 1, "header"),
+        (RecordType::Task, 101, "task"),
+        (RecordType::Signals, 102, "signals"),
+        (RecordType::Fs, 103, "fs"),
+        (RecordType::RestartBlock, 104, "restart_block"),
+        (RecordType::Cred, 111, "cred"),
+        (RecordType::Mm, 201, "mm"),
+        (RecordType::Vma, 202, "vma"),
+        (RecordType::Pages, 203, "pages"),
+        (RecordType::X86_64Cpu, 301, "cpu"),
+        (RecordType::X86Xstate, 302, "xstate"),
+        (RecordType::File, 401, "file"),
+        (RecordType::Fd, 402, "fd"),
+        (RecordType::Tail, 5001, "tail"),
+        (RecordType::Error, 9001, "error"),
+    ];
+    for (ty, code, name) in all {
+        assert_eq!(ty as u32, code);
+        assert_eq!(RecordType::from_u32(code), Ok(ty));
+        assert_eq!(ty.name(), name);
+        let (min, max) = ty.payload_bounds();
+        assert!(min <= max, "{name}");
+    }
+    // The restart block was an x86 record (303) before version 4.
+    assert_eq!(
+        RecordType::from_u32(303),
+        Err(FormatError::UnknownType(303))
+    );
+    assert_eq!(Arch::from_u32(5), Ok(Arch::Arm64));
+    assert_eq!(Arch::Arm64.name(), "aarch64");
+    assert_eq!(Arch::from_u32(6), Err(FormatError::BadArch(6)));
+}
+
+#[test]
+fn typed_reads() {
+    fn read<'a, T: RecordKind<'a>>(buf: &'a [u8]) -> Option<T> {
+        let item = Records::new(buf).next().unwrap().unwrap();
+        assert_eq!(item.header.ty, T::TYPE);
+        T::from_record(item.record)
+    }
+    let buf = image(&[task(3)]);
+    let t: TaskRecord<'_> = read(&buf).unwrap();
+    assert_eq!((t.pid, t.cred_ref), (42, 3));
+    assert_eq!(t.into_record(), task(3));
+    assert_eq!(CredRecord::from_record(task(3)), None);
+    let cpu = CpuX86_64 { regs: [7; 23] };
+    assert_eq!(cpu.into_record(), Record::Arch(ArchRecord::X86_64Cpu(cpu)));
+    assert_eq!(CpuX86_64::from_record(cpu.into_record()), Some(cpu));
+    assert_eq!(Xstate::from_record(cpu.into_record()), None);
+    assert_eq!(<CpuX86_64 as RecordKind<'_>>::TYPE, RecordType::X86_64Cpu);
+    assert_eq!(<Xstate<'_> as RecordKind<'_>>::TYPE, RecordType::X86Xstate);
+    let a = ArchRecord::X86_64Cpu(cpu);
+    assert_eq!((a.arch(), a.ty()), (Arch::X86_64, RecordType::X86_64Cpu));
+}
+
+#[test]
+fn le_arrays() {
+    let bytes = [1u8, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0];
+    let b: LeArray<'_, u32> = LeArray::Bytes(&bytes);
+    let v: LeArray<'_, u32> = LeArray::Values(&[1, 2, 3]);
+    assert_eq!(b, v);
+    assert_ne!(b, LeArray::Values(&[1, 2]));
+    assert_ne!(b, LeArray::Values(&[1, 2, 4]));
+    assert_eq!(
+        (b.len(), b.byte_len(), b.get(2), b.get(3)),
+        (3, 12, Some(3), None)
+    );
+    assert_eq!(b.iter().collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(b.get(usize::MAX), None);
+    let e: LeArray<'_, [u64; 2]> = LeArray::default();
+    assert!(e.is_empty() && e.byte_len() == 0);
+    let w: LeArray<'_, [u64; 2]> =
+        LeArray::Bytes(&[1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 9]);
+    assert_eq!((w.len(), w.get(0)), (1, Some([1, 2])));
+    let mut out = [0u8; 16];
+    [5u64, 6].write(&mut out);
+    assert_eq!(<[u64; 2]>::read(&out), [5, 6]);
+    assert_eq!(u32::read(&[1, 2]), 0x0201);
+}
+
+#[test]
+fn arch_records_belong_to_the_image_arch() {
+    let cpu = Record::Arch(ArchRecord::X86_64Cpu(CpuX86_64 { regs: [0; 23] }));
+    let arm = match header() {
+        Record::Header(h) => Record::Header(Header {
+            arch: Arch::Arm64,
+            ..h
+        }),
+        _ => unreachable!(),
+    };
+    assert_eq!(
+        check(&image(&[arm, cred(1), task(1), cpu])),
+        Err(FormatError::BadValue("cpu record of another architecture"))
+    );
+    assert_eq!(
+        check(&image(&[arm, cred(1), task(1), Record::Tail(Tail)])).map(|_| ()),
+        Ok(())
+    );
 }
