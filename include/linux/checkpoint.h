@@ -13,7 +13,7 @@
 long ckpt_sys_checkpoint(pid_t pid, int fd, unsigned long flags, int logfd);
 long ckpt_sys_restart(pid_t pid, int fd, unsigned long flags, int logfd);
 
-/* C glue for the Rust core (rust/checkpoint/sys.c). */
+/* C glue for the Rust core (rust/checkpoint/sys/<class>.c). */
 struct file;
 struct page;
 struct task_struct;

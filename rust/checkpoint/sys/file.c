@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint/restart glue: open files, descriptors, the image stream, and
+ * root and working directories (sys/file.rs).
+ */
+
+#include <linux/checkpoint.h>
+#include <linux/bvec.h>
+#include <linux/cred.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/filelock.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/mm.h>
+#include <linux/namei.h>
+#include <linux/sched/signal.h>
+#include <linux/uio.h>
+
+/*
+ * Returns the file of the first descriptor of @task at or above *@fd, with a
+ * reference, and sets *@fd and *@cloexec; NULL when there is none left.
+ */
+struct file *ckpt_next_fd(struct task_struct *task, unsigned int *fd,
+			  bool *cloexec)
+{
+	struct files_struct *files;
+	struct file *file;
+
+	rcu_read_lock();
+	file = task_lookup_next_fdget_rcu(task, fd);
+	rcu_read_unlock();
+	if (!file)
+		return NULL;
+	*cloexec = false;
+	task_lock(task);
+	files = task->files;
+	if (files) {
+		spin_lock(&files->file_lock);
+		*cloexec = close_on_exec(*fd, files);
+		spin_unlock(&files->file_lock);
+	}
+	task_unlock(task);
+	return file;
+}
+
+/*
+ * The path of @file as user space sees it: for the backing file that an
+ * overlayfs mapping holds, the overlay path (as /proc/PID/maps shows).
+ */
+char *ckpt_file_path(struct file *file, char *buf, int len)
+{
+	return d_path(file_user_path(file), buf, len);
+}
+
+/* What an image records of an open file. */
+void ckpt_file_info(struct file *file, unsigned int *flags, s64 *pos,
+		    unsigned int *mode, unsigned int *rdev)
+{
+	struct inode *inode = file_inode(file);
+
+	*flags = file->f_flags;
+	*pos = file->f_pos;
+	*mode = inode->i_mode;
+	*rdev = S_ISCHR(inode->i_mode) ? new_encode_dev(inode->i_rdev) : 0;
+}
+
+/*
+ * Whether @task holds a lock on @file: a flock or lease taken through it,
+ * or a POSIX lock owned by @task's descriptor table.
+ */
+bool ckpt_file_locked(struct file *file, struct task_struct *task)
+{
+	struct file_lock_context *ctx = locks_inode_context(file_inode(file));
+	struct file_lock_core *flc;
+	fl_owner_t owner;
+	bool locked = false;
+
+	if (!ctx)
+		return false;
+	task_lock(task);
+	owner = task->files;
+	task_unlock(task);
+	spin_lock(&ctx->flc_lock);
+	list_for_each_entry(flc, &ctx->flc_flock, flc_list)
+		locked |= flc->flc_file == file;
+	list_for_each_entry(flc, &ctx->flc_lease, flc_list)
+		locked |= flc->flc_file == file;
+	list_for_each_entry(flc, &ctx->flc_posix, flc_list)
+		locked |= owner && flc->flc_owner == owner;
+	spin_unlock(&ctx->flc_lock);
+	return locked;
+}
+
+/*
+ * Opens @path as a restarted file, at position @pos, with the credentials
+ * @cred of the task being restored (the caller's if NULL): a restart never
+ * opens what the image's user could not.
+ */
+struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos,
+			    const struct cred *cred)
+{
+	const struct cred *saved = NULL;
+	struct file *file;
+	loff_t off;
+
+	flags &= ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | __FMODE_EXEC);
+	if (cred)
+		saved = override_creds(cred);
+	file = filp_open(path, flags, 0);
+	if (saved)
+		revert_creds(saved);
+	if (IS_ERR(file) || !pos)
+		return file;
+	off = vfs_llseek(file, pos, SEEK_SET);
+	if (off != pos) {
+		fput(file);
+		return ERR_PTR(off < 0 ? off : -EINVAL);
+	}
+	return file;
+}
+
+/*
+ * Moves @n whole pages between @file at its position and @pages, as write(2)
+ * (@dir ITER_SOURCE) or read(2) (ITER_DEST) would, with one call for all of
+ * them rather than one per page.
+ */
+static int ckpt_pages_io(struct file *file, struct page **pages,
+			 unsigned int n, unsigned int dir, bool hold)
+{
+	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
+	struct bio_vec bv[64];
+	struct iov_iter iter;
+	unsigned int i;
+	size_t left;
+	ssize_t ret;
+
+	if (n > ARRAY_SIZE(bv))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
+	left = (size_t)n * PAGE_SIZE;
+	iov_iter_bvec(&iter, dir, bv, n, left);
+	while (left) {
+		if (dir == ITER_SOURCE)
+			ret = vfs_iter_write(file, &iter, ppos, 0);
+		else
+			ret = vfs_iter_read(file, &iter, ppos, 0);
+		if ((ret == -ERESTARTSYS || ret == -EINTR) && hold &&
+		    ckpt_defer_signal())
+			continue;
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return dir == ITER_SOURCE ? -EIO : -ENODATA;
+		if (ret > left)
+			return -EIO;
+		left -= ret;
+		/* Not every ->write_iter() advances the caller's iterator. */
+		if (iov_iter_count(&iter) > left)
+			iov_iter_advance(&iter, iov_iter_count(&iter) - left);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
+/* Writes @n whole pages to @file at its position. */
+int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n)
+{
+	return ckpt_pages_io(file, pages, n, ITER_SOURCE, false);
+}
+
+/*
+ * Reads @n whole pages from @file at its position; -ENODATA at its end.
+ * With @hold, only a fatal signal interrupts the read (ckpt_defer_signal()).
+ */
+int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n,
+		    bool hold)
+{
+	unsigned int i;
+	int ret = ckpt_pages_io(file, pages, n, ITER_DEST, hold);
+
+	/* Written behind the page tables' back, as access_remote_vm() does. */
+	for (i = 0; !ret && i < n; i++)
+		set_page_dirty_lock(pages[i]);
+	return ret;
+}
+
+/* Closes every descriptor of the caller. */
+void ckpt_close_all_fds(void)
+{
+	__close_range(0, ~0U, 0);
+}
+
+/* Installs @file at descriptor @fd of the caller. */
+int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec)
+{
+	return replace_fd(fd, file, cloexec ? O_CLOEXEC : 0);
+}
+
+/* Root and working directories. */
+
+/*
+ * Puts the root and working directories of @task, as paths from the
+ * caller's root, in @root and @cwd (@len bytes each); *@rootp and *@cwdp
+ * point to them.
+ */
+int ckpt_get_fs(struct task_struct *task, char *root, char *cwd, int len,
+		char **rootp, char **cwdp)
+{
+	struct path r, c;
+
+	task_lock(task);
+	if (!task->fs) {
+		task_unlock(task);
+		return -ESRCH;
+	}
+	get_fs_root(task->fs, &r);
+	get_fs_pwd(task->fs, &c);
+	task_unlock(task);
+	*rootp = d_path(&r, root, len);
+	*cwdp = d_path(&c, cwd, len);
+	path_put(&r);
+	path_put(&c);
+	if (IS_ERR(*rootp))
+		return PTR_ERR(*rootp);
+	return PTR_ERR_OR_ZERO(*cwdp);
+}
+
+/*
+ * Checks that a task with credentials @cred could chdir() (@root false) or
+ * chroot() (@root true) to @dir: search permission, and CAP_SYS_CHROOT in
+ * the caller's user namespace to change the root.
+ */
+int ckpt_may_enter(struct file *dir, const struct cred *cred, bool root)
+{
+	const struct cred *saved;
+	int ret;
+
+	if (!S_ISDIR(file_inode(dir)->i_mode))
+		return -ENOTDIR;
+	saved = override_creds(cred);
+	ret = path_permission(&dir->f_path, MAY_EXEC | MAY_CHDIR);
+	if (!ret && root && !ns_capable(current_user_ns(), CAP_SYS_CHROOT))
+		ret = -EPERM;
+	revert_creds(saved);
+	return ret;
+}
+
+/* Sets the caller's root (if @root) and working directory (checked first). */
+void ckpt_set_fs(struct file *root, struct file *cwd)
+{
+	if (root)
+		set_fs_root(current->fs, &root->f_path);
+	set_fs_pwd(current->fs, &cwd->f_path);
+}

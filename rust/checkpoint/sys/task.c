@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint/restart glue: tasks, their pinning during a checkpoint, and
+ * per-task settings (sys/task.rs).
+ */
+
+#include <linux/checkpoint.h>
+#include <linux/cred.h>
+#include <linux/fdtable.h>
+#include <linux/fs_struct.h>
+#include <linux/futex.h>
+#include <linux/mutex.h>
+#include <linux/oom.h>
+#include <linux/ptrace.h>
+#include <linux/resource.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
+#include <linux/security.h>
+
+/*
+ * Pins @task for the whole of its checkpoint: its exec_update_lock, read,
+ * as /proc/PID/mem and ptrace_attach() take it, so that it cannot exec
+ * (and take new credentials or memory) until the image is written; and its
+ * kernel stack, where its user registers live, even if it dies meanwhile.
+ * ptrace attach access is checked under the lock, so it holds throughout.
+ * Returns 0, -EINTR (fatal signal), -EPERM or -ESRCH.
+ */
+int ckpt_task_pin(struct task_struct *task)
+{
+	int ret = down_read_killable(&task->signal->exec_update_lock);
+
+	if (ret)
+		return ret;
+	if (!ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS))
+		ret = -EPERM;
+	else if (!try_get_task_stack(task))
+		ret = -ESRCH;
+	if (ret)
+		up_read(&task->signal->exec_update_lock);
+	return ret;
+}
+
+void ckpt_task_unpin(struct task_struct *task)
+{
+	put_task_stack(task);
+	up_read(&task->signal->exec_update_lock);
+}
+
+/* Per-task settings, as a task record holds them. */
+void ckpt_get_task_settings(struct task_struct *task, struct ckpt_task_settings *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->oom_score_adj = READ_ONCE(task->signal->oom_score_adj);
+	t->no_new_privs = task_no_new_privs(task);
+#ifdef CONFIG_FUTEX
+	t->robust_list = (unsigned long)task->robust_list;
+	t->robust_list_len = task->robust_list ? sizeof(struct robust_list_head) : 0;
+#endif
+}
+
+/*
+ * Checks that the caller may take settings @t: an oom_score_adj below its
+ * minimum needs CAP_SYS_RESOURCE, as for /proc/PID/oom_score_adj; a robust
+ * list as set_robust_list() accepts it.
+ */
+int ckpt_check_task_settings(const struct ckpt_task_settings *t)
+{
+	if (t->oom_score_adj < OOM_SCORE_ADJ_MIN ||
+	    t->oom_score_adj > OOM_SCORE_ADJ_MAX)
+		return -EINVAL;
+	if (t->oom_score_adj < current->signal->oom_score_adj_min &&
+	    !capable(CAP_SYS_RESOURCE))
+		return -EACCES;
+	if (t->robust_list &&
+	    (t->robust_list_len != sizeof(struct robust_list_head) ||
+	     t->robust_list >= TASK_SIZE))
+		return -EINVAL;
+	return 0;
+}
+
+/* Sets the caller's settings (checked first). no_new_privs is only ever set. */
+int ckpt_set_task_settings(const struct ckpt_task_settings *t)
+{
+	int ret = ckpt_check_task_settings(t);
+
+	if (ret)
+		return ret;
+	WRITE_ONCE(current->signal->oom_score_adj, t->oom_score_adj);
+	if (t->no_new_privs)
+		task_set_no_new_privs(current);
+#ifdef CONFIG_FUTEX
+	current->robust_list =
+		(struct robust_list_head __user *)(unsigned long)t->robust_list;
+#endif
+	return 0;
+}
+
+/* What checkpoint cannot save yet: other threads, children, an exit. */
+void ckpt_task_shape(struct task_struct *task, int *threads, bool *children,
+		     bool *exiting)
+{
+	*threads = get_nr_threads(task);
+	read_lock(&tasklist_lock);
+	*children = !list_empty(&task->children);
+	read_unlock(&tasklist_lock);
+	*exiting = task->flags & PF_EXITING;
+}
+
+void ckpt_set_comm(const char *comm)
+{
+	__set_task_comm(current, comm, false);
+}
+
+/* Kills the caller, whose restart failed once its old memory was gone. */
+void ckpt_kill_self(void)
+{
+	force_sig(SIGKILL);
+}
+
+u64 ckpt_nofile_limit(void)
+{
+	return rlimit(RLIMIT_NOFILE);
+}
+
+/* Stops the restored caller before it runs (RESTART_FROZEN). */
+void ckpt_stop_self(void)
+{
+	send_sig(SIGSTOP, current, 1);
+}
+
+/*
+ * Restart rebuilds the caller: it must not share its memory or files with
+ * another task. Temporary users of the mm (a reader of /proc/PID/maps) do
+ * not count.
+ */
+bool ckpt_current_is_alone(void)
+{
+	return current_is_single_threaded() &&
+	       atomic_read(&current->files->count) == 1 &&
+	       current->fs->users == 1;
+}
