@@ -3,7 +3,7 @@
 //! `checkpoint(2)`: write the image of a task.
 
 use crate::{
-    arch,
+    cpu::{Arch, Native},
     ctx::{Ctx, Mode},
     sys::{task::Task, uts},
     task,
@@ -63,7 +63,7 @@ fn write_header(ctx: &mut Ctx, flags: u64, id: u32) -> Result {
         version: FORMAT_VERSION,
         // CAST: checked against the mask, which fits in 32 bits.
         flags: flags as u32,
-        arch: arch::ARCH,
+        arch: Native::ARCH,
         page_size: uts::page_size(),
         ckpt_id: u64::from(id),
         time: uts::real_seconds(),

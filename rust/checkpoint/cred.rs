@@ -8,66 +8,73 @@
 
 use crate::{
     ctx::Ctx,
-    objhash::Obj,
+    objhash::Object,
     sys::cred::{Cred, CredIds},
 };
-use ckpt_format::{CredRecord, Record};
+use ckpt_format::{stream::ObjKind, CredRecord, LeArray, Record};
 use kernel::{prelude::*, types::ARef};
 
-/// Writes `cred` if it was not written yet, and returns its objref.
-pub(crate) fn checkpoint_cred(ctx: &mut Ctx, cred: ARef<Cred>) -> Result<i32> {
-    let (c, mut groups) = cred.record()?;
-    let found = ctx.objhash.lookup_add(Obj::Cred(cred))?;
-    if found.first {
-        let mut bytes = KVec::with_capacity(groups.len() * 4, GFP_KERNEL_ACCOUNT)?;
+impl Object for ARef<Cred> {
+    const KIND: ObjKind = ObjKind::Cred;
+    type Record<'a> = CredRecord<'a>;
+
+    fn addr(&self) -> usize {
+        Cred::addr(self)
+    }
+
+    fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
+        let (c, mut groups) = self.record()?;
         // Sorted as seen from the caller's namespace; unmapped ids all read
         // as the overflow id: keep one of each.
         groups.sort_unstable();
-        let mut last = None;
-        for g in groups.iter().copied() {
-            if last != Some(g) {
-                bytes.extend_from_slice(&g.to_le_bytes(), GFP_KERNEL_ACCOUNT)?;
-                last = Some(g);
+        let mut n = 0;
+        for i in 0..groups.len() {
+            if n == 0 || groups[n - 1] != groups[i] {
+                groups[n] = groups[i];
+                n += 1;
             }
         }
         ctx.write_record(&Record::Cred(CredRecord {
-            objref: found.objref,
+            objref,
             uids: c.uids,
             gids: c.gids,
             securebits: c.securebits,
             caps: c.caps,
-            groups: &bytes,
-        }))?;
+            groups: LeArray::Values(&groups[..n]),
+        }))
     }
-    Ok(found.objref)
-}
 
-/// Builds the credentials of a cred record, after checking that the caller
-/// may take them (`EPERM` otherwise). Files of the image are reopened with
-/// them; the task that uses them takes them at the end of restart.
-pub(crate) fn restore_cred(ctx: &mut Ctx, rec: &CredRecord<'_>) -> Result {
-    let mut groups = KVec::with_capacity(rec.groups.len() / 4, GFP_KERNEL_ACCOUNT)?;
-    for g in rec.group_ids() {
-        groups.push(g, GFP_KERNEL_ACCOUNT)?;
+    fn objref(rec: &CredRecord<'_>) -> i32 {
+        rec.objref
     }
-    let ids = CredIds {
-        uids: rec.uids,
-        gids: rec.gids,
-        securebits: rec.securebits,
-        // CAST: at most `MAX_GROUPS`, checked by the format.
-        ngroups: groups.len() as u32,
-        caps: rec.caps,
-    };
-    let cred = Cred::prepare(&ids, &groups).inspect_err(|e| {
-        ctx.log(format_args!(
-            "cred {}: uid {} gid {}, {} groups, capabilities {:#x} are beyond the caller's privilege (errno {})",
-            rec.objref,
-            rec.uids[1],
-            rec.gids[1],
-            groups.len(),
-            rec.caps[1],
-            -e.to_errno()
-        ))
-    })?;
-    ctx.objhash.set(rec.objref, Obj::Cred(cred))
+
+    /// Builds the credentials of a cred record, after checking that the
+    /// caller may take them (`EPERM` otherwise). Files of the image are
+    /// reopened with them; the task that uses them takes them at the end of
+    /// restart.
+    fn restore(ctx: &mut Ctx, rec: &CredRecord<'_>) -> Result<Self> {
+        let mut groups = KVec::with_capacity(rec.groups.len(), GFP_KERNEL_ACCOUNT)?;
+        for g in rec.groups.iter() {
+            groups.push(g, GFP_KERNEL_ACCOUNT)?;
+        }
+        let ids = CredIds {
+            uids: rec.uids,
+            gids: rec.gids,
+            securebits: rec.securebits,
+            // CAST: at most `MAX_GROUPS`, checked by the format.
+            ngroups: groups.len() as u32,
+            caps: rec.caps,
+        };
+        Cred::prepare(&ids, &groups).inspect_err(|e| {
+            ctx.log(format_args!(
+                "cred {}: uid {} gid {}, {} groups, capabilities {:#x} are beyond the caller's privilege (errno {})",
+                rec.objref,
+                rec.uids[1],
+                rec.gids[1],
+                groups.len(),
+                rec.caps[1],
+                -e.to_errno()
+            ))
+        })
+    }
 }

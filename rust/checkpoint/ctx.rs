@@ -5,8 +5,9 @@
 
 use crate::{
     deferqueue::DeferQueue,
-    objhash::ObjHash,
+    objhash::{self, DefineError, ObjHash, MAX_OBJECTS},
     sys::{
+        cred::Cred,
         errno,
         file::{Access, File},
         mm::{read_pages_from, write_pages_to, UserPage, GUP_BATCH},
@@ -15,8 +16,8 @@ use crate::{
     },
 };
 use ckpt_format::{
-    check_padding, ErrorRecord, FormatError, PagesRecord, Record, RecordHeader, RecordType,
-    MAX_SMALL_RECORD, RECORD_HEADER_LEN,
+    check_padding, stream::StreamCheck, ErrorRecord, FormatError, PagesRecord, Record,
+    RecordHeader, RecordKind, RecordType, MAX_SMALL_RECORD, RECORD_HEADER_LEN,
 };
 use core::fmt::{self, Write};
 use kernel::{bindings, prelude::*, types::ARef};
@@ -59,6 +60,14 @@ pub(crate) struct Ctx {
     hold_signals: bool,
     /// Restart: files opened for the image so far.
     pub(crate) files_open: u64,
+    /// Restart: the order and objrefs of the records read so far.
+    check: StreamCheck,
+    /// Restart: the header of the next record, read ahead by
+    /// [`Ctx::peek_type`], and its offset.
+    peeked: Option<(RecordHeader, u64)>,
+    /// Restart: the credentials of the task being restored, with which its
+    /// files are reopened.
+    pub(crate) task_cred: Option<ARef<Cred>>,
 }
 
 impl Ctx {
@@ -89,6 +98,9 @@ impl Ctx {
             pages_due: 0,
             hold_signals: false,
             files_open: 0,
+            check: StreamCheck::new(),
+            peeked: None,
+            task_cred: None,
         })
     }
 
@@ -208,7 +220,75 @@ impl Ctx {
         Ok(())
     }
 
-    /// Reads and decodes the next record into `buf`.
+    /// Restart: reads the next record, which must be a `T`, into `buf`.
+    /// The records of shared objects that come before it are restored on
+    /// the way (see [`objhash::Object`]).
+    ///
+    /// An image that breaks the rules of the stream, or has another record
+    /// here, fails with `EINVAL` after a log line.
+    pub(crate) fn read<'b, T: RecordKind<'b>>(&mut self, buf: &'b mut RecordBuf) -> Result<T> {
+        let (ty, offset) = self.skip_objects(buf)?;
+        if ty != T::TYPE {
+            self.log(format_args!(
+                "a {} record where a {} record belongs",
+                ty.name(),
+                T::TYPE.name()
+            ));
+            return Err(self.bad_image(offset, FormatError::Order("record out of place")));
+        }
+        let rec = self.next_record(buf)?;
+        T::from_record(rec).ok_or(EINVAL)
+    }
+
+    /// Restart: reads the next record if it is a `T` (after the shared
+    /// objects before it); leaves it unread otherwise.
+    pub(crate) fn read_if<'b, T: RecordKind<'b>>(
+        &mut self,
+        buf: &'b mut RecordBuf,
+    ) -> Result<Option<T>> {
+        if self.skip_objects(buf)?.0 != T::TYPE {
+            return Ok(None);
+        }
+        let rec = self.next_record(buf)?;
+        T::from_record(rec).map(Some).ok_or(EINVAL)
+    }
+
+    /// Restores the shared objects whose records come next; returns the
+    /// type and offset of the record after them.
+    fn skip_objects(&mut self, buf: &mut RecordBuf) -> Result<(RecordType, u64)> {
+        loop {
+            let (ty, offset) = self.peek_type()?;
+            if !objhash::is_object(ty) {
+                return Ok((ty, offset));
+            }
+            let rec = self.next_record(buf)?;
+            objhash::restore(self, rec)?;
+        }
+    }
+
+    /// Restart: returns the type of the next record (and its offset),
+    /// without reading past its header.
+    pub(crate) fn peek_type(&mut self) -> Result<(RecordType, u64)> {
+        if let Some((hdr, offset)) = self.peeked {
+            return Ok((hdr.ty, offset));
+        }
+        // Each record is a step of the restart: a fatal signal ends it.
+        if current::fatal_signal_pending() {
+            return Err(EINTR);
+        }
+        if self.pages_due != 0 {
+            return Err(EINVAL);
+        }
+        let offset = self.offset;
+        let mut hdr_bytes = [0u8; RECORD_HEADER_LEN];
+        self.read_bytes(&mut hdr_bytes, offset)?;
+        let hdr = RecordHeader::decode(&hdr_bytes).map_err(|e| self.bad_image(offset, e))?;
+        self.peeked = Some((hdr, offset));
+        Ok((hdr.ty, offset))
+    }
+
+    /// Reads and decodes the next record into `buf`, and checks it against
+    /// the rules of the stream.
     ///
     /// Any malformed record fails with `EINVAL` after a log line, and so does an
     /// image that ends in the middle of a record. The length of a record was
@@ -216,32 +296,42 @@ impl Ctx {
     ///
     /// A pages record is returned without its contents, which the caller
     /// must then read into the pages with [`Ctx::read_pages`].
-    pub(crate) fn read_record<'b>(&mut self, buf: &'b mut RecordBuf) -> Result<Record<'b>> {
-        if self.pages_due != 0 {
-            return Err(EINVAL);
-        }
-        let offset = self.offset;
-        let mut hdr_bytes = [0u8; RECORD_HEADER_LEN];
-        self.read(&mut hdr_bytes, offset)?;
-        let hdr = RecordHeader::decode(&hdr_bytes).map_err(|e| self.bad_image(offset, e))?;
-        if hdr.ty == RecordType::Pages {
-            return self.read_pages_head(&hdr, buf, offset);
-        }
-        let payload = hdr.payload_len();
-        let total = payload + hdr.padding();
-        let slot: &'b mut [u8] = if total <= MAX_SMALL_RECORD {
-            &mut buf.small[..total]
+    fn next_record<'b>(&mut self, buf: &'b mut RecordBuf) -> Result<Record<'b>> {
+        self.peek_type()?;
+        let (hdr, offset) = self.peeked.take().ok_or(EINVAL)?;
+        let rec = if hdr.ty == RecordType::Pages {
+            self.read_pages_head(&hdr, buf, offset)?
         } else {
-            // Reused across records: pages records are all about the size.
-            if buf.big.len() < total {
-                buf.big = KVVec::from_elem(0u8, total, GFP_KERNEL_ACCOUNT)?;
-            }
-            &mut buf.big[..total]
+            let payload = hdr.payload_len();
+            let total = payload + hdr.padding();
+            let slot: &'b mut [u8] = if total <= MAX_SMALL_RECORD {
+                &mut buf.small[..total]
+            } else {
+                // Reused across records: pages records are all about the size.
+                if buf.big.len() < total {
+                    buf.big = KVVec::from_elem(0u8, total, GFP_KERNEL_ACCOUNT)?;
+                }
+                &mut buf.big[..total]
+            };
+            self.read_bytes(slot, offset)?;
+            let slot: &'b [u8] = slot;
+            check_padding(&slot[payload..]).map_err(|e| self.bad_image(offset, e))?;
+            Record::decode(&hdr, &slot[..payload]).map_err(|e| self.bad_image(offset, e))?
         };
-        self.read(slot, offset)?;
-        let slot: &'b [u8] = slot;
-        check_padding(&slot[payload..]).map_err(|e| self.bad_image(offset, e))?;
-        Record::decode(&hdr, &slot[..payload]).map_err(|e| self.bad_image(offset, e))
+        if let Err(e) = self.check.next(&rec, &mut self.objhash) {
+            return Err(match e {
+                DefineError::Format(e) => self.bad_image(offset, e),
+                DefineError::Kernel(e) => {
+                    if e.to_errno() == E2BIG.to_errno() {
+                        self.log(format_args!(
+                            "more than {MAX_OBJECTS} shared objects at offset {offset}"
+                        ));
+                    }
+                    e
+                }
+            });
+        }
+        Ok(rec)
     }
 
     fn read_pages_head<'b>(
@@ -251,19 +341,19 @@ impl Ctx {
         offset: u64,
     ) -> Result<Record<'b>> {
         let mut prefix = [0u8; PagesRecord::PREFIX];
-        self.read(&mut prefix, offset)?;
+        self.read_bytes(&mut prefix, offset)?;
         let n = PagesRecord::addrs_len(&prefix).map_err(|e| self.bad_image(offset, e))?;
         let len = prefix.len() + n;
         if buf.big.len() < len {
             buf.big = KVVec::from_elem(0u8, len, GFP_KERNEL_ACCOUNT)?;
         }
         buf.big[..prefix.len()].copy_from_slice(&prefix);
-        self.read(&mut buf.big[prefix.len()..len], offset)?;
+        self.read_bytes(&mut buf.big[prefix.len()..len], offset)?;
         let head: &'b [u8] = &buf.big[..len];
         let rec = PagesRecord::decode_head(hdr, head).map_err(|e| self.bad_image(offset, e))?;
         // Whole pages and 8-byte words: the record has no padding.
         self.pages_due = rec.data_len();
-        Ok(Record::Pages(rec))
+        Ok(rec.into_record())
     }
 
     /// Reads the next page contents of the last pages record into `pages`.
@@ -286,7 +376,7 @@ impl Ctx {
         }
     }
 
-    fn read(&mut self, buf: &mut [u8], record: u64) -> Result {
+    fn read_bytes(&mut self, buf: &mut [u8], record: u64) -> Result {
         match self.image.read_exact(buf, self.hold_signals) {
             Ok(()) => {
                 self.offset += buf.len() as u64;

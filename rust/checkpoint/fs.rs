@@ -10,9 +10,8 @@
 //! the end. The umask is part of the signals record.
 
 use crate::{
-    ctx::Ctx,
+    ctx::{Ctx, RecordBuf},
     sys::{
-        cred::Cred,
         eopnotsupp,
         file::File,
         task::{current, Task},
@@ -51,32 +50,19 @@ pub(crate) fn checkpoint_fs(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
 }
 
 /// The directories restart sets at the end.
-pub(crate) struct FsRestore {
+pub(crate) struct FsState {
     root: Option<ARef<File>>,
-    cwd: Option<ARef<File>>,
+    cwd: ARef<File>,
 }
 
-impl FsRestore {
-    pub(crate) fn new() -> Self {
-        Self {
-            root: None,
-            cwd: None,
-        }
-    }
-}
-
-/// Reopens the directories of an fs record, checking that the task being
-/// restored (credentials `cred`) may enter them.
-pub(crate) fn restore_fs(
-    ctx: &mut Ctx,
-    rec: &FsRecord<'_>,
-    cred: Option<&Cred>,
-    st: &mut FsRestore,
-) -> Result {
-    let cred = cred.ok_or(EINVAL)?;
+/// Reads the fs record of a task and reopens its directories, checking
+/// that the task being restored may enter them.
+pub(crate) fn restore_fs(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<FsState> {
+    let rec = ctx.read::<FsRecord<'_>>(buf)?;
+    let cred = ctx.task_cred.clone().ok_or(EINVAL)?;
     let open = |ctx: &mut Ctx, path: &[u8], root: bool| -> Result<ARef<File>> {
-        let r = File::open(path, O_PATH_DIR, 0, Some(cred));
-        let r = r.and_then(|d| d.may_enter(cred, root).map(|()| d));
+        let r = File::open(path, O_PATH_DIR, 0, Some(&cred));
+        let r = r.and_then(|d| d.may_enter(&cred, root).map(|()| d));
         r.inspect_err(|e| {
             ctx.log(format_args!(
                 "fs: cannot enter {} (errno {})",
@@ -86,16 +72,17 @@ pub(crate) fn restore_fs(
         })
     };
     // "/" is the restorer's own root: nothing to change.
-    if rec.root != b"/" {
-        st.root = Some(open(ctx, rec.root, true)?);
-    }
-    st.cwd = Some(open(ctx, rec.cwd, false)?);
-    Ok(())
+    let root = match rec.root {
+        b"/" => None,
+        r => Some(open(ctx, r, true)?),
+    };
+    let cwd = open(ctx, rec.cwd, false)?;
+    Ok(FsState { root, cwd })
 }
 
-/// Sets the directories kept by [`restore_fs`].
-pub(crate) fn restore_fs_done(st: &FsRestore) {
-    if let Some(cwd) = &st.cwd {
-        current::set_fs(st.root.as_deref(), cwd);
+impl FsState {
+    /// Sets the root and working directories of the caller.
+    pub(crate) fn commit(&self) {
+        current::set_fs(self.root.as_deref(), &self.cwd);
     }
 }

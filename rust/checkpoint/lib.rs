@@ -8,14 +8,18 @@
 //! (rust/checkpoint/format), shared with the user tools.
 //!
 //! Each object class has its module with a symmetric checkpoint/restore pair
-//! ([`task`], [`cred`]); [`sys`] is the thin layer of safe abstractions over the
-//! C structures, and the only place with `unsafe` code.
+//! ([`task`], [`cred`], [`files`], [`mm`]...); restore reads a class's
+//! records in the order its checkpoint writes them. Shared objects meet
+//! only through the object hash ([`objhash::Object`]). [`sys`] is the thin
+//! layer of safe abstractions over the C structures and, with the
+//! architecture's own `sys` layer, the only place with `unsafe` code.
 //!
 //! See Documentation/checkpoint/.
 
 #![no_std]
 
 mod checkpoint;
+mod cpu;
 mod cred;
 mod ctx;
 mod deferqueue;
@@ -28,9 +32,15 @@ mod signal;
 mod sys;
 mod task;
 
+/// The architecture: its implementation of [`cpu::Arch`], and its `unsafe`
+/// layer.
 #[cfg(CONFIG_X86_64)]
-#[path = "../../arch/x86/kernel/checkpoint.rs"]
-mod arch;
+#[path = "../../arch/x86/kernel/checkpoint"]
+mod arch {
+    mod cpu;
+    mod sys;
+    pub(crate) use cpu::X86_64 as Native;
+}
 
 #[cfg(CONFIG_CHECKPOINT_KUNIT_TEST)]
 mod selftest;

@@ -6,17 +6,20 @@
 //! vector), then one vma record per area, each followed by the contents of
 //! its populated pages that the restarting kernel cannot find elsewhere:
 //! every populated page of a private anonymous area, and the pages of a
-//! private file mapping that were written since it was mapped. Shared file
-//! mappings are recorded by path only; the vDSO is mapped anew at restart.
+//! private file mapping that were written since it was mapped. A file
+//! mapping names its file by objref: the files that the mm maps (and its
+//! executable) are written before the mm record, so that restart reopens
+//! them before it releases the caller's memory. The vDSO is mapped anew at
+//! restart, by the architecture.
 //!
 //! Pages are taken from the target's mm with `get_user_pages_remote()` in
 //! batches, under the mmap lock, which is dropped before the image is written.
 
 use crate::{
-    ctx::Ctx,
-    files::Reopened,
+    cpu::{Arch, Native},
+    ctx::{Ctx, RecordBuf},
+    files::{self, OpenFile},
     sys::{
-        cred::Cred,
         eopnotsupp,
         file::File,
         mm::{current as mcur, Mm, Special, UserPage, Vma, GUP_BATCH},
@@ -24,39 +27,14 @@ use crate::{
         uts,
     },
 };
-use ckpt_format::{vm, MmRecord, PagesRecord, Record, VmaKind, VmaRecord, MAX_PATH};
-use kernel::{bindings, prelude::*};
+use ckpt_format::{vm, LeArray, MmRecord, PagesRecord, Record, VmaKind, VmaRecord};
+use kernel::{bindings, prelude::*, types::ARef};
 
 /// Writes the memory of `task`.
 pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
     let Some(mm) = Mm::of_task(task) else {
         return Err(ctx.fail(ESRCH, 0, format_args!("pid {pid}: task has no memory")));
     };
-    let f = mm.fields();
-    // The saved auxiliary vector up to and including its AT_NULL pair.
-    let words = f
-        .auxv
-        .chunks_exact(2)
-        .position(|pair| pair[0] == 0)
-        .map_or(f.auxv.len(), |i| 2 * i + 2);
-    let mut auxv = [0u8; 8 * 52];
-    for (d, w) in auxv.chunks_exact_mut(8).zip(f.auxv.iter()) {
-        d.copy_from_slice(&w.to_le_bytes());
-    }
-    // The files part of the image has a record of the executable, unless it
-    // could not be saved (unlinked): then none is named.
-    let exe_ref = mm
-        .exe_file()
-        .and_then(|f| ctx.objhash.objref_of(f.addr()))
-        .unwrap_or(0);
-    ctx.write_record(&Record::Mm(MmRecord {
-        layout: f.layout,
-        flags: f.flags,
-        def_flags: f.def_flags,
-        exe_ref,
-        auxv: &auxv[..8 * words],
-    }))?;
-
     // Snapshot the areas, then write them without holding the mmap lock.
     let mut areas = KVec::new();
     {
@@ -67,10 +45,33 @@ pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
             areas.push(v, GFP_KERNEL_ACCOUNT)?;
         }
     }
-    let mut path = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
-    let mut pages = 0;
+    // The files first: the executable, if it can be saved (else none is
+    // named), then those of the file mappings.
+    let exe_ref = match mm.exe_file() {
+        Some(f) => files::checkpoint_mapped(ctx, f)?.unwrap_or(0),
+        None => 0,
+    };
+    let mut refs = KVec::with_capacity(areas.len(), GFP_KERNEL_ACCOUNT)?;
     for v in &areas {
-        pages += checkpoint_vma(ctx, &mm, v, &mut path)?;
+        refs.push(checkpoint_vma_file(ctx, v)?, GFP_KERNEL_ACCOUNT)?;
+    }
+    let f = mm.fields();
+    // The saved auxiliary vector up to and including its AT_NULL pair.
+    let words = f
+        .auxv
+        .chunks_exact(2)
+        .position(|pair| pair[0] == 0)
+        .map_or(f.auxv.len(), |i| 2 * i + 2);
+    ctx.write_record(&Record::Mm(MmRecord {
+        layout: f.layout,
+        flags: f.flags,
+        def_flags: f.def_flags,
+        exe_ref,
+        auxv: LeArray::Values(&f.auxv[..words]),
+    }))?;
+    let mut pages = 0;
+    for (v, file_ref) in areas.iter().zip(refs.iter()) {
+        pages += checkpoint_vma(ctx, &mm, v, *file_ref)?;
     }
     ctx.log(format_args!(
         "pid {pid}: {} memory areas, {pages} pages",
@@ -79,8 +80,9 @@ pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
     Ok(())
 }
 
-/// Writes one area and its pages; returns the number of pages written.
-fn checkpoint_vma(ctx: &mut Ctx, mm: &Mm, v: &Vma, buf: &mut [u8]) -> Result<u64> {
+/// Refuses an area that cannot be saved; for a file mapping, returns the
+/// objref of its file (written if it was not yet), else 0.
+fn checkpoint_vma_file(ctx: &mut Ctx, v: &Vma) -> Result<i32> {
     let unsupported = |ctx: &mut Ctx, what: &str| {
         ctx.fail(
             eopnotsupp(),
@@ -92,33 +94,29 @@ fn checkpoint_vma(ctx: &mut Ctx, mm: &Mm, v: &Vma, buf: &mut [u8]) -> Result<u64
         )
     };
     let odd = u64::from(bindings::VM_IO | bindings::VM_PFNMAP | bindings::VM_HUGETLB);
-    let (kind, path): (VmaKind, &[u8]) = match (v.special, &v.file) {
-        (Special::Vdso, _) => (VmaKind::Vdso, b""),
-        (Special::Vvar, _) => (VmaKind::Vvar, b""),
-        (Special::Other, _) => return Err(unsupported(ctx, "special mapping")),
-        (Special::SharedAnon, _) => return Err(unsupported(ctx, "shared anonymous memory")),
-        _ if v.flags & odd != 0 => return Err(unsupported(ctx, "device or hugetlb mapping")),
+    match (v.special, &v.file) {
+        (Special::Vdso | Special::Vvar, _) => Ok(0),
+        (Special::Other, _) => Err(unsupported(ctx, "special mapping")),
+        (Special::SharedAnon, _) => Err(unsupported(ctx, "shared anonymous memory")),
+        _ if v.flags & odd != 0 => Err(unsupported(ctx, "device or hugetlb mapping")),
         (Special::No, None) if v.flags & vm::SHARED != 0 => {
-            return Err(unsupported(ctx, "shared anonymous memory"))
+            Err(unsupported(ctx, "shared anonymous memory"))
         }
-        (Special::No, None) => (VmaKind::Anon, b""),
-        (Special::No, Some(file)) => {
-            let path = match file.path(buf) {
-                Ok(p) => p,
-                Err(e) => {
-                    return Err(ctx.fail(
-                        e,
-                        0,
-                        format_args!("memory area {:#x}: no path for its file", v.start),
-                    ))
-                }
-            };
-            if path.ends_with(b" (deleted)") || !path.starts_with(b"/") {
-                // Shared anonymous memory is a file of an internal shmem mount.
-                return Err(unsupported(ctx, "unlinked or internal file mapping"));
-            }
-            (VmaKind::File, path)
-        }
+        (Special::No, None) => Ok(0),
+        (Special::No, Some(file)) => match files::checkpoint_mapped(ctx, file.clone())? {
+            Some(objref) => Ok(objref),
+            None => Err(unsupported(ctx, "unlinked or internal file mapping")),
+        },
+    }
+}
+
+/// Writes one area and its pages; returns the number of pages written.
+fn checkpoint_vma(ctx: &mut Ctx, mm: &Mm, v: &Vma, file_ref: i32) -> Result<u64> {
+    let kind = match v.special {
+        Special::Vdso => VmaKind::Vdso,
+        Special::Vvar => VmaKind::Vvar,
+        _ if file_ref != 0 => VmaKind::File,
+        _ => VmaKind::Anon,
     };
     ctx.write_record(&Record::Vma(VmaRecord {
         start: v.start,
@@ -126,7 +124,7 @@ fn checkpoint_vma(ctx: &mut Ctx, mm: &Mm, v: &Vma, buf: &mut [u8]) -> Result<u64
         flags: v.flags,
         pgoff: v.pgoff,
         kind,
-        path,
+        file_ref,
     }))?;
     match kind {
         VmaKind::Anon => write_pages(ctx, mm, v, false),
@@ -168,49 +166,48 @@ fn write_pages(ctx: &mut Ctx, mm: &Mm, v: &Vma, only_anon: bool) -> Result<u64> 
     Ok(written)
 }
 
-/// The state of a memory restore, across the records of one mm.
-pub(crate) struct MmRestore {
-    /// The caller's own memory was released: from here on, a failed restart
-    /// cannot return to the caller's program, and kills it.
-    pub(crate) released: bool,
+/// What restart sets of an mm at the end.
+pub(crate) struct MmState {
     layout: [u64; 11],
     auxv: KVec<u64>,
-    exe_ref: i32,
-    /// The area being restored, if pages may be written to it.
-    writable: bool,
-    /// The vDSO data area, mapped with the vDSO that follows it.
+    exe: Option<ARef<File>>,
+}
+
+/// The state of the areas of an mm while they are restored.
+struct Areas {
+    mm: Mm,
+    /// The vDSO data area, mapped with the vDSO text that follows it.
     vvar: Option<(u64, u64)>,
-    mm: Option<Mm>,
-    areas: u32,
+    count: u32,
     pages: u64,
 }
 
-impl MmRestore {
-    pub(crate) fn new() -> Self {
-        Self {
-            released: false,
-            layout: [0; 11],
-            auxv: KVec::new(),
-            exe_ref: 0,
-            writable: false,
-            vvar: None,
-            mm: None,
-            areas: 0,
-            pages: 0,
-        }
+/// Reads the mm of a task: checks its record, then releases all of the
+/// caller's memory (the point of no return) and maps the areas of the
+/// image, with their pages.
+pub(crate) fn restore_mm(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<MmState> {
+    // The files it maps come before it: reopened while a failure still
+    // returns to the caller.
+    let rec = ctx.read::<MmRecord<'_>>(buf)?;
+    let mut auxv = KVec::with_capacity(rec.auxv.len(), GFP_KERNEL_ACCOUNT)?;
+    for w in rec.auxv.iter() {
+        auxv.push(w, GFP_KERNEL_ACCOUNT)?;
     }
-}
-
-/// Starts the restore of an mm: releases all of the caller's memory.
-pub(crate) fn restore_mm(ctx: &mut Ctx, rec: &MmRecord<'_>, st: &mut MmRestore) -> Result {
-    st.layout = rec.layout;
-    st.exe_ref = rec.exe_ref;
-    st.auxv = KVec::with_capacity(rec.auxv.len() / 8, GFP_KERNEL_ACCOUNT)?;
-    for w in rec.auxv_words() {
-        st.auxv.push(w, GFP_KERNEL_ACCOUNT)?;
-    }
-    st.mm = Some(Mm::current().ok_or(ESRCH)?);
-    st.released = true;
+    let exe = match rec.exe_ref {
+        0 => None,
+        r => Some(ctx.fetch::<OpenFile>(r)?.file),
+    };
+    let state = MmState {
+        layout: rec.layout,
+        auxv,
+        exe,
+    };
+    let mut areas = Areas {
+        mm: Mm::current().ok_or(ESRCH)?,
+        vvar: None,
+        count: 0,
+        pages: 0,
+    };
     ctx.log(format_args!(
         "releasing the caller's memory: a failure kills it, only SIGKILL ends the restart now"
     ));
@@ -220,7 +217,22 @@ pub(crate) fn restore_mm(ctx: &mut Ctx, rec: &MmRecord<'_>, st: &mut MmRestore) 
             "cannot unmap the caller (errno {})",
             -e.to_errno()
         ))
-    })
+    })?;
+    while let Some(v) = ctx.read_if::<VmaRecord>(buf)? {
+        let writable = restore_vma(ctx, &v, &mut areas)?;
+        while let Some(p) = ctx.read_if::<PagesRecord<'_>>(buf)? {
+            if !writable {
+                ctx.log(format_args!("pages for an area that has none of its own"));
+                return Err(EINVAL);
+            }
+            restore_pages(ctx, &p, &mut areas)?;
+        }
+    }
+    ctx.log(format_args!(
+        "mm: {} memory areas, {} pages",
+        areas.count, areas.pages
+    ));
+    Ok(state)
 }
 
 /// `madvise()` advice that restores each `VM_*` flag set by one.
@@ -232,15 +244,10 @@ const ADVICE: [(u64, i32); 5] = [
     (bindings::VM_SEQ_READ as u64, 2),    // MADV_SEQUENTIAL
 ];
 
-/// Maps one memory area of the image.
-pub(crate) fn restore_vma(
-    ctx: &mut Ctx,
-    v: &VmaRecord<'_>,
-    st: &mut MmRestore,
-    reopened: &Reopened,
-    cred: Option<&Cred>,
-) -> Result {
-    let r = map_vma(v, st, reopened, cred);
+/// Maps one memory area of the image; returns whether pages of its own
+/// may follow.
+fn restore_vma(ctx: &mut Ctx, v: &VmaRecord, areas: &mut Areas) -> Result<bool> {
+    let r = map_vma(ctx, v, areas);
     if let Err(e) = &r {
         ctx.log(format_args!(
             "memory area {:#x}-{:#x} ({}): cannot map (errno {})",
@@ -250,16 +257,11 @@ pub(crate) fn restore_vma(
             -e.to_errno()
         ));
     }
-    st.areas += 1;
+    areas.count += 1;
     r
 }
 
-fn map_vma(
-    v: &VmaRecord<'_>,
-    st: &mut MmRestore,
-    reopened: &Reopened,
-    cred: Option<&Cred>,
-) -> Result {
+fn map_vma(ctx: &mut Ctx, v: &VmaRecord, areas: &mut Areas) -> Result<bool> {
     let len = v.end - v.start;
     let shared = v.flags & vm::SHARED != 0;
     // CAST: the protection bits are the low three of both.
@@ -276,8 +278,7 @@ fn map_vma(
     if v.flags & u64::from(bindings::VM_LOCKED) != 0 {
         flags |= mcur::MAP_LOCKED;
     }
-    st.writable = false;
-    match v.kind {
+    let writable = match v.kind {
         VmaKind::Anon => {
             if shared {
                 return Err(EINVAL);
@@ -290,18 +291,12 @@ fn map_vma(
                 flags | mcur::MAP_PRIVATE | mcur::MAP_ANONYMOUS,
                 0,
             )?;
-            st.writable = true;
+            true
         }
         VmaKind::File => {
-            let may_write = v.flags & u64::from(bindings::VM_MAYWRITE) != 0;
-            // O_RDWR for shared writable mappings, else O_RDONLY.
-            let oflags = if shared && may_write { 2 } else { 0 };
-            // Reopened before the memory was released; opened now only
-            // if the image has no file record for it.
-            let file = match reopened.find(v.path, oflags == 2) {
-                Some(f) => f,
-                None => File::open(v.path, oflags, 0, cred)?,
-            };
+            // Reopened before the memory was released; mmap() checks that
+            // its open mode allows the mapping.
+            let file = ctx.fetch::<OpenFile>(v.file_ref)?.file;
             let offset = v
                 .pgoff
                 .checked_mul(u64::from(uts::page_size()))
@@ -312,37 +307,28 @@ fn map_vma(
                 mcur::MAP_PRIVATE
             };
             mcur::map(Some(&file), v.start, len, prot, flags | share, offset)?;
-            st.writable = !shared;
+            !shared
         }
         VmaKind::Vvar => {
-            st.vvar = Some((v.start, v.end));
-            return Ok(());
+            areas.vvar = Some((v.start, v.end));
+            return Ok(false);
         }
         VmaKind::Vdso => {
-            let (vs, ve) = st.vvar.take().ok_or(EINVAL)?;
-            if ve != v.start {
-                return Err(EINVAL);
-            }
-            #[cfg(CONFIG_X86_64)]
-            mcur::map_vdso(vs, ve - vs, len)?;
-            return Ok(());
+            let data = areas.vvar.take().ok_or(EINVAL)?;
+            Native::map_vdso(data, (v.start, v.end))?;
+            return Ok(false);
         }
-    }
+    };
     for (bit, advice) in ADVICE {
         if v.flags & bit != 0 {
             mcur::madvise(v.start, len, advice)?;
         }
     }
-    Ok(())
+    Ok(writable)
 }
 
 /// Writes page contents into the area before them.
-pub(crate) fn restore_pages(ctx: &mut Ctx, rec: &PagesRecord<'_>, st: &mut MmRestore) -> Result {
-    if !st.writable {
-        ctx.log(format_args!("pages for an area that has none of its own"));
-        return Err(EINVAL);
-    }
-    let mm = st.mm.as_ref().ok_or(EINVAL)?;
+fn restore_pages(ctx: &mut Ctx, rec: &PagesRecord<'_>, areas: &mut Areas) -> Result {
     let page = u64::from(uts::page_size());
     let mut it = rec.addrs().peekable();
     while let Some(addr) = it.next() {
@@ -353,32 +339,31 @@ pub(crate) fn restore_pages(ctx: &mut Ctx, rec: &PagesRecord<'_>, st: &mut MmRes
             n += 1;
         }
         let mut batch = KVec::new();
-        let got = mm.read_lock().get_pages(addr, n, true, &mut batch)?;
+        let got = areas.mm.read_lock().get_pages(addr, n, true, &mut batch)?;
         if got != n {
             return Err(EFAULT);
         }
         ctx.read_pages(&batch)?;
-        st.pages += n as u64;
+        areas.pages += n as u64;
     }
     Ok(())
 }
 
-/// Ends the restore of an mm: sets its layout and saved auxiliary vector.
-pub(crate) fn restore_mm_done(ctx: &mut Ctx, st: &mut MmRestore) -> Result {
-    ctx.log(format_args!(
-        "mm: {} memory areas, {} pages",
-        st.areas, st.pages
-    ));
-    mcur::set_layout(&st.layout, &st.auxv)
-        .inspect_err(|e| ctx.log(format_args!("mm: bad layout (errno {})", -e.to_errno())))?;
-    // Without the privilege, /proc/PID/exe stays the caller's: say so only.
-    if let Some(exe) = ctx.objhash.file(st.exe_ref) {
-        if let Err(e) = mcur::set_exe_file(&exe) {
-            ctx.log(format_args!(
-                "mm: executable not set (errno {})",
-                -e.to_errno()
-            ));
+impl MmState {
+    /// Sets the layout, saved auxiliary vector and executable of the
+    /// caller's new mm.
+    pub(crate) fn commit(&self, ctx: &mut Ctx) -> Result {
+        mcur::set_layout(&self.layout, &self.auxv)
+            .inspect_err(|e| ctx.log(format_args!("mm: bad layout (errno {})", -e.to_errno())))?;
+        // Without the privilege, /proc/PID/exe stays the caller's: say so only.
+        if let Some(exe) = &self.exe {
+            if let Err(e) = mcur::set_exe_file(exe) {
+                ctx.log(format_args!(
+                    "mm: executable not set (errno {})",
+                    -e.to_errno()
+                ));
+            }
         }
+        Ok(())
     }
-    Ok(())
 }

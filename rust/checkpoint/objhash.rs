@@ -2,47 +2,119 @@
 
 //! The object hash: shared kernel objects and their objrefs.
 //!
-//! At checkpoint, an object (credentials, later files, mms, ...) is written the
-//! first time it is met and given an objref; later users record only the
-//! objref. The hash holds a reference on each object, so that an address cannot
-//! be reused by another object while the checkpoint runs, and counts how often
-//! each object is met (the basis of leak detection for whole-container
-//! checkpoints). At restart, objrefs are defined by their records before use,
-//! and the hash maps them to what was restored.
+//! Every class of shared object (credentials, open files, later mms, fd
+//! tables, pipes...) implements [`Object`]. At checkpoint,
+//! [`Ctx::checkpoint_obj`] writes an object the first time it is met and
+//! gives it an objref; later users record only the objref. The hash holds a
+//! reference on each object, so that an address cannot be reused by another
+//! object while the checkpoint runs, and counts how often each object is met
+//! (the basis of leak detection for whole-container checkpoints). At
+//! restart, an object's record comes before its first user: [`Ctx::read`]
+//! restores it when it meets it (through [`CLASSES`]), and users fetch it by
+//! objref with [`Ctx::fetch`]. The hash is the only place where classes meet.
 
-use crate::sys::{cred::Cred, file::File};
+use crate::{ctx::Ctx, files, sys::cred::Cred};
 use ckpt_format::{
     stream::{ObjKind, ObjTable},
-    FormatError,
+    FormatError, Record, RecordKind, RecordType,
 };
+use core::any::Any;
 use kernel::{
     prelude::*,
     rbtree::{RBTree, RBTreeNode},
+    sync::Arc,
     types::ARef,
 };
 
-/// A shared object held by the hash.
-pub(crate) enum Obj {
-    /// Credentials.
-    Cred(ARef<Cred>),
-    /// An open file.
-    File(ARef<File>),
+/// A class of shared objects: its kind, how it is written into its record,
+/// and how it is restored from one.
+///
+/// `Self` is what the hash holds: a counted reference on the object.
+pub(crate) trait Object: Clone + 'static {
+    /// The kind of object in the image.
+    const KIND: ObjKind;
+    /// The record of one object of this class.
+    type Record<'a>: RecordKind<'a>;
+
+    /// Checkpoint: the identity of the object (the address of the C object).
+    fn addr(&self) -> usize;
+
+    /// Checkpoint: writes the record of the object, under `objref`.
+    fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result;
+
+    /// Restart: the objref a record defines.
+    fn objref(rec: &Self::Record<'_>) -> i32;
+
+    /// Restart: builds the object of a record, with the checks of the
+    /// system calls that would build it.
+    fn restore(ctx: &mut Ctx, rec: &Self::Record<'_>) -> Result<Self>;
 }
 
-impl Obj {
-    fn kind(&self) -> ObjKind {
-        match self {
-            Obj::Cred(_) => ObjKind::Cred,
-            Obj::File(_) => ObjKind::File,
+/// How restart restores the objects of one class, found by record type.
+pub(crate) struct Class {
+    record: RecordType,
+    restore: fn(&mut Ctx, Record<'_>) -> Result,
+}
+
+impl Class {
+    const fn of<T: Object>() -> Self {
+        Self {
+            record: <T::Record<'static> as RecordKind<'static>>::TYPE,
+            restore: restore_obj::<T>,
         }
     }
+}
 
-    /// The identity of the object: the address of the C object.
-    fn addr(&self) -> usize {
-        match self {
-            Obj::Cred(c) => c.addr(),
-            Obj::File(f) => f.addr(),
+/// The classes of shared objects: one line per class.
+pub(crate) const CLASSES: &[Class] = &[Class::of::<ARef<Cred>>(), Class::of::<files::OpenFile>()];
+
+/// Restart: whether records of type `ty` define shared objects.
+pub(crate) fn is_object(ty: RecordType) -> bool {
+    CLASSES.iter().any(|c| c.record == ty)
+}
+
+/// Restart: restores the object of `rec`, whose type [`is_object`].
+pub(crate) fn restore(ctx: &mut Ctx, rec: Record<'_>) -> Result {
+    let ty = rec.ty();
+    let class = CLASSES.iter().find(|c| c.record == ty).ok_or(EINVAL)?;
+    (class.restore)(ctx, rec)
+}
+
+fn restore_obj<T: Object>(ctx: &mut Ctx, rec: Record<'_>) -> Result {
+    let rec = T::Record::from_record(rec).ok_or(EINVAL)?;
+    let obj = T::restore(ctx, &rec)?;
+    let held: Arc<dyn Any> = Arc::new(obj, GFP_KERNEL_ACCOUNT)?;
+    ctx.objhash.set(T::objref(&rec), T::KIND, held)
+}
+
+impl Ctx {
+    /// Checkpoint: returns the objref of `obj`, writing its record first if
+    /// this is the first time it is met.
+    pub(crate) fn checkpoint_obj<T: Object>(&mut self, obj: &T) -> Result<i32> {
+        let found = self.objhash.lookup_add(obj)?;
+        if found.first {
+            obj.checkpoint(self, found.objref)?;
         }
+        Ok(found.objref)
+    }
+
+    /// Checkpoint: returns the objref of `obj` if it was written already.
+    pub(crate) fn objref_of<T: Object>(&self, obj: &T) -> Option<i32> {
+        self.objhash.by_addr.get(&obj.addr()).copied()
+    }
+
+    /// Restart: returns the object restored for `objref`, which must be of
+    /// class `T` (`EINVAL` otherwise, or if it was not restored).
+    pub(crate) fn fetch<T: Object>(&mut self, objref: i32) -> Result<T> {
+        let e = self.objhash.by_ref.get_mut(&objref).ok_or(EINVAL)?;
+        let obj = e
+            .obj
+            .as_deref()
+            .and_then(|o| o.downcast_ref::<T>())
+            .ok_or(EINVAL)?
+            .clone();
+        e.users = e.users.saturating_add(1);
+        Ok(obj)
     }
 }
 
@@ -50,8 +122,8 @@ struct Entry {
     kind: ObjKind,
     /// The object, referenced for the life of the hash; `None` at restart
     /// until its restore builds it.
-    obj: Option<Obj>,
-    /// Times the object was met (checkpoint).
+    obj: Option<Arc<dyn Any>>,
+    /// Times the object was met.
     users: u32,
 }
 
@@ -71,7 +143,7 @@ pub(crate) struct ObjHash {
 pub(crate) struct Lookup {
     /// Objref of the object.
     pub(crate) objref: i32,
-    /// True if the object was not in the hash: its record must be written.
+    /// The object was not in the hash: its record must be written.
     pub(crate) first: bool,
 }
 
@@ -86,7 +158,7 @@ impl ObjHash {
     }
 
     /// Finds `obj` in the hash, or adds it under a new objref.
-    pub(crate) fn lookup_add(&mut self, obj: Obj) -> Result<Lookup> {
+    pub(crate) fn lookup_add<T: Object>(&mut self, obj: &T) -> Result<Lookup> {
         let addr = obj.addr();
         if let Some(&objref) = self.by_addr.get(&addr) {
             if let Some(e) = self.by_ref.get_mut(&objref) {
@@ -102,9 +174,10 @@ impl ObjHash {
         }
         let objref = self.next_ref;
         let next = objref.checked_add(1).ok_or(ENOSPC)?;
+        let held: Arc<dyn Any> = Arc::new(obj.clone(), GFP_KERNEL_ACCOUNT)?;
         let entry = Entry {
-            kind: obj.kind(),
-            obj: Some(obj),
+            kind: T::KIND,
+            obj: Some(held),
             users: 1,
         };
         // Allocate both nodes first, so that a failure leaves the hash unchanged.
@@ -120,12 +193,6 @@ impl ObjHash {
         })
     }
 
-    /// Checkpoint: returns the objref of the object at `addr`, if the hash
-    /// holds it.
-    pub(crate) fn objref_of(&self, addr: usize) -> Option<i32> {
-        self.by_addr.get(&addr).copied()
-    }
-
     /// Returns how many times the object `objref` was met, and whether the
     /// hash holds it (restart: whether it was restored).
     pub(crate) fn users(&self, objref: i32) -> (u32, bool) {
@@ -136,38 +203,13 @@ impl ObjHash {
 
     /// Restart: records what was restored for `objref`, defined by the
     /// stream check with the same kind.
-    pub(crate) fn set(&mut self, objref: i32, obj: Obj) -> Result {
+    fn set(&mut self, objref: i32, kind: ObjKind, obj: Arc<dyn Any>) -> Result {
         match self.by_ref.get_mut(&objref) {
-            Some(e) if e.kind == obj.kind() => {
+            Some(e) if e.kind == kind && e.obj.is_none() => {
                 e.obj = Some(obj);
-                e.users = e.users.saturating_add(1);
                 Ok(())
             }
             _ => Err(EINVAL),
-        }
-    }
-
-    /// Restart: returns the file restored for `objref`.
-    pub(crate) fn file(&mut self, objref: i32) -> Option<ARef<File>> {
-        let e = self.by_ref.get_mut(&objref)?;
-        match &e.obj {
-            Some(Obj::File(f)) => {
-                e.users = e.users.saturating_add(1);
-                Some(f.clone())
-            }
-            _ => None,
-        }
-    }
-
-    /// Restart: returns the credentials restored for `objref`.
-    pub(crate) fn cred(&mut self, objref: i32) -> Option<ARef<Cred>> {
-        let e = self.by_ref.get_mut(&objref)?;
-        match &e.obj {
-            Some(Obj::Cred(c)) => {
-                e.users = e.users.saturating_add(1);
-                Some(c.clone())
-            }
-            _ => None,
         }
     }
 

@@ -5,11 +5,7 @@
 //!
 //! Each test returns 0, or the line of the first failed check.
 
-use crate::{
-    deferqueue::DeferQueue,
-    objhash::{Obj, ObjHash},
-    sys::task::Task,
-};
+use crate::{deferqueue::DeferQueue, objhash::ObjHash, sys::task::Task};
 use kernel::{ffi::c_int, prelude::*};
 
 macro_rules! check {
@@ -27,11 +23,11 @@ macro_rules! check {
 pub(crate) extern "C" fn ckpt_kunit_objhash() -> c_int {
     let mut h = ObjHash::new();
     let me = Task::current();
-    let Ok(a) = h.lookup_add(Obj::Cred(me.cred())) else {
+    let Ok(a) = h.lookup_add(&me.cred()) else {
         return -1;
     };
     check!(a.first && a.objref == 1);
-    let Ok(b) = h.lookup_add(Obj::Cred(me.cred())) else {
+    let Ok(b) = h.lookup_add(&me.cred()) else {
         return -1;
     };
     check!(!b.first && b.objref == 1);
@@ -39,7 +35,7 @@ pub(crate) extern "C" fn ckpt_kunit_objhash() -> c_int {
     let Some(init) = Task::from_vpid(1) else {
         return -1;
     };
-    let Ok(c) = h.lookup_add(Obj::Cred(init.cred())) else {
+    let Ok(c) = h.lookup_add(&init.cred()) else {
         return -1;
     };
     check!(c.first == (c.objref == 2));

@@ -13,13 +13,13 @@
 //! are supported.
 
 use crate::{
-    ctx::Ctx,
+    ctx::{Ctx, RecordBuf},
     sys::{
         eopnotsupp,
         task::{current, new_signals, Signals, Task},
     },
 };
-use ckpt_format::{PendingSignal, Record, SignalsRecord, NSIG, RLIM_NLIMITS};
+use ckpt_format::{LeArray, PendingSignal, Record, SignalsRecord};
 use kernel::prelude::*;
 
 /// Writes the signals record of `task`.
@@ -45,17 +45,6 @@ pub(crate) fn checkpoint_signals(ctx: &mut Ctx, task: &Task) -> Result {
             ))
         }
     };
-    let mut rlimits = KVec::with_capacity(16 * RLIM_NLIMITS, GFP_KERNEL_ACCOUNT)?;
-    for r in &s.rlim {
-        rlimits.extend_from_slice(&r[0].to_le_bytes(), GFP_KERNEL_ACCOUNT)?;
-        rlimits.extend_from_slice(&r[1].to_le_bytes(), GFP_KERNEL_ACCOUNT)?;
-    }
-    let mut actions = KVec::with_capacity(32 * NSIG, GFP_KERNEL_ACCOUNT)?;
-    for a in &s.action {
-        for w in a {
-            actions.extend_from_slice(&w.to_le_bytes(), GFP_KERNEL_ACCOUNT)?;
-        }
-    }
     ctx.write_record(&Record::Signals(SignalsRecord {
         blocked: s.blocked,
         altstack: [s.ss_sp, s.ss_size],
@@ -64,36 +53,23 @@ pub(crate) fn checkpoint_signals(ctx: &mut Ctx, task: &Task) -> Result {
         rseq: s.rseq,
         rseq_len: s.rseq_len,
         rseq_sig: s.rseq_sig,
-        rlimits: &rlimits,
-        actions: &actions,
+        rlimits: LeArray::Values(&s.rlim),
+        actions: LeArray::Values(&s.action),
         itimer_real: s.itimer_real,
         pending: &pending,
     }))
 }
 
-/// What restart keeps of a signals record until the end.
-pub(crate) struct SignalsRestore {
-    signals: Option<KBox<Signals>>,
+/// What restart sets of the signal state at the end.
+pub(crate) struct SignalState {
+    signals: KBox<Signals>,
     /// Pending signals, in the layout of the record.
     pending: KVec<u8>,
 }
 
-impl SignalsRestore {
-    pub(crate) fn new() -> Self {
-        Self {
-            signals: None,
-            pending: KVec::new(),
-        }
-    }
-}
-
-/// Checks a signals record against the caller and keeps it for
-/// [`restore_signals_done`].
-pub(crate) fn restore_signals(
-    ctx: &mut Ctx,
-    rec: &SignalsRecord<'_>,
-    keep: &mut SignalsRestore,
-) -> Result {
+/// Reads the signals record of a task and checks it against the caller.
+pub(crate) fn restore_signals(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<SignalState> {
+    let rec = ctx.read::<SignalsRecord<'_>>(buf)?;
     let mut s = new_signals()?;
     s.blocked = rec.blocked;
     s.ss_sp = rec.altstack[0];
@@ -104,12 +80,11 @@ pub(crate) fn restore_signals(
     s.rseq_len = rec.rseq_len;
     s.rseq_sig = rec.rseq_sig;
     s.itimer_real = rec.itimer_real;
-    for (i, r) in s.rlim.iter_mut().enumerate() {
-        let (cur, max) = rec.rlimit(i);
-        *r = [cur, max];
+    for (d, r) in s.rlim.iter_mut().zip(rec.rlimits.iter()) {
+        *d = r;
     }
-    for (i, a) in s.action.iter_mut().enumerate() {
-        *a = rec.action(i + 1);
+    for (d, a) in s.action.iter_mut().zip(rec.actions.iter()) {
+        *d = a;
     }
     if let Err(e) = current::check_signals(&s) {
         ctx.log(format_args!(
@@ -118,34 +93,34 @@ pub(crate) fn restore_signals(
         ));
         return Err(e);
     }
-    keep.signals = Some(s);
-    keep.pending = KVec::with_capacity(rec.pending.len(), GFP_KERNEL_ACCOUNT)?;
-    keep.pending
-        .extend_from_slice(rec.pending, GFP_KERNEL_ACCOUNT)?;
-    Ok(())
+    let mut pending = KVec::with_capacity(rec.pending.len(), GFP_KERNEL_ACCOUNT)?;
+    pending.extend_from_slice(rec.pending, GFP_KERNEL_ACCOUNT)?;
+    Ok(SignalState {
+        signals: s,
+        pending,
+    })
 }
 
-/// Sets the signal state kept by [`restore_signals`], then queues the
-/// pending signals, which the restored mask and handlers meet; without a
-/// signals record, the task starts with the defaults of a new program.
-pub(crate) fn restore_signals_done(ctx: &mut Ctx, keep: &SignalsRestore) -> Result {
-    current::reset_signals();
-    if let Some(s) = &keep.signals {
-        current::set_signals(s).inspect_err(|e| {
+impl SignalState {
+    /// Sets the signal state, then queues the pending signals, which the
+    /// restored mask and handlers meet.
+    pub(crate) fn commit(&self, ctx: &mut Ctx) -> Result {
+        current::reset_signals();
+        current::set_signals(&self.signals).inspect_err(|e| {
             ctx.log(format_args!(
                 "signals: cannot set them (errno {})",
                 -e.to_errno()
             ))
         })?;
+        for p in PendingSignal::iter(&self.pending) {
+            current::queue_pending(p.signo, p.shared, p.info).inspect_err(|e| {
+                ctx.log(format_args!(
+                    "signals: cannot queue pending signal {} (errno {})",
+                    p.signo,
+                    -e.to_errno()
+                ))
+            })?;
+        }
+        Ok(())
     }
-    for p in PendingSignal::iter(&keep.pending) {
-        current::queue_pending(p.signo, p.shared, p.info).inspect_err(|e| {
-            ctx.log(format_args!(
-                "signals: cannot queue pending signal {} (errno {})",
-                p.signo,
-                -e.to_errno()
-            ))
-        })?;
-    }
-    Ok(())
 }

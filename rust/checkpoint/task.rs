@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Tasks: checkpoint and restore.
+//!
+//! A task is its task record, then the records of each class of its state,
+//! in the order [`checkpoint_task`] writes them and [`restore_task`] reads
+//! them: CPU state (with the restart block of its system call), signals,
+//! fs, descriptors, memory. The shared objects they use come before their
+//! first user. Restore reads a task without changing the caller up to its
+//! memory, and returns what is set at the end ([`TaskState::commit`]).
 
 use crate::{
-    arch, cred,
-    ctx::Ctx,
+    cpu,
+    ctx::{Ctx, RecordBuf},
     files, fs, mm, signal,
     sys::{
         cred::Cred,
@@ -67,7 +74,7 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
             format_args!("pid {pid}: has child processes; process trees are not supported yet"),
         ));
     }
-    let cred_ref = cred::checkpoint_cred(ctx, task.cred())?;
+    let cred_ref = ctx.checkpoint_obj(&task.cred())?;
     let comm = task.comm();
     let settings = task.settings();
     ctx.write_record(&Record::Task(TaskRecord {
@@ -85,7 +92,7 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
         robust_list: settings.robust_list,
         robust_list_len: settings.robust_list_len,
     }))?;
-    arch::checkpoint_cpu(ctx, task)?;
+    cpu::checkpoint_cpu(ctx, task)?;
     signal::checkpoint_signals(ctx, task)?;
     fs::checkpoint_fs(ctx, task, pid)?;
     files::checkpoint_files(ctx, task, pid)?;
@@ -111,21 +118,30 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
     Ok(())
 }
 
-/// Keeps what the caller, which becomes the task of a task record, takes at
-/// the end: its command name and credentials (checked against the caller's
-/// privilege when their record was read).
-pub(crate) fn restore_task(ctx: &mut Ctx, rec: &TaskRecord<'_>, st: &mut TaskRestore) -> Result {
+/// What restart sets of a task at the end, class by class.
+pub(crate) struct TaskState {
+    comm: [u8; 16],
+    cred: ARef<Cred>,
+    settings: TaskSettings,
+    cpu: cpu::CpuState,
+    signals: signal::SignalState,
+    fs: fs::FsState,
+    fds: files::Fds,
+    mm: mm::MmState,
+}
+
+/// Reads the records of one task, in the order [`checkpoint_task`] writes
+/// them, checking each against the caller's privilege.
+///
+/// Nothing of the caller changes until its memory record: a failure before
+/// it returns to the caller unharmed.
+pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<TaskState> {
+    let rec = ctx.read::<TaskRecord<'_>>(buf)?;
     let comm = core::str::from_utf8(rec.comm).unwrap_or("?");
     ctx.log(format_args!(
         "task {} ({comm}): tgid {} ppid {} cred objref {}",
         rec.pid, rec.tgid, rec.ppid, rec.cred_ref
     ));
-    if st.comm.is_some() {
-        ctx.log(format_args!(
-            "images of several tasks are not supported yet"
-        ));
-        return Err(EINVAL);
-    }
     let settings = TaskSettings {
         oom_score_adj: rec.oom_score_adj,
         no_new_privs: u32::from(rec.flags & TaskRecord::NO_NEW_PRIVS != 0),
@@ -140,57 +156,50 @@ pub(crate) fn restore_task(ctx: &mut Ctx, rec: &TaskRecord<'_>, st: &mut TaskRes
             -e.to_errno()
         ))
     })?;
-    st.settings = Some(settings);
-    let mut c = [0u8; 16];
-    c[..rec.comm.len()].copy_from_slice(rec.comm);
-    st.comm = Some(c);
-    st.cred = Some(ctx.objhash.cred(rec.cred_ref).ok_or(EINVAL)?);
-    Ok(())
+    let mut comm = [0u8; 16];
+    comm[..rec.comm.len()].copy_from_slice(rec.comm);
+    let cred = ctx.fetch::<ARef<Cred>>(rec.cred_ref)?;
+    // Its files and directories are reopened with its credentials.
+    ctx.task_cred = Some(cred.clone());
+    Ok(TaskState {
+        comm,
+        cred,
+        settings,
+        cpu: cpu::restore_cpu(ctx, buf)?,
+        signals: signal::restore_signals(ctx, buf)?,
+        fs: fs::restore_fs(ctx, buf)?,
+        fds: files::restore_files(ctx, buf)?,
+        mm: mm::restore_mm(ctx, buf)?,
+    })
 }
 
-/// What restart sets of the task at the end.
-pub(crate) struct TaskRestore {
-    comm: Option<[u8; 16]>,
-    cred: Option<ARef<Cred>>,
-    settings: Option<TaskSettings>,
-}
-
-impl TaskRestore {
-    pub(crate) fn new() -> Self {
-        Self {
-            comm: None,
-            cred: None,
-            settings: None,
-        }
-    }
-
-    /// The credentials of the task: files are reopened with them.
-    pub(crate) fn cred(&self) -> Option<&Cred> {
-        self.cred.as_deref()
-    }
-}
-
-/// Sets the command name and credentials of the caller.
-pub(crate) fn restore_task_done(ctx: &mut Ctx, st: &TaskRestore) -> Result {
-    if let Some(comm) = &st.comm {
-        current::set_comm(comm);
-    }
-    if let Some(cred) = &st.cred {
-        cred.commit_to_current().inspect_err(|e| {
+impl TaskState {
+    /// Makes the caller the task: sets what each class kept, in an order
+    /// that each step allows; returns what the task's system call returns.
+    pub(crate) fn commit(self, ctx: &mut Ctx) -> Result<i64> {
+        self.mm.commit(ctx)?;
+        ctx.run_deferred()?;
+        // Limits first: they may need privileges that new credentials drop.
+        self.signals.commit(ctx)?;
+        self.fs.commit();
+        current::set_comm(&self.comm);
+        self.cred.commit_to_current().inspect_err(|e| {
             ctx.log(format_args!(
                 "cannot set the credentials (errno {})",
                 -e.to_errno()
             ))
         })?;
-    }
-    // After the signal state, whose reset forgets the robust list.
-    if let Some(t) = &st.settings {
-        current::set_settings(t).inspect_err(|e| {
+        // After the signal state, whose reset forgets the robust list.
+        current::set_settings(&self.settings).inspect_err(|e| {
             ctx.log(format_args!(
                 "cannot set oom_score_adj, no_new_privs or the robust list (errno {})",
                 -e.to_errno()
             ))
         })?;
+        let ret = self.cpu.commit(ctx)?;
+        // Last, so that the caller's descriptors close only on success (the
+        // restart tool waits for that).
+        self.fds.commit(ctx)?;
+        Ok(ret)
     }
-    Ok(())
 }

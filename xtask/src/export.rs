@@ -29,7 +29,7 @@ const GROUPS: &[(&[&str], &str, &str)] = &[
             "rust/checkpoint/",
             "rust/helpers/checkpoint.c",
             "include/",
-            "arch/x86/kernel/checkpoint.rs",
+            "arch/x86/kernel/checkpoint",
         ],
         "checkpoint: add the Rust core of checkpoint(2) and restart(2)",
         "The context, object hash and deferqueue, the task and credential\n\

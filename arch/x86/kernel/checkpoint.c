@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * x86-64 glue of checkpoint/restart: what the Rust core
- * (arch/x86/kernel/checkpoint.rs) needs from x86 internals to restore the
+ * (arch/x86/kernel/checkpoint/) needs from x86 internals to restore the
  * caller as the task of an image.
  */
 

@@ -382,13 +382,4 @@ pub(crate) mod current {
         // SAFETY: `file` is valid; the function takes its own reference.
         kernel::error::to_result(unsafe { bindings::ckpt_set_exe_file(file.as_ptr()) })
     }
-
-    /// Maps this kernel's vDSO with its data at `vvar_start`; the sizes of
-    /// both parts must be those of the image.
-    #[cfg(CONFIG_X86_64)]
-    pub(crate) fn map_vdso(vvar_start: u64, vvar_len: u64, vdso_len: u64) -> Result {
-        // SAFETY: No preconditions beyond the values, which it checks.
-        let r = unsafe { bindings::ckpt_map_vdso(vvar_start as _, vvar_len as _, vdso_len as _) };
-        kernel::error::to_result(r)
-    }
 }

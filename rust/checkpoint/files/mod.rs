@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Open files and descriptors: checkpoint and restore.
+//!
+//! An open file is a shared object ([`OpenFile`]): a file record is written
+//! the first time a descriptor or a memory area refers to it, then each
+//! descriptor names it by objref in its fd record, so that descriptors made
+//! by `dup()` share one file again after restart, and memory areas name it
+//! in their vma records.
+//!
+//! Each kind of file is a module with a [`FileOps`] table, the Rust form of
+//! linux-cr's `f_op->checkpoint` and `f_op->restore`; [`KINDS`] lists them.
+//! A file of no listed kind fails the checkpoint with `EOPNOTSUPP` and an
+//! error record naming it.
+//!
+//! At restart, files are reopened with the credentials of the task being
+//! restored when their records are read, before the caller's memory is
+//! released, so that a missing file fails the restart cleanly. The
+//! descriptors replace the caller's at the end.
+
+mod dir;
+mod memdev;
+mod regular;
+
+use crate::{
+    ctx::{Ctx, RecordBuf},
+    objhash::Object,
+    sys::{
+        eopnotsupp,
+        file::{close_all_fds, File, FileInfo},
+        task::{current, Task},
+    },
+};
+use ckpt_format::{stream::ObjKind, FdRecord, FileKind, FileRecord, Record, MAX_PATH};
+use kernel::{prelude::*, str::BStr, types::ARef};
+
+/// The file-type bits of `i_mode`.
+const S_IFMT: u32 = 0o170000;
+
+/// One kind of file, and how it is checkpointed and restored.
+pub(crate) struct FileOps {
+    /// The kind in the image.
+    kind: FileKind,
+    /// Whether an open file is of this kind.
+    recognize: fn(&File, &FileInfo) -> bool,
+    /// Writes the record of a file of this kind, under `objref`.
+    checkpoint: fn(&mut Ctx, &OpenFile, &FileInfo, i32) -> Result,
+    /// Reopens a file of this kind from its record.
+    restore: fn(&mut Ctx, &FileRecord<'_>) -> Result<ARef<File>>,
+}
+
+/// The kinds of files that can be checkpointed: one line per kind.
+const KINDS: &[&FileOps] = &[&regular::OPS, &dir::OPS, &memdev::OPS];
+
+/// Returns the ops of the kind of `file`.
+fn kind_of(file: &File, info: &FileInfo) -> Option<&'static FileOps> {
+    KINDS.iter().copied().find(|k| (k.recognize)(file, info))
+}
+
+/// Names the kind of a file that cannot be checkpointed, from its mode.
+fn unsupported_kind(mode: u32) -> &'static str {
+    match mode & S_IFMT {
+        0o010000 => "pipe",
+        0o140000 => "socket",
+        0o020000 => "character device",
+        0o060000 => "block device",
+        0o120000 => "symbolic link",
+        // Anonymous inodes have no file type.
+        0 => "anonymous inode (eventfd, epoll, signalfd, timerfd, ...)",
+        _ => "special file",
+    }
+}
+
+/// An open file, the shared object of a file record.
+#[derive(Clone)]
+pub(crate) struct OpenFile {
+    /// The file.
+    pub(crate) file: ARef<File>,
+    /// Checkpoint: no descriptor refers to it, only memory areas: the record
+    /// keeps only the open flags a mapping needs.
+    mapped_only: bool,
+}
+
+impl Object for OpenFile {
+    const KIND: ObjKind = ObjKind::File;
+    type Record<'a> = FileRecord<'a>;
+
+    fn addr(&self) -> usize {
+        self.file.addr()
+    }
+
+    fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
+        let info = self.file.info();
+        let ops = kind_of(&self.file, &info).ok_or(EINVAL)?;
+        (ops.checkpoint)(ctx, self, &info, objref)
+    }
+
+    fn objref(rec: &FileRecord<'_>) -> i32 {
+        rec.objref
+    }
+
+    fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<Self> {
+        // Each record holds an open file until the end: as many as the
+        // caller may have open.
+        ctx.files_open += 1;
+        if ctx.files_open > current::nofile_limit() {
+            ctx.log(format_args!(
+                "file {}: more files than RLIMIT_NOFILE ({})",
+                rec.objref,
+                current::nofile_limit()
+            ));
+            return Err(EMFILE);
+        }
+        let ops = KINDS.iter().find(|k| k.kind == rec.kind).ok_or(EINVAL)?;
+        let file = (ops.restore)(ctx, rec)?;
+        Ok(Self {
+            file,
+            mapped_only: false,
+        })
+    }
+}
+
+/// Writes the record of a file reached by its path (regular files,
+/// directories, devices): its kind, open flags, position and path.
+fn checkpoint_path(
+    ctx: &mut Ctx,
+    of: &OpenFile,
+    info: &FileInfo,
+    objref: i32,
+    kind: FileKind,
+) -> Result {
+    let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
+    let path = match saved_path(&of.file, &mut buf) {
+        Ok(p) => p,
+        Err(e) => {
+            return Err(ctx.fail(
+                e,
+                objref,
+                format_args!("file {objref}: unlinked or internal file not supported"),
+            ))
+        }
+    };
+    // Only what a mapping needs when no descriptor shows the rest (exec's
+    // and the loader's O_NOATIME, say), which the task's user might not be
+    // allowed to reopen with.
+    let flags = if of.mapped_only {
+        info.flags & MAPPED_FLAGS
+    } else {
+        info.flags
+    };
+    ctx.write_record(&Record::File(FileRecord {
+        objref,
+        kind,
+        flags,
+        mode: info.mode,
+        rdev: info.rdev,
+        pos: info.pos,
+        path,
+    }))
+}
+
+/// Returns the path under which `file` can be reopened, in `buf`:
+/// `EOPNOTSUPP` if it has none (unlinked, or on an internal mount).
+fn saved_path<'b>(file: &File, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+    let path = file.path(buf)?;
+    if path.ends_with(b" (deleted)") || !path.starts_with(b"/") {
+        return Err(eopnotsupp());
+    }
+    Ok(path)
+}
+
+/// The open flags kept for a file that is only mapped: `O_ACCMODE` and
+/// `O_LARGEFILE`.
+const MAPPED_FLAGS: u32 = 0o3 | 0o100000;
+
+/// Reopens the file of a record by its path, with the credentials of the
+/// task being restored, and checks that the path still names a file of
+/// the same type and device.
+fn restore_path(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
+    // A restart never opens a file that the image's user could not. The
+    // stream check puts the task record first; never fall back to the
+    // caller's credentials.
+    let cred = ctx.task_cred.clone().ok_or(EINVAL)?;
+    let file = File::open(rec.path, rec.flags, rec.pos, Some(&cred)).inspect_err(|e| {
+        ctx.log(format_args!(
+            "file {}: cannot reopen {} at {} (errno {})",
+            rec.objref,
+            BStr::from_bytes(rec.path),
+            rec.pos,
+            -e.to_errno()
+        ))
+    })?;
+    let info = file.info();
+    if info.mode & S_IFMT != rec.mode & S_IFMT || info.rdev != rec.rdev {
+        ctx.log(format_args!(
+            "file {}: {} is no longer a {} file",
+            rec.objref,
+            BStr::from_bytes(rec.path),
+            rec.kind.name()
+        ));
+        return Err(EINVAL);
+    }
+    Ok(file)
+}
+
+/// Checkpoint: returns the objref of a file that `task` maps, writing its
+/// record if needed, or `None` if the file cannot be saved.
+pub(crate) fn checkpoint_mapped(ctx: &mut Ctx, file: ARef<File>) -> Result<Option<i32>> {
+    let of = OpenFile {
+        file,
+        mapped_only: true,
+    };
+    if let Some(objref) = ctx.objref_of(&of) {
+        return Ok(Some(objref));
+    }
+    let info = of.file.info();
+    if !kind_of(&of.file, &info).is_some_and(|k| k.kind == FileKind::Regular) {
+        return Ok(None);
+    }
+    let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
+    if saved_path(&of.file, &mut buf).is_err() {
+        return Ok(None);
+    }
+    ctx.checkpoint_obj(&of).map(Some)
+}
+
+/// Writes the descriptors of `task` and the files they refer to.
+pub(crate) fn checkpoint_files(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
+    let mut from = 0;
+    let mut count = 0;
+    while let Some((fd, file, cloexec)) = File::next_of_task(task, from) {
+        let info = file.info();
+        if kind_of(&file, &info).is_none() {
+            return Err(ctx.fail(
+                eopnotsupp(),
+                0,
+                format_args!("fd {fd}: {} not supported", unsupported_kind(info.mode)),
+            ));
+        }
+        if file.locked_by(task) {
+            return Err(ctx.fail(
+                eopnotsupp(),
+                0,
+                format_args!("fd {fd}: file locks and leases are not supported yet"),
+            ));
+        }
+        let objref = ctx.checkpoint_obj(&OpenFile {
+            file,
+            mapped_only: false,
+        })?;
+        ctx.write_record(&Record::Fd(FdRecord {
+            // CAST: descriptors are below `INT_MAX` (`sysctl_nr_open`).
+            fd: fd as i32,
+            objref,
+            cloexec,
+        }))?;
+        count += 1;
+        from = fd + 1;
+    }
+    ctx.log(format_args!("pid {pid}: {count} descriptors"));
+    Ok(())
+}
+
+/// The descriptors restart installs at the end.
+pub(crate) struct Fds(KVec<(u32, ARef<File>, bool)>);
+
+/// Reads the fd records of a task (and the files they refer to).
+pub(crate) fn restore_files(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<Fds> {
+    let mut fds = Fds(KVec::new());
+    while let Some(rec) = ctx.read_if::<FdRecord>(buf)? {
+        // Descriptors come in increasing order: this bounds their count too.
+        // CAST: the format refuses negative descriptors.
+        if rec.fd as u64 >= current::nofile_limit() {
+            ctx.log(format_args!(
+                "fd {}: beyond RLIMIT_NOFILE ({})",
+                rec.fd,
+                current::nofile_limit()
+            ));
+            return Err(EMFILE);
+        }
+        let of = ctx.fetch::<OpenFile>(rec.objref)?;
+        // CAST: the format refuses negative descriptors.
+        fds.0
+            .push((rec.fd as u32, of.file, rec.cloexec), GFP_KERNEL_ACCOUNT)?;
+    }
+    Ok(fds)
+}
+
+impl Fds {
+    /// Replaces all the caller's descriptors with those of the image.
+    pub(crate) fn commit(&self, ctx: &mut Ctx) -> Result {
+        close_all_fds();
+        for (fd, file, cloexec) in &self.0 {
+            if let Err(e) = file.install(*fd, *cloexec) {
+                ctx.log(format_args!(
+                    "fd {fd}: cannot install (errno {})",
+                    -e.to_errno()
+                ));
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
