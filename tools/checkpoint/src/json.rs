@@ -35,17 +35,14 @@ pub struct Object {
 
 impl Object {
     /// Adds a field whose value is already JSON.
-    pub fn raw(mut self, key: &str, value: impl std::fmt::Display) -> Self {
+    pub fn push(&mut self, key: &str, value: impl std::fmt::Display) {
         self.fields.push(format!("\"{key}\": {value}"));
-        self
     }
 
-    /// Adds one numeric field per name, from `values` in order.
-    pub fn fields(self, names: &[&str], values: &[u64]) -> Self {
-        names
-            .iter()
-            .zip(values)
-            .fold(self, |o, (name, v)| o.raw(name, v))
+    /// Adds a field whose value is already JSON.
+    pub fn raw(mut self, key: &str, value: impl std::fmt::Display) -> Self {
+        self.push(key, value);
+        self
     }
 
     /// Adds a string field.

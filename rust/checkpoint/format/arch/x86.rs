@@ -3,7 +3,8 @@
 //! x86 records: the general registers of an x86-64 task and the XSAVE area.
 
 use crate::codec::{Decoder, Encoder};
-use crate::FormatError;
+use crate::visit::{Field, Value, Visitor};
+use crate::{FormatError, Payload};
 
 /// General registers of an x86-64 task, in the order of `struct pt_regs`
 /// (and of `struct user_regs_struct`), then its fs and gs bases.
@@ -33,20 +34,40 @@ impl CpuX86_64 {
             .position(|n| *n == name)
             .map(|i| self.regs[i])
     }
+}
 
-    pub(crate) fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+impl<'a> Payload<'a> for CpuX86_64 {
+    const BOUNDS: (usize, usize) = (Self::LEN, Self::LEN);
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
         for r in self.regs {
             e.u64(r)?;
         }
         Ok(())
     }
 
-    pub(crate) fn decode(d: &mut Decoder<'_>) -> Result<Self, FormatError> {
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
         let mut regs = [0u64; 23];
         for r in regs.iter_mut() {
             *r = d.u64()?;
         }
         Ok(Self { regs })
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        for (name, r) in Self::NAMES.into_iter().zip(self.regs) {
+            v.hex(Field::new(name).detail(), r);
+        }
+        // `ip 0x... sp 0x... ax 0x... orig_ax -1 flags 0x... fs_base 0x...`
+        let reg = |name| self.get(name).unwrap_or(0);
+        for name in ["ip", "sp", "ax"] {
+            v.hex(Field::text(name), reg(name));
+        }
+        // CAST: a system call number, or -1 outside of one.
+        v.int(Field::text("orig_ax"), reg("orig_ax") as i64);
+        for name in ["flags", "fs_base"] {
+            v.hex(Field::text(name), reg(name));
+        }
     }
 }
 
@@ -78,15 +99,23 @@ impl<'a> Xstate<'a> {
     pub fn xmm(&self, n: usize) -> Option<&'a [u8]> {
         (n < 16).then(|| &self.area[160 + 16 * n..176 + 16 * n])
     }
+}
 
-    pub(crate) fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+impl<'a> Payload<'a> for Xstate<'a> {
+    const BOUNDS: (usize, usize) = (Self::PREFIX + Self::MIN_AREA, Self::PREFIX + Self::MAX_AREA);
+
+    fn payload_len(&self) -> usize {
+        Self::PREFIX + self.area.len()
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
         // CAST: bounded by `MAX_AREA`.
         e.u32(self.area.len() as u32)?;
         e.u32(0)?;
         e.bytes(self.area)
     }
 
-    pub(crate) fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
         let size = d.u32()? as usize;
         if d.u32()? != 0 {
             return Err(FormatError::BadValue("xstate reserved field"));
@@ -100,5 +129,19 @@ impl<'a> Xstate<'a> {
             return Err(FormatError::BadValue("xstate format"));
         }
         Ok(Self { area })
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        // CAST: at most `MAX_AREA`.
+        let size = self.area.len() as u64;
+        v.uint(Field::new("size").bare().suffix(" bytes,"), size);
+        v.hex(
+            Field::new("xfeatures").label("components"),
+            self.xfeatures(),
+        );
+        v.list(
+            Field::new("xmm").detail(),
+            (0..16).filter_map(|i| self.xmm(i)).map(Value::Hexdump),
+        );
     }
 }

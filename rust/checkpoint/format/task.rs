@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The records of a task: the task itself, its signals and other settings,
+//! its root and working directories, and the restart block of an
+//! interrupted system call.
+
+use crate::codec::{Decoder, Encoder, LeArray};
+use crate::visit::{Field, Value, Visitor};
+use crate::{FormatError, Payload, COMM_LEN, MAX_PATH};
+
+/// A task.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskRecord<'a> {
+    /// Pid, in the pid namespace of the checkpointer.
+    pub pid: i32,
+    /// Thread-group id.
+    pub tgid: i32,
+    /// Pid of the parent (0 if it is outside the checkpointer's namespace).
+    pub ppid: i32,
+    /// Objref of the task's credentials ([`CredRecord`](crate::CredRecord)).
+    pub cred_ref: i32,
+    /// Command name.
+    pub comm: &'a [u8],
+    /// `/proc/PID/oom_score_adj`, -1000 to 1000.
+    pub oom_score_adj: i32,
+    /// [`TaskRecord::NO_NEW_PRIVS`] and other flags.
+    pub flags: u32,
+    /// Head of the robust futex list (`set_robust_list()`), or 0.
+    pub robust_list: u64,
+    /// Length given with the robust list head.
+    pub robust_list_len: u64,
+}
+
+impl TaskRecord<'_> {
+    /// Payload length.
+    pub const LEN: usize = 4 * 4 + COMM_LEN + 4 + 4 + 8 + 8;
+
+    /// Flag: `PR_SET_NO_NEW_PRIVS` was set.
+    pub const NO_NEW_PRIVS: u32 = 1;
+}
+
+impl<'a> Payload<'a> for TaskRecord<'a> {
+    const BOUNDS: (usize, usize) = (Self::LEN, Self::LEN);
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.i32(self.pid)?;
+        e.i32(self.tgid)?;
+        e.i32(self.ppid)?;
+        e.i32(self.cred_ref)?;
+        e.fixed_str::<COMM_LEN>(self.comm)?;
+        e.i32(self.oom_score_adj)?;
+        e.u32(self.flags)?;
+        e.u64(self.robust_list)?;
+        e.u64(self.robust_list_len)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let r = Self {
+            pid: d.i32()?,
+            tgid: d.i32()?,
+            ppid: d.i32()?,
+            cred_ref: d.i32()?,
+            comm: d.fixed_str::<COMM_LEN>()?,
+            oom_score_adj: d.i32()?,
+            flags: d.u32()?,
+            robust_list: d.u64()?,
+            robust_list_len: d.u64()?,
+        };
+        if r.pid <= 0 || r.tgid <= 0 || r.ppid < 0 {
+            return Err(FormatError::BadValue("task pid"));
+        }
+        if !(-1000..=1000).contains(&r.oom_score_adj) {
+            return Err(FormatError::BadValue("task oom_score_adj"));
+        }
+        if r.flags & !Self::NO_NEW_PRIVS != 0 {
+            return Err(FormatError::BadValue("task flags"));
+        }
+        Ok(r)
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        v.int("pid", self.pid);
+        v.int("tgid", self.tgid);
+        v.int("ppid", self.ppid);
+        v.int(Field::new("cred_ref").label("cred"), self.cred_ref);
+        v.str(Field::new("comm").quoted(), self.comm);
+        v.int("oom_score_adj", self.oom_score_adj);
+        v.flag("no_new_privs", self.flags & Self::NO_NEW_PRIVS != 0);
+        v.hex("robust_list", self.robust_list);
+        v.uint(Field::new("robust_list_len").detail(), self.robust_list_len);
+    }
+}
+
+/// Number of signals (`_NSIG`).
+pub const NSIG: usize = 64;
+
+/// Number of resource limits (`RLIM_NLIMITS`).
+pub const RLIM_NLIMITS: usize = 16;
+
+/// Index of `RLIMIT_NOFILE` in [`SignalsRecord::rlimits`].
+const RLIMIT_NOFILE: usize = 7;
+
+/// `SS_DISABLE` and `SS_AUTODISARM`, the flags an alternate stack may have.
+pub const SS_DISABLE: u32 = 2;
+/// See [`SS_DISABLE`].
+pub const SS_AUTODISARM: u32 = 1 << 31;
+
+/// Signal state and per-task settings: actions, blocked mask, alternate
+/// stack, resource limits, umask, the registered rseq area, the
+/// `ITIMER_REAL` timer, and pending signals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignalsRecord<'a> {
+    /// Blocked signals (bit `n - 1` for signal `n`).
+    pub blocked: u64,
+    /// Alternate signal stack: address, size.
+    pub altstack: [u64; 2],
+    /// Its flags (`SS_DISABLE`, `SS_AUTODISARM`).
+    pub altstack_flags: u32,
+    /// File mode creation mask.
+    pub umask: u32,
+    /// Registered rseq area: address (0 for none), length and signature.
+    pub rseq: u64,
+    /// See [`SignalsRecord::rseq`].
+    pub rseq_len: u32,
+    /// See [`SignalsRecord::rseq`].
+    pub rseq_sig: u32,
+    /// Resource limits: [`RLIM_NLIMITS`] pairs (soft, hard).
+    pub rlimits: LeArray<'a, [u64; 2]>,
+    /// Signal actions: [`NSIG`] of them (signal `n` at index `n - 1`), each
+    /// handler, flags, restorer, mask.
+    pub actions: LeArray<'a, [u64; 4]>,
+    /// `ITIMER_REAL`: nanoseconds left (0: disarmed) and interval.
+    pub itimer_real: [u64; 2],
+    /// Pending signals, [`SignalsRecord::PENDING_LEN`] bytes each: signal
+    /// number and flags ([`SignalsRecord::PENDING_SHARED`]) as `u32`, then
+    /// the first 48 bytes of its `siginfo_t`.
+    pub pending: &'a [u8],
+}
+
+/// A pending signal of a [`SignalsRecord`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingSignal<'a> {
+    /// Signal number.
+    pub signo: u32,
+    /// Pending for the whole process (`kill()`) rather than the thread.
+    pub shared: bool,
+    /// The first 48 bytes of its `siginfo_t` (as `struct kernel_siginfo`).
+    pub info: &'a [u8],
+}
+
+impl<'a> PendingSignal<'a> {
+    /// Returns the pending signals in `bytes`, laid out as in
+    /// [`SignalsRecord::pending`].
+    pub fn iter(bytes: &'a [u8]) -> impl Iterator<Item = PendingSignal<'a>> + 'a {
+        bytes
+            .chunks_exact(SignalsRecord::PENDING_LEN)
+            .map(|c| PendingSignal {
+                signo: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+                shared: c[4] & 1 != 0,
+                info: &c[8..],
+            })
+    }
+}
+
+impl<'a> SignalsRecord<'a> {
+    /// Payload length without the pending signals.
+    pub const MIN_LEN: usize = 8 * 3 + 4 * 2 + 8 + 4 * 2 + 16 * RLIM_NLIMITS + 32 * NSIG + 16 + 8;
+
+    /// Length of one pending signal.
+    pub const PENDING_LEN: usize = 8 + 48;
+
+    /// Most pending signals of a record.
+    pub const MAX_PENDING: usize = 4096;
+
+    /// Flag of a pending signal: pending for the whole thread group.
+    pub const PENDING_SHARED: u32 = 1;
+
+    /// Returns the pending signals.
+    pub fn pending_signals(&self) -> impl Iterator<Item = PendingSignal<'a>> + 'a {
+        PendingSignal::iter(self.pending)
+    }
+}
+
+impl<'a> Payload<'a> for SignalsRecord<'a> {
+    const BOUNDS: (usize, usize) = (
+        Self::MIN_LEN,
+        Self::MIN_LEN + Self::PENDING_LEN * Self::MAX_PENDING,
+    );
+
+    fn payload_len(&self) -> usize {
+        Self::MIN_LEN + self.pending.len()
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        if self.rlimits.len() != RLIM_NLIMITS {
+            return Err(FormatError::BadValue("resource limit count"));
+        }
+        if self.actions.len() != NSIG {
+            return Err(FormatError::BadValue("signal action count"));
+        }
+        e.u64(self.blocked)?;
+        e.u64(self.altstack[0])?;
+        e.u64(self.altstack[1])?;
+        e.u32(self.altstack_flags)?;
+        e.u32(self.umask)?;
+        e.u64(self.rseq)?;
+        e.u32(self.rseq_len)?;
+        e.u32(self.rseq_sig)?;
+        e.array(&self.rlimits)?;
+        e.array(&self.actions)?;
+        e.u64(self.itimer_real[0])?;
+        e.u64(self.itimer_real[1])?;
+        // CAST: at most `MAX_PENDING`, checked by the length bounds.
+        e.u32((self.pending.len() / Self::PENDING_LEN) as u32)?;
+        e.u32(0)?;
+        e.bytes(self.pending)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let mut r = Self {
+            blocked: d.u64()?,
+            altstack: [d.u64()?, d.u64()?],
+            altstack_flags: d.u32()?,
+            umask: d.u32()?,
+            rseq: d.u64()?,
+            rseq_len: d.u32()?,
+            rseq_sig: d.u32()?,
+            rlimits: d.array(RLIM_NLIMITS)?,
+            actions: d.array(NSIG)?,
+            itimer_real: [d.u64()?, d.u64()?],
+            pending: &[],
+        };
+        let n = d.u32()? as usize;
+        if d.u32()? != 0 || n > Self::MAX_PENDING {
+            return Err(FormatError::BadValue("pending signals"));
+        }
+        r.pending = d.bytes(n * Self::PENDING_LEN)?;
+        // Numbers in range, the siginfo's the same, known flags; SIGKILL
+        // and SIGSTOP are never saved pending.
+        for c in r.pending.chunks_exact(Self::PENDING_LEN) {
+            let word = |i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
+            let (signo, flags, info_signo) = (word(0), word(4), word(8));
+            if signo == 0
+                || signo as usize > NSIG
+                || signo == 9
+                || signo == 19
+                || info_signo != signo
+                || flags & !Self::PENDING_SHARED != 0
+            {
+                return Err(FormatError::BadValue("pending signal"));
+            }
+        }
+        if r.umask & !0o777 != 0 {
+            return Err(FormatError::BadValue("umask"));
+        }
+        if r.altstack_flags & !(SS_DISABLE | SS_AUTODISARM) != 0 {
+            return Err(FormatError::BadValue("altstack flags"));
+        }
+        if r.rlimits.iter().any(|[cur, max]| cur > max) {
+            return Err(FormatError::BadValue("resource limit"));
+        }
+        // SIGKILL and SIGSTOP keep their default action.
+        let handler = |sig: usize| r.actions.get(sig - 1).map_or(0, |a| a[0]);
+        if handler(9) != 0 || handler(19) != 0 {
+            return Err(FormatError::BadValue("signal action"));
+        }
+        Ok(r)
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        // The line of text: `blocked 0x0 altstack 0x0+0x0 umask 0o22 nofile
+        // 1024/4096 rseq 0x0 itimer_real 0/0 ns pending [10 15s]` (`s`: for
+        // the thread group).
+        let numbers = |w: &[u64; 2]| [Value::Uint(w[0]), Value::Uint(w[1])];
+        v.list(
+            Field::new("itimer_real").detail(),
+            numbers(&self.itimer_real),
+        );
+        v.list(
+            Field::new("pending").detail(),
+            self.pending_signals().map(|p| Value::Uint(p.signo.into())),
+        );
+        v.hex("blocked", self.blocked);
+        v.hex(Field::new("altstack_sp").detail(), self.altstack[0]);
+        v.hex(Field::new("altstack_size").detail(), self.altstack[1]);
+        v.list(
+            Field::text("altstack").sep("+"),
+            self.altstack.map(Value::Hex),
+        );
+        v.hex(Field::new("altstack_flags").detail(), self.altstack_flags);
+        v.oct("umask", self.umask);
+        let nofile = self.rlimits.get(RLIMIT_NOFILE).unwrap_or_default();
+        v.list(Field::text("nofile"), numbers(&nofile));
+        v.hex("rseq", self.rseq);
+        v.list(
+            Field::text("itimer_real").suffix(" ns"),
+            numbers(&self.itimer_real),
+        );
+        v.list(
+            Field::text("pending").sep(" ").around("[", "]"),
+            self.pending_signals()
+                .map(|p| Value::Tagged(p.signo.into(), if p.shared { "s" } else { "" })),
+        );
+        v.start_list(&Field::new("rlimits").detail());
+        for l in self.rlimits.iter() {
+            v.item(Value::Words(&l));
+        }
+        v.end_list();
+        v.start_list(&Field::new("actions").detail());
+        for a in self.actions.iter() {
+            v.item(Value::Words(&a));
+        }
+        v.end_list();
+    }
+}
+
+/// How an interrupted system call resumes after restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum RestartKind {
+    /// `nanosleep()` or a relative `clock_nanosleep()`: sleep the rest.
+    Nanosleep = 1,
+    /// `FUTEX_WAIT` or `FUTEX_WAIT_BITSET` with a timeout: wait the rest.
+    FutexWait = 2,
+}
+
+impl RestartKind {
+    /// Returns the name used by the tools.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Nanosleep => "nanosleep",
+            Self::FutexWait => "futex_wait",
+        }
+    }
+}
+
+/// The restart block of a task stopped in a system call that returned
+/// `-ERESTART_RESTARTBLOCK`: what `restart_syscall()` must do to resume it.
+///
+/// Times are relative to the checkpoint, so that they survive a reboot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartBlock {
+    /// What the system call was.
+    pub kind: RestartKind,
+    /// Clock of the timeout (`CLOCK_*`).
+    pub clockid: i32,
+    /// Nanoseconds left (0 if due).
+    pub remaining_ns: u64,
+    /// Sleep: where the time left is reported (0 for none). Futex: the
+    /// address of the futex word.
+    pub addr: u64,
+    /// Sleep: layout of `*addr` (kernel `enum timespec_type`: 0 none,
+    /// 1 compat, 2 native). Futex: 0.
+    pub rmtp_type: u32,
+    /// Futex: the value expected in the word.
+    pub futex_val: u32,
+    /// Futex: the bitset of the wait.
+    pub futex_bitset: u32,
+    /// Futex: shared between processes (not `FUTEX_PRIVATE_FLAG`).
+    pub futex_shared: bool,
+}
+
+impl RestartBlock {
+    /// Payload length.
+    pub const LEN: usize = 4 * 2 + 8 * 2 + 4 * 4;
+}
+
+impl<'a> Payload<'a> for RestartBlock {
+    const BOUNDS: (usize, usize) = (Self::LEN, Self::LEN);
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.u32(self.kind as u32)?;
+        e.i32(self.clockid)?;
+        e.u64(self.remaining_ns)?;
+        e.u64(self.addr)?;
+        e.u32(self.rmtp_type)?;
+        e.u32(self.futex_val)?;
+        e.u32(self.futex_bitset)?;
+        e.u32(u32::from(self.futex_shared))
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let kind = match d.u32()? {
+            1 => RestartKind::Nanosleep,
+            2 => RestartKind::FutexWait,
+            _ => return Err(FormatError::BadValue("restart block kind")),
+        };
+        let r = Self {
+            kind,
+            clockid: d.i32()?,
+            remaining_ns: d.u64()?,
+            addr: d.u64()?,
+            rmtp_type: d.u32()?,
+            futex_val: d.u32()?,
+            futex_bitset: d.u32()?,
+            futex_shared: match d.u32()? {
+                0 => false,
+                1 => true,
+                _ => return Err(FormatError::BadValue("restart block futex flags")),
+            },
+        };
+        // CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME and CLOCK_TAI for
+        // sleeps; the first two for futexes.
+        let ok = match kind {
+            RestartKind::Nanosleep => {
+                [0, 1, 7, 11].contains(&r.clockid)
+                    && r.rmtp_type <= 2
+                    && r.futex_val == 0
+                    && r.futex_bitset == 0
+                    && !r.futex_shared
+            }
+            RestartKind::FutexWait => {
+                [0, 1].contains(&r.clockid)
+                    && r.rmtp_type == 0
+                    && r.futex_bitset != 0
+                    && r.addr.is_multiple_of(4)
+            }
+        };
+        if !ok {
+            return Err(FormatError::BadValue("restart block"));
+        }
+        Ok(r)
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        v.name(Field::new("kind").bare(), self.kind.name());
+        v.int(Field::new("clockid").label("clock"), self.clockid);
+        let remaining = Field::new("remaining_ns").label("remaining");
+        v.uint(remaining.suffix(" ns"), self.remaining_ns);
+        v.hex("addr", self.addr);
+        v.uint(Field::new("rmtp_type").detail(), self.rmtp_type);
+        v.uint(Field::new("futex_val").detail(), self.futex_val);
+        v.hex(Field::new("futex_bitset").detail(), self.futex_bitset);
+        v.flag(Field::new("futex_shared").detail(), self.futex_shared);
+    }
+}
+
+/// The root and working directories of a task (its `fs_struct`), as paths
+/// seen from the checkpointer's root.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FsRecord<'a> {
+    /// Root directory (`chroot()`).
+    pub root: &'a [u8],
+    /// Working directory.
+    pub cwd: &'a [u8],
+}
+
+impl FsRecord<'_> {
+    /// Payload length without the paths: their lengths.
+    pub const MIN_LEN: usize = 8;
+}
+
+impl<'a> Payload<'a> for FsRecord<'a> {
+    const BOUNDS: (usize, usize) = (Self::MIN_LEN, Self::MIN_LEN + 2 * MAX_PATH);
+
+    fn payload_len(&self) -> usize {
+        Self::MIN_LEN + self.root.len() + self.cwd.len()
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        for p in [self.root, self.cwd] {
+            // CAST: at most `MAX_PATH`, checked by the length bounds.
+            e.u32(p.len() as u32)?;
+        }
+        e.bytes(self.root)?;
+        e.bytes(self.cwd)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let (root_len, cwd_len) = (d.u32()? as usize, d.u32()? as usize);
+        if root_len > MAX_PATH || cwd_len > MAX_PATH {
+            return Err(FormatError::BadString);
+        }
+        let r = Self {
+            root: d.bytes(root_len)?,
+            cwd: d.bytes(cwd_len)?,
+        };
+        for p in [r.root, r.cwd] {
+            if !p.starts_with(b"/") || p.contains(&0) {
+                return Err(FormatError::BadString);
+            }
+        }
+        Ok(r)
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        v.str("root", self.root);
+        v.str("cwd", self.cwd);
+    }
+}
