@@ -413,7 +413,7 @@ impl<'a> Payload<'a> for RestartBlock {
                 [0, 1].contains(&r.clockid)
                     && r.rmtp_type == 0
                     && r.futex_bitset != 0
-                    && r.addr.is_multiple_of(4)
+                    && r.addr % 4 == 0
             }
         };
         if !ok {

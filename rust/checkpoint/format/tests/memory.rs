@@ -81,9 +81,9 @@ fn pages(addrs: &[u64], page_size: u32) -> Vec<u8> {
         v.extend(a.to_le_bytes());
     }
     for (i, _) in addrs.iter().enumerate() {
-        v.extend(std::iter::repeat_n(i as u8 + 1, page_size as usize));
+        v.extend(std::iter::repeat(i as u8 + 1).take(page_size as usize));
     }
-    v.extend(std::iter::repeat_n(0, hdr.padding()));
+    v.extend(std::iter::repeat(0).take(hdr.padding()));
     v
 }
 
