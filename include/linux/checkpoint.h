@@ -65,6 +65,12 @@ struct ckpt_cred {
 	u64 caps[5];		/* inheritable, permitted, effective, bounding, ambient */
 };
 
+/* Privileges a cred record takes beyond the caller's (ckpt_prepare_cred()). */
+#define CKPT_NEED_SETUID	(1U << 0)	/* ids: CAP_SETUID */
+#define CKPT_NEED_SETGID	(1U << 1)	/* ids: CAP_SETGID */
+#define CKPT_NEED_SETGROUPS	(1U << 2)	/* groups: may_setgroups() */
+#define CKPT_NEED_SETPCAP	(1U << 3)	/* bounding set, securebits */
+
 /* Per-task settings, as a task record holds them. */
 struct ckpt_task_settings {
 	s32 oom_score_adj;
@@ -95,7 +101,10 @@ int ckpt_may_enter(struct file *dir, const struct cred *cred, bool root);
 void ckpt_set_fs(struct file *root, struct file *cwd);
 unsigned int ckpt_cred_ngroups(const struct cred *cred);
 void ckpt_get_cred(const struct cred *cred, struct ckpt_cred *c, u32 *groups);
-struct cred *ckpt_prepare_cred(const struct ckpt_cred *c, const u32 *groups);
+void ckpt_get_caller_cred(struct ckpt_cred *c, u32 *groups);
+unsigned int ckpt_caller_ngroups(void);
+struct cred *ckpt_prepare_cred(const struct ckpt_cred *c, const u32 *groups,
+			       u32 needs);
 int ckpt_commit_cred(const struct cred *c);
 int ckpt_set_exe_file(struct file *file);
 int ckpt_mm_set_layout(const u64 *layout, const u64 *auxv, unsigned int words);
@@ -114,7 +123,8 @@ int ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s);
 int ckpt_get_pending(struct task_struct *task, struct ckpt_pending *p,
 		     unsigned int max);
 int ckpt_queue_pending(const struct ckpt_pending *p);
-int ckpt_check_signals(const struct ckpt_signals *s);
+void ckpt_get_rlimits(u64 (*rlim)[2]);
+unsigned int ckpt_nr_open(void);
 int ckpt_set_signals(const struct ckpt_signals *s);
 void ckpt_notify_restart(void);
 void ckpt_hold_signals(void);
@@ -141,6 +151,8 @@ int ckpt_map_vdso(unsigned long vvar_start, unsigned long vvar_len,
 
 /* Rust tests run by the KUnit suite (rust/checkpoint/kunit.c). */
 int ckpt_kunit_objhash(void);
+int ckpt_kunit_objhash_fetch(void);
+int ckpt_kunit_cred_needs(void);
 int ckpt_kunit_deferqueue(void);
 
 #endif /* _LINUX_CHECKPOINT_H */

@@ -12,7 +12,7 @@ use crate::{
     sys::cred::{Cred, CredIds},
 };
 use ckpt_format::{stream::ObjKind, CredRecord, LeArray, Record};
-use kernel::{prelude::*, types::ARef};
+use kernel::{bindings, prelude::*, types::ARef};
 
 impl Object for ARef<Cred> {
     const KIND: ObjKind = ObjKind::Cred;
@@ -65,7 +65,10 @@ impl Object for ARef<Cred> {
             ngroups: groups.len() as u32,
             caps: rec.caps,
         };
-        Cred::prepare(&ids, &groups).inspect_err(|e| {
+        let (caller, mut caller_groups) = Cred::caller()?;
+        needs(&ids, &groups, &caller, &mut caller_groups)
+            .and_then(|needs| Cred::prepare(&ids, &groups, needs))
+            .inspect_err(|e| {
             ctx.log(format_args!(
                 "cred {}: uid {} gid {}, {} groups, capabilities {:#x} are beyond the caller's privilege (errno {})",
                 rec.objref,
@@ -75,6 +78,78 @@ impl Object for ARef<Cred> {
                 rec.caps[1],
                 -e.to_errno()
             ))
-        })
+            })
     }
+}
+
+/// `SECURE_ALL_BITS`, `SECURE_ALL_LOCKS` and `SECBIT_NO_CAP_AMBIENT_RAISE`
+/// of include/uapi/linux/securebits.h.
+const SECURE_ALL_BITS: u32 = 1 << 0 | 1 << 2 | 1 << 4 | 1 << 6;
+const SECURE_ALL_LOCKS: u32 = SECURE_ALL_BITS << 1;
+const SECBIT_NO_CAP_AMBIENT_RAISE: u32 = 1 << 6;
+
+/// Returns the privileges (`CKPT_NEED_*`) that credentials `new` with
+/// groups `groups` take beyond the caller's own (`old`, `old_groups`), as
+/// the system calls that set each part decide it; `EPERM` for what no
+/// privilege allows, `EINVAL` for capabilities this kernel does not have.
+pub(crate) fn needs(
+    new: &CredIds,
+    groups: &[u32],
+    old: &CredIds,
+    old_groups: &mut [u32],
+) -> Result<u32> {
+    let mut needs = 0;
+    // setresuid() and setresgid() let a task take its own real, effective
+    // or saved id without privilege, setfsuid() and setfsgid() its fs id
+    // too. Unmapped ids read as -1 on both sides, and fail as such later.
+    let kept = |id: u32, own: &[u32; 4], fs: bool| own[..3].contains(&id) || (fs && own[3] == id);
+    for i in 0..4 {
+        if !kept(new.uids[i], &old.uids, i == 3) {
+            needs |= bindings::CKPT_NEED_SETUID;
+        }
+        if !kept(new.gids[i], &old.gids, i == 3) {
+            needs |= bindings::CKPT_NEED_SETGID;
+        }
+    }
+    // setgroups(): any other list needs the privilege. Both are sorted by
+    // id; the record's has no duplicates.
+    old_groups.sort_unstable();
+    if groups != &*old_groups {
+        needs |= bindings::CKPT_NEED_SETGROUPS;
+    }
+    // Capabilities: only those this kernel knows. capset() itself checks
+    // the permitted, effective and inheritable sets.
+    let valid = (1u64 << (bindings::CAP_LAST_CAP + 1)) - 1;
+    if new.caps.iter().any(|c| c & !valid != 0) {
+        return Err(EINVAL);
+    }
+    let [inh, prm, _eff, bset, amb] = new.caps;
+    let (old_bset, old_amb) = (old.caps[3], old.caps[4]);
+    // PR_CAPBSET_DROP: the bounding set only shrinks, with CAP_SETPCAP.
+    if bset & !old_bset != 0 {
+        return Err(EPERM);
+    }
+    if old_bset & !bset != 0 {
+        needs |= bindings::CKPT_NEED_SETPCAP;
+    }
+    // PR_CAP_AMBIENT_RAISE: ambient capabilities are permitted and
+    // inheritable, and none is raised under SECBIT_NO_CAP_AMBIENT_RAISE.
+    if amb & !(prm & inh) != 0
+        || (amb & !old_amb != 0 && old.securebits & SECBIT_NO_CAP_AMBIENT_RAISE != 0)
+    {
+        return Err(EPERM);
+    }
+    // PR_SET_SECUREBITS: known bits, locked ones unchanged and still
+    // locked, with CAP_SETPCAP.
+    let (old_sb, sb) = (old.securebits, new.securebits);
+    if sb != old_sb {
+        if ((old_sb & SECURE_ALL_LOCKS) >> 1) & (old_sb ^ sb) != 0
+            || old_sb & SECURE_ALL_LOCKS & !sb != 0
+            || sb & !(SECURE_ALL_LOCKS | SECURE_ALL_BITS) != 0
+        {
+            return Err(EPERM);
+        }
+        needs |= bindings::CKPT_NEED_SETPCAP;
+    }
+    Ok(needs)
 }

@@ -13,6 +13,18 @@ static void ckpt_test_objhash(struct kunit *test)
 			    "failed check at rust/checkpoint/selftest.rs line");
 }
 
+static void ckpt_test_objhash_fetch(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ_MSG(test, ckpt_kunit_objhash_fetch(), 0,
+			    "failed check at rust/checkpoint/selftest.rs line");
+}
+
+static void ckpt_test_cred_needs(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ_MSG(test, ckpt_kunit_cred_needs(), 0,
+			    "failed check at rust/checkpoint/selftest.rs line");
+}
+
 static void ckpt_test_deferqueue(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ_MSG(test, ckpt_kunit_deferqueue(), 0,
@@ -21,6 +33,8 @@ static void ckpt_test_deferqueue(struct kunit *test)
 
 static struct kunit_case ckpt_test_cases[] = {
 	KUNIT_CASE(ckpt_test_objhash),
+	KUNIT_CASE(ckpt_test_objhash_fetch),
+	KUNIT_CASE(ckpt_test_cred_needs),
 	KUNIT_CASE(ckpt_test_deferqueue),
 	{}
 };

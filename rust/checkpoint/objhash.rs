@@ -106,15 +106,7 @@ impl Ctx {
     /// Restart: returns the object restored for `objref`, which must be of
     /// class `T` (`EINVAL` otherwise, or if it was not restored).
     pub(crate) fn fetch<T: Object>(&mut self, objref: i32) -> Result<T> {
-        let e = self.objhash.by_ref.get_mut(&objref).ok_or(EINVAL)?;
-        let obj = e
-            .obj
-            .as_deref()
-            .and_then(|o| o.downcast_ref::<T>())
-            .ok_or(EINVAL)?
-            .clone();
-        e.users = e.users.saturating_add(1);
-        Ok(obj)
+        self.objhash.fetch(objref)
     }
 }
 
@@ -203,7 +195,7 @@ impl ObjHash {
 
     /// Restart: records what was restored for `objref`, defined by the
     /// stream check with the same kind.
-    fn set(&mut self, objref: i32, kind: ObjKind, obj: Arc<dyn Any>) -> Result {
+    pub(crate) fn set(&mut self, objref: i32, kind: ObjKind, obj: Arc<dyn Any>) -> Result {
         match self.by_ref.get_mut(&objref) {
             Some(e) if e.kind == kind && e.obj.is_none() => {
                 e.obj = Some(obj);
@@ -211,6 +203,20 @@ impl ObjHash {
             }
             _ => Err(EINVAL),
         }
+    }
+
+    /// Restart: returns the object restored for `objref`, which must be of
+    /// class `T`.
+    pub(crate) fn fetch<T: Object>(&mut self, objref: i32) -> Result<T> {
+        let e = self.by_ref.get_mut(&objref).ok_or(EINVAL)?;
+        let obj = e
+            .obj
+            .as_deref()
+            .and_then(|o| o.downcast_ref::<T>())
+            .ok_or(EINVAL)?
+            .clone();
+        e.users = e.users.saturating_add(1);
+        Ok(obj)
     }
 
     /// Returns the number of objects in the hash.

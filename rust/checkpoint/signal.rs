@@ -16,11 +16,12 @@ use crate::{
     ctx::{Ctx, RecordBuf},
     sys::{
         eopnotsupp,
+        mm::current as mcur,
         task::{current, new_signals, Signals, Task},
     },
 };
 use ckpt_format::{LeArray, PendingSignal, Record, SignalsRecord};
-use kernel::prelude::*;
+use kernel::{bindings, prelude::*};
 
 /// Writes the signals record of `task`.
 pub(crate) fn checkpoint_signals(ctx: &mut Ctx, task: &Task) -> Result {
@@ -60,6 +61,44 @@ pub(crate) fn checkpoint_signals(ctx: &mut Ctx, task: &Task) -> Result {
     }))
 }
 
+/// Checks that the caller may take the settings `s`, with the rules of the
+/// system calls that set each of them.
+fn check_signals(s: &Signals) -> Result {
+    let nofile = bindings::RLIMIT_NOFILE as usize;
+    for (i, (new, old)) in s.rlim.iter().zip(current::rlimits().iter()).enumerate() {
+        // setrlimit(): soft within hard; raising a hard limit needs
+        // CAP_SYS_RESOURCE; no more open files than fs.nr_open.
+        if new[0] > new[1] {
+            return Err(EINVAL);
+        }
+        if new[1] > old[1] && !current::capable(bindings::CAP_SYS_RESOURCE) {
+            return Err(EPERM);
+        }
+        if i == nofile && new[1] != RLIM_INFINITY && new[1] > u64::from(current::nr_open()) {
+            return Err(EPERM);
+        }
+    }
+    // sigaltstack(): a stack of at least MINSIGSTKSZ bytes.
+    if s.ss_flags & bindings::SS_DISABLE == 0 && s.ss_size < u64::from(bindings::MINSIGSTKSZ) {
+        return Err(ENOMEM);
+    }
+    // rseq(): an aligned area of at least 32 bytes in user space.
+    if s.rseq != 0 && (s.rseq % 32 != 0 || s.rseq_len < 32 || s.rseq >= mcur::task_size()) {
+        return Err(EINVAL);
+    }
+    // setitimer(): times that ktime_t holds with room for the interval.
+    if s.itimer_real.iter().any(|&t| t > KTIME_MAX / 2) {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// `RLIM_INFINITY` in a limit of a signals record.
+const RLIM_INFINITY: u64 = u64::MAX;
+
+/// The largest `ktime_t`, in nanoseconds.
+const KTIME_MAX: u64 = i64::MAX as u64;
+
 /// What restart sets of the signal state at the end.
 pub(crate) struct SignalState {
     signals: KBox<Signals>,
@@ -86,7 +125,7 @@ pub(crate) fn restore_signals(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<Sign
     for (d, a) in s.action.iter_mut().zip(rec.actions.iter()) {
         *d = a;
     }
-    if let Err(e) = current::check_signals(&s) {
+    if let Err(e) = check_signals(&s) {
         ctx.log(format_args!(
             "signals: limits, altstack, rseq or timer refused (errno {})",
             -e.to_errno()

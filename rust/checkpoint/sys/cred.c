@@ -19,24 +19,30 @@ unsigned int ckpt_cred_ngroups(const struct cred *cred)
 	return cred->group_info->ngroups;
 }
 
-/*
- * What a cred record saves of @cred, ids as seen from the caller's user
- * namespace; @groups has room for ckpt_cred_ngroups() ids.
- */
-void ckpt_get_cred(const struct cred *cred, struct ckpt_cred *c, u32 *groups)
+unsigned int ckpt_caller_ngroups(void)
+{
+	return ckpt_cred_ngroups(current_cred());
+}
+
+static void ckpt_read_cred(const struct cred *cred, struct ckpt_cred *c,
+			   u32 *groups, bool munged)
 {
 	struct user_namespace *ns = current_user_ns();
 	const struct group_info *gi = cred->group_info;
+	uid_t (*uid)(struct user_namespace *, kuid_t) =
+		munged ? from_kuid_munged : from_kuid;
+	gid_t (*gid)(struct user_namespace *, kgid_t) =
+		munged ? from_kgid_munged : from_kgid;
 	int i;
 
-	c->uids[0] = from_kuid_munged(ns, cred->uid);
-	c->uids[1] = from_kuid_munged(ns, cred->euid);
-	c->uids[2] = from_kuid_munged(ns, cred->suid);
-	c->uids[3] = from_kuid_munged(ns, cred->fsuid);
-	c->gids[0] = from_kgid_munged(ns, cred->gid);
-	c->gids[1] = from_kgid_munged(ns, cred->egid);
-	c->gids[2] = from_kgid_munged(ns, cred->sgid);
-	c->gids[3] = from_kgid_munged(ns, cred->fsgid);
+	c->uids[0] = uid(ns, cred->uid);
+	c->uids[1] = uid(ns, cred->euid);
+	c->uids[2] = uid(ns, cred->suid);
+	c->uids[3] = uid(ns, cred->fsuid);
+	c->gids[0] = gid(ns, cred->gid);
+	c->gids[1] = gid(ns, cred->egid);
+	c->gids[2] = gid(ns, cred->sgid);
+	c->gids[3] = gid(ns, cred->fsgid);
 	c->securebits = cred->securebits;
 	c->caps[0] = cred->cap_inheritable.val;
 	c->caps[1] = cred->cap_permitted.val;
@@ -45,20 +51,26 @@ void ckpt_get_cred(const struct cred *cred, struct ckpt_cred *c, u32 *groups)
 	c->caps[4] = cred->cap_ambient.val;
 	c->ngroups = gi->ngroups;
 	for (i = 0; i < gi->ngroups; i++)
-		groups[i] = from_kgid_munged(ns, gi->gid[i]);
+		groups[i] = gid(ns, gi->gid[i]);
 }
 
-/* Whether setresuid() would let the caller take @id without CAP_SETUID. */
-static bool ckpt_uid_kept(kuid_t id, const struct cred *old, bool fs)
+/*
+ * What a cred record saves of @cred, ids as seen from the caller's user
+ * namespace (unmapped ones as the overflow id); @groups has room for
+ * ckpt_cred_ngroups() ids.
+ */
+void ckpt_get_cred(const struct cred *cred, struct ckpt_cred *c, u32 *groups)
 {
-	return uid_eq(id, old->uid) || uid_eq(id, old->euid) ||
-	       uid_eq(id, old->suid) || (fs && uid_eq(id, old->fsuid));
+	ckpt_read_cred(cred, c, groups, true);
 }
 
-static bool ckpt_gid_kept(kgid_t id, const struct cred *old, bool fs)
+/*
+ * The caller's own credentials, for the Rust core to compare a cred record
+ * with: unmapped ids read as -1, which no record can name.
+ */
+void ckpt_get_caller_cred(struct ckpt_cred *c, u32 *groups)
 {
-	return gid_eq(id, old->gid) || gid_eq(id, old->egid) ||
-	       gid_eq(id, old->sgid) || (fs && gid_eq(id, old->fsgid));
+	ckpt_read_cred(current_cred(), c, groups, false);
 }
 
 static bool ckpt_groups_equal(const struct group_info *a,
@@ -68,12 +80,10 @@ static bool ckpt_groups_equal(const struct group_info *a,
 	       !memcmp(a->gid, b->gid, a->ngroups * sizeof(kgid_t));
 }
 
-/* The ids of @c into @new, checked as setres[ug]id() and setfs[ug]id() do. */
-static int ckpt_prepare_ids(struct cred *new, const struct ckpt_cred *c,
-			    const struct cred *old)
+/* The ids of @c into @new: -EINVAL for ids unmapped in the caller's. */
+static int ckpt_prepare_ids(struct cred *new, const struct ckpt_cred *c)
 {
 	struct user_namespace *ns = current_user_ns();
-	bool uid_new = false, gid_new = false;
 	kuid_t u[4];
 	kgid_t g[4];
 	int i;
@@ -83,12 +93,7 @@ static int ckpt_prepare_ids(struct cred *new, const struct ckpt_cred *c,
 		g[i] = make_kgid(ns, c->gids[i]);
 		if (!uid_valid(u[i]) || !gid_valid(g[i]))
 			return -EINVAL;
-		uid_new |= !ckpt_uid_kept(u[i], old, i == 3);
-		gid_new |= !ckpt_gid_kept(g[i], old, i == 3);
 	}
-	if ((uid_new && !ns_capable_setid(old->user_ns, CAP_SETUID)) ||
-	    (gid_new && !ns_capable_setid(old->user_ns, CAP_SETGID)))
-		return -EPERM;
 	new->uid = u[0];
 	new->euid = u[1];
 	new->suid = u[2];
@@ -100,9 +105,9 @@ static int ckpt_prepare_ids(struct cred *new, const struct ckpt_cred *c,
 	return 0;
 }
 
-/* The groups of @c into @new, checked as setgroups() does. */
+/* The groups of @c into @new: -EINVAL for groups unmapped in the caller's. */
 static int ckpt_prepare_groups(struct cred *new, const struct ckpt_cred *c,
-			       const u32 *groups, const struct cred *old)
+			       const u32 *groups)
 {
 	struct user_namespace *ns = current_user_ns();
 	struct group_info *gi = groups_alloc(c->ngroups);
@@ -116,9 +121,6 @@ static int ckpt_prepare_groups(struct cred *new, const struct ckpt_cred *c,
 			ret = -EINVAL;
 	}
 	groups_sort(gi);
-	if (!ret && !ckpt_groups_equal(gi, old->group_info) &&
-	    !may_setgroups())
-		ret = -EPERM;
 	if (!ret)
 		set_groups(new, gi);
 	put_group_info(gi);
@@ -126,54 +128,57 @@ static int ckpt_prepare_groups(struct cred *new, const struct ckpt_cred *c,
 }
 
 /*
- * Capabilities and securebits of @c into @new, within what the caller
- * could set with capset() (the LSM hook checks it), PR_CAPBSET_DROP,
- * PR_CAP_AMBIENT_RAISE and PR_SET_SECUREBITS.
+ * The privileges @needs (CKPT_NEED_*) that the Rust core found a cred record
+ * needs beyond the caller's own credentials (cred.rs: needs()), checked as
+ * the system calls that would set those parts check them.
+ */
+static int ckpt_check_needs(u32 needs, const struct cred *old)
+{
+	if ((needs & CKPT_NEED_SETUID) &&
+	    !ns_capable_setid(old->user_ns, CAP_SETUID))
+		return -EPERM;
+	if ((needs & CKPT_NEED_SETGID) &&
+	    !ns_capable_setid(old->user_ns, CAP_SETGID))
+		return -EPERM;
+	if ((needs & CKPT_NEED_SETGROUPS) && !may_setgroups())
+		return -EPERM;
+	if ((needs & CKPT_NEED_SETPCAP) &&
+	    !ns_capable(current_user_ns(), CAP_SETPCAP))
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * Capabilities and securebits of @c into @new. capset() checks the
+ * permitted, effective and inheritable sets (through the LSM hook); the
+ * rest of PR_CAPBSET_DROP, PR_CAP_AMBIENT_RAISE and PR_SET_SECUREBITS was
+ * checked by the Rust core and ckpt_check_needs().
  */
 static int ckpt_prepare_caps(struct cred *new, const struct ckpt_cred *c,
 			     const struct cred *old)
 {
 	kernel_cap_t inh = { c->caps[0] }, prm = { c->caps[1] };
-	kernel_cap_t eff = { c->caps[2] }, bset = { c->caps[3] };
-	kernel_cap_t amb = { c->caps[4] };
-	unsigned int osb = old->securebits, sb = c->securebits;
-	int i, ret;
+	kernel_cap_t eff = { c->caps[2] };
+	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(c->caps); i++)
-		if (c->caps[i] & ~CAP_VALID_MASK)
-			return -EINVAL;
 	ret = security_capset(new, old, &eff, &inh, &prm);
 	if (ret)
 		return ret;
-	if (!cap_issubset(bset, old->cap_bset) ||
-	    (!cap_issubset(old->cap_bset, bset) &&
-	     !ns_capable(current_user_ns(), CAP_SETPCAP)))
-		return -EPERM;
-	new->cap_bset = bset;
-	if (!cap_issubset(amb, cap_intersect(prm, inh)))
-		return -EPERM;
-	if (!cap_issubset(amb, old->cap_ambient) &&
-	    issecure_mask(SECURE_NO_CAP_AMBIENT_RAISE) & osb)
-		return -EPERM;
-	new->cap_ambient = amb;
-	if (sb != osb &&
-	    ((((osb & SECURE_ALL_LOCKS) >> 1) & (osb ^ sb)) ||
-	     (osb & SECURE_ALL_LOCKS & ~sb) ||
-	     (sb & ~(SECURE_ALL_LOCKS | SECURE_ALL_BITS)) ||
-	     !ns_capable(current_user_ns(), CAP_SETPCAP)))
-		return -EPERM;
-	new->securebits = sb;
+	new->cap_bset.val = c->caps[3];
+	new->cap_ambient.val = c->caps[4];
+	new->securebits = c->securebits;
 	return 0;
 }
 
 /*
  * Builds the credentials of a cred record: the caller's, with the record's
  * ids (from the caller's user namespace), groups, capabilities and
- * securebits. Each must be one the caller could take with the system calls
- * that set it (-EPERM otherwise); unmapped ids give -EINVAL. Files of the
+ * securebits, given the privileges @needs they take beyond the caller's
+ * (-EPERM without them); unmapped ids give -EINVAL. Files of the
  * image are reopened with them; ckpt_commit_cred() makes them the caller's.
  */
-struct cred *ckpt_prepare_cred(const struct ckpt_cred *c, const u32 *groups)
+struct cred *ckpt_prepare_cred(const struct ckpt_cred *c, const u32 *groups,
+			       u32 needs)
 {
 	const struct cred *old = current_cred();
 	struct cred *new = prepare_creds();
@@ -181,9 +186,11 @@ struct cred *ckpt_prepare_cred(const struct ckpt_cred *c, const u32 *groups)
 
 	if (!new)
 		return ERR_PTR(-ENOMEM);
-	ret = ckpt_prepare_ids(new, c, old);
+	ret = ckpt_prepare_ids(new, c);
 	if (!ret)
-		ret = ckpt_prepare_groups(new, c, groups, old);
+		ret = ckpt_prepare_groups(new, c, groups);
+	if (!ret)
+		ret = ckpt_check_needs(needs, old);
 	if (!ret)
 		ret = ckpt_prepare_caps(new, c, old);
 	if (ret) {

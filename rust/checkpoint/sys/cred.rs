@@ -65,18 +65,33 @@ impl Cred {
         Ok((c, groups))
     }
 
+    /// Returns the caller's own ids (as seen from its user namespace; -1
+    /// for unmapped ones), capabilities, securebits and groups.
+    pub(crate) fn caller() -> Result<(CredIds, KVec<u32>)> {
+        // SAFETY: No preconditions; only the caller changes its credentials.
+        let n = unsafe { bindings::ckpt_caller_ngroups() };
+        let mut groups = KVec::from_elem(0u32, n as usize, GFP_KERNEL_ACCOUNT)?;
+        // SAFETY: All-zero bytes are a valid `ckpt_cred` (plain integers).
+        let mut c: CredIds = unsafe { core::mem::zeroed() };
+        // SAFETY: `groups` has room for the caller's `n` groups, which do not
+        // change meanwhile.
+        unsafe { bindings::ckpt_get_caller_cred(&mut c, groups.as_mut_ptr()) };
+        Ok((c, groups))
+    }
+
     /// Builds credentials from a cred record: the caller's, with the
-    /// record's ids, groups, capabilities and securebits, each checked as
-    /// the system call that sets it checks it (`EPERM` beyond the caller's
-    /// privilege, `EINVAL` for unmapped ids).
-    pub(crate) fn prepare(c: &CredIds, groups: &[u32]) -> Result<ARef<Cred>> {
+    /// record's ids, groups, capabilities and securebits, given the
+    /// privileges `needs` (`CKPT_NEED_*`) they take beyond the caller's
+    /// (`EPERM` without them; `EINVAL` for unmapped ids). `security_capset()`
+    /// checks the capability sets.
+    pub(crate) fn prepare(c: &CredIds, groups: &[u32], needs: u32) -> Result<ARef<Cred>> {
         if groups.len() != c.ngroups as usize {
             return Err(EINVAL);
         }
         // SAFETY: `c` is valid and `groups` holds its `ngroups` ids; the
         // function returns new credentials with one reference, or an error
         // pointer.
-        let p = unsafe { bindings::ckpt_prepare_cred(c, groups.as_ptr()) };
+        let p = unsafe { bindings::ckpt_prepare_cred(c, groups.as_ptr(), needs) };
         let p = kernel::error::from_err_ptr(p)?;
         let p = NonNull::new(p).ok_or(ENOMEM)?;
         // INVARIANT: The reference is given to the `ARef`.

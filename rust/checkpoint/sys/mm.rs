@@ -324,12 +324,17 @@ pub(crate) mod current {
     pub(crate) const MAP_NORESERVE: u32 = 0x4000;
     pub(crate) const MAP_LOCKED: u32 = 0x2000;
 
+    /// Returns the end of the caller's user address space (`TASK_SIZE`).
+    pub(crate) fn task_size() -> u64 {
+        // CAST: an address fits in 64 bits.
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_task_size() as u64 }
+    }
+
     /// Unmaps every user area of the caller (vDSO included).
     pub(crate) fn unmap_all() -> Result {
-        // SAFETY: No preconditions.
-        let size = unsafe { bindings::ckpt_task_size() };
         // SAFETY: `vm_munmap` works on the caller's mm and takes its lock.
-        let r = unsafe { bindings::vm_munmap(0, size as usize) };
+        let r = unsafe { bindings::vm_munmap(0, task_size() as usize) };
         kernel::error::to_result(r)
     }
 

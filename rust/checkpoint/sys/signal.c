@@ -6,6 +6,7 @@
  */
 
 #include <linux/checkpoint.h>
+#include <linux/fdtable.h>
 #include <linux/fs_struct.h>
 #include <linux/mutex.h>
 #include <linux/futex.h>
@@ -193,56 +194,42 @@ int ckpt_queue_pending(const struct ckpt_pending *p)
 {
 	kernel_siginfo_t info;
 
-	if (!valid_signal(p->signo) || !p->signo || sig_kernel_only(p->signo))
-		return -EINVAL;
+	/* The Rust wrapper (sys/task.rs) checked the signal number. */
 	memcpy(&info, p->info, sizeof(p->info));
-	if (info.si_signo != p->signo)
-		return -EINVAL;
 	return do_send_sig_info(p->signo, &info, current,
 				p->flags & CKPT_PENDING_SHARED ? PIDTYPE_TGID :
 								 PIDTYPE_PID);
 }
 
-/*
- * Checks what ckpt_set_signals() will do, before restart changes anything:
- * raising a hard limit needs CAP_SYS_RESOURCE, as for setrlimit().
- */
-int ckpt_check_signals(const struct ckpt_signals *s)
+/* The caller's resource limits, soft and hard. */
+void ckpt_get_rlimits(u64 (*rlim)[2])
 {
-	struct rlimit *rlim = current->signal->rlim;
 	int i;
 
+	task_lock(current->group_leader);
 	for (i = 0; i < RLIM_NLIMITS; i++) {
-		if (s->rlim[i][0] > s->rlim[i][1])
-			return -EINVAL;
-		if (s->rlim[i][1] > rlim[i].rlim_max &&
-		    !capable(CAP_SYS_RESOURCE))
-			return -EPERM;
+		rlim[i][0] = current->signal->rlim[i].rlim_cur;
+		rlim[i][1] = current->signal->rlim[i].rlim_max;
 	}
-	if (s->rlim[RLIMIT_NOFILE][1] != RLIM_INFINITY &&
-	    s->rlim[RLIMIT_NOFILE][1] > sysctl_nr_open)
-		return -EPERM;
-	if (!(s->ss_flags & SS_DISABLE) && s->ss_size < MINSIGSTKSZ)
-		return -ENOMEM;
-	if (s->rseq && (!IS_ALIGNED(s->rseq, 32) || s->rseq_len < 32 ||
-			s->rseq >= TASK_SIZE))
-		return -EINVAL;
-	if (s->itimer_real[0] > KTIME_MAX / 2 ||
-	    s->itimer_real[1] > KTIME_MAX / 2)
-		return -EINVAL;
-	return 0;
+	task_unlock(current->group_leader);
 }
 
-/* Sets the caller's signal state and settings (checked first). */
+/* The most descriptors a task may have open (fs.nr_open). */
+unsigned int ckpt_nr_open(void)
+{
+	return READ_ONCE(sysctl_nr_open);
+}
+
+/*
+ * Sets the caller's signal state and settings, which the Rust core checked
+ * against the caller when it read them (signal.rs: check_signals()).
+ */
 int ckpt_set_signals(const struct ckpt_signals *s)
 {
 	struct rlimit *rlim = current->signal->rlim;
 	sigset_t blocked;
 	int i, ret;
 
-	ret = ckpt_check_signals(s);
-	if (ret)
-		return ret;
 	for (i = 0; i < RLIM_NLIMITS; i++) {
 		struct rlimit new = { s->rlim[i][0], s->rlim[i][1] };
 

@@ -302,15 +302,32 @@ pub(crate) mod current {
     use crate::sys::file::File;
     use kernel::{bindings, prelude::*};
 
-    /// Checks that the caller may take the settings `s` (raising a hard
-    /// limit needs `CAP_SYS_RESOURCE`).
-    pub(crate) fn check_signals(s: &Signals) -> Result {
-        // SAFETY: `s` is a valid `ckpt_signals`, only read.
-        kernel::error::to_result(unsafe { bindings::ckpt_check_signals(s) })
+    /// Returns the caller's resource limits, soft and hard.
+    pub(crate) fn rlimits() -> [[u64; 2]; bindings::RLIM_NLIMITS as usize] {
+        let mut r = [[0u64; 2]; bindings::RLIM_NLIMITS as usize];
+        // SAFETY: `r` has room for the `RLIM_NLIMITS` pairs the function
+        // writes.
+        unsafe { bindings::ckpt_get_rlimits(r.as_mut_ptr()) };
+        r
+    }
+
+    /// Returns the most descriptors a task may have open (`fs.nr_open`).
+    pub(crate) fn nr_open() -> u32 {
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_nr_open() }
+    }
+
+    /// Returns whether the caller has capability `cap` in the initial user
+    /// namespace (`capable()`, which also marks the task as having used it).
+    pub(crate) fn capable(cap: u32) -> bool {
+        // CAST: capability numbers are small.
+        // SAFETY: No preconditions.
+        unsafe { bindings::capable(cap as i32) }
     }
 
     /// Sets the caller's signal actions, blocked mask, alternate stack,
-    /// limits, umask and rseq area.
+    /// limits, umask and rseq area, which `signal::check_signals()` checked
+    /// against the caller.
     pub(crate) fn set_signals(s: &Signals) -> Result {
         // SAFETY: `s` is a valid `ckpt_signals`, only read.
         kernel::error::to_result(unsafe { bindings::ckpt_set_signals(s) })
@@ -350,7 +367,15 @@ pub(crate) mod current {
     pub(crate) fn queue_pending(signo: u32, shared: bool, info: &[u8]) -> Result {
         // SAFETY: All-zero bytes are a valid `ckpt_pending`.
         let mut p: super::Pending = unsafe { core::mem::zeroed() };
-        if info.len() != p.info.len() {
+        // What the C side needs: a signal that `send_signal()` may queue
+        // (`valid_signal()`, and not `sig_kernel_only()`), and a siginfo of
+        // that signal.
+        let kernel_only = [bindings::SIGKILL, bindings::SIGSTOP];
+        if !(1..=bindings::_NSIG).contains(&signo)
+            || kernel_only.contains(&signo)
+            || info.len() != p.info.len()
+            || info[..4] != signo.to_ne_bytes()
+        {
             return Err(EINVAL);
         }
         p.signo = signo;
