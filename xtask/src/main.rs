@@ -89,7 +89,7 @@ pub fn build_tools(p: &Paths) -> Result {
             "--package",
             "ckpt-tools",
             "--target",
-            "x86_64-unknown-linux-gnu",
+            &util::tools_target(),
         ])
         .env("RUSTFLAGS", "-C target-feature=+crt-static"))?;
     info(&format!("tools in {}", p.tools().display()));

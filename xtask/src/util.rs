@@ -76,8 +76,17 @@ impl Paths {
 
     /// Static user tools.
     pub fn tools(&self) -> PathBuf {
-        self.repo.join("target/x86_64-unknown-linux-gnu/release")
+        self.repo
+            .join("target")
+            .join(tools_target())
+            .join("release")
     }
+}
+
+/// The target triple of the static user tools: this machine's architecture
+/// (the guest runs the same one).
+pub fn tools_target() -> String {
+    format!("{}-unknown-linux-gnu", std::env::consts::ARCH)
 }
 
 pub fn home() -> PathBuf {

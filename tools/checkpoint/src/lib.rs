@@ -11,10 +11,27 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 
-/// x86_64 number of `checkpoint(2)`.
-pub const NR_CHECKPOINT: libc::c_long = 463;
-/// x86_64 number of `restart(2)`.
-pub const NR_RESTART: libc::c_long = 464;
+/// Numbers of the system calls, per architecture. System calls added since
+/// Linux 5.1 have one number on every architecture of the unified table
+/// (alpha excepted), so the supported ones share them.
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "x86",
+    target_arch = "s390x",
+    target_arch = "powerpc64",
+    target_arch = "aarch64"
+))]
+mod nr {
+    /// `checkpoint(2)`.
+    pub const CHECKPOINT: libc::c_long = 463;
+    /// `restart(2)`.
+    pub const RESTART: libc::c_long = 464;
+}
+
+/// Number of `checkpoint(2)` on this architecture.
+pub const NR_CHECKPOINT: libc::c_long = nr::CHECKPOINT;
+/// Number of `restart(2)` on this architecture.
+pub const NR_RESTART: libc::c_long = nr::RESTART;
 
 /// Calls `checkpoint(pid, fd, flags, logfd)`; returns the checkpoint id.
 pub fn checkpoint(pid: i32, fd: RawFd, flags: u64, logfd: RawFd) -> io::Result<i64> {
