@@ -3,13 +3,12 @@
 //! Rules of the record stream, and a reader of whole images held in memory.
 //!
 //! [`StreamCheck`] is the one place that knows in which order records may
-//! appear and which objrefs they define and use. The kernel feeds it the
+//! appear (the records of a task: `TASK`) and which objrefs they define and
+//! use. The kernel feeds it the
 //! records it reads from the image file, the tools feed it records parsed from
 //! a buffer by [`Records`].
 
-use crate::{
-    check_padding, Arch, ArchRecord, FormatError, Record, RecordHeader, VmaKind, RECORD_HEADER_LEN,
-};
+use crate::{check_padding, Arch, FormatError, Record, RecordHeader, VmaKind, RECORD_HEADER_LEN};
 
 /// An [`ObjTable`] for user space: the objrefs of one image, in a map.
 #[cfg(feature = "std")]
@@ -60,18 +59,104 @@ enum State {
     Done,
 }
 
-/// Where the stream is in the records of the last task.
-///
-/// A task's records come in this order: task, cpu, xstate, restart block,
-/// signals, fs, files and descriptors, then its mm with its areas and their
-/// pages.
+/// A place in the records of a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Task,
+    /// The CPU records of the image's architecture, in the order of their
+    /// type numbers.
+    Arch,
+    RestartBlock,
+    Signals,
+    Fs,
+    /// Descriptors, in increasing order.
+    Fd,
+    Mm,
+    /// Memory areas, in increasing order, each with its pages records.
+    Vma,
+}
+
+impl Slot {
+    /// What is wrong with a record of this slot out of its place.
+    fn misplaced(self) -> &'static str {
+        match self {
+            Slot::Task => "task record before the last task is complete",
+            Slot::Arch => "cpu record not right after its task",
+            Slot::RestartBlock => "restart block not after the cpu state",
+            Slot::Signals => "signals record out of place",
+            Slot::Fs => "fs record out of place",
+            Slot::Fd => "fd record out of place",
+            Slot::Mm => "mm record not after its task",
+            Slot::Vma => "vma record not after an mm",
+        }
+    }
+}
+
+/// How often a slot comes in a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Count {
+    One,
+    Optional,
+    OneOrMore,
+    Many,
+}
+
+impl Count {
+    fn required(self) -> bool {
+        matches!(self, Count::One | Count::OneOrMore)
+    }
+
+    fn repeats(self) -> bool {
+        matches!(self, Count::OneOrMore | Count::Many)
+    }
+}
+
+/// The records of one task, in the order the kernel writes them
+/// (`checkpoint_task()`) and reads them back (`restore_task()`): the one
+/// statement of that order in the format, checked by the kernel and the
+/// tools alike. The records of shared objects (credentials, files) are not
+/// part of it: they may come anywhere before their first user.
+const TASK: [(Slot, Count); 8] = [
+    (Slot::Task, Count::One),
+    (Slot::Arch, Count::OneOrMore),
+    (Slot::RestartBlock, Count::Optional),
+    (Slot::Signals, Count::One),
+    (Slot::Fs, Count::One),
+    (Slot::Fd, Count::Many),
+    (Slot::Mm, Count::One),
+    (Slot::Vma, Count::Many),
+];
+
+/// The slot of a record of a task, if it is one.
+fn slot_of(rec: &Record<'_>) -> Option<Slot> {
+    Some(match rec {
+        Record::Task(_) => Slot::Task,
+        Record::Arch(_) => Slot::Arch,
+        Record::RestartBlock(_) => Slot::RestartBlock,
+        Record::Signals(_) => Slot::Signals,
+        Record::Fs(_) => Slot::Fs,
+        Record::Fd(_) => Slot::Fd,
+        Record::Mm(_) => Slot::Mm,
+        Record::Vma(_) => Slot::Vma,
+        _ => return None,
+    })
+}
+
+fn index_of(slot: Slot) -> usize {
+    TASK.iter().position(|(s, _)| *s == slot).unwrap_or(0)
+}
+
+/// Whether a task whose last record is at `pos` of [`TASK`] has all the
+/// records it needs.
+fn complete(pos: usize) -> bool {
+    !TASK[pos + 1..].iter().any(|(_, c)| c.required())
+}
+
+/// Where the stream is in the memory of the last task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mem {
-    /// No task yet.
-    Closed,
-    /// The task's records before its mm; `step` is the last one seen
-    /// (see [`step_of`]), `last_fd` the last descriptor.
-    Task { step: u8, last_fd: i32 },
+    /// Before its mm record.
+    None,
     /// Areas of the mm, ending at `end`, came so far.
     Areas { end: u64 },
     /// In the area `[start, end)`; pages up to `last` were given.
@@ -82,18 +167,16 @@ enum Mem {
     },
 }
 
-/// The place of a per-task record before the mm, and the places that may
-/// come right before it.
-fn step_of(rec: &Record<'_>) -> Option<(u8, &'static [u8], &'static str)> {
-    Some(match rec {
-        Record::Arch(ArchRecord::X86_64Cpu(_)) => (1, &[0], "cpu record not right after its task"),
-        Record::Arch(ArchRecord::X86Xstate(_)) => (2, &[1], "xstate record not after a cpu record"),
-        Record::RestartBlock(_) => (3, &[1, 2], "restart block not after the cpu state"),
-        Record::Signals(_) => (4, &[0, 1, 2, 3], "signals record out of place"),
-        Record::Fs(_) => (5, &[0, 1, 2, 3, 4], "fs record out of place"),
-        Record::File(_) | Record::Fd(_) => (6, &[0, 1, 2, 3, 4, 5, 6], "file record out of place"),
-        _ => return None,
-    })
+/// Where the stream is in the records of the last task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TaskPos {
+    /// Index in [`TASK`] of its last record.
+    pos: usize,
+    /// Its last descriptor.
+    last_fd: i32,
+    /// The type number of its last arch record.
+    last_arch: u32,
+    mem: Mem,
 }
 
 /// Checks the order of records and their objrefs, one record at a time.
@@ -103,7 +186,7 @@ pub struct StreamCheck {
     tasks: u32,
     page_size: u32,
     arch: Option<Arch>,
-    mem: Mem,
+    task: Option<TaskPos>,
 }
 
 impl Default for StreamCheck {
@@ -120,7 +203,7 @@ impl StreamCheck {
             tasks: 0,
             page_size: 0,
             arch: None,
-            mem: Mem::Closed,
+            task: None,
         }
     }
 
@@ -149,87 +232,16 @@ impl StreamCheck {
             (_, Record::Header(_)) => Err(FormatError::Order("second header").into()),
             (_, Record::Error(e)) => Err(FormatError::CheckpointFailed(e.errno).into()),
             (_, Record::Cred(c)) => define(objs, c.objref, ObjKind::Cred),
-            (_, Record::Task(t)) => {
-                use_ref(objs, t.cred_ref, ObjKind::Cred)?;
-                self.tasks += 1;
-                self.mem = Mem::Task {
-                    step: 0,
-                    last_fd: -1,
-                };
-                Ok(())
-            }
             (_, Record::Arch(a)) if self.arch != Some(a.arch()) => {
                 Err(FormatError::BadValue("cpu record of another architecture").into())
             }
-            (_, Record::Fd(f)) => {
-                let Mem::Task { step, last_fd } = self.mem else {
-                    return Err(FormatError::Order("fd record not after its task").into());
-                };
-                if step > 6 || (step == 6 && f.fd <= last_fd) {
-                    return Err(FormatError::Order("fd records not in increasing order").into());
-                }
-                use_ref(objs, f.objref, ObjKind::File)?;
-                self.mem = Mem::Task {
-                    step: 6,
-                    last_fd: f.fd,
-                };
-                Ok(())
-            }
-            (
-                _,
-                r @ (Record::Arch(_)
-                | Record::RestartBlock(_)
-                | Record::Signals(_)
-                | Record::Fs(_)
-                | Record::File(_)),
-            ) => {
-                let (place, after, what) = step_of(r).ok_or(FormatError::Order("record"))?;
-                let Mem::Task { step, last_fd } = self.mem else {
-                    return Err(FormatError::Order(what).into());
-                };
-                if !after.contains(&step) {
-                    return Err(FormatError::Order(what).into());
-                }
-                if let Record::File(f) = r {
-                    define(objs, f.objref, ObjKind::File)?;
-                }
-                self.mem = Mem::Task {
-                    step: place,
-                    last_fd: if place == 6 { last_fd } else { -1 },
-                };
-                Ok(())
-            }
-            (_, Record::Mm(m)) => {
-                if !matches!(self.mem, Mem::Task { .. }) {
-                    return Err(FormatError::Order("mm record not after its task").into());
-                }
-                if m.exe_ref != 0 {
-                    use_ref(objs, m.exe_ref, ObjKind::File)?;
-                }
-                self.mem = Mem::Areas { end: 0 };
-                Ok(())
-            }
-            (_, Record::Vma(v)) => {
-                let prev_end = match self.mem {
-                    Mem::Areas { end } | Mem::Area { end, .. } => end,
-                    _ => return Err(FormatError::Order("vma record not after an mm").into()),
-                };
-                let ps = u64::from(self.page_size);
-                if v.start < prev_end || v.start % ps != 0 || v.end % ps != 0 {
-                    return Err(FormatError::BadValue("vma range").into());
-                }
-                if v.kind == VmaKind::File {
-                    use_ref(objs, v.file_ref, ObjKind::File)?;
-                }
-                self.mem = Mem::Area {
-                    start: v.start,
-                    end: v.end,
-                    last: None,
-                };
-                Ok(())
-            }
+            (_, Record::File(f)) => define(objs, f.objref, ObjKind::File),
             (_, Record::Pages(p)) => {
-                let Mem::Area { start, end, last } = self.mem else {
+                let Some(TaskPos {
+                    mem: Mem::Area { start, end, last },
+                    ..
+                }) = self.task
+                else {
                     return Err(FormatError::Order("pages record not after a vma").into());
                 };
                 if p.page_size != self.page_size {
@@ -242,17 +254,107 @@ impl StreamCheck {
                     }
                     last = Some(a);
                 }
-                self.mem = Mem::Area { start, end, last };
+                if let Some(t) = &mut self.task {
+                    t.mem = Mem::Area { start, end, last };
+                }
                 Ok(())
+            }
+            (_, r @ Record::Task(_)) => {
+                if self.task.is_some_and(|t| !complete(t.pos)) {
+                    return Err(FormatError::Order(Slot::Task.misplaced()).into());
+                }
+                self.tasks += 1;
+                self.task = Some(TaskPos {
+                    pos: 0,
+                    last_fd: -1,
+                    last_arch: 0,
+                    mem: Mem::None,
+                });
+                self.task_record(r, objs)
             }
             (_, Record::Tail(_)) => {
                 if self.tasks == 0 {
                     return Err(FormatError::Order("image has no task").into());
                 }
+                if self.task.is_some_and(|t| !complete(t.pos)) {
+                    return Err(FormatError::Order("image ends in the middle of a task").into());
+                }
                 self.state = State::Done;
                 Ok(())
             }
+            (_, r) => self.task_record(r, objs),
         }
+    }
+
+    /// Checks a record of the current task against its place in [`TASK`]
+    /// and the records of the task before it.
+    fn task_record<T: ObjTable + ?Sized>(
+        &mut self,
+        rec: &Record<'_>,
+        objs: &mut T,
+    ) -> Result<(), T::Error> {
+        let slot = slot_of(rec).ok_or(FormatError::Order("record out of place"))?;
+        let Some(t) = &mut self.task else {
+            return Err(FormatError::Order(slot.misplaced()).into());
+        };
+        let at = index_of(slot);
+        // Forward only, a slot that comes once only once, and no slot
+        // that must come skipped.
+        let again = at == t.pos && slot != Slot::Task;
+        if at < t.pos
+            || (again && !TASK[at].1.repeats())
+            || TASK[t.pos + 1..at.max(t.pos + 1)]
+                .iter()
+                .any(|(_, c)| c.required())
+        {
+            return Err(FormatError::Order(slot.misplaced()).into());
+        }
+        match rec {
+            Record::Task(task) => use_ref(objs, task.cred_ref, ObjKind::Cred)?,
+            Record::Arch(a) => {
+                let ty = a.ty() as u32;
+                if again && ty <= t.last_arch {
+                    return Err(FormatError::Order("cpu records out of order").into());
+                }
+                t.last_arch = ty;
+            }
+            Record::Fd(f) => {
+                if again && f.fd <= t.last_fd {
+                    return Err(FormatError::Order("fd records not in increasing order").into());
+                }
+                use_ref(objs, f.objref, ObjKind::File)?;
+                t.last_fd = f.fd;
+            }
+            Record::Mm(m) => {
+                if m.exe_ref != 0 {
+                    use_ref(objs, m.exe_ref, ObjKind::File)?;
+                }
+                t.mem = Mem::Areas { end: 0 };
+            }
+            Record::Vma(v) => {
+                let prev_end = match t.mem {
+                    Mem::Areas { end } | Mem::Area { end, .. } => end,
+                    Mem::None => {
+                        return Err(FormatError::Order("vma record not after an mm").into())
+                    }
+                };
+                let ps = u64::from(self.page_size);
+                if v.start < prev_end || v.start % ps != 0 || v.end % ps != 0 {
+                    return Err(FormatError::BadValue("vma range").into());
+                }
+                if v.kind == VmaKind::File {
+                    use_ref(objs, v.file_ref, ObjKind::File)?;
+                }
+                t.mem = Mem::Area {
+                    start: v.start,
+                    end: v.end,
+                    last: None,
+                };
+            }
+            _ => {}
+        }
+        t.pos = at;
+        Ok(())
     }
 }
 

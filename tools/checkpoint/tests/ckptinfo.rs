@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 fn image(records: &[Record<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     for r in records {
-        let mut buf = [0u8; MAX_SMALL_RECORD];
+        let mut buf = vec![0u8; 1 << 16];
         let n = r.encode(&mut buf).unwrap();
         out.extend_from_slice(&buf[..n]);
     }
@@ -30,7 +30,8 @@ fn header() -> Record<'static> {
     })
 }
 
-fn valid() -> Vec<u8> {
+/// The image up to the end of its task record.
+fn start() -> Vec<u8> {
     image(&[
         header(),
         Record::Cred(CredRecord {
@@ -48,8 +49,46 @@ fn valid() -> Vec<u8> {
             comm: b"a \"q\" \\ nm",
             ..Default::default()
         }),
-        Record::Tail(Tail),
     ])
+}
+
+/// A valid image: a task with what every task has.
+fn valid() -> Vec<u8> {
+    let rlimits = [[0u64; 2]; RLIM_NLIMITS];
+    let actions = [[0u64; 4]; NSIG];
+    let mut out = start();
+    out.extend(image(&[
+        CpuX86_64 { regs: [0; 23] }.into_record(),
+        SignalsRecord {
+            blocked: 0,
+            altstack: [0, 0],
+            altstack_flags: SS_DISABLE,
+            umask: 0o22,
+            rseq: 0,
+            rseq_len: 0,
+            rseq_sig: 0,
+            rlimits: LeArray::Values(&rlimits),
+            actions: LeArray::Values(&actions),
+            itimer_real: [0, 0],
+            pending: &[],
+        }
+        .into_record(),
+        FsRecord {
+            root: b"/",
+            cwd: b"/",
+        }
+        .into_record(),
+        MmRecord {
+            layout: [0; 11],
+            flags: 0,
+            def_flags: 0,
+            exe_ref: 0,
+            auxv: LeArray::Values(&[]),
+        }
+        .into_record(),
+        Record::Tail(Tail),
+    ]));
+    out
 }
 
 fn ckptinfo(args: &[&str], stdin: &[u8]) -> Output {
@@ -75,7 +114,7 @@ fn text_output_of_a_valid_image() {
         text.contains("uid 1000/1000/1000/1000 gid 100/100/100/100 groups 24,27"),
         "{text}"
     );
-    assert!(text.contains(&format!("valid image: 4 records, {} bytes", img.len())));
+    assert!(text.contains(&format!("valid image: 8 records, {} bytes", img.len())));
 }
 
 #[test]
@@ -110,8 +149,7 @@ fn full() -> Vec<u8> {
     }
     let rlimits = [[1024u64, 4096]; RLIM_NLIMITS];
     let actions = [[0u64; 4]; NSIG];
-    let mut out = valid();
-    out.truncate(out.len() - 16);
+    let mut out = start();
     let mut rest = vec![0u8; 1 << 16];
     let mut n = 0;
     for r in [
@@ -140,6 +178,11 @@ fn full() -> Vec<u8> {
             actions: LeArray::Values(&actions),
             itimer_real: [0, 0],
             pending: &pending,
+        }
+        .into_record(),
+        FsRecord {
+            root: b"/",
+            cwd: b"/",
         }
         .into_record(),
         FileRecord {

@@ -2,6 +2,8 @@
 
 //! Memory records (mm, vma, pages): round-trips and stream rules.
 
+mod common;
+
 use ckpt_format::stream::{validate, ObjMap, Records};
 use ckpt_format::*;
 
@@ -41,6 +43,21 @@ fn task() -> Vec<u8> {
         comm: b"t",
         ..Default::default()
     })));
+    v
+}
+
+/// What a task has between its CPU state and its files: signals and fs.
+fn settings() -> Vec<u8> {
+    let mut v = enc(&common::signals());
+    v.extend(enc(&common::root_fs()));
+    v
+}
+
+/// A task up to its files: credentials, task, CPU state, signals and fs.
+fn body() -> Vec<u8> {
+    let mut v = task();
+    v.extend(enc(&common::cpu()));
+    v.extend(settings());
     v
 }
 
@@ -131,7 +148,7 @@ fn memory_records_round_trip() {
 #[test]
 fn valid_memory_image() {
     let img = image(&[
-        task(),
+        body(),
         enc(&mm(&[])),
         enc(&vma(0x10000, 0x20000, 0)),
         pages(&[0x10000, 0x11000], PS),
@@ -153,11 +170,11 @@ fn memory_order_rules() {
         o("vma record not after an mm")
     );
     assert_eq!(
-        check(&image(&[task(), enc(&mm(&[])), pages(&[0x1000], PS)])),
+        check(&image(&[body(), enc(&mm(&[])), pages(&[0x1000], PS)])),
         o("pages record not after a vma")
     );
     assert_eq!(
-        check(&image(&[task(), enc(&mm(&[])), enc(&mm(&[]))])),
+        check(&image(&[body(), enc(&mm(&[])), enc(&mm(&[]))])),
         o("mm record not after its task")
     );
 }
@@ -165,7 +182,7 @@ fn memory_order_rules() {
 #[test]
 fn vma_and_page_bounds() {
     let bad = |parts: &[Vec<u8>], what| {
-        let mut v = vec![task(), enc(&mm(&[]))];
+        let mut v = vec![body(), enc(&mm(&[]))];
         v.extend_from_slice(parts);
         assert_eq!(
             check(&image(&v)),
@@ -276,15 +293,20 @@ fn cpu_record_rules() {
         assert_eq!(c.get("nope"), None);
     }
     // After its task, before the mm.
-    let ok = image(&[task(), enc(&cpu), enc(&mm(&[]))]);
+    let ok = image(&[task(), enc(&cpu), settings(), enc(&mm(&[]))]);
     assert_eq!(check(&ok), Ok(ok.len()));
     assert_eq!(
-        check(&image(&[task(), enc(&mm(&[])), enc(&cpu)])),
+        check(&image(&[body(), enc(&mm(&[])), enc(&cpu)])),
         Err(FormatError::Order("cpu record not right after its task"))
     );
     assert_eq!(
         check(&image(&[task(), enc(&cpu), enc(&cpu)])),
-        Err(FormatError::Order("cpu record not right after its task"))
+        Err(FormatError::Order("cpu records out of order"))
+    );
+    // A task needs its CPU state.
+    assert_eq!(
+        check(&image(&[task(), settings(), enc(&mm(&[]))])),
+        Err(FormatError::Order("signals record out of place"))
     );
     // Only in an x86-64 image.
     let mut s390 = enc(&header());
@@ -315,11 +337,11 @@ fn xstate_record_rules() {
     let cpu = enc(&Record::Arch(ArchRecord::X86_64Cpu(CpuX86_64 {
         regs: [0; 23],
     })));
-    let ok = image(&[task(), cpu.clone(), buf.clone(), enc(&mm(&[]))]);
+    let ok = image(&[task(), cpu.clone(), buf.clone(), settings(), enc(&mm(&[]))]);
     assert_eq!(check(&ok), Ok(ok.len()));
     assert_eq!(
-        check(&image(&[task(), buf.clone()])),
-        Err(FormatError::Order("xstate record not after a cpu record"))
+        check(&image(&[task(), buf.clone(), cpu.clone()])),
+        Err(FormatError::Order("cpu records out of order"))
     );
     // A compacted area, a short one.
     area[520] = 1;
@@ -376,7 +398,7 @@ fn file_records_round_trip_and_rules() {
     }
     // Files before their descriptors, shared by two of them, before the mm.
     let ok = image(&[
-        task(),
+        body(),
         enc(&file(2, b"/tmp/log")),
         enc(&fd(0, 2)),
         enc(&fd(3, 2)),
@@ -387,20 +409,24 @@ fn file_records_round_trip_and_rules() {
     assert_eq!(check(&ok), Ok(ok.len()));
     let bad = |parts: &[Vec<u8>]| check(&image(parts));
     assert_eq!(
-        bad(&[task(), enc(&fd(0, 2))]),
+        bad(&[body(), enc(&fd(0, 2))]),
         Err(FormatError::MissingObjref(2))
     );
     assert_eq!(
-        bad(&[task(), enc(&file(2, b"/a")), enc(&fd(4, 2)), enc(&fd(4, 2))]),
+        bad(&[body(), enc(&file(2, b"/a")), enc(&fd(4, 2)), enc(&fd(4, 2))]),
         Err(FormatError::Order("fd records not in increasing order"))
     );
     assert_eq!(
-        bad(&[task(), enc(&fd(0, 1))]),
+        bad(&[body(), enc(&fd(0, 1))]),
         Err(FormatError::WrongObjKind(1))
     );
+    // A file record may come anywhere before its first user; a
+    // descriptor may not follow the mm.
+    let late = image(&[body(), enc(&mm(&[])), enc(&file(2, b"/a"))]);
+    assert_eq!(check(&late), Ok(late.len()));
     assert_eq!(
-        bad(&[task(), enc(&mm(&[])), enc(&file(2, b"/a"))]),
-        Err(FormatError::Order("file record out of place"))
+        bad(&[body(), enc(&file(2, b"/a")), enc(&mm(&[])), enc(&fd(0, 2))]),
+        Err(FormatError::Order("fd record out of place"))
     );
     // A character device must be one of the memory devices, with its type.
     for (mode, rdev) in [(0o020666, 0x101), (0o100666, MEM_CHAR_DEVICES[0])] {
@@ -452,7 +478,7 @@ fn restart_block_rules() {
     let cpu = enc(&Record::Arch(ArchRecord::X86_64Cpu(CpuX86_64 {
         regs: [0; 23],
     })));
-    let ok = image(&[task(), cpu.clone(), buf.clone(), enc(&mm(&[]))]);
+    let ok = image(&[task(), cpu.clone(), buf.clone(), settings(), enc(&mm(&[]))]);
     assert_eq!(check(&ok), Ok(ok.len()));
     assert_eq!(
         check(&image(&[task(), buf.clone()])),
@@ -569,6 +595,7 @@ fn signals_record_rules() {
         task(),
         cpu,
         buf.clone(),
+        enc(&common::root_fs()),
         enc(&file(2, b"/a")),
         enc(&mm(&[])),
     ]);
@@ -652,14 +679,14 @@ fn mm_executable_is_a_file_objref() {
         };
         enc(&Record::Mm(MmRecord { exe_ref, ..m }))
     };
-    let ok = image(&[task(), enc(&file(2, b"/bin/prog")), with_exe(2)]);
+    let ok = image(&[body(), enc(&file(2, b"/bin/prog")), with_exe(2)]);
     assert_eq!(check(&ok), Ok(ok.len()));
     assert_eq!(
-        check(&image(&[task(), with_exe(2)])),
+        check(&image(&[body(), with_exe(2)])),
         Err(FormatError::MissingObjref(2))
     );
     assert_eq!(
-        check(&image(&[task(), with_exe(1)])),
+        check(&image(&[body(), with_exe(1)])),
         Err(FormatError::WrongObjKind(1))
     );
     let b = with_exe(-1);
@@ -669,7 +696,7 @@ fn mm_executable_is_a_file_objref() {
 #[test]
 fn vma_file_is_a_file_objref() {
     let ok = image(&[
-        task(),
+        body(),
         enc(&file(2, b"/bin/prog")),
         enc(&mm(&[])),
         enc(&vma(0x1000, 0x2000, 2)),
@@ -679,7 +706,7 @@ fn vma_file_is_a_file_objref() {
     assert_eq!(check(&ok), Ok(ok.len()));
     let bad = |file_ref| {
         check(&image(&[
-            task(),
+            body(),
             enc(&mm(&[])),
             enc(&vma(0x1000, 0x2000, file_ref)),
         ]))

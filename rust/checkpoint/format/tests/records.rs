@@ -2,6 +2,8 @@
 
 //! Round-trips and validation rules of the image format.
 
+mod common;
+
 use ckpt_format::stream::{validate, ObjMap, Records, StreamCheck};
 use ckpt_format::*;
 
@@ -86,7 +88,16 @@ fn fs_record_rules() {
     });
     let mut s = StreamCheck::new();
     let mut o = ObjMap::default();
-    for r in [header(), cred(1), task(1), fs(), file, f] {
+    for r in [
+        header(),
+        cred(1),
+        task(1),
+        common::cpu(),
+        common::signals(),
+        fs(),
+        file,
+        f,
+    ] {
         s.next(&r, &mut o).unwrap();
     }
     // After the files, or twice, it is out of place.
@@ -108,7 +119,7 @@ fn fs_record_rules() {
 fn image(records: &[Record<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     for r in records {
-        let mut buf = [0u8; MAX_SMALL_RECORD];
+        let mut buf = vec![0u8; 1 << 16];
         let n = r.encode(&mut buf).unwrap();
         assert_eq!(n % RECORD_ALIGN, 0);
         out.extend_from_slice(&buf[..n]);
@@ -116,8 +127,21 @@ fn image(records: &[Record<'_>]) -> Vec<u8> {
     out
 }
 
+/// The records of task 1 after its task record.
+fn rest_of_task() -> [Record<'static>; 4] {
+    [
+        common::cpu(),
+        common::signals(),
+        common::root_fs(),
+        common::empty_mm(),
+    ]
+}
+
 fn good() -> Vec<u8> {
-    image(&[header(), cred(1), task(1), Record::Tail(Tail)])
+    let mut v = vec![header(), cred(1), task(1)];
+    v.extend(rest_of_task());
+    v.push(Record::Tail(Tail));
+    image(&v)
 }
 
 fn check(buf: &[u8]) -> Result<usize, FormatError> {
@@ -156,6 +180,10 @@ fn good_image_validates() {
             RecordType::Header,
             RecordType::Cred,
             RecordType::Task,
+            RecordType::X86_64Cpu,
+            RecordType::Signals,
+            RecordType::Fs,
+            RecordType::Mm,
             RecordType::Tail
         ]
     );
@@ -309,7 +337,15 @@ fn stream_order_rules() {
     );
     let mut s = StreamCheck::new();
     let mut o = ObjMap::default();
-    for r in [header(), cred(1), task(1), t] {
+    for r in [header(), cred(1), task(1)] {
+        s.next(&r, &mut o).unwrap();
+    }
+    // A task needs its records up to its mm.
+    assert_eq!(
+        s.next(&t, &mut o),
+        Err(FormatError::Order("image ends in the middle of a task"))
+    );
+    for r in rest_of_task().into_iter().chain([t]) {
         s.next(&r, &mut o).unwrap();
     }
     assert_eq!(
@@ -484,8 +520,5 @@ fn arch_records_belong_to_the_image_arch() {
         check(&image(&[arm, cred(1), task(1), cpu])),
         Err(FormatError::BadValue("cpu record of another architecture"))
     );
-    assert_eq!(
-        check(&image(&[arm, cred(1), task(1), Record::Tail(Tail)])).map(|_| ()),
-        Ok(())
-    );
+    assert_eq!(check(&good()).map(|_| ()), Ok(()));
 }
