@@ -2185,6 +2185,40 @@ TEST_F_TIMEOUT(image, bit_flips, 600)
 	EXPECT_LT(tried / 4, refusals);
 }
 
+/*
+ * Every two neighbouring records of the task before its memory areas,
+ * swapped: restart reads a task's records in the order checkpoint writes
+ * them, and refuses any other before the caller changes. Shared objects
+ * (cred, file) may come anywhere before their users and are left alone.
+ */
+TEST_F(image, records_out_of_order)
+{
+	char *copy = malloc(self->len);
+	uint32_t t1, t2;
+	size_t r, a, b, tried = 0;
+
+	ASSERT_NE(NULL, copy);
+	for (r = 0; r + 2 < self->nrec; r++) {
+		memcpy(&t1, self->buf + self->offs[r], 4);
+		memcpy(&t2, self->buf + self->offs[r + 1], 4);
+		if (t1 == 202 || t2 == 202)
+			break;
+		if (t1 == 111 || t1 == 401 || t2 == 111 || t2 == 401)
+			continue;
+		a = self->offs[r + 1] - self->offs[r];
+		b = self->offs[r + 2] - self->offs[r + 1];
+		memcpy(copy, self->buf, self->len);
+		memcpy(copy + self->offs[r], self->buf + self->offs[r + 1], b);
+		memcpy(copy + self->offs[r] + b, self->buf + self->offs[r], a);
+		EXPECT_EQ(EINVAL, restart_buf(copy, self->len))
+			TH_LOG("records of types %u and %u swapped", t1, t2);
+		tried++;
+	}
+	/* task and cpu, cpu and xstate, xstate and signals, signals and fs... */
+	EXPECT_LE(4, tried);
+	free(copy);
+}
+
 TEST_F(image, garbage_after_tail_not_read)
 {
 	memcpy(self->buf + self->len, "junk", 4);
