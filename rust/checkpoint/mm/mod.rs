@@ -12,11 +12,18 @@
 //! them before it releases the caller's memory. The vDSO is mapped anew at
 //! restart, by the architecture.
 //!
+//! Each kind of area is a module with an [`AreaOps`] table (recognize,
+//! which pages to save, map at restart), listed in [`KINDS`]; an area of
+//! no listed kind refuses the checkpoint with `EOPNOTSUPP`.
+//!
 //! Pages are taken from the target's mm with `get_user_pages_remote()` in
 //! batches, under the mmap lock, which is dropped before the image is written.
 
+mod anon;
+mod file;
+mod vdso;
+
 use crate::{
-    cpu::{Arch, Native},
     ctx::{Ctx, RecordBuf},
     files::{self, OpenFile},
     sys::{
@@ -51,9 +58,10 @@ pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
         Some(f) => files::checkpoint_mapped(ctx, f)?.unwrap_or(0),
         None => 0,
     };
-    let mut refs = KVec::with_capacity(areas.len(), GFP_KERNEL_ACCOUNT)?;
+    let mut kinds = KVec::with_capacity(areas.len(), GFP_KERNEL_ACCOUNT)?;
     for v in &areas {
-        refs.push(checkpoint_vma_file(ctx, v)?, GFP_KERNEL_ACCOUNT)?;
+        let ops = kind_of(ctx, v)?;
+        kinds.push((ops, (ops.prepare)(ctx, v)?), GFP_KERNEL_ACCOUNT)?;
     }
     let f = mm.fields();
     // The saved auxiliary vector up to and including its AT_NULL pair.
@@ -70,8 +78,8 @@ pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
         auxv: LeArray::Values(&f.auxv[..words]),
     }))?;
     let mut pages = 0;
-    for (v, file_ref) in areas.iter().zip(refs.iter()) {
-        pages += checkpoint_vma(ctx, &mm, v, *file_ref)?;
+    for (v, (ops, file_ref)) in areas.iter().zip(kinds.iter()) {
+        pages += checkpoint_vma(ctx, &mm, v, ops, *file_ref)?;
     }
     ctx.log(format_args!(
         "pid {pid}: {} memory areas, {pages} pages",
@@ -80,56 +88,81 @@ pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
     Ok(())
 }
 
-/// Refuses an area that cannot be saved; for a file mapping, returns the
-/// objref of its file (written if it was not yet), else 0.
-fn checkpoint_vma_file(ctx: &mut Ctx, v: &Vma) -> Result<i32> {
-    let unsupported = |ctx: &mut Ctx, what: &str| {
-        ctx.fail(
-            eopnotsupp(),
-            0,
-            format_args!(
-                "memory area {:#x}-{:#x}: {what} not supported",
-                v.start, v.end
-            ),
-        )
-    };
+/// Which pages of an area the image holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pages {
+    /// Every populated page.
+    All,
+    /// The populated pages that are anonymous: those written since a file
+    /// was mapped privately.
+    Anon,
+    /// None: the restarting kernel finds them elsewhere.
+    None,
+}
+
+/// One kind of memory area, and how it is checkpointed and restored.
+pub(crate) struct AreaOps {
+    /// The kind in the image.
+    kind: VmaKind,
+    /// Whether an area is of this kind.
+    recognize: fn(&Vma) -> bool,
+    /// Checkpoint: writes what the area needs before the mm record (the
+    /// file it maps); returns the objref its vma record names, or 0.
+    prepare: fn(&mut Ctx, &Vma) -> Result<i32>,
+    /// Which of its pages the image holds.
+    pages: fn(&Vma) -> Pages,
+    /// Restart: maps the area of a record; returns whether pages records
+    /// may follow it.
+    restore: fn(&mut Ctx, &VmaRecord, &mut Areas) -> Result<bool>,
+}
+
+/// The kinds of areas that can be checkpointed: one line per kind.
+const KINDS: &[&AreaOps] = &[&anon::OPS, &file::OPS, &vdso::VVAR, &vdso::VDSO];
+
+/// Returns the ops of the kind of `v`, or refuses it (`EOPNOTSUPP` and an
+/// error record naming it).
+fn kind_of(ctx: &mut Ctx, v: &Vma) -> Result<&'static AreaOps> {
     let odd = u64::from(bindings::VM_IO | bindings::VM_PFNMAP | bindings::VM_HUGETLB);
-    match (v.special, &v.file) {
-        (Special::Vdso | Special::Vvar, _) => Ok(0),
-        (Special::Other, _) => Err(unsupported(ctx, "special mapping")),
-        (Special::SharedAnon, _) => Err(unsupported(ctx, "shared anonymous memory")),
-        _ if v.flags & odd != 0 => Err(unsupported(ctx, "device or hugetlb mapping")),
-        (Special::No, None) if v.flags & vm::SHARED != 0 => {
-            Err(unsupported(ctx, "shared anonymous memory"))
-        }
-        (Special::No, None) => Ok(0),
-        (Special::No, Some(file)) => match files::checkpoint_mapped(ctx, file.clone())? {
-            Some(objref) => Ok(objref),
-            None => Err(unsupported(ctx, "unlinked or internal file mapping")),
+    let what = match v.special {
+        Special::Other => "special mapping",
+        Special::SharedAnon => "shared anonymous memory",
+        // The vDSO data is VM_IO | VM_PFNMAP too: it is a kind of its own.
+        Special::No if v.flags & odd != 0 => "device or hugetlb mapping",
+        _ => match KINDS.iter().copied().find(|k| (k.recognize)(v)) {
+            Some(k) => return Ok(k),
+            None if v.file.is_none() => "shared anonymous memory",
+            None => "mapping",
         },
-    }
+    };
+    Err(unsupported(ctx, v, what))
+}
+
+/// Refuses area `v`: `EOPNOTSUPP`, and an error record saying `what`.
+fn unsupported(ctx: &mut Ctx, v: &Vma, what: &str) -> Error {
+    ctx.fail(
+        eopnotsupp(),
+        0,
+        format_args!(
+            "memory area {:#x}-{:#x}: {what} not supported",
+            v.start, v.end
+        ),
+    )
 }
 
 /// Writes one area and its pages; returns the number of pages written.
-fn checkpoint_vma(ctx: &mut Ctx, mm: &Mm, v: &Vma, file_ref: i32) -> Result<u64> {
-    let kind = match v.special {
-        Special::Vdso => VmaKind::Vdso,
-        Special::Vvar => VmaKind::Vvar,
-        _ if file_ref != 0 => VmaKind::File,
-        _ => VmaKind::Anon,
-    };
+fn checkpoint_vma(ctx: &mut Ctx, mm: &Mm, v: &Vma, ops: &AreaOps, file_ref: i32) -> Result<u64> {
     ctx.write_record(&Record::Vma(VmaRecord {
         start: v.start,
         end: v.end,
         flags: v.flags,
         pgoff: v.pgoff,
-        kind,
+        kind: ops.kind,
         file_ref,
     }))?;
-    match kind {
-        VmaKind::Anon => write_pages(ctx, mm, v, false),
-        VmaKind::File if v.flags & vm::SHARED == 0 => write_pages(ctx, mm, v, true),
-        _ => Ok(0),
+    match (ops.pages)(v) {
+        Pages::All => write_pages(ctx, mm, v, false),
+        Pages::Anon => write_pages(ctx, mm, v, true),
+        Pages::None => Ok(0),
     }
 }
 
@@ -174,7 +207,7 @@ pub(crate) struct MmState {
 }
 
 /// The state of the areas of an mm while they are restored.
-struct Areas {
+pub(crate) struct Areas {
     mm: Mm,
     /// The vDSO data area, mapped with the vDSO text that follows it.
     vvar: Option<(u64, u64)>,
@@ -262,8 +295,13 @@ fn restore_vma(ctx: &mut Ctx, v: &VmaRecord, areas: &mut Areas) -> Result<bool> 
 }
 
 fn map_vma(ctx: &mut Ctx, v: &VmaRecord, areas: &mut Areas) -> Result<bool> {
-    let len = v.end - v.start;
-    let shared = v.flags & vm::SHARED != 0;
+    let ops = KINDS.iter().find(|k| k.kind == v.kind).ok_or(EINVAL)?;
+    (ops.restore)(ctx, v, areas)
+}
+
+/// The `mmap()` protection and flags that map the area of `v` again as it
+/// was (without `MAP_SHARED`/`MAP_PRIVATE`).
+fn map_args(v: &VmaRecord) -> (u32, u32) {
     // CAST: the protection bits are the low three of both.
     let prot = (v.flags & (vm::READ | vm::WRITE | vm::EXEC)) as u32;
     let mut flags = mcur::MAP_FIXED;
@@ -278,53 +316,17 @@ fn map_vma(ctx: &mut Ctx, v: &VmaRecord, areas: &mut Areas) -> Result<bool> {
     if v.flags & u64::from(bindings::VM_LOCKED) != 0 {
         flags |= mcur::MAP_LOCKED;
     }
-    let writable = match v.kind {
-        VmaKind::Anon => {
-            if shared {
-                return Err(EINVAL);
-            }
-            mcur::map(
-                None,
-                v.start,
-                len,
-                prot,
-                flags | mcur::MAP_PRIVATE | mcur::MAP_ANONYMOUS,
-                0,
-            )?;
-            true
-        }
-        VmaKind::File => {
-            // Reopened before the memory was released; mmap() checks that
-            // its open mode allows the mapping.
-            let file = ctx.fetch::<OpenFile>(v.file_ref)?.file;
-            let offset = v
-                .pgoff
-                .checked_mul(u64::from(uts::page_size()))
-                .ok_or(EINVAL)?;
-            let share = if shared {
-                mcur::MAP_SHARED
-            } else {
-                mcur::MAP_PRIVATE
-            };
-            mcur::map(Some(&file), v.start, len, prot, flags | share, offset)?;
-            !shared
-        }
-        VmaKind::Vvar => {
-            areas.vvar = Some((v.start, v.end));
-            return Ok(false);
-        }
-        VmaKind::Vdso => {
-            let data = areas.vvar.take().ok_or(EINVAL)?;
-            Native::map_vdso(data, (v.start, v.end))?;
-            return Ok(false);
-        }
-    };
+    (prot, flags)
+}
+
+/// Gives the area of `v` the `madvise()` flags it had.
+fn advise(v: &VmaRecord) -> Result {
     for (bit, advice) in ADVICE {
         if v.flags & bit != 0 {
-            mcur::madvise(v.start, len, advice)?;
+            mcur::madvise(v.start, v.end - v.start, advice)?;
         }
     }
-    Ok(writable)
+    Ok(())
 }
 
 /// Writes page contents into the area before them.
