@@ -4,28 +4,17 @@
 //! `zero`, `random` and `urandom`, reopened by path. The device number is
 //! checked at restart, so that the path still names the same device.
 
-use super::{checkpoint_path, restore_path, FileOps, OpenFile, S_IFMT};
-use crate::{
-    ctx::Ctx,
-    sys::file::{File, FileInfo},
-};
+use super::{checkpoint_path, restore_path, FileOps, S_IFMT};
+use crate::{ctx::Ctx, sys::file::File};
 use ckpt_format::{FileKind, FileRecord, MEM_CHAR_DEVICES};
 use kernel::{prelude::*, types::ARef};
 
 pub(super) const OPS: FileOps = FileOps {
     kind: FileKind::CharDevice,
-    recognize,
-    checkpoint,
+    recognize: |_, info| info.mode & S_IFMT == 0o020000 && MEM_CHAR_DEVICES.contains(&info.rdev),
+    checkpoint: checkpoint_path,
     restore,
 };
-
-fn recognize(_file: &File, info: &FileInfo) -> bool {
-    info.mode & S_IFMT == 0o020000 && MEM_CHAR_DEVICES.contains(&info.rdev)
-}
-
-fn checkpoint(ctx: &mut Ctx, of: &OpenFile, info: &FileInfo, objref: i32) -> Result {
-    checkpoint_path(ctx, of, info, objref, FileKind::CharDevice)
-}
 
 fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
     if !MEM_CHAR_DEVICES.contains(&rec.rdev) {

@@ -43,8 +43,8 @@ pub(crate) struct FileOps {
     kind: FileKind,
     /// Whether an open file is of this kind.
     recognize: fn(&File, &FileInfo) -> bool,
-    /// Writes the record of a file of this kind, under `objref`.
-    checkpoint: fn(&mut Ctx, &OpenFile, &FileInfo, i32) -> Result,
+    /// Writes the record of a file of this kind (`kind`), under `objref`.
+    checkpoint: fn(&mut Ctx, &OpenFile, &FileInfo, FileKind, i32) -> Result,
     /// Reopens a file of this kind from its record.
     restore: fn(&mut Ctx, &FileRecord<'_>) -> Result<ARef<File>>,
 }
@@ -92,7 +92,7 @@ impl Object for OpenFile {
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
         let info = self.file.info();
         let ops = kind_of(&self.file, &info).ok_or(EINVAL)?;
-        (ops.checkpoint)(ctx, self, &info, objref)
+        (ops.checkpoint)(ctx, self, &info, ops.kind, objref)
     }
 
     fn objref(rec: &FileRecord<'_>) -> i32 {
@@ -126,8 +126,8 @@ fn checkpoint_path(
     ctx: &mut Ctx,
     of: &OpenFile,
     info: &FileInfo,
-    objref: i32,
     kind: FileKind,
+    objref: i32,
 ) -> Result {
     let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
     let path = match saved_path(&of.file, &mut buf) {

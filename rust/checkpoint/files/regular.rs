@@ -2,29 +2,12 @@
 
 //! Regular files: reopened by path, at their position.
 
-use super::{checkpoint_path, restore_path, FileOps, OpenFile, S_IFMT};
-use crate::{
-    ctx::Ctx,
-    sys::file::{File, FileInfo},
-};
-use ckpt_format::{FileKind, FileRecord};
-use kernel::{prelude::*, types::ARef};
+use super::{checkpoint_path, restore_path, FileOps, S_IFMT};
+use ckpt_format::FileKind;
 
 pub(super) const OPS: FileOps = FileOps {
     kind: FileKind::Regular,
-    recognize,
-    checkpoint,
-    restore,
+    recognize: |_, info| info.mode & S_IFMT == 0o100000,
+    checkpoint: checkpoint_path,
+    restore: restore_path,
 };
-
-fn recognize(_file: &File, info: &FileInfo) -> bool {
-    info.mode & S_IFMT == 0o100000
-}
-
-fn checkpoint(ctx: &mut Ctx, of: &OpenFile, info: &FileInfo, objref: i32) -> Result {
-    checkpoint_path(ctx, of, info, objref, FileKind::Regular)
-}
-
-fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
-    restore_path(ctx, rec)
-}

@@ -2,6 +2,10 @@
 
 //! ckptinfo on images built with the format crate: text, JSON, exit status.
 
+// The records every task has, shared with the format crate's tests.
+#[path = "../../../rust/checkpoint/format/tests/common/mod.rs"]
+mod common;
+
 use ckpt_format::*;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -54,38 +58,12 @@ fn start() -> Vec<u8> {
 
 /// A valid image: a task with what every task has.
 fn valid() -> Vec<u8> {
-    let rlimits = [[0u64; 2]; RLIM_NLIMITS];
-    let actions = [[0u64; 4]; NSIG];
     let mut out = start();
     out.extend(image(&[
-        CpuX86_64 { regs: [0; 23] }.into_record(),
-        SignalsRecord {
-            blocked: 0,
-            altstack: [0, 0],
-            altstack_flags: SS_DISABLE,
-            umask: 0o22,
-            rseq: 0,
-            rseq_len: 0,
-            rseq_sig: 0,
-            rlimits: LeArray::Values(&rlimits),
-            actions: LeArray::Values(&actions),
-            itimer_real: [0, 0],
-            pending: &[],
-        }
-        .into_record(),
-        FsRecord {
-            root: b"/",
-            cwd: b"/",
-        }
-        .into_record(),
-        MmRecord {
-            layout: [0; 11],
-            flags: 0,
-            def_flags: 0,
-            exe_ref: 0,
-            auxv: LeArray::Values(&[]),
-        }
-        .into_record(),
+        common::cpu(),
+        common::signals(),
+        common::root_fs(),
+        common::empty_mm(),
         Record::Tail(Tail),
     ]));
     out
