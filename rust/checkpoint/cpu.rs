@@ -20,7 +20,10 @@
 
 use crate::{
     ctx::{Ctx, RecordBuf},
-    sys::task::{current, RestartBlock as Block, Task},
+    sys::{
+        signal::{current, RestartBlock as Block},
+        task::Task,
+    },
 };
 use ckpt_format::{Record, RestartBlock, RestartKind};
 use kernel::{bindings, prelude::*};

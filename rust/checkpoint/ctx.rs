@@ -11,7 +11,7 @@ use crate::{
         errno,
         file::{Access, File},
         mm::{read_pages_from, write_pages_to, UserPage, GUP_BATCH},
-        task::current,
+        signal::current,
         uts,
     },
 };

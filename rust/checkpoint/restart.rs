@@ -15,7 +15,7 @@
 use crate::{
     cpu::{Arch, Native},
     ctx::{Ctx, Mode, RecordBuf},
-    sys::{task::current, uts},
+    sys::{signal::current as signals, task::current, uts},
     task,
 };
 use ckpt_format::{FormatError, Header, RecordType, Tail, RESTART_FLAGS_MASK, RESTART_FROZEN};
@@ -42,7 +42,7 @@ pub(crate) fn restart(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i64> 
         current::stop();
     }
     if r.is_ok() && ctx.holds_signals() {
-        current::resume_signals();
+        signals::resume_signals();
     }
     if let Err(e) = &r {
         if ctx.holds_signals() {

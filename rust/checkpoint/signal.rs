@@ -15,9 +15,11 @@
 use crate::{
     ctx::{Ctx, RecordBuf},
     sys::{
+        cred::capable,
         eopnotsupp,
         mm::current as mcur,
-        task::{current, new_signals, Signals, Task},
+        signal::{current, new_signals, Signals},
+        task::Task,
     },
 };
 use ckpt_format::{LeArray, PendingSignal, Record, SignalsRecord};
@@ -71,7 +73,7 @@ fn check_signals(s: &Signals) -> Result {
         if new[0] > new[1] {
             return Err(EINVAL);
         }
-        if new[1] > old[1] && !current::capable(bindings::CAP_SYS_RESOURCE) {
+        if new[1] > old[1] && !capable(bindings::CAP_SYS_RESOURCE) {
             return Err(EPERM);
         }
         if i == nofile && new[1] != RLIM_INFINITY && new[1] > u64::from(current::nr_open()) {

@@ -110,3 +110,11 @@ impl Cred {
 
 /// What a cred record holds (`struct ckpt_cred`), without the groups.
 pub(crate) type CredIds = bindings::ckpt_cred;
+
+/// Returns whether the caller has capability `cap` in the initial user
+/// namespace (`capable()`, which also marks the task as having used it).
+pub(crate) fn capable(cap: u32) -> bool {
+    // CAST: capability numbers are small.
+    // SAFETY: No preconditions.
+    unsafe { bindings::capable(cap as i32) }
+}

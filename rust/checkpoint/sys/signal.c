@@ -2,7 +2,7 @@
 /*
  * Checkpoint/restart glue: signal state, pending signals, timers, the
  * holding of signals during a restart, and the restart blocks of
- * interrupted system calls (sys/task.rs).
+ * interrupted system calls (sys/signal.rs).
  */
 
 #include <linux/checkpoint.h>
@@ -194,7 +194,7 @@ int ckpt_queue_pending(const struct ckpt_pending *p)
 {
 	kernel_siginfo_t info;
 
-	/* The Rust wrapper (sys/task.rs) checked the signal number. */
+	/* The Rust wrapper (sys/signal.rs) checked the signal number. */
 	memcpy(&info, p->info, sizeof(p->info));
 	return do_send_sig_info(p->signo, &info, current,
 				p->flags & CKPT_PENDING_SHARED ? PIDTYPE_TGID :
