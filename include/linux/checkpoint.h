@@ -111,7 +111,7 @@ int ckpt_mm_set_layout(const u64 *layout, const u64 *auxv, unsigned int words);
 void ckpt_set_comm(const char *comm);
 int ckpt_task_pin(struct task_struct *task);
 void ckpt_get_task_settings(struct task_struct *task, struct ckpt_task_settings *t);
-int ckpt_check_task_settings(const struct ckpt_task_settings *t);
+int ckpt_oom_score_adj_min(void);
 int ckpt_set_task_settings(const struct ckpt_task_settings *t);
 void ckpt_task_unpin(struct task_struct *task);
 void ckpt_task_shape(struct task_struct *task, int *threads, bool *children,

@@ -14,13 +14,14 @@ use crate::{
     ctx::{Ctx, RecordBuf},
     files, fs, mm, signal,
     sys::{
-        cred::Cred,
+        cred::{capable, Cred},
         eopnotsupp,
+        mm::current as mcur,
         task::{current, Task, TaskSettings},
     },
 };
 use ckpt_format::{Record, TaskRecord};
-use kernel::{prelude::*, types::ARef};
+use kernel::{bindings, prelude::*, types::ARef};
 
 /// Writes the record of `task` and of the objects it uses.
 pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
@@ -118,6 +119,25 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
     Ok(())
 }
 
+/// Checks that the caller may take the settings `t`, as the interfaces that
+/// set them would: `/proc/PID/oom_score_adj` (below the caller's minimum
+/// needs `CAP_SYS_RESOURCE`) and `set_robust_list()`.
+fn check_settings(t: &TaskSettings) -> Result {
+    if !(-1000..=1000).contains(&t.oom_score_adj) {
+        return Err(EINVAL);
+    }
+    if t.oom_score_adj < current::oom_score_adj_min() && !capable(bindings::CAP_SYS_RESOURCE) {
+        return Err(EACCES);
+    }
+    // `struct robust_list_head` (include/uapi/linux/futex.h): two pointers
+    // and a long, which the bindings only see declared.
+    let head = 3 * core::mem::size_of::<usize>() as u64;
+    if t.robust_list != 0 && (t.robust_list_len != head || t.robust_list >= mcur::task_size()) {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
 /// What restart sets of a task at the end, class by class.
 pub(crate) struct TaskState {
     comm: [u8; 16],
@@ -148,7 +168,7 @@ pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<TaskSta
         robust_list: rec.robust_list,
         robust_list_len: rec.robust_list_len,
     };
-    current::check_settings(&settings).inspect_err(|e| {
+    check_settings(&settings).inspect_err(|e| {
         ctx.log(format_args!(
             "task {}: oom_score_adj {} or robust list refused (errno {})",
             rec.pid,

@@ -60,33 +60,19 @@ void ckpt_get_task_settings(struct task_struct *task, struct ckpt_task_settings 
 #endif
 }
 
-/*
- * Checks that the caller may take settings @t: an oom_score_adj below its
- * minimum needs CAP_SYS_RESOURCE, as for /proc/PID/oom_score_adj; a robust
- * list as set_robust_list() accepts it.
- */
-int ckpt_check_task_settings(const struct ckpt_task_settings *t)
+/* The lowest oom_score_adj the caller may set without CAP_SYS_RESOURCE. */
+int ckpt_oom_score_adj_min(void)
 {
-	if (t->oom_score_adj < OOM_SCORE_ADJ_MIN ||
-	    t->oom_score_adj > OOM_SCORE_ADJ_MAX)
-		return -EINVAL;
-	if (t->oom_score_adj < current->signal->oom_score_adj_min &&
-	    !capable(CAP_SYS_RESOURCE))
-		return -EACCES;
-	if (t->robust_list &&
-	    (t->robust_list_len != sizeof(struct robust_list_head) ||
-	     t->robust_list >= TASK_SIZE))
-		return -EINVAL;
-	return 0;
+	return READ_ONCE(current->signal->oom_score_adj_min);
 }
 
-/* Sets the caller's settings (checked first). no_new_privs is only ever set. */
+/*
+ * Sets the caller's settings, which the Rust core checked against the
+ * caller when it read them (task.rs: check_settings()). no_new_privs is
+ * only ever set.
+ */
 int ckpt_set_task_settings(const struct ckpt_task_settings *t)
 {
-	int ret = ckpt_check_task_settings(t);
-
-	if (ret)
-		return ret;
 	WRITE_ONCE(current->signal->oom_score_adj, t->oom_score_adj);
 	if (t->no_new_privs)
 		task_set_no_new_privs(current);

@@ -264,14 +264,15 @@ pub(crate) mod current {
         unsafe { bindings::ckpt_stop_self() }
     }
 
-    /// Checks that the caller may take settings `t` (`EACCES` for an
-    /// `oom_score_adj` below its minimum without `CAP_SYS_RESOURCE`).
-    pub(crate) fn check_settings(t: &TaskSettings) -> Result {
-        // SAFETY: `t` is only read.
-        kernel::error::to_result(unsafe { bindings::ckpt_check_task_settings(t) })
+    /// Returns the lowest `oom_score_adj` the caller may set without
+    /// `CAP_SYS_RESOURCE`.
+    pub(crate) fn oom_score_adj_min() -> i32 {
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_oom_score_adj_min() }
     }
 
-    /// Sets the caller's `oom_score_adj`, `no_new_privs` and robust list.
+    /// Sets the caller's `oom_score_adj`, `no_new_privs` and robust list,
+    /// which `task::check_settings()` checked against the caller.
     pub(crate) fn set_settings(t: &TaskSettings) -> Result {
         // SAFETY: `t` is only read.
         kernel::error::to_result(unsafe { bindings::ckpt_set_task_settings(t) })

@@ -1751,6 +1751,34 @@ TEST(restored_credentials_are_the_images)
 	close(fd);
 }
 
+TEST(lower_oom_score_adj_needs_cap_sys_resource)
+{
+	char proc[64], val[64];
+	pid_t r = -1;
+	int fd;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch users");
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	fd = image_of_mode("nobody-oom", NULL);
+	ASSERT_LE(0, fd);
+	/*
+	 * uid 65534 may take the image's credentials, but not its
+	 * oom_score_adj below its own minimum: EACCES, as writing
+	 * /proc/self/oom_score_adj gives it, before it changes.
+	 */
+	EXPECT_EQ(EACCES, restart_as_nobody(fd));
+	/* Root, with CAP_SYS_RESOURCE, restores it. */
+	lseek(fd, 0, SEEK_SET);
+	ASSERT_EQ(0, restart_fd(fd, &r));
+	snprintf(proc, sizeof(proc), "/proc/%d/oom_score_adj", r);
+	read_file(proc, val, sizeof(val));
+	EXPECT_STREQ("-500\n", val);
+	reap(r);
+	close(fd);
+}
+
 TEST(restart_beyond_caller_groups_and_caps_eperm)
 {
 	char val[256];

@@ -504,10 +504,21 @@ int main(int argc, char **argv)
 	/*
 	 * A task of uid and gid 65534 with groups 7 and 8, with root's
 	 * permitted capabilities for nobody-keepcaps, holding file argv[3]
-	 * open for writing if given (opened as root), in /.
+	 * open for writing if given (opened as root), in /. nobody-oom has no
+	 * groups, and an oom_score_adj of -500 that root gave it.
 	 */
 	if (!strncmp(mode, "nobody", 6)) {
 		gid_t groups[] = { 7, 8 };
+		int ngroups = 2;
+
+		if (!strcmp(mode, "nobody-oom")) {
+			int fd = open("/proc/self/oom_score_adj", O_WRONLY);
+
+			if (fd < 0 || write(fd, "-500", 4) != 4)
+				return 1;
+			close(fd);
+			ngroups = 0;
+		}
 
 		if (argc > 3 && open(argv[3], O_RDWR) < 0)
 			return 1;
@@ -516,7 +527,7 @@ int main(int argc, char **argv)
 			return 1;
 		if (!strcmp(mode, "nobody-keepcaps") && prctl(PR_SET_KEEPCAPS, 1))
 			return 1;
-		if (setgroups(2, groups) || setresgid(65534, 65534, 65534) ||
+		if (setgroups(ngroups, groups) || setresgid(65534, 65534, 65534) ||
 		    setresuid(65534, 65534, 65534))
 			return 1;
 	}
