@@ -15,6 +15,7 @@ long ckpt_sys_restart(pid_t pid, int fd, unsigned long flags, int logfd);
 
 /* C glue for the Rust core (rust/checkpoint/sys/<class>.c). */
 struct file;
+struct mm_struct;
 struct page;
 struct task_struct;
 
@@ -107,6 +108,8 @@ struct cred *ckpt_prepare_cred(const struct ckpt_cred *c, const u32 *groups,
 			       u32 needs);
 int ckpt_commit_cred(const struct cred *c);
 int ckpt_set_exe_file(struct file *file);
+unsigned long ckpt_next_populated(struct mm_struct *mm, unsigned long start,
+				  unsigned long end);
 int ckpt_mm_set_layout(const u64 *layout, const u64 *auxv, unsigned int words);
 void ckpt_set_comm(const char *comm);
 int ckpt_task_pin(struct task_struct *task);

@@ -176,12 +176,18 @@ fn write_pages(ctx: &mut Ctx, mm: &Mm, v: &Vma, only_anon: bool) -> Result<u64> 
         let mut batch = KVec::new();
         // CAST: an area spans fewer than 2^52 pages.
         let max = ((v.end - addr) / page) as usize;
-        let got = mm.read_lock().get_pages(addr, max, false, &mut batch)?;
-        if got == 0 {
-            // Never populated: nothing to save.
-            addr += page;
-            continue;
-        }
+        let got = {
+            let guard = mm.read_lock();
+            let got = guard.get_pages(addr, max, false, &mut batch)?;
+            if got == 0 {
+                // A hole, or the zero page: nothing to save. Go on at the
+                // next page that has a page table entry, so that the cost
+                // is in what is populated, not in the size of the area.
+                addr = guard.next_populated(addr + page, v.end);
+                continue;
+            }
+            got
+        };
         let mut addrs = [0u64; GUP_BATCH];
         let mut keep: KVec<&UserPage> = KVec::with_capacity(got, GFP_KERNEL_ACCOUNT)?;
         for (i, p) in batch.iter().enumerate() {

@@ -8,6 +8,7 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/pagewalk.h>
 #include <linux/sched/mm.h>
 #include <linux/security.h>
 
@@ -71,4 +72,55 @@ int ckpt_set_exe_file(struct file *file)
 	if (err)
 		return err;
 	return replace_mm_exe_file(current->mm, file);
+}
+
+static int ckpt_populated_pmd(pmd_t *pmd, unsigned long addr,
+			      unsigned long next, struct mm_walk *walk)
+{
+	unsigned long *found = walk->private;
+	pmd_t val = pmdp_get_lockless(pmd);
+	spinlock_t *ptl;
+	pte_t *start, *pte;
+
+	/* The page table is read here: never split a huge page. */
+	walk->action = ACTION_CONTINUE;
+	if (pmd_none(val))
+		return 0;
+	if (!pmd_present(val) || pmd_leaf(val)) {
+		*found = addr;
+		return 1;
+	}
+	start = pte = pte_offset_map_lock(walk->mm, pmd, addr, &ptl);
+	if (!pte) {
+		walk->action = ACTION_AGAIN;
+		return 0;
+	}
+	for (; addr < next; pte++, addr += PAGE_SIZE) {
+		if (!pte_none(ptep_get(pte))) {
+			*found = addr;
+			break;
+		}
+	}
+	pte_unmap_unlock(start, ptl);
+	return addr < next;
+}
+
+static const struct mm_walk_ops ckpt_populated_ops = {
+	.pmd_entry = ckpt_populated_pmd,
+	.walk_lock = PGWALK_RDLOCK,
+};
+
+/*
+ * The first page at or above @start and below @end that has a page table
+ * entry (present, swapped or migrating), or @end. The walk skips empty
+ * page tables whole, so that an area reserved but barely touched costs
+ * what is touched. Called with the mmap lock of @mm held for reading.
+ */
+unsigned long ckpt_next_populated(struct mm_struct *mm, unsigned long start,
+				  unsigned long end)
+{
+	unsigned long found = end;
+
+	walk_page_range(mm, start, end, &ckpt_populated_ops, &found);
+	return found;
 }

@@ -207,6 +207,15 @@ impl MmReadGuard<'_> {
         self.0 .0.as_ptr()
     }
 
+    /// Returns the first page in `[start, end)` with a page table entry
+    /// (present, swapped or migrating), or `end`; empty page tables are
+    /// skipped whole.
+    pub(crate) fn next_populated(&self, start: u64, end: u64) -> u64 {
+        // CAST: user addresses fit in an `unsigned long`, and back.
+        // SAFETY: The mmap lock is held for reading, as the walk needs.
+        unsafe { bindings::ckpt_next_populated(self.mm(), start as _, end as _) as u64 }
+    }
+
     /// Returns the first area that ends above `addr`.
     pub(crate) fn vma_from(&self, addr: u64) -> Option<Vma> {
         // SAFETY: The mmap lock is held, so areas cannot go away.

@@ -569,6 +569,20 @@ int main(int argc, char **argv)
 		mprotect(r, 4 * ps, PROT_READ);
 		if (write(1, addr, sizeof(addr)) != sizeof(addr))
 			return 1;
+	} else if (!strcmp(mode, "sparse")) {
+		/* 1 TiB reserved; a byte, a page and a byte touched. */
+		size_t len = 1UL << 40;
+		char *a = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		unsigned long addr = (unsigned long)a;
+
+		if (a == MAP_FAILED)
+			return 1;
+		a[0] = 0x11;
+		memset(a + len / 2, 0x22, ps);
+		a[len - 1] = 0x33;
+		if (write(1, &addr, sizeof(addr)) != sizeof(addr))
+			return 1;
 	} else if (write(1, "ready", 5) != 5) {
 		return 1;
 	}
