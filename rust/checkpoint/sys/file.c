@@ -15,6 +15,7 @@
 #include <linux/mm.h>
 #include <linux/namei.h>
 #include <linux/sched/signal.h>
+#include <linux/slab.h>
 #include <linux/uio.h>
 
 /*
@@ -129,14 +130,20 @@ static int ckpt_pages_io(struct file *file, struct page **pages,
 			 unsigned int n, unsigned int dir, bool hold)
 {
 	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
-	struct bio_vec bv[64];
+	struct bio_vec *bv;
 	struct iov_iter iter;
 	unsigned int i;
 	size_t left;
-	ssize_t ret;
+	ssize_t ret = 0;
 
-	if (n > ARRAY_SIZE(bv))
+	/* A batch of GUP_BATCH vectors is too big for the stack. */
+	if (n > 64)
 		return -EINVAL;
+	if (!n)
+		return 0;
+	bv = kmalloc_array(n, sizeof(*bv), GFP_KERNEL_ACCOUNT);
+	if (!bv)
+		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
 	left = (size_t)n * PAGE_SIZE;
@@ -150,19 +157,27 @@ static int ckpt_pages_io(struct file *file, struct page **pages,
 		    ckpt_defer_signal())
 			continue;
 		if (ret < 0)
-			return ret;
-		if (!ret)
-			return dir == ITER_SOURCE ? -EIO : -ENODATA;
-		if (ret > left)
-			return -EIO;
+			break;
+		if (!ret) {
+			ret = dir == ITER_SOURCE ? -EIO : -ENODATA;
+			break;
+		}
+		if (ret > left) {
+			ret = -EIO;
+			break;
+		}
 		left -= ret;
+		ret = 0;
 		/* Not every ->write_iter() advances the caller's iterator. */
 		if (iov_iter_count(&iter) > left)
 			iov_iter_advance(&iter, iov_iter_count(&iter) - left);
-		if (fatal_signal_pending(current))
-			return -EINTR;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
 	}
-	return 0;
+	kfree(bv);
+	return ret;
 }
 
 /* Writes @n whole pages to @file at its position. */
