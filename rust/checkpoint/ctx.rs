@@ -227,17 +227,17 @@ impl Ctx {
     /// An image that breaks the rules of the stream, or has another record
     /// here, fails with `EINVAL` after a log line.
     pub(crate) fn read<'b, T: RecordKind<'b>>(&mut self, buf: &'b mut RecordBuf) -> Result<T> {
-        let (ty, offset) = self.skip_objects(buf)?;
-        if ty != T::TYPE {
-            self.log(format_args!(
-                "a {} record where a {} record belongs",
-                ty.name(),
-                T::TYPE.name()
-            ));
-            return Err(self.bad_image(offset, FormatError::Order("record out of place")));
+        if let Some(rec) = self.read_if(buf)? {
+            return Ok(rec);
         }
-        let rec = self.next_record(buf)?;
-        T::from_record(rec).ok_or(EINVAL)
+        // Left unread: its header is the one read ahead.
+        let (ty, offset) = self.peek_type()?;
+        self.log(format_args!(
+            "a {} record where a {} record belongs",
+            ty.name(),
+            T::TYPE.name()
+        ));
+        Err(self.bad_image(offset, FormatError::Order("record out of place")))
     }
 
     /// Restart: reads the next record if it is a `T` (after the shared
@@ -258,11 +258,11 @@ impl Ctx {
     fn skip_objects(&mut self, buf: &mut RecordBuf) -> Result<(RecordType, u64)> {
         loop {
             let (ty, offset) = self.peek_type()?;
-            if !objhash::is_object(ty) {
+            let Some(class) = objhash::class_of(ty) else {
                 return Ok((ty, offset));
-            }
+            };
             let rec = self.next_record(buf)?;
-            objhash::restore(self, rec)?;
+            class.restore(self, rec)?;
         }
     }
 

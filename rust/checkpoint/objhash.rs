@@ -10,7 +10,7 @@
 //! object while the checkpoint runs, and counts how often each object is met
 //! (the basis of leak detection for whole-container checkpoints). At
 //! restart, an object's record comes before its first user: [`Ctx::read`]
-//! restores it when it meets it (through [`CLASSES`]), and users fetch it by
+//! restores it when it meets it (through [`class_of`]), and users fetch it by
 //! objref with [`Ctx::fetch`]. The hash is the only place where classes meet.
 
 use crate::{ctx::Ctx, files, sys::cred::Cred};
@@ -63,28 +63,30 @@ impl Class {
             restore: restore_obj::<T>,
         }
     }
+
+    /// Restores the object of `rec`, a record of this class, into the hash.
+    pub(crate) fn restore(&self, ctx: &mut Ctx, rec: Record<'_>) -> Result {
+        (self.restore)(ctx, rec)
+    }
 }
 
 /// The classes of shared objects: one line per class.
-pub(crate) const CLASSES: &[Class] = &[Class::of::<ARef<Cred>>(), Class::of::<files::OpenFile>()];
+const CLASSES: &[Class] = &[Class::of::<ARef<Cred>>(), Class::of::<files::OpenFile>()];
 
-/// Restart: whether records of type `ty` define shared objects.
-pub(crate) fn is_object(ty: RecordType) -> bool {
-    CLASSES.iter().any(|c| c.record == ty)
-}
-
-/// Restart: restores the object of `rec`, whose type [`is_object`].
-pub(crate) fn restore(ctx: &mut Ctx, rec: Record<'_>) -> Result {
-    let ty = rec.ty();
-    let class = CLASSES.iter().find(|c| c.record == ty).ok_or(EINVAL)?;
-    (class.restore)(ctx, rec)
+/// Restart: the class of objects that records of type `ty` define, if any.
+pub(crate) fn class_of(ty: RecordType) -> Option<&'static Class> {
+    CLASSES.iter().find(|c| c.record == ty)
 }
 
 fn restore_obj<T: Object>(ctx: &mut Ctx, rec: Record<'_>) -> Result {
     let rec = T::Record::from_record(rec).ok_or(EINVAL)?;
     let obj = T::restore(ctx, &rec)?;
-    let held: Arc<dyn Any> = Arc::new(obj, GFP_KERNEL_ACCOUNT)?;
-    ctx.objhash.set(T::objref(&rec), T::KIND, held)
+    ctx.objhash.set(T::objref(&rec), obj)
+}
+
+/// What the hash holds of an object: a counted reference, of any class.
+fn hold<T: Object>(obj: T) -> Result<Arc<dyn Any>> {
+    Ok(Arc::new(obj, GFP_KERNEL_ACCOUNT)?)
 }
 
 impl Ctx {
@@ -166,10 +168,9 @@ impl ObjHash {
         }
         let objref = self.next_ref;
         let next = objref.checked_add(1).ok_or(ENOSPC)?;
-        let held: Arc<dyn Any> = Arc::new(obj.clone(), GFP_KERNEL_ACCOUNT)?;
         let entry = Entry {
             kind: T::KIND,
-            obj: Some(held),
+            obj: Some(hold(obj.clone())?),
             users: 1,
         };
         // Allocate both nodes first, so that a failure leaves the hash unchanged.
@@ -194,11 +195,11 @@ impl ObjHash {
     }
 
     /// Restart: records what was restored for `objref`, defined by the
-    /// stream check with the same kind.
-    pub(crate) fn set(&mut self, objref: i32, kind: ObjKind, obj: Arc<dyn Any>) -> Result {
+    /// stream check with the kind of `T`, once.
+    pub(crate) fn set<T: Object>(&mut self, objref: i32, obj: T) -> Result {
         match self.by_ref.get_mut(&objref) {
-            Some(e) if e.kind == kind && e.obj.is_none() => {
-                e.obj = Some(obj);
+            Some(e) if e.kind == T::KIND && e.obj.is_none() => {
+                e.obj = Some(hold(obj)?);
                 Ok(())
             }
             _ => Err(EINVAL),

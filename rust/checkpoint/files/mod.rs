@@ -177,9 +177,9 @@ const MAPPED_FLAGS: u32 = 0o3 | 0o100000;
 /// task being restored, and checks that the path still names a file of
 /// the same type and device.
 fn restore_path(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
-    // A restart never opens a file that the image's user could not. The
-    // stream check puts the task record first; never fall back to the
-    // caller's credentials.
+    // A restart never opens a file that the image's user could not: a
+    // file record before any task record has no credentials to be opened
+    // with, and never falls back to the caller's.
     let cred = ctx.task_cred.clone().ok_or(EINVAL)?;
     let file = File::open(rec.path, rec.flags, rec.pos, Some(&cred)).inspect_err(|e| {
         ctx.log(format_args!(

@@ -286,7 +286,8 @@ const ADVICE: [(u64, i32); 5] = [
 /// Maps one memory area of the image; returns whether pages of its own
 /// may follow.
 fn restore_vma(ctx: &mut Ctx, v: &VmaRecord, areas: &mut Areas) -> Result<bool> {
-    let r = map_vma(ctx, v, areas);
+    let ops = KINDS.iter().find(|k| k.kind == v.kind).ok_or(EINVAL)?;
+    let r = (ops.restore)(ctx, v, areas);
     if let Err(e) = &r {
         ctx.log(format_args!(
             "memory area {:#x}-{:#x} ({}): cannot map (errno {})",
@@ -298,11 +299,6 @@ fn restore_vma(ctx: &mut Ctx, v: &VmaRecord, areas: &mut Areas) -> Result<bool> 
     }
     areas.count += 1;
     r
-}
-
-fn map_vma(ctx: &mut Ctx, v: &VmaRecord, areas: &mut Areas) -> Result<bool> {
-    let ops = KINDS.iter().find(|k| k.kind == v.kind).ok_or(EINVAL)?;
-    (ops.restore)(ctx, v, areas)
 }
 
 /// The `mmap()` protection and flags that map the area of `v` again as it
