@@ -6,12 +6,16 @@
 #ifndef _LINUX_CHECKPOINT_H
 #define _LINUX_CHECKPOINT_H
 
+#include <linux/sched/task.h>	/* kernel_clone(), for eclone(2) */
 #include <linux/types.h>
 #include <uapi/linux/checkpoint.h>
 
-/* Rust core: the bodies of checkpoint(2) and restart(2). */
+/* Rust core: the bodies of checkpoint(2), restart(2) and eclone(2). */
 long ckpt_sys_checkpoint(pid_t pid, int fd, unsigned long flags, int logfd);
 long ckpt_sys_restart(pid_t pid, int fd, unsigned long flags, int logfd);
+long ckpt_sys_eclone(unsigned int flags_low,
+		     const struct eclone_args __user *uargs, size_t size,
+		     const pid_t __user *pids);
 
 /* C glue for the Rust core (rust/checkpoint/sys/<class>.c). */
 struct file;
@@ -117,6 +121,8 @@ void ckpt_get_task_settings(struct task_struct *task, struct ckpt_task_settings 
 int ckpt_oom_score_adj_min(void);
 int ckpt_set_task_settings(const struct ckpt_task_settings *t);
 void ckpt_task_unpin(struct task_struct *task);
+int ckpt_copy_eclone_args(struct eclone_args *args,
+			  const struct eclone_args __user *uargs, size_t size);
 void ckpt_task_shape(struct task_struct *task, int *threads, bool *children,
 		     bool *exiting);
 void ckpt_kill_self(void);

@@ -23,6 +23,7 @@ mod cpu;
 mod cred;
 mod ctx;
 mod deferqueue;
+mod eclone;
 mod files;
 mod fs;
 mod mm;
@@ -46,8 +47,10 @@ mod arch {
 mod selftest;
 
 use kernel::{
+    bindings,
     error::{code::*, Error, Result},
-    ffi::{c_int, c_long, c_ulong},
+    ffi::{c_int, c_long, c_uint, c_ulong},
+    uaccess::UserPtr,
 };
 
 /// Maps the result of a system call that must not be restarted: an interrupted
@@ -107,4 +110,27 @@ pub extern "C" fn ckpt_sys_checkpoint(
 pub extern "C" fn ckpt_sys_restart(pid: c_int, fd: c_int, flags: c_ulong, logfd: c_int) -> c_long {
     // CAST: `unsigned long` is at most 64 bits.
     syscall_return(restart::restart(pid, fd, flags as u64, logfd))
+}
+
+/// Body of `eclone(2)` (see [`eclone`]): creates a child of the caller with
+/// the `nr_pids` pids at `pids`, outermost level first.
+///
+/// Returns the child's pid, or a negative errno: `EINVAL` for bad flags,
+/// sizes, counts or pids, `E2BIG` for a longer `struct eclone_args` that
+/// does not end in zeros, `EFAULT`, `EEXIST` for a pid in use, `EPERM`
+/// without `CAP_SYS_ADMIN` (or `CAP_CHECKPOINT_RESTORE`) over a level whose
+/// pid is chosen, or any error of `clone(2)`, which is restarted as
+/// `clone(2)` is.
+#[no_mangle]
+pub extern "C" fn ckpt_sys_eclone(
+    flags_low: c_uint,
+    uargs: *const bindings::eclone_args,
+    size: usize,
+    pids: *const c_int,
+) -> c_long {
+    match eclone::eclone(flags_low, uargs as UserPtr, size, pids as UserPtr) {
+        // CAST: `long` is at least 32 bits.
+        Ok(pid) => pid as c_long,
+        Err(e) => e.to_errno() as c_long,
+    }
 }

@@ -127,3 +127,10 @@ bool ckpt_current_is_alone(void)
 	       atomic_read(&current->files->count) == 1 &&
 	       current->fs->users == 1;
 }
+
+/* eclone(2): copies its arguments as clone3() does (a longer struct with a zero tail). */
+int ckpt_copy_eclone_args(struct eclone_args *args,
+			  const struct eclone_args __user *uargs, size_t size)
+{
+	return copy_struct_from_user(args, sizeof(*args), uargs, size);
+}

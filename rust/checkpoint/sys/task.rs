@@ -228,7 +228,80 @@ impl Drop for TaskPin<'_> {
 pub(crate) mod current {
     use super::TaskSettings;
     use crate::sys::file::File;
-    use kernel::{bindings, prelude::*};
+    use kernel::{
+        bindings,
+        ffi::{c_int, c_ulong},
+        prelude::*,
+        uaccess::UserPtr,
+    };
+
+    /// The arguments of `eclone(2)`, as user space gives them.
+    pub(crate) type EcloneArgs = bindings::eclone_args;
+
+    /// Copies the arguments of `eclone(2)` from user space, `size` bytes at
+    /// `uargs`, as `clone3()` copies its own: a longer struct, from a newer
+    /// ABI, must end in zeros (`E2BIG` if not).
+    pub(crate) fn copy_eclone_args(uargs: UserPtr, size: usize) -> Result<EcloneArgs> {
+        // SAFETY: All zeros is a valid `eclone_args` (plain integers).
+        let mut a: EcloneArgs = unsafe { core::mem::zeroed() };
+        // SAFETY: `a` is writable; the function checks the user range.
+        kernel::error::to_result(unsafe {
+            bindings::ckpt_copy_eclone_args(&mut a, uargs as *const EcloneArgs, size)
+        })?;
+        Ok(a)
+    }
+
+    /// A child to create, as `kernel_clone()` takes it. Pointers are user
+    /// addresses, checked by the functions that use them.
+    pub(crate) struct CloneArgs<'a> {
+        pub(crate) flags: u64,
+        pub(crate) exit_signal: u32,
+        pub(crate) stack: u64,
+        pub(crate) stack_size: u64,
+        pub(crate) tls: u64,
+        /// Where `CLONE_PARENT_SETTID` writes the pid, or `CLONE_PIDFD` the
+        /// pidfd, as `clone(2)` has it.
+        pub(crate) parent_tid: u64,
+        pub(crate) child_tid: u64,
+        /// Chosen pids, the child's own namespace first (`set_tid`).
+        pub(crate) set_tid: &'a [i32],
+    }
+
+    /// Creates a child of the caller: refuses what `clone3()` refuses
+    /// (`EINVAL`), then forks it with `kernel_clone()`, which checks the
+    /// chosen pids as it does `clone3()`'s `set_tid` (`EINVAL` out of range,
+    /// `EEXIST` in use, `EPERM` without `CAP_SYS_ADMIN` or
+    /// `CAP_CHECKPOINT_RESTORE` over a level). Returns the child's pid in
+    /// the caller's namespace.
+    pub(crate) fn clone(a: &CloneArgs<'_>) -> Result<i32> {
+        // SAFETY: All zeros is a valid `kernel_clone_args`: no name, thread
+        // function, cgroup or pid array.
+        let mut k: bindings::kernel_clone_args = unsafe { core::mem::zeroed() };
+        k.flags = a.flags;
+        // CAST: user addresses and the stack fit in `unsigned long`.
+        k.pidfd = a.parent_tid as usize as *mut c_int;
+        k.parent_tid = a.parent_tid as usize as *mut c_int;
+        k.child_tid = a.child_tid as usize as *mut c_int;
+        // CAST: at most `_NSIG`, checked by the caller.
+        k.exit_signal = a.exit_signal as c_int;
+        k.stack = a.stack as c_ulong;
+        k.stack_size = a.stack_size as c_ulong;
+        k.tls = a.tls as c_ulong;
+        k.set_tid = a.set_tid.as_ptr().cast_mut();
+        k.set_tid_size = a.set_tid.len();
+        // SAFETY: `k` is valid; the function checks it and sets up its stack.
+        if !unsafe { bindings::clone3_args_valid(&mut k) } {
+            return Err(EINVAL);
+        }
+        // SAFETY: `k` is valid, and `set_tid`, which `kernel_clone()` only
+        // reads, outlives the call.
+        let pid = unsafe { bindings::kernel_clone(&mut k) };
+        if pid < 0 {
+            Err(Error::from_errno(pid))
+        } else {
+            Ok(pid)
+        }
+    }
 
     /// Returns true if the caller is a single thread with an mm of its own.
     pub(crate) fn is_alone() -> bool {

@@ -26,12 +26,16 @@ mod nr {
     pub const CHECKPOINT: libc::c_long = 463;
     /// `restart(2)`.
     pub const RESTART: libc::c_long = 464;
+    /// `eclone(2)`.
+    pub const ECLONE: libc::c_long = 465;
 }
 
 /// Number of `checkpoint(2)` on this architecture.
 pub const NR_CHECKPOINT: libc::c_long = nr::CHECKPOINT;
 /// Number of `restart(2)` on this architecture.
 pub const NR_RESTART: libc::c_long = nr::RESTART;
+/// Number of `eclone(2)` on this architecture.
+pub const NR_ECLONE: libc::c_long = nr::ECLONE;
 
 /// Calls `checkpoint(pid, fd, flags, logfd)`; returns the checkpoint id.
 pub fn checkpoint(pid: i32, fd: RawFd, flags: u64, logfd: RawFd) -> io::Result<i64> {
