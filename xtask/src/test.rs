@@ -139,7 +139,8 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
     let _ = std::fs::remove_file(&leaks);
     // Kmemleak reports objects older than 5 s: wait, then scan twice.
     let cmd = format!(
-        "\"$CKPT_SELFTESTS/checkpoint_test\" > '{log}' 2>&1; cat '{log}'; \
+        "{{ \"$CKPT_SELFTESTS/checkpoint_test\"; \"$CKPT_SELFTESTS/eclone_test\"; }} \
+         > '{log}' 2>&1; cat '{log}'; \
          mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug; \
          sleep 6; echo scan > /sys/kernel/debug/kmemleak && \
          echo scan > /sys/kernel/debug/kmemleak && \
