@@ -31,7 +31,7 @@ use crate::{
         task::{current, Task},
     },
 };
-use ckpt_format::{stream::ObjKind, FdRecord, FileKind, FileRecord, Record, MAX_PATH};
+use ckpt_format::{stream::ObjKind, FdRecord, FileData, FileKind, FileRecord, Record, MAX_PATH};
 use kernel::{prelude::*, str::BStr, types::ARef};
 
 /// The file-type bits of `i_mode`.
@@ -155,7 +155,7 @@ fn checkpoint_path(
         mode: info.mode,
         rdev: info.rdev,
         pos: info.pos,
-        path,
+        data: FileData::Path(path),
     }))
 }
 
@@ -181,11 +181,12 @@ fn restore_path(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
     // file record before any task record has no credentials to be opened
     // with, and never falls back to the caller's.
     let cred = ctx.task_cred.clone().ok_or(EINVAL)?;
-    let file = File::open(rec.path, rec.flags, rec.pos, Some(&cred)).inspect_err(|e| {
+    let path = rec.path().ok_or(EINVAL)?;
+    let file = File::open(path, rec.flags, rec.pos, Some(&cred)).inspect_err(|e| {
         ctx.log(format_args!(
             "file {}: cannot reopen {} at {} (errno {})",
             rec.objref,
-            BStr::from_bytes(rec.path),
+            BStr::from_bytes(path),
             rec.pos,
             -e.to_errno()
         ))
@@ -195,7 +196,7 @@ fn restore_path(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
         ctx.log(format_args!(
             "file {}: {} is no longer a {} file",
             rec.objref,
-            BStr::from_bytes(rec.path),
+            BStr::from_bytes(path),
             rec.kind.name()
         ));
         return Err(EINVAL);

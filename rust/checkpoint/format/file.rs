@@ -18,6 +18,11 @@ pub enum FileKind {
     /// One of the memory character devices `/dev/null`, `/dev/zero`,
     /// `/dev/random` and `/dev/urandom`.
     CharDevice = 3,
+    /// An eventfd.
+    Eventfd = 4,
+    /// One end of a pipe (`O_RDONLY`: the read end, `O_WRONLY`: the write
+    /// end), whose pipe is a [`PipeRecord`].
+    Pipe = 5,
 }
 
 impl FileKind {
@@ -27,6 +32,8 @@ impl FileKind {
             1 => Self::Regular,
             2 => Self::Directory,
             3 => Self::CharDevice,
+            4 => Self::Eventfd,
+            5 => Self::Pipe,
             _ => return Err(FormatError::BadValue("file kind")),
         })
     }
@@ -37,6 +44,20 @@ impl FileKind {
             Self::Regular => "regular",
             Self::Directory => "directory",
             Self::CharDevice => "chardev",
+            Self::Eventfd => "eventfd",
+            Self::Pipe => "pipe",
+        }
+    }
+
+    /// The file type bits (`S_IFMT`) of its inode: anonymous inodes
+    /// (eventfd) have none.
+    fn file_type(self) -> u32 {
+        match self {
+            Self::Regular => 0o100000,
+            Self::Directory => 0o040000,
+            Self::CharDevice => 0o020000,
+            Self::Eventfd => 0,
+            Self::Pipe => 0o010000,
         }
     }
 }
@@ -45,6 +66,26 @@ impl FileKind {
 /// character devices a [`FileKind::CharDevice`] may be: `/dev/null`,
 /// `/dev/zero`, `/dev/random`, `/dev/urandom` (major 1, minors 3, 5, 8, 9).
 pub const MEM_CHAR_DEVICES: [u32; 4] = [0x103, 0x105, 0x108, 0x109];
+
+/// What a file record holds beyond what all files have: its kind's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileData<'a> {
+    /// Files reopened by path (regular files, directories, devices): the
+    /// absolute path, as seen from the checkpointer's root.
+    Path(&'a [u8]),
+    /// An eventfd's counter and `EFD_SEMAPHORE` flag.
+    Eventfd {
+        /// The counter.
+        count: u64,
+        /// `EFD_SEMAPHORE`.
+        semaphore: bool,
+    },
+    /// One end of a pipe: the objref of its [`PipeRecord`].
+    Pipe {
+        /// Objref of the pipe.
+        pipe: i32,
+    },
+}
 
 /// An open file (`struct file`), shared by the descriptors that refer to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,20 +102,39 @@ pub struct FileRecord<'a> {
     pub rdev: u32,
     /// File position.
     pub pos: i64,
-    /// Absolute path, as seen from the checkpointer's root.
-    pub path: &'a [u8],
+    /// The kind's state: [`FileData::Path`] for the kinds reopened by path.
+    pub data: FileData<'a>,
 }
 
-impl FileRecord<'_> {
-    /// Payload length without the path (its NUL included).
-    pub const MIN_LEN: usize = 4 * 6 + 8 + 1;
+impl<'a> FileRecord<'a> {
+    /// Payload length of the fields all files have.
+    pub const COMMON_LEN: usize = 4 * 6 + 8;
+
+    /// Payload length of a path record without its path (the NUL included).
+    pub const MIN_LEN: usize = Self::COMMON_LEN + 1;
+
+    /// The path of a file reopened by path.
+    pub fn path(&self) -> Option<&'a [u8]> {
+        match self.data {
+            FileData::Path(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    fn data_len(&self) -> usize {
+        match self.data {
+            FileData::Path(p) => p.len() + 1,
+            FileData::Eventfd { .. } => 16,
+            FileData::Pipe { .. } => 8,
+        }
+    }
 }
 
 impl<'a> Payload<'a> for FileRecord<'a> {
     const BOUNDS: (usize, usize) = (Self::MIN_LEN, Self::MIN_LEN + MAX_PATH);
 
     fn payload_len(&self) -> usize {
-        Self::MIN_LEN + self.path.len()
+        Self::COMMON_LEN + self.data_len()
     }
 
     fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
@@ -85,7 +145,21 @@ impl<'a> Payload<'a> for FileRecord<'a> {
         e.u32(self.rdev)?;
         e.u32(0)?;
         e.u64(self.pos as u64)?;
-        e.tail_str(self.path)
+        match (self.kind, self.data) {
+            (FileKind::Regular | FileKind::Directory | FileKind::CharDevice, FileData::Path(p)) => {
+                e.tail_str(p)
+            }
+            (FileKind::Eventfd, FileData::Eventfd { count, semaphore }) => {
+                e.u64(count)?;
+                e.u32(u32::from(semaphore))?;
+                e.u32(0)
+            }
+            (FileKind::Pipe, FileData::Pipe { pipe }) => {
+                e.i32(pipe)?;
+                e.u32(0)
+            }
+            _ => Err(FormatError::BadValue("file data of another kind")),
+        }
     }
 
     fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
@@ -99,21 +173,43 @@ impl<'a> Payload<'a> for FileRecord<'a> {
         }
         // CAST: the position is a signed `loff_t`.
         let pos = d.u64()? as i64;
-        let path = d.tail_str(MAX_PATH)?;
-        // S_IFREG, S_IFDIR, S_IFCHR.
-        let ty = match kind {
-            FileKind::Regular => 0o100000,
-            FileKind::Directory => 0o040000,
-            FileKind::CharDevice => 0o020000,
+        let data = match kind {
+            FileKind::Regular | FileKind::Directory | FileKind::CharDevice => {
+                let path = d.tail_str(MAX_PATH)?;
+                if !path.starts_with(b"/") {
+                    return Err(FormatError::BadValue("file path"));
+                }
+                FileData::Path(path)
+            }
+            FileKind::Eventfd => {
+                let count = d.u64()?;
+                let semaphore = match d.u32()? {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(FormatError::BadValue("eventfd flags")),
+                };
+                if d.u32()? != 0 {
+                    return Err(FormatError::BadValue("eventfd reserved field"));
+                }
+                FileData::Eventfd { count, semaphore }
+            }
+            FileKind::Pipe => {
+                let pipe = d.i32()?;
+                // A pipe end is opened for reading or for writing.
+                if d.u32()? != 0 || pipe <= 0 || !matches!(flags & 0o3, 0 | 1) {
+                    return Err(FormatError::BadValue("pipe end"));
+                }
+                FileData::Pipe { pipe }
+            }
         };
-        if mode & 0o170000 != ty || mode & !0o177777 != 0 {
+        if mode & 0o170000 != kind.file_type() || mode & !0o177777 != 0 {
             return Err(FormatError::BadValue("file mode"));
         }
         if (kind == FileKind::CharDevice) != MEM_CHAR_DEVICES.contains(&rdev) {
             return Err(FormatError::BadValue("file device"));
         }
-        if pos < 0 || !path.starts_with(b"/") {
-            return Err(FormatError::BadValue("file position or path"));
+        if pos < 0 {
+            return Err(FormatError::BadValue("file position"));
         }
         Ok(Self {
             objref,
@@ -122,7 +218,7 @@ impl<'a> Payload<'a> for FileRecord<'a> {
             mode,
             rdev,
             pos,
-            path,
+            data,
         })
     }
 
@@ -133,7 +229,77 @@ impl<'a> Payload<'a> for FileRecord<'a> {
         v.oct("mode", self.mode);
         v.hex(Field::new("rdev").detail(), self.rdev);
         v.int("pos", self.pos);
-        v.str(Field::new("path").bare(), self.path);
+        match self.data {
+            FileData::Path(p) => v.str(Field::new("path").bare(), p),
+            FileData::Eventfd { count, semaphore } => {
+                v.uint("count", count);
+                v.flag("semaphore", semaphore);
+            }
+            FileData::Pipe { pipe } => v.int("pipe", pipe),
+        }
+    }
+}
+
+/// Most data a pipe record holds: the default `pipe-max-size`. A pipe
+/// holding more is refused at checkpoint.
+pub const MAX_PIPE_DATA: usize = 1 << 20;
+
+/// A pipe, a shared object of its two ends' file records: its capacity and
+/// the data buffered in it when it was saved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PipeRecord<'a> {
+    /// Objref of this object.
+    pub objref: i32,
+    /// Capacity in bytes (`F_GETPIPE_SZ`).
+    pub size: u32,
+    /// The bytes buffered, oldest first.
+    pub data: &'a [u8],
+}
+
+impl PipeRecord<'_> {
+    /// Payload length without the data.
+    pub const PREFIX: usize = 4 * 4;
+}
+
+impl<'a> Payload<'a> for PipeRecord<'a> {
+    const BOUNDS: (usize, usize) = (Self::PREFIX, Self::PREFIX + MAX_PIPE_DATA);
+
+    fn payload_len(&self) -> usize {
+        Self::PREFIX + self.data.len()
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.i32(self.objref)?;
+        e.u32(self.size)?;
+        // CAST: at most `MAX_PIPE_DATA` in any valid record.
+        e.u32(self.data.len() as u32)?;
+        e.u32(0)?;
+        e.bytes(self.data)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let objref = d.i32()?;
+        let size = d.u32()?;
+        let len = d.u32()? as usize;
+        if d.u32()? != 0 {
+            return Err(FormatError::BadValue("pipe reserved field"));
+        }
+        // CAST: `u32` to `usize` is lossless on the supported targets.
+        if len > size as usize || !size.is_power_of_two() || size < 4096 {
+            return Err(FormatError::BadValue("pipe size"));
+        }
+        let data = d.bytes(len)?;
+        Ok(Self { objref, size, data })
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        v.int("objref", self.objref);
+        v.uint("size", self.size);
+        // CAST: at most `MAX_PIPE_DATA`.
+        v.uint(
+            Field::new("buffered").suffix(" bytes"),
+            self.data.len() as u64,
+        );
     }
 }
 

@@ -48,7 +48,9 @@ pub mod visit;
 pub use arch::{Arch, ArchRecord, CpuX86_64, Xstate};
 pub use codec::{LeArray, LeValue};
 pub use cred::CredRecord;
-pub use file::{FdRecord, FileKind, FileRecord, MEM_CHAR_DEVICES};
+pub use file::{
+    FdRecord, FileData, FileKind, FileRecord, PipeRecord, MAX_PIPE_DATA, MEM_CHAR_DEVICES,
+};
 pub use header::{ErrorRecord, Header, Tail};
 pub use mm::{vm, MmRecord, PagesRecord, VmaKind, VmaRecord};
 pub use task::{
@@ -70,7 +72,7 @@ pub const TAIL_MAGIC: u64 = 0x002d_2a0c_c0de_ef00;
 ///
 /// Any change to a record's layout or meaning bumps it; images of another
 /// version are refused.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Size of a [`RecordHeader`].
 pub const RECORD_HEADER_LEN: usize = 8;
@@ -500,6 +502,8 @@ record_table! {
     File = 401, "file", FileRecord<'a>;
     /// A descriptor of the task before it: [`FdRecord`].
     Fd = 402, "fd", FdRecord;
+    /// A pipe, a shared object of its ends' file records: [`PipeRecord`].
+    Pipe = 403, "pipe", PipeRecord<'a>;
     /// End of the image: [`Tail`].
     Tail = 5001, "tail", Tail;
     /// Checkpoint failure: [`ErrorRecord`].

@@ -8,7 +8,9 @@
 //! records it reads from the image file, the tools feed it records parsed from
 //! a buffer by [`Records`].
 
-use crate::{check_padding, Arch, FormatError, Record, RecordHeader, VmaKind, RECORD_HEADER_LEN};
+use crate::{
+    check_padding, Arch, FileData, FormatError, Record, RecordHeader, VmaKind, RECORD_HEADER_LEN,
+};
 
 /// An [`ObjTable`] for user space: the objrefs of one image, in a map.
 #[cfg(feature = "std")]
@@ -36,6 +38,8 @@ pub enum ObjKind {
     Cred,
     /// An open file ([`crate::FileRecord`]).
     File,
+    /// A pipe ([`crate::PipeRecord`]).
+    Pipe,
 }
 
 /// Bookkeeping of the objrefs seen in a stream.
@@ -235,7 +239,13 @@ impl StreamCheck {
             (_, Record::Arch(a)) if self.arch != Some(a.arch()) => {
                 Err(FormatError::BadValue("cpu record of another architecture").into())
             }
-            (_, Record::File(f)) => define(objs, f.objref, ObjKind::File),
+            (_, Record::File(f)) => {
+                if let FileData::Pipe { pipe } = f.data {
+                    use_ref(objs, pipe, ObjKind::Pipe)?;
+                }
+                define(objs, f.objref, ObjKind::File)
+            }
+            (_, Record::Pipe(p)) => define(objs, p.objref, ObjKind::Pipe),
             (_, Record::Pages(p)) => {
                 let Some(TaskPos {
                     mem: Mem::Area { start, end, last },

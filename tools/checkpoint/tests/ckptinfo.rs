@@ -170,7 +170,7 @@ fn full() -> Vec<u8> {
             mode: 0o100755,
             rdev: 0,
             pos: 0,
-            path: b"/bin/prog",
+            data: FileData::Path(b"/bin/prog"),
         }
         .into_record(),
         MmRecord {

@@ -369,7 +369,7 @@ fn file(objref: i32, path: &'static [u8]) -> Record<'static> {
         mode: 0o100644,
         rdev: 0,
         pos: 12345,
-        path,
+        data: FileData::Path(path),
     })
 }
 
@@ -390,7 +390,7 @@ fn file_records_round_trip_and_rules() {
         mode: 0o020666,
         rdev: MEM_CHAR_DEVICES[0],
         pos: 0,
-        path: b"/dev/null",
+        data: FileData::Path(b"/dev/null"),
     });
     for r in [file(2, b"/tmp/log"), null, fd(7, 2)] {
         let buf = enc(&r);

@@ -84,7 +84,7 @@ fn fs_record_rules() {
         mode: 0o20666,
         rdev: 259,
         pos: 0,
-        path: b"/dev/null",
+        data: FileData::Path(b"/dev/null"),
     });
     let mut s = StreamCheck::new();
     let mut o = ObjMap::default();
@@ -521,4 +521,123 @@ fn arch_records_belong_to_the_image_arch() {
         Err(FormatError::BadValue("cpu record of another architecture"))
     );
     assert_eq!(check(&good()).map(|_| ()), Ok(()));
+}
+
+fn pipe_end(objref: i32, pipe: i32, flags: u32) -> Record<'static> {
+    Record::File(FileRecord {
+        objref,
+        kind: FileKind::Pipe,
+        flags,
+        mode: 0o10600,
+        rdev: 0,
+        pos: 0,
+        data: FileData::Pipe { pipe },
+    })
+}
+
+/// Decodes the records of `records` alone, as `Records` does.
+fn decodes(records: &[Record<'_>]) -> bool {
+    Records::new(&image(records)).all(|i| i.is_ok())
+}
+
+#[test]
+fn pipes_and_eventfds_round_trip() {
+    let data = [7u8; 5000];
+    let pipe = Record::Pipe(PipeRecord {
+        objref: 2,
+        size: 1 << 17,
+        data: &data,
+    });
+    let efd = Record::File(FileRecord {
+        objref: 5,
+        kind: FileKind::Eventfd,
+        flags: 0o4002,
+        mode: 0o600,
+        rdev: 0,
+        pos: 0,
+        data: FileData::Eventfd {
+            count: 1 << 40,
+            semaphore: true,
+        },
+    });
+    let recs = [pipe, pipe_end(3, 2, 0), pipe_end(4, 2, 0o4001), efd];
+    let buf = image(&recs);
+    let back: Vec<_> = Records::new(&buf).map(|i| i.unwrap().record).collect();
+    assert_eq!(back, recs);
+}
+
+#[test]
+fn pipe_rules() {
+    let mut s = StreamCheck::new();
+    let mut o = ObjMap::default();
+    for r in [
+        header(),
+        cred(1),
+        task(1),
+        common::cpu(),
+        common::signals(),
+        fs(),
+    ] {
+        s.next(&r, &mut o).unwrap();
+    }
+    // An end names a pipe defined before it.
+    assert_eq!(
+        s.next(&pipe_end(3, 2, 0), &mut o),
+        Err(FormatError::MissingObjref(2))
+    );
+    let pipe = |size, data: &'static [u8]| {
+        Record::Pipe(PipeRecord {
+            objref: 2,
+            size,
+            data,
+        })
+    };
+    s.next(&pipe(4096, b"abc"), &mut o).unwrap();
+    s.next(&pipe_end(3, 2, 0), &mut o).unwrap();
+    // Not an end of a file record, though.
+    assert_eq!(
+        s.next(&pipe_end(4, 3, 1), &mut o),
+        Err(FormatError::WrongObjKind(3))
+    );
+    // More data than the pipe holds, or a size a pipe cannot have.
+    assert!(!decodes(&[pipe(4096, &[0; 4097])]));
+    assert!(!decodes(&[pipe(3 << 12, b"")]));
+    assert!(!decodes(&[pipe(2048, b"")]));
+    // An end is opened for reading or writing, not both.
+    assert!(decodes(&[pipe_end(3, 2, 1)]));
+    assert!(!decodes(&[pipe_end(3, 2, 2)]));
+    // A path kind holds a path; an eventfd its counter.
+    let mut buf = image(&[pipe_end(3, 2, 0)]);
+    buf[12] = FileKind::Regular as u8;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+    let efd = |semaphore| {
+        Record::File(FileRecord {
+            objref: 5,
+            kind: FileKind::Eventfd,
+            flags: 2,
+            mode: 0o600,
+            rdev: 0,
+            pos: 0,
+            data: FileData::Eventfd {
+                count: 1,
+                semaphore,
+            },
+        })
+    };
+    let mut buf = image(&[efd(true)]);
+    // The semaphore flag is 0 or 1.
+    buf[8 + FileRecord::COMMON_LEN + 8] = 2;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+    // Encoding refuses data of another kind.
+    let mut wrong = vec![0u8; 256];
+    let r = Record::File(FileRecord {
+        objref: 5,
+        kind: FileKind::Pipe,
+        flags: 0,
+        mode: 0o10600,
+        rdev: 0,
+        pos: 0,
+        data: FileData::Path(b"/x"),
+    });
+    assert!(r.encode(&mut wrong).is_err());
 }

@@ -142,13 +142,19 @@ fn every_record_type_shows_its_fields() {
             mode: 0o100644,
             rdev: 0,
             pos: 0,
-            path: b"/f",
+            data: FileData::Path(b"/f"),
         }
         .into_record(),
         FdRecord {
             fd: 0,
             objref: 1,
             cloexec: false,
+        }
+        .into_record(),
+        PipeRecord {
+            objref: 2,
+            size: 65536,
+            data: b"abc",
         }
         .into_record(),
         Tail.into_record(),
