@@ -6,6 +6,7 @@
 #ifndef _LINUX_CHECKPOINT_H
 #define _LINUX_CHECKPOINT_H
 
+#include <linux/eventfd.h>	/* eventfd_get_state(), eventfd_file_create() */
 #include <linux/sched/task.h>	/* kernel_clone(), for eclone(2) */
 #include <linux/types.h>
 #include <uapi/linux/checkpoint.h>

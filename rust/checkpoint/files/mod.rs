@@ -19,6 +19,7 @@
 //! descriptors replace the caller's at the end.
 
 mod dir;
+mod eventfd;
 mod memdev;
 mod regular;
 
@@ -50,7 +51,12 @@ pub(crate) struct FileOps {
 }
 
 /// The kinds of files that can be checkpointed: one line per kind.
-const KINDS: &[&FileOps] = &[&regular::OPS, &dir::OPS, &memdev::OPS];
+const KINDS: &[&FileOps] = &[
+    &regular::OPS,
+    &dir::OPS,
+    &memdev::OPS,
+    &eventfd::OPS,
+];
 
 /// Returns the ops of the kind of `file`.
 fn kind_of(file: &File, info: &FileInfo) -> Option<&'static FileOps> {
@@ -66,7 +72,7 @@ fn unsupported_kind(mode: u32) -> &'static str {
         0o060000 => "block device",
         0o120000 => "symbolic link",
         // Anonymous inodes have no file type.
-        0 => "anonymous inode (eventfd, epoll, signalfd, timerfd, ...)",
+        0 => "anonymous inode (epoll, signalfd, timerfd, ...)",
         _ => "special file",
     }
 }

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Eventfds: the counter and the `EFD_SEMAPHORE` flag, restored into a new
+//! eventfd.
+
+use super::{FileOps, OpenFile};
+use crate::{ctx::Ctx, sys::file::File, sys::file::FileInfo};
+use ckpt_format::{FileData, FileKind, FileRecord, Record};
+use kernel::{bindings, prelude::*, types::ARef};
+
+pub(super) const OPS: FileOps = FileOps {
+    kind: FileKind::Eventfd,
+    recognize: |file, _| file.eventfd_state().is_some(),
+    checkpoint,
+    restore,
+};
+
+fn checkpoint(
+    ctx: &mut Ctx,
+    of: &OpenFile,
+    info: &FileInfo,
+    kind: FileKind,
+    objref: i32,
+) -> Result {
+    let (count, semaphore) = of.file.eventfd_state().ok_or(EINVAL)?;
+    ctx.write_record(&Record::File(FileRecord {
+        objref,
+        kind,
+        flags: info.flags,
+        mode: info.mode,
+        rdev: 0,
+        pos: 0,
+        data: FileData::Eventfd { count, semaphore },
+    }))
+}
+
+fn restore(_ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
+    let FileData::Eventfd { count, semaphore } = rec.data else {
+        return Err(EINVAL);
+    };
+    File::new_eventfd(count, semaphore, rec.flags & bindings::O_NONBLOCK != 0)
+}
