@@ -22,6 +22,7 @@ long ckpt_sys_eclone(unsigned int flags_low,
 struct file;
 struct mm_struct;
 struct page;
+struct pipe_inode_info;
 struct task_struct;
 
 /* An interrupted system call, as a restart block record holds it. */
@@ -101,6 +102,12 @@ int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n,
 bool ckpt_file_locked(struct file *file, struct task_struct *task);
 void ckpt_close_all_fds(void);
 int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec);
+struct pipe_inode_info *ckpt_pipe_of(struct file *file);
+long ckpt_pipe_peek(struct file *file, void *buf, size_t max,
+		    unsigned int *size, unsigned int *ends);
+int ckpt_pipe_create(struct file **files, unsigned int size, const void *data,
+		     size_t len);
+void ckpt_file_set_nonblock(struct file *file, bool nonblock);
 int ckpt_get_fs(struct task_struct *task, char *root, char *cwd, int len,
 		char **rootp, char **cwdp);
 int ckpt_may_enter(struct file *dir, const struct cred *cred, bool root);

@@ -26,10 +26,6 @@ impl<C> DeferQueue<C> {
     }
 
     /// Queues `func(ctx, arg)`.
-    #[cfg_attr(
-        not(CONFIG_CHECKPOINT_KUNIT_TEST),
-        expect(dead_code, reason = "its first users come with task restore")
-    )]
     pub(crate) fn add(&mut self, func: fn(&mut C, u64) -> Result, arg: u64) -> Result {
         self.items
             .push(Deferred { func, arg }, GFP_KERNEL_ACCOUNT)?;

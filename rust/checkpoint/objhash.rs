@@ -71,7 +71,11 @@ impl Class {
 }
 
 /// The classes of shared objects: one line per class.
-const CLASSES: &[Class] = &[Class::of::<ARef<Cred>>(), Class::of::<files::OpenFile>()];
+const CLASSES: &[Class] = &[
+    Class::of::<ARef<Cred>>(),
+    Class::of::<files::OpenFile>(),
+    Class::of::<files::Pipe>(),
+];
 
 /// Restart: the class of objects that records of type `ty` define, if any.
 pub(crate) fn class_of(ty: RecordType) -> Option<&'static Class> {

@@ -21,7 +21,10 @@
 mod dir;
 mod eventfd;
 mod memdev;
+mod pipe;
 mod regular;
+
+pub(crate) use pipe::Pipe;
 
 use crate::{
     ctx::{Ctx, RecordBuf},
@@ -56,6 +59,7 @@ const KINDS: &[&FileOps] = &[
     &dir::OPS,
     &memdev::OPS,
     &eventfd::OPS,
+    &pipe::OPS,
 ];
 
 /// Returns the ops of the kind of `file`.
@@ -66,7 +70,7 @@ fn kind_of(file: &File, info: &FileInfo) -> Option<&'static FileOps> {
 /// Names the kind of a file that cannot be checkpointed, from its mode.
 fn unsupported_kind(mode: u32) -> &'static str {
     match mode & S_IFMT {
-        0o010000 => "pipe",
+        0o010000 => "FIFO",
         0o140000 => "socket",
         0o020000 => "character device",
         0o060000 => "block device",

@@ -9,6 +9,7 @@
 pub(crate) mod cred;
 pub(crate) mod file;
 pub(crate) mod mm;
+pub(crate) mod pipe;
 pub(crate) mod signal;
 pub(crate) mod task;
 pub(crate) mod uts;

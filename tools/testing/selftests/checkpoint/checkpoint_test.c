@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1174,28 +1175,106 @@ TEST(missing_mapped_file_refused)
 
 TEST(unsupported_fd_refused)
 {
-	char path[] = "/tmp/ckpt-pipefd-XXXXXX";
+	char path[] = "/tmp/ckpt-sockfd-XXXXXX";
 	char out[8192], cg[128];
-	int fd = mkstemp(path), p[2];
+	int fd = mkstemp(path), sv[2];
 	pid_t child;
 
 	ASSERT_LE(0, fd);
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
-	/* A target whose stdout is a pipe. */
-	ASSERT_EQ(0, pipe(p));
-	child = fork_target(p[1], NULL, NULL);
+	/* A target whose stdout is a socket. */
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	child = fork_target(sv[1], NULL, NULL);
 	ASSERT_LT(0, child);
-	close(p[1]);
+	close(sv[1]);
 	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg)));
 	EXPECT_EQ(-1, sys_checkpoint(child, fd, 0, -1));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	EXPECT_NE(0, run_ckptinfo(path, "", out, sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "EOPNOTSUPP objref 0: fd 1: pipe not supported"))
+	EXPECT_NE(NULL, strstr(out, "EOPNOTSUPP objref 0: fd 1: socket not supported"))
 		TH_LOG("%s", out);
 	EXPECT_EQ(0, thaw_v2(cg));
-	close(p[0]);
+	close(sv[0]);
 	finish_target(child, cg, fd, path);
+}
+
+/*
+ * A pipe with an end open outside the image cannot come back connected:
+ * refused, and the target is unharmed, its buffered data unread.
+ */
+TEST(pipe_with_outside_end_refused)
+{
+	char path[] = "/tmp/ckpt-pipefd-XXXXXX", log[] = "/tmp/ckpt-pipefd-log-XXXXXX";
+	char ready[5], out[65536], cg[128], link[64], buf[256];
+	int fd = mkstemp(path), outside = -1, i;
+	pid_t child;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	child = spawn_target_at(sleeper_path(), "ckpt-pipefd", "pipes", log,
+				ready, sizeof(ready));
+	ASSERT_LT(0, child);
+	/* A second reader of its first pipe, opened through /proc. */
+	for (i = 3; i < 16 && outside < 0; i++) {
+		char proc[64];
+		ssize_t n;
+
+		snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", child, i);
+		n = readlink(proc, link, sizeof(link) - 1);
+		if (n > 5 && !strncmp(link, "pipe:", 5))
+			outside = open(proc, O_RDONLY | O_NONBLOCK);
+	}
+	ASSERT_LE(0, outside);
+	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg)));
+	EXPECT_EQ(-1, sys_checkpoint(child, fd, 0, -1));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_NE(0, run_ckptinfo(path, "", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "1 of its 3 open ends are outside the image"))
+		TH_LOG("%s", out);
+	EXPECT_EQ(0, thaw_v2(cg));
+	/* It runs on, and finds all its data still there. */
+	ASSERT_EQ(0, kill(child, SIGUSR1));
+	EXPECT_EQ(0, wait_log(log, 0, "pipes ", 1, 30));
+	read_file(log, buf, sizeof(buf));
+	EXPECT_STREQ("pipes ok\n", buf);
+	close(outside);
+	unlink(log);
+	finish_target(child, cg, fd, path);
+}
+
+/*
+ * Pipes with their data, size and O_NONBLOCK, a pipe whose writer is gone,
+ * and eventfds with their counters: the restarted program checks them all.
+ */
+TEST(pipes_and_eventfds_survive_restart)
+{
+	char path[] = "/tmp/ckpt-pipes-XXXXXX", log[] = "/tmp/ckpt-pipes-log-XXXXXX";
+	char ready[5], buf[256], out[16384];
+	pid_t child;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	child = spawn_target_at(sleeper_path(), "ckpt-pipes", "pipes", log,
+				ready, sizeof(ready));
+	ASSERT_LT(0, child);
+	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, run_ckptinfo(path, "", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "size 131072 buffered 40960 bytes")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "eventfd")) TH_LOG("%s", out);
+	child = restart_path(path);
+	ASSERT_LT(0, child);
+	ASSERT_EQ(0, kill(child, SIGUSR1));
+	EXPECT_EQ(0, wait_log(log, 0, "pipes ", 1, 30));
+	read_file(log, buf, sizeof(buf));
+	EXPECT_STREQ("pipes ok\n", buf);
+	reap(child);
+	unlink(path);
+	unlink(log);
 }
 
 TEST(restart_from_pipe_stops_at_tail)

@@ -30,6 +30,14 @@
  *                              write "waiting" before and "woken" after
  *   ckpt_sleeper NAME futex-timeout FILE
  *                              the same with a timeout of an hour
+ *   ckpt_sleeper NAME pipes LOG
+ *                              hold a 128 KiB pipe with 40 KiB buffered
+ *                              (write end O_NONBLOCK), the read end of a
+ *                              pipe holding "bye" whose write end is
+ *                              closed, a semaphore eventfd at 5
+ *                              (EFD_NONBLOCK) and an eventfd at 2^40; on
+ *                              SIGUSR1, check them all and write "pipes ok"
+ *                              (or "pipes FAIL N") to LOG
  *   ckpt_sleeper NAME self IMAGE
  *                              checkpoint itself into IMAGE; write
  *                              "checkpointed ID" and exit 0, or, once
@@ -39,6 +47,7 @@
  * after that.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stddef.h>
@@ -46,6 +55,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -185,7 +196,13 @@ static void count_forever(void)
 	}
 }
 
-/* Recurses DEPTH frames deep, each with a patterned local, then counts. */
+/*
+ * Recurses DEPTH frames deep, each with a patterned local, then counts.
+ * It never returns (count_forever() does not), which GCC calls infinite
+ * recursion.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
 static void __attribute__((noinline)) deep(int d)
 {
 	volatile char local[64];
@@ -202,6 +219,7 @@ static void __attribute__((noinline)) deep(int d)
 	if (local[0] != (char)d)
 		exit(5);
 }
+#pragma GCC diagnostic pop
 
 static int counter(const char *file)
 {
@@ -448,6 +466,92 @@ static int pending(const char *log)
 		pause();
 }
 
+#define PIPE_DATA (40 << 10)
+
+static unsigned char pipe_byte(size_t i)
+{
+	return (i * 7 + i / 4096) & 0xff;
+}
+
+/* The checks of pipes mode, after restart: 0, or the number of the one that failed. */
+static int check_pipes(int a[2], int b, int sem, int big)
+{
+	static unsigned char buf[PIPE_DATA + 1];
+	uint64_t v;
+	size_t i, got = 0;
+	ssize_t n;
+	int k;
+
+	if (fcntl(a[1], F_GETPIPE_SZ) != 128 << 10)
+		return 1;
+	if (!(fcntl(a[1], F_GETFL) & O_NONBLOCK) || (fcntl(a[0], F_GETFL) & O_NONBLOCK))
+		return 2;
+	while (got < PIPE_DATA) {
+		n = read(a[0], buf + got, PIPE_DATA - got);
+		if (n <= 0)
+			return 3;
+		got += n;
+	}
+	for (i = 0; i < PIPE_DATA; i++)
+		if (buf[i] != pipe_byte(i))
+			return 4;
+	/* Empty now, and still connected: a write comes back. */
+	if (ioctl(a[0], FIONREAD, &k) || k != 0)
+		return 5;
+	if (write(a[1], "x", 1) != 1 || read(a[0], buf, 2) != 1 || buf[0] != 'x')
+		return 6;
+	/* The other pipe: its data, then end of file. */
+	if (read(b, buf, 8) != 3 || memcmp(buf, "bye", 3) || read(b, buf, 8) != 0)
+		return 7;
+	for (k = 0; k < 5; k++)
+		if (read(sem, &v, 8) != 8 || v != 1)
+			return 8;
+	if (read(sem, &v, 8) != -1 || errno != EAGAIN)
+		return 9;
+	if (read(big, &v, 8) != 8 || v != 1ULL << 40)
+		return 10;
+	return 0;
+}
+
+static int hold_pipes(const char *log)
+{
+	static unsigned char data[PIPE_DATA];
+	int a[2], b[2], sem, big, sig, r;
+	uint64_t v = 1ULL << 40;
+	sigset_t set;
+	char msg[32];
+	size_t i;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	for (i = 0; i < PIPE_DATA; i++)
+		data[i] = pipe_byte(i);
+	if (pending_log < 0 || pipe(a) || pipe(b) ||
+	    fcntl(a[1], F_SETPIPE_SZ, 128 << 10) != 128 << 10 ||
+	    write(a[1], data, PIPE_DATA) != PIPE_DATA ||
+	    fcntl(a[1], F_SETFL, O_NONBLOCK) ||
+	    write(b[1], "bye", 3) != 3 || close(b[1]))
+		return 1;
+	sem = eventfd(5, EFD_SEMAPHORE | EFD_NONBLOCK);
+	big = eventfd(0, 0);
+	if (sem < 0 || big < 0 || write(big, &v, 8) != 8)
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (write(1, "ready", 5) != 5)
+		return 1;
+	quiet_stdout();
+	sigwait(&set, &sig);
+	r = check_pipes(a, b[0], sem, big);
+	if (r)
+		snprintf(msg, sizeof(msg), "pipes FAIL %d\n", r);
+	else
+		snprintf(msg, sizeof(msg), "pipes ok\n");
+	note(msg);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 2 ? argv[2] : "";
@@ -465,6 +569,8 @@ int main(int argc, char **argv)
 		return counter(argv[3]);
 	if (!strcmp(mode, "pending") && argc > 3)
 		return pending(argv[3]);
+	if (!strcmp(mode, "pipes") && argc > 3)
+		return hold_pipes(argv[3]);
 	/*
 	 * As uid 65534: wait for SIGUSR1, then exec argv[3] (a setuid-root
 	 * copy of this program).

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Pipes: both ends, the data buffered in them, and the pipe's size.
+//!
+//! A pipe is a shared object ([`Pipe`]) of its two ends: the file record of
+//! its first end is preceded by a pipe record with the buffered bytes, read
+//! without consuming them; each end's record names it by objref. Restart
+//! makes a new pipe of the same size holding the same bytes, and each end's
+//! record takes its end of it. An end that no record takes is closed, as it
+//! was at checkpoint.
+//!
+//! A pipe whose other end is open outside the image cannot come back
+//! connected, so checkpoint refuses it: once every descriptor is written, a
+//! deferred check compares the ends the image holds with the pipe's open
+//! files.
+
+use super::{FileOps, OpenFile};
+use crate::{
+    ctx::Ctx,
+    objhash::Object,
+    sys::{eopnotsupp, file::File, file::FileInfo},
+};
+use ckpt_format::{
+    stream::ObjKind, FileData, FileKind, FileRecord, PipeRecord, Record, MAX_PIPE_DATA,
+};
+use kernel::{bindings, prelude::*, types::ARef};
+
+pub(super) const OPS: FileOps = FileOps {
+    kind: FileKind::Pipe,
+    recognize: |file, _| file.pipe().is_some(),
+    checkpoint,
+    restore,
+};
+
+/// `O_ACCMODE`.
+const O_ACCMODE: u32 = 0o3;
+
+/// A pipe, the shared object of a pipe record.
+#[derive(Clone)]
+pub(crate) enum Pipe {
+    /// Checkpoint: the pipe, reached through one of its ends.
+    Seen(ARef<File>),
+    /// Restart: both ends of the new pipe.
+    Restored { read: ARef<File>, write: ARef<File> },
+}
+
+impl Object for Pipe {
+    const KIND: ObjKind = ObjKind::Pipe;
+    type Record<'a> = PipeRecord<'a>;
+
+    fn addr(&self) -> usize {
+        match self {
+            Pipe::Seen(end) => end.pipe().unwrap_or(0),
+            Pipe::Restored { read, .. } => read.addr(),
+        }
+    }
+
+    fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
+        let Pipe::Seen(end) = self else {
+            return Err(EINVAL);
+        };
+        // Most pipes are empty: look first, then copy what is there.
+        let mut data = KVVec::new();
+        let (len, st) = match end.pipe_peek(&mut data) {
+            Err(e) if e == E2BIG => {
+                data = KVVec::from_elem(0u8, MAX_PIPE_DATA, GFP_KERNEL_ACCOUNT)?;
+                end.pipe_peek(&mut data)
+            }
+            r => r,
+        }
+        .map_err(|e| {
+            let why = if e == E2BIG {
+                "more than 1 MiB buffered"
+            } else if e == eopnotsupp() {
+                "packet-mode and notification pipes are not supported"
+            } else {
+                "cannot read its data"
+            };
+            ctx.fail(e, objref, format_args!("pipe {objref}: {why}"))
+        })?;
+        ctx.write_record(&Record::Pipe(PipeRecord {
+            objref,
+            size: st.size,
+            data: &data[..len],
+        }))?;
+        // CAST: objrefs are positive.
+        ctx.deferq
+            .add(check_ends, objref as u64 | u64::from(st.ends) << 32)
+    }
+
+    fn objref(rec: &PipeRecord<'_>) -> i32 {
+        rec.objref
+    }
+
+    fn restore(ctx: &mut Ctx, rec: &PipeRecord<'_>) -> Result<Self> {
+        let (read, write) = File::new_pipe(rec.size, rec.data).inspect_err(|e| {
+            ctx.log(format_args!(
+                "pipe {}: cannot make a pipe of {} bytes (errno {})",
+                rec.objref,
+                rec.size,
+                -e.to_errno()
+            ))
+        })?;
+        Ok(Pipe::Restored { read, write })
+    }
+}
+
+/// Deferred to the end of the checkpoint: refuses a pipe (objref in the low
+/// half of `arg`) with fewer ends in the image than open ends (high half).
+fn check_ends(ctx: &mut Ctx, arg: u64) -> Result {
+    // CAST: the halves `checkpoint()` packed.
+    let (objref, ends) = (arg as u32 as i32, (arg >> 32) as u32);
+    let (seen, _) = ctx.objhash.users(objref);
+    if seen < ends {
+        return Err(ctx.fail(
+            eopnotsupp(),
+            objref,
+            format_args!(
+                "pipe {objref}: {} of its {ends} open ends are outside the image",
+                ends - seen
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn checkpoint(
+    ctx: &mut Ctx,
+    of: &OpenFile,
+    info: &FileInfo,
+    kind: FileKind,
+    objref: i32,
+) -> Result {
+    if !matches!(info.flags & O_ACCMODE, 0 | 1) {
+        return Err(ctx.fail(
+            eopnotsupp(),
+            objref,
+            format_args!("file {objref}: a pipe open for reading and writing"),
+        ));
+    }
+    let pipe = ctx.checkpoint_obj(&Pipe::Seen(of.file.clone()))?;
+    ctx.write_record(&Record::File(FileRecord {
+        objref,
+        kind,
+        flags: info.flags,
+        mode: info.mode,
+        rdev: 0,
+        pos: 0,
+        data: FileData::Pipe { pipe },
+    }))
+}
+
+fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
+    let FileData::Pipe { pipe } = rec.data else {
+        return Err(EINVAL);
+    };
+    let Pipe::Restored { read, write } = ctx.fetch::<Pipe>(pipe)? else {
+        return Err(EINVAL);
+    };
+    let end = if rec.flags & O_ACCMODE == 0 {
+        read
+    } else {
+        write
+    };
+    end.set_nonblock(rec.flags & bindings::O_NONBLOCK != 0);
+    Ok(end)
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint/restart glue: pipes (sys/pipe.rs).
+ */
+
+#include <linux/checkpoint.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/magic.h>
+#include <linux/pipe_fs_i.h>
+
+/* Returns the pipe of @file if it is an end of an anonymous pipe, else NULL. */
+struct pipe_inode_info *ckpt_pipe_of(struct file *file)
+{
+	struct pipe_inode_info *pipe = get_pipe_info(file, false);
+
+	if (!pipe || file_inode(file)->i_sb->s_magic != PIPEFS_MAGIC)
+		return NULL;
+	return pipe;
+}
+
+/*
+ * Copies the data buffered in the pipe of @file, oldest first, into @buf
+ * (@max bytes), without consuming it, and sets *@size to its capacity and
+ * *@ends to the number of open files of its two ends. Returns the number of
+ * bytes, -E2BIG if more than @max, or -EOPNOTSUPP for a packet-mode or
+ * notification pipe, whose record boundaries an image does not keep.
+ */
+long ckpt_pipe_peek(struct file *file, void *buf, size_t max,
+		    unsigned int *size, unsigned int *ends)
+{
+	struct pipe_inode_info *pipe = ckpt_pipe_of(file);
+	unsigned int tail, head, mask;
+	size_t copied = 0;
+	long ret = 0;
+
+	if (!pipe)
+		return -EINVAL;
+	mutex_lock(&pipe->mutex);
+	*size = pipe->max_usage * PAGE_SIZE;
+	*ends = pipe->readers + pipe->writers;
+	head = pipe->head;
+	mask = pipe->ring_size - 1;
+	if (pipe_has_watch_queue(pipe))
+		ret = -EOPNOTSUPP;
+	for (tail = pipe->tail; !ret && tail != head; tail++) {
+		struct pipe_buffer *b = &pipe->bufs[tail & mask];
+
+		if (b->flags & PIPE_BUF_FLAG_PACKET) {
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		if (b->len > max - copied) {
+			ret = -E2BIG;
+			break;
+		}
+		ret = pipe_buf_confirm(pipe, b);
+		if (ret)
+			break;
+		memcpy_from_page(buf + copied, b->page, b->offset, b->len);
+		copied += b->len;
+	}
+	mutex_unlock(&pipe->mutex);
+	return ret ? ret : copied;
+}
+
+/*
+ * Creates a pipe of @size bytes, through F_SETPIPE_SZ and its limits, with
+ * @len bytes of @data buffered: files[0] is its read end, files[1] its
+ * write end, both blocking. Returns 0 or a negative errno.
+ */
+int ckpt_pipe_create(struct file **files, unsigned int size, const void *data,
+		     size_t len)
+{
+	loff_t pos = 0;
+	ssize_t n;
+	long ret;
+
+	/* Non-blocking, so that data that does not fit fails rather than waits. */
+	ret = create_pipe_files(files, O_NONBLOCK);
+	if (ret)
+		return ret;
+	if (pipe_fcntl(files[1], F_GETPIPE_SZ, 0) != size) {
+		ret = pipe_fcntl(files[1], F_SETPIPE_SZ, size);
+		if (ret >= 0 && ret != size)
+			ret = -EINVAL;
+	}
+	if (ret >= 0 && len) {
+		n = kernel_write(files[1], data, len, &pos);
+		ret = n < 0 ? n : n != len ? -EINVAL : 0;
+	}
+	if (ret < 0) {
+		fput(files[0]);
+		fput(files[1]);
+		return ret;
+	}
+	ckpt_file_set_nonblock(files[0], false);
+	ckpt_file_set_nonblock(files[1], false);
+	return 0;
+}
+
+/* Sets or clears O_NONBLOCK of @file, as fcntl(F_SETFL) does. */
+void ckpt_file_set_nonblock(struct file *file, bool nonblock)
+{
+	spin_lock(&file->f_lock);
+	if (nonblock)
+		file->f_flags |= O_NONBLOCK;
+	else
+		file->f_flags &= ~O_NONBLOCK;
+	spin_unlock(&file->f_lock);
+}
