@@ -11,12 +11,25 @@
 
 #include <linux/types.h>
 
-/* restart(2): stop the restored task (SIGSTOP) before it runs. */
+/*
+ * checkpoint(2): the task is not the init of a pid namespace; save it and
+ * its descendants as a subtree, without checking that what they use is
+ * used by no task outside it.
+ */
+#define CHECKPOINT_SUBTREE	0x1
+
+/* restart(2): stop the restored tasks (SIGSTOP) before they run. */
 #define RESTART_FROZEN		0x1
+/*
+ * restart(2): rebuild the image's process tree as descendants of the
+ * caller, with their pids, and return the pid of its root; without it, the
+ * caller becomes the image's one task.
+ */
+#define RESTART_TREE		0x2
 
 /* Any other set bit makes the call fail with EINVAL. */
-#define CHECKPOINT_FLAGS_MASK	0x0
-#define RESTART_FLAGS_MASK	0x1
+#define CHECKPOINT_FLAGS_MASK	0x1
+#define RESTART_FLAGS_MASK	0x3
 
 /*
  * eclone(2): clone(2) with chosen pids.

@@ -54,8 +54,8 @@ pub use file::{
 pub use header::{ErrorRecord, Header, Tail};
 pub use mm::{vm, MmRecord, PagesRecord, VmaKind, VmaRecord};
 pub use task::{
-    FsRecord, PendingSignal, RestartBlock, RestartKind, SignalsRecord, TaskRecord, NSIG,
-    RLIM_NLIMITS, SS_AUTODISARM, SS_DISABLE,
+    FsRecord, PendingSignal, RestartBlock, RestartKind, SignalsRecord, TaskRecord, TreeRecord,
+    TreeTask, MAX_TASKS, NSIG, RLIM_NLIMITS, SS_AUTODISARM, SS_DISABLE,
 };
 
 use codec::{Decoder, Encoder};
@@ -112,15 +112,24 @@ pub const MAX_PAGE_SIZE: u32 = 1 << 16;
 /// Small records are encoded into a buffer of this size.
 pub const MAX_SMALL_RECORD: usize = 512;
 
-/// Flags of `checkpoint(2)` (none are defined yet).
-pub const CHECKPOINT_FLAGS_MASK: u64 = 0;
+/// `checkpoint(2)` flag: the task is not the init of a pid namespace;
+/// save it and its descendants as a subtree, without checking that the
+/// objects they use are used by no task outside it.
+pub const CHECKPOINT_SUBTREE: u64 = 1;
 
-/// `restart(2)` flag: stop the restored task (`SIGSTOP`) before it runs, so
-/// that a tool can inspect it; `SIGCONT` resumes it.
+/// Flags of `checkpoint(2)`.
+pub const CHECKPOINT_FLAGS_MASK: u64 = CHECKPOINT_SUBTREE;
+
+/// `restart(2)` flag: stop the restored tasks (`SIGSTOP`) before they run,
+/// so that a tool can inspect them; `SIGCONT` resumes them.
 pub const RESTART_FROZEN: u64 = 1;
 
+/// `restart(2)` flag: rebuild the tree of the image as descendants of the
+/// caller, with their pids, rather than turn the caller into its one task.
+pub const RESTART_TREE: u64 = 2;
+
 /// Flags of `restart(2)`.
-pub const RESTART_FLAGS_MASK: u64 = RESTART_FROZEN;
+pub const RESTART_FLAGS_MASK: u64 = RESTART_FROZEN | RESTART_TREE;
 
 /// Why an image or a record was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -490,6 +499,8 @@ record_table! {
     Fs = 103, "fs", FsRecord<'a>;
     /// The interrupted system call of the task before it: [`RestartBlock`].
     RestartBlock = 104, "restart_block", RestartBlock;
+    /// The tasks of the image and their tree: [`TreeRecord`].
+    Tree = 105, "tree", TreeRecord<'a>;
     /// Credentials, a shared object: [`CredRecord`].
     Cred = 111, "cred", CredRecord<'a>;
     /// The memory descriptor of the task before it: [`MmRecord`].

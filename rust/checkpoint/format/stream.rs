@@ -187,7 +187,9 @@ struct TaskPos {
 #[derive(Debug)]
 pub struct StreamCheck {
     state: State,
-    tasks: u32,
+    /// The number of tasks the tree record lists, once it is read.
+    tree: Option<usize>,
+    tasks: usize,
     page_size: u32,
     arch: Option<Arch>,
     task: Option<TaskPos>,
@@ -204,6 +206,7 @@ impl StreamCheck {
     pub fn new() -> Self {
         Self {
             state: State::Start,
+            tree: None,
             tasks: 0,
             page_size: 0,
             arch: None,
@@ -269,9 +272,23 @@ impl StreamCheck {
                 }
                 Ok(())
             }
+            (_, Record::Tree(t)) => {
+                if self.tree.is_some() || self.tasks > 0 {
+                    return Err(FormatError::Order("tree record not before the tasks").into());
+                }
+                self.tree = Some(t.tasks.len());
+                Ok(())
+            }
             (_, r @ Record::Task(_)) => {
                 if self.task.is_some_and(|t| !complete(t.pos)) {
                     return Err(FormatError::Order(Slot::Task.misplaced()).into());
+                }
+                match self.tree {
+                    None => return Err(FormatError::Order("task record before the tree").into()),
+                    Some(n) if self.tasks == n => {
+                        return Err(FormatError::Order("more tasks than the tree lists").into())
+                    }
+                    Some(_) => {}
                 }
                 self.tasks += 1;
                 self.task = Some(TaskPos {
@@ -288,6 +305,9 @@ impl StreamCheck {
                 }
                 if self.task.is_some_and(|t| !complete(t.pos)) {
                     return Err(FormatError::Order("image ends in the middle of a task").into());
+                }
+                if self.tree != Some(self.tasks) {
+                    return Err(FormatError::Order("fewer tasks than the tree lists").into());
                 }
                 self.state = State::Done;
                 Ok(())

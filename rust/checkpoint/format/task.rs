@@ -4,7 +4,7 @@
 //! its root and working directories, and the restart block of an
 //! interrupted system call.
 
-use crate::codec::{Decoder, Encoder, LeArray};
+use crate::codec::{Decoder, Encoder, LeArray, LeValue};
 use crate::visit::{Field, Value, Visitor};
 use crate::{FormatError, Payload, COMM_LEN, MAX_PATH};
 
@@ -486,5 +486,142 @@ impl<'a> Payload<'a> for FsRecord<'a> {
     fn visit(&self, v: &mut dyn Visitor) {
         v.str("root", self.root);
         v.str("cwd", self.cwd);
+    }
+}
+
+/// Most tasks an image may hold.
+pub const MAX_TASKS: usize = 1 << 12;
+
+/// One task of a [`TreeRecord`]: its place in the tree. Pids are in the pid
+/// namespace of the checkpointer; 0 means outside it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TreeTask {
+    /// Pid.
+    pub pid: i32,
+    /// Thread-group id: the pid of its group leader.
+    pub tgid: i32,
+    /// Pid of its parent (`real_parent`).
+    pub ppid: i32,
+    /// Process group.
+    pub pgid: i32,
+    /// Session.
+    pub sid: i32,
+}
+
+impl LeValue for TreeTask {
+    const SIZE: usize = 24;
+
+    fn read(b: &[u8]) -> Self {
+        // CAST: pids are stored as the two's complement `u32` of `i32`.
+        let f = |i: usize| u32::read(b.get(4 * i..).unwrap_or(&[])) as i32;
+        Self {
+            pid: f(0),
+            tgid: f(1),
+            ppid: f(2),
+            pgid: f(3),
+            sid: f(4),
+        }
+    }
+
+    fn write(self, out: &mut [u8]) {
+        let vals = [self.pid, self.tgid, self.ppid, self.pgid, self.sid, 0];
+        for (chunk, v) in out.chunks_mut(4).zip(vals) {
+            // CAST: as in `read`.
+            (v as u32).write(chunk);
+        }
+    }
+}
+
+/// The tasks of the image and their tree: parents before their children,
+/// the root first, in the order of their task records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeRecord<'a> {
+    /// The tasks.
+    pub tasks: LeArray<'a, TreeTask>,
+}
+
+impl Default for TreeRecord<'_> {
+    fn default() -> Self {
+        Self {
+            tasks: LeArray::Values(&[]),
+        }
+    }
+}
+
+impl TreeRecord<'_> {
+    /// Payload length without the tasks.
+    pub const PREFIX: usize = 8;
+}
+
+impl<'a> Payload<'a> for TreeRecord<'a> {
+    const BOUNDS: (usize, usize) = (
+        Self::PREFIX + TreeTask::SIZE,
+        Self::PREFIX + TreeTask::SIZE * MAX_TASKS,
+    );
+
+    fn payload_len(&self) -> usize {
+        Self::PREFIX + self.tasks.byte_len()
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        // CAST: at most `MAX_TASKS` in any valid record.
+        e.u32(self.tasks.len() as u32)?;
+        e.u32(0)?;
+        e.array(&self.tasks)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let n = d.u32()? as usize;
+        if d.u32()? != 0 {
+            return Err(FormatError::BadValue("tree reserved field"));
+        }
+        if n == 0 || n > MAX_TASKS {
+            return Err(FormatError::BadValue("tree task count"));
+        }
+        let tasks = d.array::<TreeTask>(n)?;
+        for (i, t) in tasks.iter().enumerate() {
+            let earlier = |pid: i32| tasks.iter().take(i).any(|e| e.pid == pid);
+            if t.pid <= 0 || t.ppid < 0 || t.pgid < 0 || t.sid < 0 || earlier(t.pid) {
+                return Err(FormatError::BadValue("tree pid"));
+            }
+            // Each task's parent, and a thread's leader, come before it.
+            if i > 0 && !earlier(t.ppid) {
+                return Err(FormatError::BadValue("tree parent"));
+            }
+            if t.tgid != t.pid && !earlier(t.tgid) {
+                return Err(FormatError::BadValue("tree thread group"));
+            }
+        }
+        // The reserved word of each entry.
+        if let LeArray::Bytes(b) = tasks {
+            if b.chunks(TreeTask::SIZE).any(|c| c[20..] != [0; 4]) {
+                return Err(FormatError::BadValue("tree reserved field"));
+            }
+        }
+        Ok(Self { tasks })
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        // CAST: at most `MAX_TASKS`.
+        v.uint(
+            Field::new("tasks").bare().suffix(" tasks"),
+            self.tasks.len() as u64,
+        );
+        v.list(
+            "pids",
+            self.tasks.iter().map(|t| Value::Int(i64::from(t.pid))),
+        );
+        v.list(
+            Field::new("ppids").detail(),
+            self.tasks.iter().map(|t| Value::Int(i64::from(t.ppid))),
+        );
+        v.list(
+            Field::new("pgids").detail(),
+            self.tasks.iter().map(|t| Value::Int(i64::from(t.pgid))),
+        );
+        v.list(
+            Field::new("sids").detail(),
+            self.tasks.iter().map(|t| Value::Int(i64::from(t.sid))),
+        );
     }
 }

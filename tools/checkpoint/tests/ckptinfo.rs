@@ -38,6 +38,7 @@ fn header() -> Record<'static> {
 fn start() -> Vec<u8> {
     image(&[
         header(),
+        common::tree(),
         Record::Cred(CredRecord {
             objref: 1,
             uids: [1000; 4],
@@ -92,7 +93,7 @@ fn text_output_of_a_valid_image() {
         text.contains("uid 1000/1000/1000/1000 gid 100/100/100/100 groups 24,27"),
         "{text}"
     );
-    assert!(text.contains(&format!("valid image: 8 records, {} bytes", img.len())));
+    assert!(text.contains(&format!("valid image: 9 records, {} bytes", img.len())));
 }
 
 #[test]

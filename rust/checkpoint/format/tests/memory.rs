@@ -106,6 +106,7 @@ fn pages(addrs: &[u64], page_size: u32) -> Vec<u8> {
 
 fn image(parts: &[Vec<u8>]) -> Vec<u8> {
     let mut v = enc(&header());
+    v.extend(enc(&common::tree()));
     for p in parts {
         v.extend(p);
     }
@@ -311,6 +312,7 @@ fn cpu_record_rules() {
     // Only in an x86-64 image.
     let mut s390 = enc(&header());
     s390[24..28].copy_from_slice(&(Arch::S390x as u32).to_le_bytes());
+    s390.extend(enc(&common::tree()));
     s390.extend(task());
     s390.extend(enc(&cpu));
     s390.extend(enc(&Record::Tail(Tail)));

@@ -90,6 +90,7 @@ fn fs_record_rules() {
     let mut o = ObjMap::default();
     for r in [
         header(),
+        common::tree(),
         cred(1),
         task(1),
         common::cpu(),
@@ -138,7 +139,7 @@ fn rest_of_task() -> [Record<'static>; 4] {
 }
 
 fn good() -> Vec<u8> {
-    let mut v = vec![header(), cred(1), task(1)];
+    let mut v = vec![header(), common::tree(), cred(1), task(1)];
     v.extend(rest_of_task());
     v.push(Record::Tail(Tail));
     image(&v)
@@ -178,6 +179,7 @@ fn good_image_validates() {
         seen,
         [
             RecordType::Header,
+            RecordType::Tree,
             RecordType::Cred,
             RecordType::Task,
             RecordType::X86_64Cpu,
@@ -332,12 +334,12 @@ fn stream_order_rules() {
         Err(FormatError::Order("second header"))
     );
     assert_eq!(
-        check(&image(&[header(), t])),
+        check(&image(&[header(), common::tree(), t])),
         Err(FormatError::Order("image has no task"))
     );
     let mut s = StreamCheck::new();
     let mut o = ObjMap::default();
-    for r in [header(), cred(1), task(1)] {
+    for r in [header(), common::tree(), cred(1), task(1)] {
         s.next(&r, &mut o).unwrap();
     }
     // A task needs its records up to its mm.
@@ -358,7 +360,7 @@ fn stream_order_rules() {
 fn objref_rules() {
     let t = Record::Tail(Tail);
     assert_eq!(
-        check(&image(&[header(), task(1), t])),
+        check(&image(&[header(), common::tree(), task(1), t])),
         Err(FormatError::MissingObjref(1))
     );
     assert_eq!(
@@ -374,7 +376,7 @@ fn objref_rules() {
         Err(FormatError::BadObjref(-3))
     );
     assert_eq!(
-        check(&image(&[header(), cred(1), task(-1)])),
+        check(&image(&[header(), common::tree(), cred(1), task(-1)])),
         Err(FormatError::BadObjref(-1))
     );
 }
@@ -390,7 +392,7 @@ fn bad_field_values() {
         ..Default::default()
     });
     assert_eq!(
-        check(&image(&[header(), cred(1), bad_task])),
+        check(&image(&[header(), common::tree(), cred(1), bad_task])),
         Err(FormatError::BadValue("task pid"))
     );
     let mut buf = good();
@@ -421,6 +423,11 @@ fn uapi_header_flags_match() {
         RESTART_FLAGS_MASK
     )));
     assert!(h.contains(&format!("#define RESTART_FROZEN\t\t0x{:x}", RESTART_FROZEN)));
+    assert!(h.contains(&format!("#define RESTART_TREE\t\t0x{:x}", RESTART_TREE)));
+    assert!(h.contains(&format!(
+        "#define CHECKPOINT_SUBTREE\t0x{:x}",
+        CHECKPOINT_SUBTREE
+    )));
 }
 
 #[test]
@@ -431,6 +438,7 @@ fn type_codes_and_names() {
         (RecordType::Signals, 102, "signals"),
         (RecordType::Fs, 103, "fs"),
         (RecordType::RestartBlock, 104, "restart_block"),
+        (RecordType::Tree, 105, "tree"),
         (RecordType::Cred, 111, "cred"),
         (RecordType::Mm, 201, "mm"),
         (RecordType::Vma, 202, "vma"),
@@ -517,7 +525,7 @@ fn arch_records_belong_to_the_image_arch() {
         _ => unreachable!(),
     };
     assert_eq!(
-        check(&image(&[arm, cred(1), task(1), cpu])),
+        check(&image(&[arm, common::tree(), cred(1), task(1), cpu])),
         Err(FormatError::BadValue("cpu record of another architecture"))
     );
     assert_eq!(check(&good()).map(|_| ()), Ok(()));
@@ -572,6 +580,7 @@ fn pipe_rules() {
     let mut o = ObjMap::default();
     for r in [
         header(),
+        common::tree(),
         cred(1),
         task(1),
         common::cpu(),
@@ -640,4 +649,98 @@ fn pipe_rules() {
         data: FileData::Path(b"/x"),
     });
     assert!(r.encode(&mut wrong).is_err());
+}
+
+fn tree_of(tasks: &'static [TreeTask]) -> Record<'static> {
+    Record::Tree(TreeRecord {
+        tasks: LeArray::Values(tasks),
+    })
+}
+
+const fn tt(pid: i32, ppid: i32) -> TreeTask {
+    TreeTask {
+        pid,
+        tgid: pid,
+        ppid,
+        pgid: 0,
+        sid: 0,
+    }
+}
+
+#[test]
+fn tree_rules() {
+    // Parents before their children, the root first with any parent.
+    static GOOD: [TreeTask; 4] = [tt(10, 1), tt(11, 10), tt(12, 11), tt(13, 10)];
+    assert!(decodes(&[tree_of(&GOOD)]));
+    static ORPHAN: [TreeTask; 2] = [tt(10, 1), tt(11, 99)];
+    static CHILD_FIRST: [TreeTask; 2] = [tt(11, 10), tt(10, 1)];
+    static TWICE: [TreeTask; 2] = [tt(10, 1), tt(10, 10)];
+    static NO_PID: [TreeTask; 1] = [tt(0, 1)];
+    static LEADER_LATER: [TreeTask; 2] = [
+        tt(10, 1),
+        TreeTask {
+            pid: 11,
+            tgid: 12,
+            ppid: 10,
+            pgid: 0,
+            sid: 0,
+        },
+    ];
+    for bad in [
+        &ORPHAN[..],
+        &CHILD_FIRST,
+        &TWICE,
+        &NO_PID,
+        &LEADER_LATER,
+        &[],
+    ] {
+        assert!(!decodes(&[tree_of(bad)]), "{bad:?}");
+    }
+    // The reserved word of an entry.
+    let mut buf = image(&[tree_of(&GOOD)]);
+    buf[8 + TreeRecord::PREFIX + 20] = 1;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+
+    // One tree, before the tasks, listing as many tasks as follow.
+    let task_of = |pid| {
+        Record::Task(TaskRecord {
+            pid,
+            tgid: pid,
+            ppid: 1,
+            cred_ref: 1,
+            comm: b"t",
+            ..Default::default()
+        })
+    };
+    let mut two = vec![header(), tree_of(&GOOD[..2]), cred(1)];
+    for pid in [10, 11] {
+        two.push(task_of(pid));
+        two.extend(rest_of_task());
+    }
+    two.push(Record::Tail(Tail));
+    assert_eq!(check(&image(&two)).map(|_| ()), Ok(()));
+    let mut one = two.clone();
+    one.drain(2 + 1 + 5..2 + 1 + 10);
+    assert_eq!(
+        check(&image(&one)),
+        Err(FormatError::Order("fewer tasks than the tree lists"))
+    );
+    let mut three = two.clone();
+    three[1] = tree_of(&GOOD[..1]);
+    assert_eq!(
+        check(&image(&three)),
+        Err(FormatError::Order("more tasks than the tree lists"))
+    );
+    let mut none = two.clone();
+    none.remove(1);
+    assert_eq!(
+        check(&image(&none)),
+        Err(FormatError::Order("task record before the tree"))
+    );
+    let mut late = two.clone();
+    late.insert(4, tree_of(&GOOD[..2]));
+    assert_eq!(
+        check(&image(&late)),
+        Err(FormatError::Order("tree record not before the tasks"))
+    );
 }

@@ -114,6 +114,16 @@ fn every_record_type_shows_its_fields() {
             futex_shared: false,
         }
         .into_record(),
+        TreeRecord {
+            tasks: LeArray::Values(&[TreeTask {
+                pid: 5,
+                tgid: 5,
+                ppid: 1,
+                pgid: 5,
+                sid: 5,
+            }]),
+        }
+        .into_record(),
         CredRecord::default().into_record(),
         MmRecord {
             layout: [0; 11],
@@ -177,10 +187,10 @@ fn every_record_type_shows_its_fields() {
         assert_eq!(v.text.is_empty(), r.ty() == RecordType::Tail, "{r:?}");
     }
     // What the kselftests look for.
-    let vma = visit(&samples[7]);
+    let vma = visit(&samples[8]);
     assert_eq!(vma.keys[..2], ["start", "end"]);
     assert!(vma.keys.contains(&"file"));
-    let cpu = visit(&samples[9]);
+    let cpu = visit(&samples[10]);
     assert_eq!(cpu.keys, CpuX86_64::NAMES);
     let signals = visit(&samples[2]);
     assert!(signals.text.contains(&"pending"));

@@ -50,3 +50,18 @@ pub fn empty_mm() -> Record<'static> {
         auxv: LeArray::Values(&[]),
     })
 }
+
+static ONE_TASK: [TreeTask; 1] = [TreeTask {
+    pid: 42,
+    tgid: 42,
+    ppid: 1,
+    pgid: 42,
+    sid: 42,
+}];
+
+/// The tree record of an image of one task, pid 42.
+pub fn tree() -> Record<'static> {
+    Record::Tree(TreeRecord {
+        tasks: LeArray::Values(&ONE_TASK),
+    })
+}
