@@ -129,6 +129,14 @@ void ckpt_get_task_settings(struct task_struct *task, struct ckpt_task_settings 
 int ckpt_oom_score_adj_min(void);
 int ckpt_set_task_settings(const struct ckpt_task_settings *t);
 void ckpt_task_unpin(struct task_struct *task);
+int ckpt_collect_tree(struct task_struct *root, struct task_struct **out,
+		      unsigned int max);
+void ckpt_task_groups(struct task_struct *task, pid_t *pgid, pid_t *sid);
+bool ckpt_task_is_ns_init(struct task_struct *task);
+bool ckpt_task_is_zombie(struct task_struct *task);
+void ckpt_kill_task(struct task_struct *task);
+pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, void (*run)(void *),
+		       void *arg);
 int ckpt_copy_eclone_args(struct eclone_args *args,
 			  const struct eclone_args __user *uargs, size_t size);
 void ckpt_task_shape(struct task_struct *task, int *threads, bool *children,

@@ -60,6 +60,9 @@ pub(crate) struct Ctx {
     hold_signals: bool,
     /// Restart: files opened for the image so far.
     pub(crate) files_open: u64,
+    /// Restart: the tasks of the image, each of which may hold as many
+    /// files as the caller may.
+    pub(crate) tasks: u64,
     /// Restart: the order and objrefs of the records read so far.
     check: StreamCheck,
     /// Restart: the header of the next record, read ahead by
@@ -98,6 +101,7 @@ impl Ctx {
             pages_due: 0,
             hold_signals: false,
             files_open: 0,
+            tasks: 1,
             check: StreamCheck::new(),
             peeked: None,
             task_cred: None,

@@ -30,7 +30,7 @@ use kernel::{
 /// and how it is restored from one.
 ///
 /// `Self` is what the hash holds: a counted reference on the object.
-pub(crate) trait Object: Clone + 'static {
+pub(crate) trait Object: Clone + Send + Sync + 'static {
     /// The kind of object in the image.
     const KIND: ObjKind;
     /// The record of one object of this class.
@@ -89,7 +89,7 @@ fn restore_obj<T: Object>(ctx: &mut Ctx, rec: Record<'_>) -> Result {
 }
 
 /// What the hash holds of an object: a counted reference, of any class.
-fn hold<T: Object>(obj: T) -> Result<Arc<dyn Any>> {
+fn hold<T: Object>(obj: T) -> Result<Arc<dyn Any + Send + Sync>> {
     Ok(Arc::new(obj, GFP_KERNEL_ACCOUNT)?)
 }
 
@@ -120,7 +120,7 @@ struct Entry {
     kind: ObjKind,
     /// The object, referenced for the life of the hash; `None` at restart
     /// until its restore builds it.
-    obj: Option<Arc<dyn Any>>,
+    obj: Option<Arc<dyn Any + Send + Sync>>,
     /// Times the object was met.
     users: u32,
 }

@@ -2,7 +2,9 @@
 
 //! `restart(2)`: read, validate and restore an image.
 //!
-//! The caller becomes the task of the image. Records are applied as they are
+//! With `RESTART_TREE`, the tree of the image is rebuilt as descendants of
+//! the caller ([`tree`]). Otherwise the caller becomes the one task of the
+//! image. Records are applied as they are
 //! read, in two phases. Up to the mm record, nothing of the caller changes:
 //! credentials are checked, registers and extended state checked and kept,
 //! files reopened. A failure there returns an error to the caller, unharmed.
@@ -16,21 +18,26 @@ use crate::{
     cpu::{Arch, Native},
     ctx::{Ctx, Mode, RecordBuf},
     sys::{signal::current as signals, task::current, uts},
-    task,
+    task, tree,
 };
-use ckpt_format::{FormatError, Header, RecordType, Tail, RESTART_FLAGS_MASK, RESTART_FROZEN};
+use ckpt_format::{FormatError, Header, Tail, RESTART_FLAGS_MASK, RESTART_FROZEN, RESTART_TREE};
 use kernel::prelude::*;
 
 /// Restarts from the image in `fd`, logging to `logfd`.
 ///
-/// `pid` must be 0: the image is restored into the caller (a coordinator mode
-/// that restores a tree built by user space comes with multi-task restart).
-/// Returns what the restored task's interrupted system call returns.
+/// `pid` must be 0. With `RESTART_TREE` the tree of the image is rebuilt as
+/// descendants of the caller, and the call returns the pid of its root
+/// ([`tree::restart_tree`]). Otherwise the caller becomes the one task of
+/// the image, and the call returns what that task's interrupted system call
+/// returns.
 pub(crate) fn restart(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i64> {
     if flags & !RESTART_FLAGS_MASK != 0 || pid != 0 {
         return Err(EINVAL);
     }
     let mut ctx = Ctx::new(Mode::Restart, fd, logfd)?;
+    if flags & RESTART_TREE != 0 {
+        return tree::restart_tree(ctx, flags & RESTART_FROZEN != 0);
+    }
     if !current::is_alone() {
         ctx.log(format_args!(
             "the caller shares its memory or descriptors with another task"
@@ -57,16 +64,23 @@ pub(crate) fn restart(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i64> 
 }
 
 /// Reads the image, in the order `checkpoint(2)` writes it: the header,
-/// the task, the tail.
+/// the tree, the task, the tail.
 fn restore(ctx: &mut Ctx) -> Result<i64> {
     let mut buf = RecordBuf::new();
-    let offset = ctx.offset();
-    let h = ctx.read::<Header<'_>>(&mut buf)?;
-    restore_header(ctx, &h, offset)?;
-    let task = task::restore_task(ctx, &mut buf)?;
-    if ctx.peek_type()?.0 == RecordType::Task {
+    read_header(ctx, &mut buf)?;
+    let tasks = tree::restore_tree(ctx, &mut buf)?;
+    if tasks.len() > 1 {
         ctx.log(format_args!(
-            "images of several tasks are not supported yet"
+            "an image of {} tasks is restored with RESTART_TREE",
+            tasks.len()
+        ));
+        return Err(EINVAL);
+    }
+    let task = task::restore_task(ctx, &mut buf)?;
+    if task.pid != tasks[0].pid {
+        ctx.log(format_args!(
+            "task {}: the tree record has pid {} in its place",
+            task.pid, tasks[0].pid
         ));
         return Err(EINVAL);
     }
@@ -80,8 +94,10 @@ fn restore(ctx: &mut Ctx) -> Result<i64> {
     Ok(ret)
 }
 
-/// Checks that this kernel can restore an image with header `h`.
-fn restore_header(ctx: &mut Ctx, h: &Header<'_>, offset: u64) -> Result {
+/// Reads the header, and checks that this kernel can restore the image.
+pub(crate) fn read_header(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result {
+    let offset = ctx.offset();
+    let h = ctx.read::<Header<'_>>(buf)?;
     let release = core::str::from_utf8(h.release).unwrap_or("?");
     ctx.log(format_args!(
         "image {} taken on {} {release} at {}",

@@ -23,8 +23,9 @@ use crate::{
 use ckpt_format::{Record, TaskRecord};
 use kernel::{bindings, prelude::*, types::ARef};
 
-/// Writes the record of `task` and of the objects it uses.
-pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
+/// Writes the record of `task` and of the objects it uses. `whole`: its
+/// children are in the image too.
+pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result {
     let pid = task.vpid();
     if pid == 0 {
         return Err(ctx.fail(ESRCH, 0, format_args!("task exited during checkpoint")));
@@ -68,11 +69,13 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task) -> Result {
             ),
         ));
     }
-    if children {
+    if children && !whole {
         return Err(ctx.fail(
             eopnotsupp(),
             0,
-            format_args!("pid {pid}: has child processes; process trees are not supported yet"),
+            format_args!(
+                "pid {pid}: has child processes; a task checkpointing itself is saved alone"
+            ),
         ));
     }
     let cred_ref = ctx.checkpoint_obj(&task.cred())?;
@@ -140,6 +143,8 @@ fn check_settings(t: &TaskSettings) -> Result {
 
 /// What restart sets of a task at the end, class by class.
 pub(crate) struct TaskState {
+    /// Its pid in the image.
+    pub(crate) pid: i32,
     comm: [u8; 16],
     cred: ARef<Cred>,
     settings: TaskSettings,
@@ -182,6 +187,7 @@ pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<TaskSta
     // Its files and directories are reopened with its credentials.
     ctx.task_cred = Some(cred.clone());
     Ok(TaskState {
+        pid: rec.pid,
         comm,
         cred,
         settings,

@@ -111,11 +111,12 @@ impl Object for OpenFile {
 
     fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<Self> {
         // Each record holds an open file until the end: as many as the
-        // caller may have open.
+        // caller may have open, for each task.
         ctx.files_open += 1;
-        if ctx.files_open > current::nofile_limit() {
+        let max = current::nofile_limit().saturating_mul(ctx.tasks);
+        if ctx.files_open > max {
             ctx.log(format_args!(
-                "file {}: more files than RLIMIT_NOFILE ({})",
+                "file {}: more files than RLIMIT_NOFILE ({}) for each task",
                 rec.objref,
                 current::nofile_limit()
             ));

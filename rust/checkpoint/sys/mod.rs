@@ -12,6 +12,7 @@ pub(crate) mod mm;
 pub(crate) mod pipe;
 pub(crate) mod signal;
 pub(crate) mod task;
+pub(crate) mod tree;
 pub(crate) mod uts;
 
 use kernel::{bindings, error::Error};

@@ -160,6 +160,14 @@ pub(crate) mod current {
         unsafe { bindings::ckpt_resume_signals() }
     }
 
+    /// After an interrupted wait: returns false for a fatal signal;
+    /// otherwise puts off the signal, stop or freeze until the return to
+    /// user space ([`resume_signals`]), so that the wait can go on.
+    pub(crate) fn defer_signal() -> bool {
+        // SAFETY: No preconditions.
+        unsafe { bindings::ckpt_defer_signal() }
+    }
+
     /// Returns true if the caller was sent a fatal signal.
     pub(crate) fn fatal_signal_pending() -> bool {
         // SAFETY: No preconditions.

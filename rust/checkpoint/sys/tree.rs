@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Process trees: walking a task's descendants, and creating the tasks of
+//! a tree at restart.
+//!
+//! C headers: [`include/linux/sched/task.h`](srctree/include/linux/sched/task.h),
+//! [`include/linux/task_work.h`](srctree/include/linux/task_work.h)
+
+use super::task::Task;
+use core::ptr::NonNull;
+use kernel::{alloc::KBox, bindings, ffi::c_void, prelude::*, types::ARef};
+
+impl Task {
+    /// Takes a reference on this task and each of its descendants, parents
+    /// before their children; `E2BIG` if there are more than `max`.
+    pub(crate) fn tree(&self, max: usize) -> Result<KVVec<ARef<Task>>> {
+        // Both allocated first, so that every reference taken finds its place.
+        let mut ptrs = KVVec::from_elem(core::ptr::null_mut(), max, GFP_KERNEL_ACCOUNT)?;
+        let mut tasks = KVVec::with_capacity(max, GFP_KERNEL_ACCOUNT)?;
+        let max = u32::try_from(max).map_err(|_| EINVAL)?;
+        // SAFETY: The task is valid and `ptrs` has room for `max` pointers;
+        // the function fills the first ones with referenced tasks.
+        let n = unsafe { bindings::ckpt_collect_tree(self.as_ptr(), ptrs.as_mut_ptr(), max) };
+        kernel::error::to_result(n)?;
+        // CAST: a count, not negative after the check above.
+        for &p in &ptrs[..n as usize] {
+            // INVARIANT: The function took the reference the `ARef` owns.
+            // SAFETY: `p` is non-null and referenced, as above.
+            let t: ARef<Task> = unsafe { ARef::from_raw(NonNull::new_unchecked(p.cast())) };
+            // Within the capacity reserved: cannot fail.
+            tasks.push(t, GFP_KERNEL_ACCOUNT)?;
+        }
+        Ok(tasks)
+    }
+
+    /// Returns the process group and session of the task, in the caller's
+    /// pid namespace (0 outside it).
+    pub(crate) fn groups(&self) -> (i32, i32) {
+        let (mut pgid, mut sid) = (0, 0);
+        // SAFETY: The task is valid; the function only writes both.
+        unsafe { bindings::ckpt_task_groups(self.as_ptr(), &mut pgid, &mut sid) };
+        (pgid, sid)
+    }
+
+    /// Returns whether the task is the init of its pid namespace.
+    pub(crate) fn is_ns_init(&self) -> bool {
+        // SAFETY: The task is valid.
+        unsafe { bindings::ckpt_task_is_ns_init(self.as_ptr()) }
+    }
+
+    /// Returns whether the task has exited and waits to be reaped.
+    pub(crate) fn is_zombie(&self) -> bool {
+        // SAFETY: The task is valid.
+        unsafe { bindings::ckpt_task_is_zombie(self.as_ptr()) }
+    }
+
+    /// Sends `SIGKILL` to the task.
+    pub(crate) fn kill(&self) {
+        // SAFETY: The task is valid.
+        unsafe { bindings::ckpt_kill_task(self.as_ptr()) }
+    }
+}
+
+/// What a child of [`spawn_child`] runs.
+struct Start<T> {
+    data: KBox<T>,
+    run: fn(KBox<T>),
+}
+
+extern "C" fn start<T>(arg: *mut c_void) {
+    // SAFETY: `arg` is the `KBox<Start<T>>` that `spawn_child` gave up, and
+    // the C code calls this once.
+    let s = unsafe { KBox::from_raw(arg.cast::<Start<T>>()) };
+    let Start { data, run } = KBox::into_inner(s);
+    run(data);
+}
+
+/// Creates a child of the caller as `fork()` would, with pid `pid` in the
+/// caller's pid namespace (`EEXIST` if in use, `EPERM` without
+/// `CAP_CHECKPOINT_RESTORE` over it). The child calls `run(data)` in its
+/// own context before it first returns to user space, with all signals but
+/// `SIGKILL` and `SIGSTOP` blocked. Returns the child's pid.
+pub(crate) fn spawn_child<T: Send>(pid: i32, data: KBox<T>, run: fn(KBox<T>)) -> Result<i32> {
+    let s = KBox::into_raw(KBox::new(Start { data, run }, GFP_KERNEL_ACCOUNT)?);
+    let set_tid = [pid];
+    // SAFETY: `set_tid` is read during the call; on success the child owns
+    // `s` and passes it to `start::<T>` once, on failure it is untouched.
+    let r = unsafe { bindings::ckpt_spawn_child(set_tid.as_ptr(), 1, Some(start::<T>), s.cast()) };
+    if r < 0 {
+        // SAFETY: Not used by C on failure: ours again.
+        drop(unsafe { KBox::from_raw(s) });
+        return Err(Error::from_errno(r));
+    }
+    Ok(r)
+}

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Process trees: checkpoint and restart of a task and its descendants.
+//!
+//! Checkpoint walks the tree of the root task, parents before their
+//! children (linux-cr's tree walk), writes the tree record (each task's
+//! pid, thread group, parent, process group and session), then the records
+//! of each task in that order. Shared objects (credentials, open files,
+//! pipes) are written once for the whole tree, and shared again at restart.
+//!
+//! Restart rebuilds the tree in the kernel. The caller of `restart(2)` with
+//! `RESTART_TREE` coordinates: it reads the header and the tree record and
+//! creates the root as its child, with its pid. Each task creates its own
+//! children, as `fork()` would and with their pids, then waits for its
+//! turn: the tasks read their records from the one image in the order of
+//! the tree, each in its own context, where it rebuilds its memory. Once the
+//! tail is read, every task sets the rest of its state (credentials,
+//! descriptors, registers...) and returns to user space, and the
+//! coordinator returns the root's pid. If any task fails, every task of the
+//! tree is killed and the coordinator returns the error, after a log line
+//! naming the task.
+
+use crate::{
+    ctx::{Ctx, RecordBuf},
+    restart,
+    sys::{
+        eopnotsupp,
+        signal::current as signals,
+        task::{current, Task},
+        tree::spawn_child,
+    },
+    task,
+};
+use ckpt_format::{LeArray, Record, Tail, TreeRecord, TreeTask, MAX_TASKS};
+use kernel::{
+    new_condvar, new_mutex,
+    prelude::*,
+    sync::{Arc, CondVar, Mutex},
+    types::ARef,
+};
+
+/// Writes the tree record of `root` and the records of its tasks: `root`
+/// alone if it is the caller, else `root` and its descendants.
+pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
+    let tasks = if root.is_current() {
+        let mut v = KVVec::new();
+        v.push(ARef::from(root), GFP_KERNEL_ACCOUNT)?;
+        v
+    } else {
+        root.tree(MAX_TASKS).map_err(|e| {
+            ctx.fail(
+                e,
+                0,
+                format_args!(
+                    "pid {}: more than {MAX_TASKS} tasks in its tree",
+                    root.vpid()
+                ),
+            )
+        })?
+    };
+    let mut entries = KVVec::with_capacity(tasks.len(), GFP_KERNEL_ACCOUNT)?;
+    for t in &tasks {
+        let pid = t.vpid();
+        if t.is_zombie() {
+            return Err(ctx.fail(
+                eopnotsupp(),
+                0,
+                format_args!("pid {pid}: exited and not reaped; zombies are not supported yet"),
+            ));
+        }
+        let (pgid, sid) = t.groups();
+        entries.push(
+            TreeTask {
+                pid,
+                tgid: t.vtgid(),
+                ppid: t.vppid(),
+                pgid,
+                sid,
+            },
+            GFP_KERNEL_ACCOUNT,
+        )?;
+    }
+    ctx.write_record(&Record::Tree(TreeRecord {
+        tasks: LeArray::Values(&entries),
+    }))?;
+    let whole = !root.is_current();
+    for t in &tasks {
+        // Held while its state is read: it cannot exec meanwhile, so the
+        // ptrace access checked here holds however long writes block.
+        let _pin = t.pin().inspect_err(|e| {
+            if *e == EPERM {
+                ctx.log(format_args!(
+                    "pid {}: ptrace attach access denied",
+                    t.vpid()
+                ));
+            }
+        })?;
+        task::checkpoint_task(ctx, t, whole)?;
+    }
+    // A task that forked before it was frozen has a child the image lacks.
+    if whole && root.tree(MAX_TASKS)?.len() != tasks.len() {
+        return Err(ctx.fail(
+            EBUSY,
+            0,
+            format_args!("the tree changed during the checkpoint (freeze all of it)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Restart: reads the tree record; returns its tasks.
+pub(crate) fn restore_tree(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<KVVec<TreeTask>> {
+    let rec = ctx.read::<TreeRecord<'_>>(buf)?;
+    let mut tasks = KVVec::with_capacity(rec.tasks.len(), GFP_KERNEL_ACCOUNT)?;
+    for t in rec.tasks.iter() {
+        if t.tgid != t.pid {
+            ctx.log(format_args!(
+                "pid {}: a thread of {}; threads are not supported yet",
+                t.pid, t.tgid
+            ));
+            return Err(EINVAL);
+        }
+        tasks.push(t, GFP_KERNEL_ACCOUNT)?;
+    }
+    Ok(tasks)
+}
+
+/// Where a restart of a tree stands.
+struct Turns {
+    /// Index of the task whose records come next; the number of tasks once
+    /// the tail is read.
+    next: usize,
+    /// Tasks that set their state and may run.
+    committed: usize,
+    /// Why the restart failed, if it did.
+    failed: Option<Error>,
+    /// The tasks created so far, killed if the restart fails.
+    created: KVVec<ARef<Task>>,
+}
+
+/// A restart of a tree, shared by the coordinator and the tasks it creates.
+#[pin_data]
+struct Shared {
+    /// The image and its objects, used by one task at a time, in turn.
+    #[pin]
+    ctx: Mutex<Ctx>,
+    #[pin]
+    turns: Mutex<Turns>,
+    #[pin]
+    changed: CondVar,
+    /// The tree record.
+    tasks: KVVec<TreeTask>,
+    /// `RESTART_FROZEN`.
+    frozen: bool,
+}
+
+impl Shared {
+    /// Waits until `ready()`; fails if the restart failed, or on a fatal
+    /// signal. Other signals, stops and freezes wait until the task runs.
+    fn wait(&self, ready: impl Fn(&Turns) -> bool) -> Result {
+        let mut t = self.turns.lock();
+        loop {
+            if let Some(e) = t.failed {
+                return Err(e);
+            }
+            if ready(&t) {
+                return Ok(());
+            }
+            if self.changed.wait_interruptible(&mut t) && !signals::defer_signal() {
+                return Err(EINTR);
+            }
+        }
+    }
+
+    /// Records the failure of the restart (the first one, with a log line
+    /// naming the task, if a task failed), and wakes every task to end it.
+    fn fail(&self, e: Error, pid: Option<i32>) {
+        let first = {
+            let mut t = self.turns.lock();
+            let first = t.failed.is_none();
+            if first {
+                t.failed = Some(e);
+            }
+            first
+        };
+        if first {
+            let ctx = self.ctx.lock();
+            match pid {
+                Some(pid) => ctx.log(format_args!(
+                    "pid {pid}: restart failed (errno {}): killing the tree",
+                    -e.to_errno()
+                )),
+                None => ctx.log(format_args!(
+                    "restart failed (errno {}): killing the tree",
+                    -e.to_errno()
+                )),
+            }
+        }
+        self.changed.notify_all();
+    }
+
+    /// Moves the restart on (`step`), and wakes the tasks that wait.
+    fn advance(&self, step: impl FnOnce(&mut Turns)) {
+        step(&mut self.turns.lock());
+        self.changed.notify_all();
+    }
+}
+
+/// What a task created by [`spawn`] restores.
+struct Start {
+    shared: Arc<Shared>,
+    index: usize,
+}
+
+/// Creates task `index` of the tree as a child of the caller, with its pid.
+fn spawn(s: &Arc<Shared>, index: usize) -> Result<i32> {
+    let pid = s.tasks[index].pid;
+    let start = KBox::new(
+        Start {
+            shared: s.clone(),
+            index,
+        },
+        GFP_KERNEL_ACCOUNT,
+    )?;
+    spawn_child(pid, start, run_task).map_err(|e| {
+        let ctx = s.ctx.lock();
+        if e == EEXIST {
+            ctx.log(format_args!("pid {pid}: in use"));
+            EBUSY
+        } else if e == EPERM {
+            ctx.log(format_args!(
+                "pid {pid}: choosing pids needs CAP_CHECKPOINT_RESTORE over the pid namespace"
+            ));
+            e
+        } else {
+            ctx.log(format_args!(
+                "pid {pid}: cannot create the task (errno {})",
+                -e.to_errno()
+            ));
+            e
+        }
+    })
+}
+
+/// The life of a restored task before it first runs, in its own context.
+fn run_task(start: KBox<Start>) {
+    let Start { shared, index } = KBox::into_inner(start);
+    if let Err(e) = restore_task(&shared, index) {
+        shared.fail(e, Some(shared.tasks[index].pid));
+        // It must not reach user space with a half-restored state.
+        current::kill();
+    }
+}
+
+fn restore_task(s: &Arc<Shared>, index: usize) -> Result {
+    let n = s.tasks.len();
+    let pid = s.tasks[index].pid;
+    {
+        let mut t = s.turns.lock();
+        if let Some(e) = t.failed {
+            return Err(e);
+        }
+        t.created.push(Task::current(), GFP_KERNEL_ACCOUNT)?;
+    }
+    // Its children are its own, made before it replaces its memory.
+    for (j, c) in s.tasks.iter().enumerate().skip(index + 1) {
+        if c.ppid == pid {
+            spawn(s, j)?;
+        }
+    }
+    s.wait(|t| t.next == index)?;
+    let state = {
+        let mut ctx = s.ctx.lock();
+        // Its signals are held since it was created.
+        ctx.hold_signals();
+        let mut buf = RecordBuf::new();
+        let state = task::restore_task(&mut ctx, &mut buf)?;
+        if state.pid != pid {
+            ctx.log(format_args!(
+                "task {}: the tree record has pid {pid} in its place",
+                state.pid
+            ));
+            return Err(EINVAL);
+        }
+        if index + 1 == n {
+            ctx.read::<Tail>(&mut buf)?;
+        }
+        state
+    };
+    s.advance(|t| t.next = index + 1);
+    s.wait(|t| t.next == n)?;
+    state.commit(&mut s.ctx.lock())?;
+    if s.frozen {
+        current::stop();
+    }
+    signals::resume_signals();
+    s.advance(|t| t.committed += 1);
+    Ok(())
+}
+
+/// `restart(2)` with `RESTART_TREE`: rebuilds the tree of the image as
+/// descendants of the caller; returns the pid of its root.
+pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
+    let mut buf = RecordBuf::new();
+    restart::read_header(&mut ctx, &mut buf)?;
+    let tasks = restore_tree(&mut ctx, &mut buf)?;
+    let n = tasks.len();
+    ctx.log(format_args!(
+        "a tree of {n} tasks, root pid {}",
+        tasks[0].pid
+    ));
+    // CAST: at most `MAX_TASKS`.
+    ctx.tasks = n as u64;
+    let s = Arc::pin_init(
+        pin_init!(Shared {
+            ctx <- new_mutex!(ctx),
+            turns <- new_mutex!(Turns {
+                next: 0,
+                committed: 0,
+                failed: None,
+                created: KVVec::new(),
+            }),
+            changed <- new_condvar!(),
+            tasks,
+            frozen,
+        }),
+        GFP_KERNEL_ACCOUNT,
+    )?;
+    let r = spawn(&s, 0).and_then(|root| s.wait(|t| t.committed == n).map(|()| root));
+    // Signals the wait put off are for after the call.
+    signals::resume_signals();
+    match r {
+        Ok(root) => {
+            s.ctx
+                .lock()
+                .log(format_args!("restored {n} tasks; the root is pid {root}"));
+            Ok(i64::from(root))
+        }
+        Err(e) => {
+            s.fail(e, None);
+            for t in s.turns.lock().created.iter() {
+                t.kill();
+            }
+            Err(e)
+        }
+    }
+}
