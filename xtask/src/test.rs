@@ -244,7 +244,7 @@ fn reboot_test(p: &Paths, t: &mut Tally) -> Result {
         mk = data("F"),
     );
     let second = format!(
-        "set -e; cd '{d}'; {mk};          n=$(grep -c '^count' reboot.log); want=$(( (n / 25 + 1) * 25 ));          pid=$(restart -i reboot.img -d -l reboot-restart.log);          i=0; until grep -q \"verified $want\" reboot.log; do          if grep -q CORRUPT reboot.log || [ $i -gt 600 ]; then exit 1; fi;          i=$((i+1)); sleep 0.1; done; kill $pid;          awk '/^count/ {{ if ($2 != ++n) exit 1 }}' reboot.log;          echo \"reboot: counted on from $n past $want\"",
+        "set -e; cd '{d}'; {mk};          n=$(grep -c '^count' reboot.log); want=$(( (n / 25 + 1) * 25 ));          pid=$(restart -i reboot.img -d -p -l reboot-restart.log);          i=0; until grep -q \"verified $want\" reboot.log; do          if grep -q CORRUPT reboot.log || [ $i -gt 600 ]; then exit 1; fi;          i=$((i+1)); sleep 0.1; done; kill $pid;          awk '/^count/ {{ if ($2 != ++n) exit 1 }}' reboot.log;          echo \"reboot: counted on from $n past $want\"",
         d = d.display(),
         mk = data("S"),
     );

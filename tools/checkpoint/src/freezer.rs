@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Freezing a task with the cgroup v2 freezer for the time of a checkpoint.
+//! Freezing a task and its descendants with the cgroup v2 freezer for the
+//! time of a checkpoint.
 
 use std::fs;
 use std::io;
@@ -9,12 +10,30 @@ use std::time::{Duration, Instant};
 
 const ROOT: &str = "/sys/fs/cgroup";
 
-/// A task moved into a cgroup of its own and frozen; thawed and moved back
-/// when dropped.
+/// A task and its descendants moved into a cgroup of their own and frozen;
+/// thawed and moved back when dropped.
 pub struct Frozen {
-    pid: i32,
+    pids: Vec<i32>,
     dir: PathBuf,
     origin: PathBuf,
+}
+
+/// The children of `pid` (of each of its threads).
+fn children(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for t in tasks.flatten() {
+        let path = t.path().join("children");
+        if let Ok(text) = fs::read_to_string(path) {
+            out.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok()),
+            );
+        }
+    }
+    out
 }
 
 fn wait_for(file: &Path, want: &str) -> io::Result<()> {
@@ -42,32 +61,44 @@ fn cgroup_of(pid: i32) -> io::Result<PathBuf> {
 }
 
 impl Frozen {
-    /// Freezes `pid` in a new cgroup under the cgroup v2 root.
+    /// Freezes `pid` and its descendants in a new cgroup under the cgroup v2
+    /// root. A child forked after its parent moved is in the cgroup already;
+    /// one forked before is moved by the next pass, until a pass finds none.
     pub fn freeze(pid: i32) -> io::Result<Self> {
         let origin = cgroup_of(pid)?;
         let dir = Path::new(ROOT).join(format!("checkpoint-{pid}-{}", std::process::id()));
         fs::create_dir(&dir)?;
-        let f = Frozen { pid, dir, origin };
-        fs::write(f.dir.join("cgroup.procs"), pid.to_string())?;
+        let mut f = Frozen {
+            pids: Vec::new(),
+            dir,
+            origin,
+        };
+        let procs = f.dir.join("cgroup.procs");
+        let mut next = vec![pid];
+        while let Some(p) = next.pop() {
+            if !f.pids.contains(&p) {
+                fs::write(&procs, p.to_string())?;
+                f.pids.push(p);
+            }
+            next.extend(children(p).into_iter().filter(|c| !f.pids.contains(c)));
+        }
         fs::write(f.dir.join("cgroup.freeze"), "1")?;
         wait_for(&f.dir.join("cgroup.events"), "frozen 1")?;
         Ok(f)
     }
 
-    /// Kills the frozen task (a fatal signal ends a frozen task too).
+    /// Kills the frozen tasks (a fatal signal ends a frozen task too).
     pub fn kill(&self) -> io::Result<()> {
-        // SAFETY: kill(2) takes only integers.
-        if unsafe { libc::kill(self.pid, libc::SIGKILL) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        fs::write(self.dir.join("cgroup.kill"), "1")
     }
 }
 
 impl Drop for Frozen {
     fn drop(&mut self) {
         let _ = fs::write(self.dir.join("cgroup.freeze"), "0");
-        let _ = fs::write(self.origin.join("cgroup.procs"), self.pid.to_string());
+        for p in &self.pids {
+            let _ = fs::write(self.origin.join("cgroup.procs"), p.to_string());
+        }
         for _ in 0..200 {
             if fs::remove_dir(&self.dir).is_ok() {
                 break;

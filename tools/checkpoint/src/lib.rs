@@ -59,6 +59,21 @@ pub fn restart(pid: i32, fd: RawFd, flags: u64, logfd: RawFd) -> io::Result<i64>
     }
 }
 
+/// Returns whether task `pid` (0: the caller) is the init of its pid
+/// namespace: the last of its pids in `/proc/PID/status` (`NSpid:`) is 1.
+pub fn is_ns_init(pid: i32) -> bool {
+    let path = match pid {
+        0 => "/proc/self/status".to_string(),
+        p => format!("/proc/{p}/status"),
+    };
+    std::fs::read_to_string(path).is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("NSpid:"))
+            .and_then(|l| l.split_whitespace().last())
+            == Some("1")
+    })
+}
+
 /// Returns the symbolic name of a positive errno (`EINVAL`), or its number.
 pub fn errno_name(e: i32) -> String {
     const NAMES: &[(i32, &str)] = &[

@@ -9,15 +9,18 @@ use std::os::fd::AsRawFd;
 const USAGE: &str = "\
 usage: checkpoint PID [-o FILE] [-l LOGFILE] [--freeze] [--kill]
 
-Calls checkpoint(2) on task PID (0: this tool itself) and writes the image
-to FILE, or to standard output. The task must be frozen by the cgroup v1 or
-v2 freezer, or checkpoint(2) fails with EBUSY.
+Calls checkpoint(2) on task PID and its descendants (0: this tool itself,
+alone) and writes the image to FILE, or to standard output. The tasks must
+be frozen by the cgroup v1 or v2 freezer, or checkpoint(2) fails with
+EBUSY. A PID that is not the init of a pid namespace is saved as a subtree
+(CHECKPOINT_SUBTREE), and the tool says so.
 
   -o, --output FILE  write the image to FILE (created or truncated)
   -l, --log FILE     append the kernel's log lines to FILE
-  -f, --freeze       freeze PID (cgroup v2) for the checkpoint, then thaw it
+  -f, --freeze       freeze PID and its descendants (cgroup v2) for the
+                     checkpoint, then thaw them
   -k, --kill         kill PID after a successful checkpoint (with --freeze,
-                     before it is thawed)
+                     it and its descendants, before they are thawed)
   -h, --help         this text
 
 Prints the checkpoint id on standard error. Needs ptrace attach access to
@@ -57,7 +60,13 @@ fn main() {
             std::process::exit(2)
         })
     });
-    match ckpt_tools::checkpoint(pid, fd, 0, logfd) {
+    let flags = if ckpt_tools::is_ns_init(pid) {
+        0
+    } else {
+        eprintln!("checkpoint: pid {pid} is not the init of a pid namespace: saving its subtree");
+        ckpt_format::CHECKPOINT_SUBTREE
+    };
+    match ckpt_tools::checkpoint(pid, fd, flags, logfd) {
         Ok(id) => eprintln!("checkpoint: pid {pid}: id {id}"),
         Err(e) => {
             let n = e.raw_os_error().unwrap_or(0);
