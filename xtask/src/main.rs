@@ -182,6 +182,25 @@ echo \"guest: the restarted program (pid $new) counts on: $(tail -1 count.log)\"
 echo \"guest: and checked its memory, mappings, stack and signals: $(grep verified count.log | tail -1)\"
 grep -q CORRUPT count.log && exit 1
 kill $new
+echo 'guest: a tree of 10 processes, 4 levels deep, each with its own memory'
+: > tree.log
+\"$CKPT_SELFTESTS/ckpt_sleeper\" tree tree tree.log > tree.ready &
+root=$!
+while ! grep -q ready tree.ready; do sleep 0.1; done
+ps -e -o pid,ppid,comm | grep -w tree | sed 's/^/    /'
+echo \"guest: checkpoint --freeze --kill $root: the root and its descendants\"
+checkpoint --freeze --kill $root -o tree.ckpt
+ckptinfo tree.ckpt | grep ' tree ' | sed 's/^/    /'
+sleep 1
+echo 'guest: restart -i tree.ckpt --detach: the tree comes back with its pids'
+restart -i tree.ckpt --detach -l tree-restart.log
+tail -1 tree-restart.log | sed 's/^/    /'
+ps -e -o pid,ppid,comm | grep -w tree | sed 's/^/    /'
+for p in $(awk '/^ready/ {print $3}' tree.log); do kill -USR1 $p; done
+sleep 2
+echo \"guest: each task checked its pid, parent and memory: $(grep -c '^ok' tree.log) ok, $(grep -c FAIL tree.log) failed; $(grep reaped tree.log)\"
+grep -q FAIL tree.log && exit 1
+for p in $(awk '/^ready/ {print $3}' tree.log); do kill $p 2>/dev/null || true; done
 ";
     let r = vm::run_script_in_guest(p, "demo.sh", script, 900)?;
     let problems = vm::kernel_problems(&r.dmesg);

@@ -24,6 +24,13 @@
 #define __NR_eclone 465
 #endif
 
+#ifndef CHECKPOINT_SUBTREE
+/* include/uapi/linux/checkpoint.h */
+#define CHECKPOINT_SUBTREE	0x1
+#define RESTART_FROZEN		0x1
+#define RESTART_TREE		0x2
+#endif
+
 #ifndef ECLONE_ARGS_SIZE_VER0
 /* include/uapi/linux/checkpoint.h, for builds without installed headers. */
 struct eclone_args {

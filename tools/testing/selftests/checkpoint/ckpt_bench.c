@@ -29,7 +29,6 @@
 #include "freezer.h"
 
 #define RUNS 3
-#define RESTART_FROZEN 1
 
 static double now(void)
 {
@@ -103,7 +102,7 @@ static double ours_checkpoint(pid_t pid, int fd)
 
 	if (freeze_v2(pid, cg, sizeof(cg)))
 		return -1;
-	id = sys_checkpoint(pid, fd, 0, -1);
+	id = sys_checkpoint(pid, fd, CHECKPOINT_SUBTREE, -1);
 	t = now() - t;
 	reap(pid);
 	thaw_v2(cg);

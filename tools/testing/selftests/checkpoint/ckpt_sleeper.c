@@ -38,6 +38,15 @@
  *                              (EFD_NONBLOCK) and an eventfd at 2^40; on
  *                              SIGUSR1, check them all and write "pipes ok"
  *                              (or "pipes FAIL N") to LOG
+ *   ckpt_sleeper NAME tree LOG
+ *                              a tree of 10 processes, 4 levels deep, each
+ *                              with 16 pages of its own pattern; the root
+ *                              reads a pipe that its third child wrote to;
+ *                              each logs "ready I PID PPID" to LOG, then on
+ *                              SIGUSR1 checks its pid, parent (but the
+ *                              root's) and memory and
+ *                              logs "ok I" (or "FAIL I N"); task 5 then exits
+ *                              7, and its parent logs "reaped 7"
  *   ckpt_sleeper NAME self IMAGE
  *                              checkpoint itself into IMAGE; write
  *                              "checkpointed ID" and exit 0, or, once
@@ -64,6 +73,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <linux/futex.h>
 #include <time.h>
 #include <unistd.h>
@@ -277,7 +287,7 @@ static int self(const char *image)
 
 	if (fd < 0)
 		return 1;
-	id = sys_checkpoint(0, fd, 0, -1);
+	id = sys_checkpoint(0, fd, CHECKPOINT_SUBTREE, -1);
 	if (id > 0) {
 		say("checkpointed %lu\n", id);
 		return 0;
@@ -552,6 +562,130 @@ static int hold_pipes(const char *log)
 		pause();
 }
 
+#define TREE_N 10
+
+/* The parent of each task of tree mode: the root, A B C, A1 A2, B1 B2 B3, A11. */
+static const int tree_parent[TREE_N] = { -1, 0, 0, 0, 1, 1, 2, 2, 2, 4 };
+
+static unsigned char *tree_mem;
+static pid_t tree_pid, tree_ppid;
+static int tree_pipe[2], tree_ready[2];
+
+static unsigned char tree_byte(int idx, size_t i)
+{
+	return (idx * 31 + i * 7 + i / 4096) & 0xff;
+}
+
+static void tree_log(const char *fmt, int a, int b, int c)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), fmt, a, b, c);
+	note(buf);
+}
+
+/* Task @idx of tree mode: makes its children, then waits for SIGUSR1. */
+static void tree_node(int idx)
+{
+	pid_t a2 = 0, pid;
+	size_t i, len = 16 * ps;
+	int j, r = 0, status, sig;
+	sigset_t set;
+	char msg[8];
+
+again:
+	if (idx)
+		quiet_stdout();
+	tree_pid = getpid();
+	tree_ppid = getppid();
+	tree_mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (tree_mem == MAP_FAILED)
+		_exit(1);
+	for (i = 0; i < len; i++)
+		tree_mem[i] = tree_byte(idx, i);
+	for (j = idx + 1; j < TREE_N; j++) {
+		if (tree_parent[j] != idx)
+			continue;
+		pid = fork();
+		if (pid < 0)
+			_exit(1);
+		if (pid == 0) {
+			/* The child is task j, from the start. */
+			munmap(tree_mem, len);
+			idx = j;
+			a2 = 0;
+			goto again;
+		}
+		if (j == 5)
+			a2 = pid;
+	}
+	/* The root reads what its child C (3) wrote; no one else holds the pipe. */
+	if (idx == 3 && write(tree_pipe[1], "from C", 6) != 6)
+		_exit(1);
+	if (idx != 0)
+		close(tree_pipe[0]);
+	if (idx != 3)
+		close(tree_pipe[1]);
+	tree_log("ready %d %d %d\n", idx, tree_pid, tree_ppid);
+	if (idx == 0) {
+		char c[TREE_N];
+		size_t got = 0;
+		ssize_t n;
+
+		close(tree_ready[1]);
+		while (got < TREE_N - 1 && (n = read(tree_ready[0], c, sizeof(c))) > 0)
+			got += n;
+		close(tree_ready[0]);
+		if (got != TREE_N - 1 || write(1, "ready", 5) != 5)
+			_exit(1);
+		quiet_stdout();
+	} else {
+		close(tree_ready[0]);
+		if (write(tree_ready[1], "r", 1) != 1)
+			_exit(1);
+		close(tree_ready[1]);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigwait(&set, &sig);
+	/* The root's parent is outside the tree: whoever restarted it. */
+	if (getpid() != tree_pid)
+		r = 1;
+	else if (idx && getppid() != tree_ppid)
+		r = 2;
+	for (i = 0; !r && i < len; i++)
+		if (tree_mem[i] != tree_byte(idx, i))
+			r = 3;
+	if (!r && idx == 0 && (read(tree_pipe[0], msg, sizeof(msg)) != 6 ||
+			       memcmp(msg, "from C", 6)))
+		r = 4;
+	if (r)
+		tree_log("FAIL %d %d%c", idx, r, '\n');
+	else
+		tree_log("ok %d%c%c", idx, '\n', 0);
+	if (idx == 5)
+		_exit(7);
+	if (idx == 1 && waitpid(a2, &status, 0) == a2 && WIFEXITED(status))
+		tree_log("reaped %d%c%c", WEXITSTATUS(status), '\n', 0);
+	for (;;)
+		pause();
+}
+
+static int tree(const char *log)
+{
+	sigset_t set;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	if (pending_log < 0 || pipe(tree_pipe) || pipe(tree_ready))
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	tree_node(0);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 2 ? argv[2] : "";
@@ -571,6 +705,8 @@ int main(int argc, char **argv)
 		return pending(argv[3]);
 	if (!strcmp(mode, "pipes") && argc > 3)
 		return hold_pipes(argv[3]);
+	if (!strcmp(mode, "tree") && argc > 3)
+		return tree(argv[3]);
 	/*
 	 * As uid 65534: wait for SIGUSR1, then exec argv[3] (a setuid-root
 	 * copy of this program).

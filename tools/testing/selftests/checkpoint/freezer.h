@@ -16,7 +16,7 @@
 
 #define CG2_ROOT "/sys/fs/cgroup"
 
-static int write_str(const char *dir, const char *file, const char *val)
+static inline int write_str(const char *dir, const char *file, const char *val)
 {
 	char path[256];
 	int fd, ret;
@@ -31,7 +31,7 @@ static int write_str(const char *dir, const char *file, const char *val)
 }
 
 /* Polls @dir/@file until it contains @want, for up to 20 s. */
-static int wait_for(const char *dir, const char *file, const char *want)
+static inline int wait_for(const char *dir, const char *file, const char *want)
 {
 	char path[256], buf[512];
 	int i;
@@ -56,13 +56,13 @@ static int wait_for(const char *dir, const char *file, const char *want)
 	return -1;
 }
 
-static int cgroup2_available(void)
+static inline int cgroup2_available(void)
 {
 	return access(CG2_ROOT "/cgroup.procs", W_OK) == 0;
 }
 
 /* Moves @pid into a new v2 cgroup @dir and freezes it. */
-static int freeze_v2(pid_t pid, char *dir, size_t len)
+static inline int freeze_v2(pid_t pid, char *dir, size_t len)
 {
 	char val[32];
 
@@ -76,7 +76,32 @@ static int freeze_v2(pid_t pid, char *dir, size_t len)
 	return wait_for(dir, "cgroup.events", "frozen 1");
 }
 
-static int thaw_v2(const char *dir)
+/* Moves the @n tasks @pids into a new v2 cgroup @dir and freezes them. */
+static inline int freeze_pids_v2(const pid_t *pids, int n, char *dir, size_t len)
+{
+	char val[32];
+	int i;
+
+	snprintf(dir, len, CG2_ROOT "/ckpt-test-%d", pids[0]);
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(val, sizeof(val), "%d", pids[i]);
+		if (write_str(dir, "cgroup.procs", val))
+			return -1;
+	}
+	if (write_str(dir, "cgroup.freeze", "1"))
+		return -1;
+	return wait_for(dir, "cgroup.events", "frozen 1");
+}
+
+/* Kills every task of the v2 cgroup @dir. */
+static inline int kill_v2(const char *dir)
+{
+	return write_str(dir, "cgroup.kill", "1");
+}
+
+static inline int thaw_v2(const char *dir)
 {
 	if (write_str(dir, "cgroup.freeze", "0"))
 		return -1;
@@ -84,7 +109,7 @@ static int thaw_v2(const char *dir)
 }
 
 /* Removes a v2 cgroup once its tasks are gone. */
-static void remove_v2(const char *dir)
+static inline void remove_v2(const char *dir)
 {
 	int i;
 
@@ -95,7 +120,7 @@ static void remove_v2(const char *dir)
 #define V1_MOUNT "/tmp/ckpt-v1-freezer"
 
 /* Mounts the v1 freezer and freezes @pid in a new cgroup @dir. */
-static int freeze_v1(pid_t pid, char *dir, size_t len)
+static inline int freeze_v1(pid_t pid, char *dir, size_t len)
 {
 	char val[32];
 
@@ -112,14 +137,14 @@ static int freeze_v1(pid_t pid, char *dir, size_t len)
 	return wait_for(dir, "freezer.state", "FROZEN");
 }
 
-static int thaw_v1(const char *dir)
+static inline int thaw_v1(const char *dir)
 {
 	if (write_str(dir, "freezer.state", "THAWED"))
 		return -1;
 	return wait_for(dir, "freezer.state", "THAWED");
 }
 
-static void remove_v1(const char *dir)
+static inline void remove_v1(const char *dir)
 {
 	int i;
 
