@@ -135,7 +135,7 @@ void ckpt_task_groups(struct task_struct *task, pid_t *pgid, pid_t *sid);
 bool ckpt_task_is_ns_init(struct task_struct *task);
 bool ckpt_task_is_zombie(struct task_struct *task);
 void ckpt_kill_task(struct task_struct *task);
-pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, void (*run)(void *),
+pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, void (*run)(void *arg),
 		       void *arg);
 int ckpt_copy_eclone_args(struct eclone_args *args,
 			  const struct eclone_args __user *uargs, size_t size);

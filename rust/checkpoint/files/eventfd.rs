@@ -3,9 +3,9 @@
 //! Eventfds: the counter and the `EFD_SEMAPHORE` flag, restored into a new
 //! eventfd.
 
-use super::{FileOps, OpenFile};
+use super::{write_record, FileOps, OpenFile};
 use crate::{ctx::Ctx, sys::file::File, sys::file::FileInfo};
-use ckpt_format::{FileData, FileKind, FileRecord, Record};
+use ckpt_format::{FileData, FileKind, FileRecord};
 use kernel::{bindings, prelude::*, types::ARef};
 
 pub(super) const OPS: FileOps = FileOps {
@@ -23,15 +23,7 @@ fn checkpoint(
     objref: i32,
 ) -> Result {
     let (count, semaphore) = of.file.eventfd_state().ok_or(EINVAL)?;
-    ctx.write_record(&Record::File(FileRecord {
-        objref,
-        kind,
-        flags: info.flags,
-        mode: info.mode,
-        rdev: 0,
-        pos: 0,
-        data: FileData::Eventfd { count, semaphore },
-    }))
+    write_record(ctx, objref, kind, info.flags, info, FileData::Eventfd { count, semaphore })
 }
 
 fn restore(_ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {

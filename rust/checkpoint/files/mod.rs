@@ -159,6 +159,19 @@ fn checkpoint_path(
     } else {
         info.flags
     };
+    write_record(ctx, objref, kind, flags, info, FileData::Path(path))
+}
+
+/// Writes the file record of a file of kind `kind` under `objref`: what
+/// `info` says of it, open flags `flags`, and its kind's state `data`.
+fn write_record(
+    ctx: &mut Ctx,
+    objref: i32,
+    kind: FileKind,
+    flags: u32,
+    info: &FileInfo,
+    data: FileData<'_>,
+) -> Result {
     ctx.write_record(&Record::File(FileRecord {
         objref,
         kind,
@@ -166,7 +179,7 @@ fn checkpoint_path(
         mode: info.mode,
         rdev: info.rdev,
         pos: info.pos,
-        data: FileData::Path(path),
+        data,
     }))
 }
 

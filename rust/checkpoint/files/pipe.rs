@@ -14,7 +14,7 @@
 //! deferred check compares the ends the image holds with the pipe's open
 //! files.
 
-use super::{FileOps, OpenFile};
+use super::{write_record, FileOps, OpenFile};
 use crate::{
     ctx::Ctx,
     objhash::Object,
@@ -139,15 +139,7 @@ fn checkpoint(
         ));
     }
     let pipe = ctx.checkpoint_obj(&Pipe::Seen(of.file.clone()))?;
-    ctx.write_record(&Record::File(FileRecord {
-        objref,
-        kind,
-        flags: info.flags,
-        mode: info.mode,
-        rdev: 0,
-        pos: 0,
-        data: FileData::Pipe { pipe },
-    }))
+    write_record(ctx, objref, kind, info.flags, info, FileData::Pipe { pipe })
 }
 
 fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {

@@ -77,7 +77,7 @@ void ckpt_kill_task(struct task_struct *task)
 
 struct ckpt_child {
 	struct callback_head work;
-	void (*run)(void *);
+	void (*run)(void *arg);
 	void *arg;
 };
 
@@ -115,7 +115,7 @@ static int ckpt_child_start(void *data)
  * space. Returns its pid in the caller's namespace; on error, @arg is not
  * used.
  */
-pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, void (*run)(void *),
+pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, void (*run)(void *arg),
 		       void *arg)
 {
 	struct ckpt_child *c = kmalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
