@@ -23,7 +23,14 @@ fn checkpoint(
     objref: i32,
 ) -> Result {
     let (count, semaphore) = of.file.eventfd_state().ok_or(EINVAL)?;
-    write_record(ctx, objref, kind, info.flags, info, FileData::Eventfd { count, semaphore })
+    write_record(
+        ctx,
+        objref,
+        kind,
+        info.flags,
+        info,
+        FileData::Eventfd { count, semaphore },
+    )
 }
 
 fn restore(_ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
