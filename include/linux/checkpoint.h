@@ -135,6 +135,8 @@ void ckpt_task_groups(struct task_struct *task, pid_t *pgid, pid_t *sid);
 bool ckpt_task_is_ns_init(struct task_struct *task);
 bool ckpt_task_is_zombie(struct task_struct *task);
 void ckpt_kill_task(struct task_struct *task);
+int ckpt_setsid(void);
+int ckpt_setpgid(pid_t pgid);
 pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, void (*run)(void *arg),
 		       void *arg);
 int ckpt_copy_eclone_args(struct eclone_args *args,

@@ -27,7 +27,7 @@ use crate::{
         eopnotsupp,
         signal::current as signals,
         task::{current, Task},
-        tree::spawn_child,
+        tree::{setpgid, setsid, spawn_child},
     },
     task,
 };
@@ -262,6 +262,21 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result {
         }
         t.created.push(Task::current(), GFP_KERNEL_ACCOUNT)?;
     }
+    // Its session or group, which the children it makes inherit.
+    let me = s.tasks[index];
+    let r = if me.sid == pid {
+        setsid()
+    } else if me.pgid == pid {
+        setpgid(0)
+    } else {
+        Ok(())
+    };
+    r.inspect_err(|e| {
+        s.ctx.lock().log(format_args!(
+            "pid {pid}: cannot lead its session or group (errno {})",
+            -e.to_errno()
+        ))
+    })?;
     // Its children are its own, made before it replaces its memory.
     for (j, c) in s.tasks.iter().enumerate().skip(index + 1) {
         if c.ppid == pid {
@@ -289,12 +304,39 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result {
     };
     s.advance(|t| t.next = index + 1);
     s.wait(|t| t.next == n)?;
+    join_group(s, &me)?;
     state.commit(&mut s.ctx.lock())?;
     if s.frozen {
         current::stop();
     }
     signals::resume_signals();
     s.advance(|t| t.committed += 1);
+    Ok(())
+}
+
+/// Once every task exists: joins the process group of `me` if its leader
+/// is another task of the tree, and checks that its session and group are
+/// those of the image where the tree holds them (others are the caller's).
+fn join_group(s: &Shared, me: &TreeTask) -> Result {
+    let in_tree = |id: i32| s.tasks.iter().any(|t| t.pid == id);
+    let pid = me.pid;
+    if me.pgid != pid && in_tree(me.pgid) {
+        setpgid(me.pgid).inspect_err(|e| {
+            s.ctx.lock().log(format_args!(
+                "pid {pid}: cannot join group {} (errno {})",
+                me.pgid,
+                -e.to_errno()
+            ))
+        })?;
+    }
+    let (pgid, sid) = Task::current().groups();
+    if (in_tree(me.pgid) && pgid != me.pgid) || (in_tree(me.sid) && sid != me.sid) {
+        s.ctx.lock().log(format_args!(
+            "pid {pid}: cannot rebuild group {} of session {} (has {pgid} of {sid})",
+            me.pgid, me.sid
+        ));
+        return Err(EINVAL);
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/syscalls.h>
 #include <linux/task_work.h>
 
 /*
@@ -68,6 +69,20 @@ bool ckpt_task_is_ns_init(struct task_struct *task)
 bool ckpt_task_is_zombie(struct task_struct *task)
 {
 	return READ_ONCE(task->exit_state);
+}
+
+/* Makes the caller the leader of a new session, as setsid() does. */
+int ckpt_setsid(void)
+{
+	int ret = ksys_setsid();
+
+	return ret < 0 ? ret : 0;
+}
+
+/* Moves the caller into process group @pgid (0: its own), as setpgid() does. */
+int ckpt_setpgid(pid_t pgid)
+{
+	return ksys_setpgid(0, pgid);
 }
 
 void ckpt_kill_task(struct task_struct *task)

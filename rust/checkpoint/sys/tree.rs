@@ -61,6 +61,19 @@ impl Task {
     }
 }
 
+/// Makes the caller the leader of a new session (`setsid()`).
+pub(crate) fn setsid() -> Result {
+    // SAFETY: No preconditions.
+    kernel::error::to_result(unsafe { bindings::ckpt_setsid() })
+}
+
+/// Moves the caller into process group `pgid`, 0 for its own, with the
+/// checks of `setpgid()` (`EPERM` for a group of another session).
+pub(crate) fn setpgid(pgid: i32) -> Result {
+    // SAFETY: No preconditions.
+    kernel::error::to_result(unsafe { bindings::ckpt_setpgid(pgid) })
+}
+
 /// What a child of [`spawn_child`] runs.
 struct Start<T> {
     data: KBox<T>,

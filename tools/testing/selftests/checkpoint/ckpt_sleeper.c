@@ -40,11 +40,13 @@
  *                              (or "pipes FAIL N") to LOG
  *   ckpt_sleeper NAME tree LOG
  *                              a tree of 10 processes, 4 levels deep, each
- *                              with 16 pages of its own pattern; the root
+ *                              with 16 pages of its own pattern, one a
+ *                              session leader, three with groups of their
+ *                              own and one in another's group; the root
  *                              reads a pipe that its third child wrote to;
  *                              each logs "ready I PID PPID" to LOG, then on
  *                              SIGUSR1 checks its pid, parent (but the
- *                              root's) and memory and
+ *                              root's), session, group and memory and
  *                              logs "ok I" (or "FAIL I N"); task 5 then exits
  *                              7, and its parent logs "reaped 7"
  *   ckpt_sleeper NAME self IMAGE
@@ -568,7 +570,7 @@ static int hold_pipes(const char *log)
 static const int tree_parent[TREE_N] = { -1, 0, 0, 0, 1, 1, 2, 2, 2, 4 };
 
 static unsigned char *tree_mem;
-static pid_t tree_pid, tree_ppid;
+static pid_t tree_pid, tree_ppid, tree_pgid, tree_sid, tree_join;
 static int tree_pipe[2], tree_ready[2];
 
 static unsigned char tree_byte(int idx, size_t i)
@@ -596,8 +598,17 @@ static void tree_node(int idx)
 again:
 	if (idx)
 		quiet_stdout();
+	/*
+	 * Sessions and groups: B (2) leads a session, A (1) and B1 (6)
+	 * their own groups, and B2 (7) joins B1's.
+	 */
+	if ((idx == 2 && setsid() < 0) || ((idx == 1 || idx == 6) && setpgid(0, 0)) ||
+	    (idx == 7 && setpgid(0, tree_join)))
+		_exit(1);
 	tree_pid = getpid();
 	tree_ppid = getppid();
+	tree_pgid = getpgid(0);
+	tree_sid = getsid(0);
 	tree_mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (tree_mem == MAP_FAILED)
@@ -619,6 +630,11 @@ again:
 		}
 		if (j == 5)
 			a2 = pid;
+		/* B1's group exists before B2 joins it, as a shell makes sure. */
+		if (j == 6 && setpgid(pid, pid))
+			_exit(1);
+		if (j == 6)
+			tree_join = pid;
 	}
 	/* The root reads what its child C (3) wrote; no one else holds the pipe. */
 	if (idx == 3 && write(tree_pipe[1], "from C", 6) != 6)
@@ -654,6 +670,8 @@ again:
 		r = 1;
 	else if (idx && getppid() != tree_ppid)
 		r = 2;
+	else if (getpgid(0) != tree_pgid || getsid(0) != tree_sid)
+		r = 5;
 	for (i = 0; !r && i < len; i++)
 		if (tree_mem[i] != tree_byte(idx, i))
 			r = 3;
