@@ -14,7 +14,8 @@ rebuilds their process tree as children of restart, with their original
 pids (which must be free: choosing pids needs CAP_CHECKPOINT_RESTORE), their
 memory, registers, open files and credentials, and they resume where they
 were stopped. restart then waits for the root of the tree and exits with its
-status (128 + N if signal N ended it).
+status (128 + N if signal N ended it). Without CAP_CHECKPOINT_RESTORE, an
+image of one task is restored with a new pid, and says so.
 
   -i, --input FILE  read the image from FILE
   -l, --log FILE    append the kernel's log lines to FILE
@@ -62,9 +63,16 @@ fn main() {
     }
     let (root, child) = if pidns {
         in_new_pidns(fd, flags, logfd)
-    } else {
+    } else if may_choose_pids() {
         let root = restore(fd, flags, logfd);
         (root, root)
+    } else {
+        eprintln!(
+            "restart: without CAP_CHECKPOINT_RESTORE, pids cannot be chosen: \
+             the task of a one-task image comes back with a new pid"
+        );
+        let pid = into_child(fd, flags & !ckpt_format::RESTART_TREE, logfd);
+        (pid, pid)
     };
     drop(file);
     if frozen && !stopped(root, child) {
@@ -93,6 +101,71 @@ fn restore(fd: i32, flags: u64, logfd: i32) -> libc::pid_t {
             std::process::exit(1);
         }
     }
+}
+
+/// Whether this tool may choose pids in its pid namespace: its effective
+/// capabilities hold `CAP_SYS_ADMIN` (21) or `CAP_CHECKPOINT_RESTORE` (40).
+fn may_choose_pids() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let caps = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0);
+    caps & (1 << 21 | 1 << 40) != 0
+}
+
+/// Without the right to choose pids: a child of this tool calls
+/// restart(2) without `RESTART_TREE` and becomes the task of a one-task
+/// image, with its own pid. Returns its pid, or exits with status 1 and
+/// the errno.
+fn into_child(fd: i32, flags: u64, logfd: i32) -> libc::pid_t {
+    // The child reports a refusal on this pipe. Once restart(2) succeeds,
+    // the program's descriptors replace the child's and the pipe reads EOF.
+    let mut p = [0; 2];
+    // SAFETY: `p` has room for two descriptors.
+    if unsafe { libc::pipe(p.as_mut_ptr()) } != 0 {
+        eprintln!("restart: pipe: {}", std::io::Error::last_os_error());
+        std::process::exit(2);
+    }
+    // SAFETY: the child only makes system calls before `_exit`.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        eprintln!("restart: fork: {}", std::io::Error::last_os_error());
+        std::process::exit(2);
+    }
+    if pid == 0 {
+        let err = match ckpt_tools::restart(0, fd, flags, logfd) {
+            Ok(_) => 0,
+            Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
+        };
+        let b = err.to_ne_bytes();
+        // SAFETY: writes 4 bytes from `b`, then exits without unwinding.
+        unsafe {
+            libc::write(p[1], b.as_ptr().cast(), b.len());
+            libc::_exit(1)
+        }
+    }
+    let mut b = [0u8; 4];
+    // SAFETY: closes the write end this process owns, reads 4 bytes into
+    // `b`, closes the read end.
+    let n = unsafe {
+        libc::close(p[1]);
+        let n = libc::read(p[0], b.as_mut_ptr().cast(), b.len());
+        libc::close(p[0]);
+        n
+    };
+    if n == 4 {
+        let err = i32::from_ne_bytes(b);
+        wait(pid);
+        eprintln!(
+            "restart: {} ({})",
+            errno_name(err),
+            std::io::Error::from_raw_os_error(err)
+        );
+        std::process::exit(1);
+    }
+    pid
 }
 
 /// `--pidns`: restarts the tree under a fork of this tool that is the init

@@ -2013,6 +2013,57 @@ TEST(restored_credentials_are_the_images)
 	close(fd);
 }
 
+/*
+ * A user without CAP_CHECKPOINT_RESTORE may not choose pids: RESTART_TREE
+ * is refused (EPERM), and the restart tool restores a one-task image with
+ * a new pid instead.
+ */
+TEST(unprivileged_restart_new_pid)
+{
+	char out[32] = "", val[256];
+	int fd, p[2], status;
+	pid_t tool, r;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch users");
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	fd = image_of_mode("nobody-plain", NULL);
+	ASSERT_LE(0, fd);
+	tool = fork();
+	if (tool == 0) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(200);
+		_exit(sys_restart(0, fd, RESTART_TREE, -1) < 0 ? errno : 0);
+	}
+	ASSERT_EQ(tool, waitpid(tool, &status, 0));
+	EXPECT_EQ(EPERM, WEXITSTATUS(status));
+	lseek(fd, 0, SEEK_SET);
+	ASSERT_EQ(0, pipe(p));
+	tool = fork();
+	if (tool == 0) {
+		dup2(fd, 0);
+		dup2(p[1], 1);
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(200);
+		execlp("restart", "restart", "--detach", NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	EXPECT_LT(0, read(p[0], out, sizeof(out) - 1));
+	close(p[0]);
+	ASSERT_EQ(tool, waitpid(tool, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	r = atoi(out);
+	ASSERT_LT(0, r);
+	ASSERT_EQ(0, status_field(r, "Uid:", val, sizeof(val)));
+	EXPECT_STREQ("65534\t65534\t65534\t65534", val);
+	kill(r, SIGKILL);
+	close(fd);
+}
+
 TEST(lower_oom_score_adj_needs_cap_sys_resource)
 {
 	char proc[64], val[64];

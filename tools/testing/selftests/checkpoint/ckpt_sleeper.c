@@ -765,7 +765,8 @@ int main(int argc, char **argv)
 	 * A task of uid and gid 65534 with groups 7 and 8, with root's
 	 * permitted capabilities for nobody-keepcaps, holding file argv[3]
 	 * open for writing if given (opened as root), in /. nobody-oom has no
-	 * groups, and an oom_score_adj of -500 that root gave it.
+	 * groups, and an oom_score_adj of -500 that root gave it; nobody-plain
+	 * no groups.
 	 */
 	if (!strncmp(mode, "nobody", 6)) {
 		gid_t groups[] = { 7, 8 };
@@ -780,6 +781,8 @@ int main(int argc, char **argv)
 			ngroups = 0;
 		}
 
+		if (!strcmp(mode, "nobody-plain"))
+			ngroups = 0;
 		if (argc > 3 && open(argv[3], O_RDWR) < 0)
 			return 1;
 		/* A directory uid 65534 may enter, as restart checks. */
