@@ -76,14 +76,7 @@ fn restore(ctx: &mut Ctx) -> Result<i64> {
         ));
         return Err(EINVAL);
     }
-    let task = task::restore_task(ctx, &mut buf)?;
-    if task.pid != tasks[0].pid {
-        ctx.log(format_args!(
-            "task {}: the tree record has pid {} in its place",
-            task.pid, tasks[0].pid
-        ));
-        return Err(EINVAL);
-    }
+    let task = task::restore_task(ctx, &mut buf, tasks[0].pid)?;
     ctx.read::<Tail>(&mut buf)?;
     let ret = task.commit(ctx)?;
     ctx.log(format_args!(

@@ -143,8 +143,6 @@ fn check_settings(t: &TaskSettings) -> Result {
 
 /// What restart sets of a task at the end, class by class.
 pub(crate) struct TaskState {
-    /// Its pid in the image.
-    pub(crate) pid: i32,
     comm: [u8; 16],
     cred: ARef<Cred>,
     settings: TaskSettings,
@@ -155,18 +153,27 @@ pub(crate) struct TaskState {
     mm: mm::MmState,
 }
 
-/// Reads the records of one task, in the order [`checkpoint_task`] writes
-/// them, checking each against the caller's privilege.
+/// Reads the records of task `pid`, the next of the tree record, in the
+/// order [`checkpoint_task`] writes them, checking each against the
+/// caller's privilege.
 ///
 /// Nothing of the caller changes until its memory record: a failure before
 /// it returns to the caller unharmed.
-pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<TaskState> {
+pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, pid: i32) -> Result<TaskState> {
     let rec = ctx.read::<TaskRecord<'_>>(buf)?;
     let comm = core::str::from_utf8(rec.comm).unwrap_or("?");
     ctx.log(format_args!(
         "task {} ({comm}): tgid {} ppid {} cred objref {}",
         rec.pid, rec.tgid, rec.ppid, rec.cred_ref
     ));
+    // The tasks come in the order of the tree record.
+    if rec.pid != pid {
+        ctx.log(format_args!(
+            "task {}: the tree record has pid {pid} in its place",
+            rec.pid
+        ));
+        return Err(EINVAL);
+    }
     let settings = TaskSettings {
         oom_score_adj: rec.oom_score_adj,
         no_new_privs: u32::from(rec.flags & TaskRecord::NO_NEW_PRIVS != 0),
@@ -187,7 +194,6 @@ pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<TaskSta
     // Its files and directories are reopened with its credentials.
     ctx.task_cred = Some(cred.clone());
     Ok(TaskState {
-        pid: rec.pid,
         comm,
         cred,
         settings,

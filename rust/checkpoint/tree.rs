@@ -289,14 +289,7 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result {
         // Its signals are held since it was created.
         ctx.hold_signals();
         let mut buf = RecordBuf::new();
-        let state = task::restore_task(&mut ctx, &mut buf)?;
-        if state.pid != pid {
-            ctx.log(format_args!(
-                "task {}: the tree record has pid {pid} in its place",
-                state.pid
-            ));
-            return Err(EINVAL);
-        }
+        let state = task::restore_task(&mut ctx, &mut buf, pid)?;
         if index + 1 == n {
             ctx.read::<Tail>(&mut buf)?;
         }
