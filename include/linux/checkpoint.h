@@ -84,6 +84,7 @@ struct ckpt_task_settings {
 	u32 no_new_privs;
 	u64 robust_list;
 	u64 robust_list_len;
+	u64 clear_child_tid;
 };
 
 struct cred;
@@ -137,7 +138,8 @@ bool ckpt_task_is_zombie(struct task_struct *task);
 void ckpt_kill_task(struct task_struct *task);
 int ckpt_setsid(void);
 int ckpt_setpgid(pid_t pgid);
-pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, void (*run)(void *arg),
+pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, bool thread,
+		       void (*run)(void *arg),
 		       void *arg);
 int ckpt_copy_eclone_args(struct eclone_args *args,
 			  const struct eclone_args __user *uargs, size_t size);
@@ -145,14 +147,14 @@ void ckpt_task_shape(struct task_struct *task, int *threads, bool *children,
 		     bool *exiting);
 void ckpt_kill_self(void);
 void ckpt_stop_self(void);
-void ckpt_reset_signals(void);
+void ckpt_reset_signals(bool group);
 int ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s);
 int ckpt_get_pending(struct task_struct *task, struct ckpt_pending *p,
 		     unsigned int max);
 int ckpt_queue_pending(const struct ckpt_pending *p);
 void ckpt_get_rlimits(u64 (*rlim)[2]);
 unsigned int ckpt_nr_open(void);
-int ckpt_set_signals(const struct ckpt_signals *s);
+int ckpt_set_signals(const struct ckpt_signals *s, bool group);
 void ckpt_notify_restart(void);
 void ckpt_hold_signals(void);
 bool ckpt_defer_signal(void);

@@ -39,6 +39,13 @@ pub(crate) fn checkpoint(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i6
             ctx.log(format_args!("pid {pid}: ptrace attach access denied"));
         }
     })?);
+    if root.vtgid() != root.vpid() {
+        ctx.log(format_args!(
+            "pid {pid}: a thread of process {}: checkpoint the process",
+            root.vtgid()
+        ));
+        return Err(EINVAL);
+    }
     let init = root.is_ns_init();
     if !init && flags & CHECKPOINT_SUBTREE == 0 {
         ctx.log(format_args!(

@@ -76,7 +76,7 @@ fn restore(ctx: &mut Ctx) -> Result<i64> {
         ));
         return Err(EINVAL);
     }
-    let task = task::restore_task(ctx, &mut buf, tasks[0].pid)?;
+    let task = task::restore_task(ctx, &mut buf, &tasks[0])?;
     ctx.read::<Tail>(&mut buf)?;
     let ret = task.commit(ctx)?;
     ctx.log(format_args!(

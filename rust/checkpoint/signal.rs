@@ -5,7 +5,10 @@
 //! One signals record per task holds its signal actions (handler, flags,
 //! restorer, mask), blocked mask, alternate stack, resource limits, umask
 //! registered rseq area, `ITIMER_REAL` timer, and pending signals with
-//! their siginfo. At restart the record is checked against the caller's
+//! their siginfo. What a thread group shares is its leader's to set: the
+//! actions, limits, umask and timer, which the records of its other threads
+//! repeat and restart ignores there, and the signals pending for the whole
+//! group, which only the leader's record holds. At restart the record is checked against the caller's
 //! privilege when it is read (a hard limit above the caller's needs
 //! `CAP_SYS_RESOURCE`), and applied at the end; pending signals are queued
 //! last, as `rt_sigqueueinfo()` to itself would. POSIX timers and the CPU
@@ -104,12 +107,19 @@ const KTIME_MAX: u64 = i64::MAX as u64;
 /// What restart sets of the signal state at the end.
 pub(crate) struct SignalState {
     signals: KBox<Signals>,
+    /// The task leads its thread group, whose part of the state it sets.
+    group: bool,
     /// Pending signals, in the layout of the record.
     pending: KVec<u8>,
 }
 
 /// Reads the signals record of a task and checks it against the caller.
-pub(crate) fn restore_signals(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<SignalState> {
+/// Only a group leader (`group`) sets what its threads share.
+pub(crate) fn restore_signals(
+    ctx: &mut Ctx,
+    buf: &mut RecordBuf,
+    group: bool,
+) -> Result<SignalState> {
     let rec = ctx.read::<SignalsRecord<'_>>(buf)?;
     let mut s = new_signals()?;
     s.blocked = rec.blocked;
@@ -138,6 +148,7 @@ pub(crate) fn restore_signals(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<Sign
     pending.extend_from_slice(rec.pending, GFP_KERNEL_ACCOUNT)?;
     Ok(SignalState {
         signals: s,
+        group,
         pending,
     })
 }
@@ -146,8 +157,8 @@ impl SignalState {
     /// Sets the signal state, then queues the pending signals, which the
     /// restored mask and handlers meet.
     pub(crate) fn commit(&self, ctx: &mut Ctx) -> Result {
-        current::reset_signals();
-        current::set_signals(&self.signals).inspect_err(|e| {
+        current::reset_signals(self.group);
+        current::set_signals(&self.signals, self.group).inspect_err(|e| {
             ctx.log(format_args!(
                 "signals: cannot set them (errno {})",
                 -e.to_errno()

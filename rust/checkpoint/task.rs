@@ -5,9 +5,11 @@
 //! A task is its task record, then the records of each class of its state,
 //! in the order [`checkpoint_task`] writes them and [`restore_task`] reads
 //! them: CPU state (with the restart block of its system call), signals,
-//! fs, descriptors, memory. The shared objects they use come before their
-//! first user. Restore reads a task without changing the caller up to its
-//! memory, and returns what is set at the end ([`TaskState::commit`]).
+//! fs, descriptors, memory. A thread that does not lead its group stops
+//! after its signals: the rest is its group's, saved with the leader. The
+//! shared objects they use come before their first user. Restore reads a
+//! task without changing the caller up to its memory, and returns what is
+//! set at the end ([`TaskState::commit`]).
 
 use crate::{
     cpu,
@@ -20,7 +22,7 @@ use crate::{
         task::{current, Task, TaskSettings},
     },
 };
-use ckpt_format::{Record, TaskRecord};
+use ckpt_format::{Record, TaskRecord, TreeTask};
 use kernel::{bindings, prelude::*, types::ARef};
 
 /// Writes the record of `task` and of the objects it uses. `whole`: its
@@ -58,15 +60,12 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
     if exiting {
         return Err(ctx.fail(ESRCH, 0, format_args!("pid {pid}: task is exiting")));
     }
-    // Refused until process trees and threads are supported, rather than
-    // saved without them.
-    if threads > 1 {
+    // The other threads of a task checkpointing itself are running.
+    if threads > 1 && !whole {
         return Err(ctx.fail(
             eopnotsupp(),
             0,
-            format_args!(
-                "pid {pid}: {threads} threads; multi-threaded tasks are not supported yet"
-            ),
+            format_args!("pid {pid}: {threads} threads; a task checkpointing itself must have one"),
         ));
     }
     if children && !whole {
@@ -81,9 +80,10 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
     let cred_ref = ctx.checkpoint_obj(&task.cred())?;
     let comm = task.comm();
     let settings = task.settings();
+    let tgid = task.vtgid();
     ctx.write_record(&Record::Task(TaskRecord {
         pid,
-        tgid: task.vtgid(),
+        tgid,
         ppid: task.vppid(),
         cred_ref,
         comm: &comm,
@@ -95,12 +95,16 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
         },
         robust_list: settings.robust_list,
         robust_list_len: settings.robust_list_len,
+        clear_child_tid: settings.clear_child_tid,
     }))?;
     cpu::checkpoint_cpu(ctx, task)?;
     signal::checkpoint_signals(ctx, task)?;
-    fs::checkpoint_fs(ctx, task, pid)?;
-    files::checkpoint_files(ctx, task, pid)?;
-    mm::checkpoint_mm(ctx, task, pid)?;
+    // What the group shares is saved with its leader.
+    if tgid == pid {
+        fs::checkpoint_fs(ctx, task, pid)?;
+        files::checkpoint_files(ctx, task, pid)?;
+        mm::checkpoint_mm(ctx, task, pid)?;
+    }
     if task.shape().2 {
         return Err(ctx.fail(
             ESRCH,
@@ -138,6 +142,11 @@ fn check_settings(t: &TaskSettings) -> Result {
     if t.robust_list != 0 && (t.robust_list_len != head || t.robust_list >= mcur::task_size()) {
         return Err(EINVAL);
     }
+    // set_tid_address() takes any address; one in user space is all that
+    // the exit of the task may write to.
+    if t.clear_child_tid >= mcur::task_size() {
+        return Err(EINVAL);
+    }
     Ok(())
 }
 
@@ -148,18 +157,24 @@ pub(crate) struct TaskState {
     settings: TaskSettings,
     cpu: cpu::CpuState,
     signals: signal::SignalState,
+    /// What its thread group shares, set by the leader.
+    group: Option<GroupState>,
+}
+
+/// What a thread group shares: fs, descriptors and memory.
+struct GroupState {
     fs: fs::FsState,
     fds: files::Fds,
     mm: mm::MmState,
 }
 
-/// Reads the records of task `pid`, the next of the tree record, in the
+/// Reads the records of task `me`, the next of the tree record, in the
 /// order [`checkpoint_task`] writes them, checking each against the
 /// caller's privilege.
 ///
 /// Nothing of the caller changes until its memory record: a failure before
 /// it returns to the caller unharmed.
-pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, pid: i32) -> Result<TaskState> {
+pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, me: &TreeTask) -> Result<TaskState> {
     let rec = ctx.read::<TaskRecord<'_>>(buf)?;
     let comm = core::str::from_utf8(rec.comm).unwrap_or("?");
     ctx.log(format_args!(
@@ -167,18 +182,20 @@ pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, pid: i32) -> Resu
         rec.pid, rec.tgid, rec.ppid, rec.cred_ref
     ));
     // The tasks come in the order of the tree record.
-    if rec.pid != pid {
+    if (rec.pid, rec.tgid) != (me.pid, me.tgid) {
         ctx.log(format_args!(
-            "task {}: the tree record has pid {pid} in its place",
-            rec.pid
+            "task {}: the tree record has pid {} of group {} in its place",
+            rec.pid, me.pid, me.tgid
         ));
         return Err(EINVAL);
     }
+    let leader = me.is_leader();
     let settings = TaskSettings {
         oom_score_adj: rec.oom_score_adj,
         no_new_privs: u32::from(rec.flags & TaskRecord::NO_NEW_PRIVS != 0),
         robust_list: rec.robust_list,
         robust_list_len: rec.robust_list_len,
+        clear_child_tid: rec.clear_child_tid,
     };
     check_settings(&settings).inspect_err(|e| {
         ctx.log(format_args!(
@@ -193,27 +210,40 @@ pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, pid: i32) -> Resu
     let cred = ctx.fetch::<ARef<Cred>>(rec.cred_ref)?;
     // Its files and directories are reopened with its credentials.
     ctx.task_cred = Some(cred.clone());
+    let cpu = cpu::restore_cpu(ctx, buf)?;
+    let signals = signal::restore_signals(ctx, buf, leader)?;
+    let group = match leader {
+        true => Some(GroupState {
+            fs: fs::restore_fs(ctx, buf)?,
+            fds: files::restore_files(ctx, buf)?,
+            mm: mm::restore_mm(ctx, buf)?,
+        }),
+        false => None,
+    };
     Ok(TaskState {
         comm,
         cred,
         settings,
-        cpu: cpu::restore_cpu(ctx, buf)?,
-        signals: signal::restore_signals(ctx, buf)?,
-        fs: fs::restore_fs(ctx, buf)?,
-        fds: files::restore_files(ctx, buf)?,
-        mm: mm::restore_mm(ctx, buf)?,
+        cpu,
+        signals,
+        group,
     })
 }
 
 impl TaskState {
     /// Makes the caller the task: sets what each class kept, in an order
     /// that each step allows; returns what the task's system call returns.
+    /// A thread commits after its group's leader.
     pub(crate) fn commit(self, ctx: &mut Ctx) -> Result<i64> {
-        self.mm.commit(ctx)?;
+        if let Some(g) = &self.group {
+            g.mm.commit(ctx)?;
+        }
         ctx.run_deferred()?;
         // Limits first: they may need privileges that new credentials drop.
         self.signals.commit(ctx)?;
-        self.fs.commit();
+        if let Some(g) = &self.group {
+            g.fs.commit();
+        }
         current::set_comm(&self.comm);
         self.cred.commit_to_current().inspect_err(|e| {
             ctx.log(format_args!(
@@ -231,7 +261,9 @@ impl TaskState {
         let ret = self.cpu.commit(ctx)?;
         // Last, so that the caller's descriptors close only on success (the
         // restart tool waits for that).
-        self.fds.commit(ctx)?;
+        if let Some(g) = &self.group {
+            g.fds.commit(ctx)?;
+        }
         Ok(ret)
     }
 }

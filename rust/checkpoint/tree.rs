@@ -3,22 +3,26 @@
 //! Process trees: checkpoint and restart of a task and its descendants.
 //!
 //! Checkpoint walks the tree of the root task, parents before their
-//! children (linux-cr's tree walk), writes the tree record (each task's
-//! pid, thread group, parent, process group and session), then the records
-//! of each task in that order. Shared objects (credentials, open files,
-//! pipes) are written once for the whole tree, and shared again at restart.
+//! children, each process followed by its other threads (linux-cr's tree
+//! walk, breadth first), writes the tree record (each task's pid, thread
+//! group, parent, process group and session), then the records of each
+//! task in that order. Shared objects (credentials, open files, pipes) are
+//! written once for the whole tree, and shared again at restart; what a
+//! thread group shares (memory, descriptors, fs) is saved with its leader.
 //!
 //! Restart rebuilds the tree in the kernel. The caller of `restart(2)` with
 //! `RESTART_TREE` coordinates: it reads the header and the tree record and
-//! creates the root as its child, with its pid. Each task creates its own
-//! children, as `fork()` would and with their pids, then waits for its
+//! creates the root as its child, with its pid. Each process creates its
+//! own children, as `fork()` would and with their pids, then waits for its
 //! turn: the tasks read their records from the one image in the order of
-//! the tree, each in its own context, where it rebuilds its memory. Once the
-//! tail is read, every task sets the rest of its state (credentials,
-//! descriptors, registers...) and returns to user space, and the
-//! coordinator returns the root's pid. If any task fails, every task of the
-//! tree is killed and the coordinator returns the error, after a log line
-//! naming the task.
+//! the tree, each in its own context, where a process rebuilds its memory.
+//! A process then creates its other threads, as `pthread_create()` would,
+//! sharing what it rebuilt; each reads its own records in its turn. Once
+//! the tail is read, every task sets the rest of its state (credentials,
+//! descriptors, registers...), a thread after its leader, and returns to
+//! user space, and the coordinator returns the root's pid. If any task
+//! fails, every task of the tree is killed and the coordinator returns the
+//! error, after a log line naming the task.
 
 use crate::{
     ctx::{Ctx, RecordBuf},
@@ -113,13 +117,6 @@ pub(crate) fn restore_tree(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<KVVec<T
     let rec = ctx.read::<TreeRecord<'_>>(buf)?;
     let mut tasks = KVVec::with_capacity(rec.tasks.len(), GFP_KERNEL_ACCOUNT)?;
     for t in rec.tasks.iter() {
-        if t.tgid != t.pid {
-            ctx.log(format_args!(
-                "pid {}: a thread of {}; threads are not supported yet",
-                t.pid, t.tgid
-            ));
-            return Err(EINVAL);
-        }
         tasks.push(t, GFP_KERNEL_ACCOUNT)?;
     }
     Ok(tasks)
@@ -132,6 +129,8 @@ struct Turns {
     next: usize,
     /// Tasks that set their state and may run.
     committed: usize,
+    /// Which tasks did, by index in the tree.
+    done: KVVec<bool>,
     /// Why the restart failed, if it did.
     failed: Option<Error>,
     /// The tasks created so far, killed if the restart fails.
@@ -212,9 +211,11 @@ struct Start {
     index: usize,
 }
 
-/// Creates task `index` of the tree as a child of the caller, with its pid.
+/// Creates task `index` of the tree as a child of the caller, or as a
+/// thread of its group, with its pid.
 fn spawn(s: &Arc<Shared>, index: usize) -> Result<i32> {
     let pid = s.tasks[index].pid;
+    let thread = !s.tasks[index].is_leader();
     let start = KBox::new(
         Start {
             shared: s.clone(),
@@ -222,7 +223,7 @@ fn spawn(s: &Arc<Shared>, index: usize) -> Result<i32> {
         },
         GFP_KERNEL_ACCOUNT,
     )?;
-    spawn_child(pid, start, run_task).map_err(|e| {
+    spawn_child(pid, thread, start, run_task).map_err(|e| {
         let ctx = s.ctx.lock();
         if e == EEXIST {
             ctx.log(format_args!("pid {pid}: in use"));
@@ -254,7 +255,8 @@ fn run_task(start: KBox<Start>) {
 
 fn restore_task(s: &Arc<Shared>, index: usize) -> Result {
     let n = s.tasks.len();
-    let pid = s.tasks[index].pid;
+    let me = s.tasks[index];
+    let pid = me.pid;
     {
         let mut t = s.turns.lock();
         if let Some(e) = t.failed {
@@ -262,25 +264,26 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result {
         }
         t.created.push(Task::current(), GFP_KERNEL_ACCOUNT)?;
     }
-    // Its session or group, which the children it makes inherit.
-    let me = s.tasks[index];
-    let r = if me.sid == pid {
-        setsid()
-    } else if me.pgid == pid {
-        setpgid(0)
-    } else {
-        Ok(())
-    };
-    r.inspect_err(|e| {
-        s.ctx.lock().log(format_args!(
-            "pid {pid}: cannot lead its session or group (errno {})",
-            -e.to_errno()
-        ))
-    })?;
-    // Its children are its own, made before it replaces its memory.
-    for (j, c) in s.tasks.iter().enumerate().skip(index + 1) {
-        if c.ppid == pid {
-            spawn(s, j)?;
+    if me.is_leader() {
+        // Its session or group, which the children it makes inherit.
+        let r = if me.sid == pid {
+            setsid()
+        } else if me.pgid == pid {
+            setpgid(0)
+        } else {
+            Ok(())
+        };
+        r.inspect_err(|e| {
+            s.ctx.lock().log(format_args!(
+                "pid {pid}: cannot lead its session or group (errno {})",
+                -e.to_errno()
+            ))
+        })?;
+        // Its children are its own, made before it replaces its memory.
+        for (j, c) in s.tasks.iter().enumerate().skip(index + 1) {
+            if c.is_leader() && c.ppid == pid {
+                spawn(s, j)?;
+            }
         }
     }
     s.wait(|t| t.next == index)?;
@@ -289,21 +292,43 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result {
         // Its signals are held since it was created.
         ctx.hold_signals();
         let mut buf = RecordBuf::new();
-        let state = task::restore_task(&mut ctx, &mut buf, pid)?;
+        let state = task::restore_task(&mut ctx, &mut buf, &me)?;
         if index + 1 == n {
             ctx.read::<Tail>(&mut buf)?;
         }
         state
     };
+    // Its other threads share the memory, descriptors and fs it just
+    // rebuilt; they come after it in the tree.
+    if me.is_leader() {
+        for (j, c) in s.tasks.iter().enumerate().skip(index + 1) {
+            if c.tgid == pid && !c.is_leader() {
+                spawn(s, j)?;
+            }
+        }
+    }
     s.advance(|t| t.next = index + 1);
     s.wait(|t| t.next == n)?;
-    join_group(s, &me)?;
+    if me.is_leader() {
+        join_group(s, &me)?;
+    } else {
+        // What the group shares is set by its leader, which comes first.
+        let leader = s
+            .tasks
+            .iter()
+            .position(|t| t.pid == me.tgid)
+            .ok_or(EINVAL)?;
+        s.wait(|t| t.done[leader])?;
+    }
     state.commit(&mut s.ctx.lock())?;
     if s.frozen {
         current::stop();
     }
     signals::resume_signals();
-    s.advance(|t| t.committed += 1);
+    s.advance(|t| {
+        t.committed += 1;
+        t.done[index] = true;
+    });
     Ok(())
 }
 
@@ -346,12 +371,14 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
     ));
     // CAST: at most `MAX_TASKS`.
     ctx.tasks = n as u64;
+    let done = KVVec::from_elem(false, n, GFP_KERNEL_ACCOUNT)?;
     let s = Arc::pin_init(
         pin_init!(Shared {
             ctx <- new_mutex!(ctx),
             turns <- new_mutex!(Turns {
                 next: 0,
                 committed: 0,
+                done,
                 failed: None,
                 created: KVVec::new(),
             }),

@@ -131,6 +131,11 @@ const TASK: [(Slot, Count); 8] = [
     (Slot::Vma, Count::Many),
 ];
 
+/// The records of a thread that does not lead its group (its task record's
+/// tgid is not its pid): the head of [`TASK`]. Its fs, descriptors and
+/// memory are its leader's.
+const THREAD: &[(Slot, Count)] = TASK.split_at(4).0;
+
 /// The slot of a record of a task, if it is one.
 fn slot_of(rec: &Record<'_>) -> Option<Slot> {
     Some(match rec {
@@ -146,14 +151,21 @@ fn slot_of(rec: &Record<'_>) -> Option<Slot> {
     })
 }
 
-fn index_of(slot: Slot) -> usize {
-    TASK.iter().position(|(s, _)| *s == slot).unwrap_or(0)
+/// The records of a task, or of a thread that does not lead its group.
+fn table(thread: bool) -> &'static [(Slot, Count)] {
+    if thread {
+        THREAD
+    } else {
+        &TASK
+    }
 }
 
-/// Whether a task whose last record is at `pos` of [`TASK`] has all the
+/// Whether a task whose last record is at `pos` of its table has all the
 /// records it needs.
-fn complete(pos: usize) -> bool {
-    !TASK[pos + 1..].iter().any(|(_, c)| c.required())
+fn complete(t: &TaskPos) -> bool {
+    !table(t.thread)[t.pos + 1..]
+        .iter()
+        .any(|(_, c)| c.required())
 }
 
 /// Where the stream is in the memory of the last task.
@@ -174,7 +186,9 @@ enum Mem {
 /// Where the stream is in the records of the last task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct TaskPos {
-    /// Index in [`TASK`] of its last record.
+    /// A thread that does not lead its group ([`THREAD`]).
+    thread: bool,
+    /// Index in its table of its last record.
     pos: usize,
     /// Its last descriptor.
     last_fd: i32,
@@ -280,7 +294,7 @@ impl StreamCheck {
                 Ok(())
             }
             (_, r @ Record::Task(_)) => {
-                if self.task.is_some_and(|t| !complete(t.pos)) {
+                if self.task.is_some_and(|t| !complete(&t)) {
                     return Err(FormatError::Order(Slot::Task.misplaced()).into());
                 }
                 match self.tree {
@@ -292,6 +306,7 @@ impl StreamCheck {
                 }
                 self.tasks += 1;
                 self.task = Some(TaskPos {
+                    thread: matches!(r, Record::Task(t) if t.tgid != t.pid),
                     pos: 0,
                     last_fd: -1,
                     last_arch: 0,
@@ -303,7 +318,7 @@ impl StreamCheck {
                 if self.tasks == 0 {
                     return Err(FormatError::Order("image has no task").into());
                 }
-                if self.task.is_some_and(|t| !complete(t.pos)) {
+                if self.task.is_some_and(|t| !complete(&t)) {
                     return Err(FormatError::Order("image ends in the middle of a task").into());
                 }
                 if self.tree != Some(self.tasks) {
@@ -327,13 +342,18 @@ impl StreamCheck {
         let Some(t) = &mut self.task else {
             return Err(FormatError::Order(slot.misplaced()).into());
         };
-        let at = index_of(slot);
+        let table = table(t.thread);
+        let Some(at) = table.iter().position(|(s, _)| *s == slot) else {
+            return Err(
+                FormatError::Order("record of a process in a thread that shares it").into(),
+            );
+        };
         // Forward only, a slot that comes once only once, and no slot
         // that must come skipped.
         let again = at == t.pos && slot != Slot::Task;
         if at < t.pos
-            || (again && !TASK[at].1.repeats())
-            || TASK[t.pos + 1..at.max(t.pos + 1)]
+            || (again && !table[at].1.repeats())
+            || table[t.pos + 1..at.max(t.pos + 1)]
                 .iter()
                 .any(|(_, c)| c.required())
         {

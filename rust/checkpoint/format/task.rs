@@ -29,11 +29,14 @@ pub struct TaskRecord<'a> {
     pub robust_list: u64,
     /// Length given with the robust list head.
     pub robust_list_len: u64,
+    /// Address cleared and woken at exit (`set_tid_address()`), or 0:
+    /// what `pthread_join()` waits on.
+    pub clear_child_tid: u64,
 }
 
 impl TaskRecord<'_> {
     /// Payload length.
-    pub const LEN: usize = 4 * 4 + COMM_LEN + 4 + 4 + 8 + 8;
+    pub const LEN: usize = 4 * 4 + COMM_LEN + 4 + 4 + 8 + 8 + 8;
 
     /// Flag: `PR_SET_NO_NEW_PRIVS` was set.
     pub const NO_NEW_PRIVS: u32 = 1;
@@ -51,7 +54,8 @@ impl<'a> Payload<'a> for TaskRecord<'a> {
         e.i32(self.oom_score_adj)?;
         e.u32(self.flags)?;
         e.u64(self.robust_list)?;
-        e.u64(self.robust_list_len)
+        e.u64(self.robust_list_len)?;
+        e.u64(self.clear_child_tid)
     }
 
     fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
@@ -65,6 +69,7 @@ impl<'a> Payload<'a> for TaskRecord<'a> {
             flags: d.u32()?,
             robust_list: d.u64()?,
             robust_list_len: d.u64()?,
+            clear_child_tid: d.u64()?,
         };
         if r.pid <= 0 || r.tgid <= 0 || r.ppid < 0 {
             return Err(FormatError::BadValue("task pid"));
@@ -88,6 +93,7 @@ impl<'a> Payload<'a> for TaskRecord<'a> {
         v.flag("no_new_privs", self.flags & Self::NO_NEW_PRIVS != 0);
         v.hex("robust_list", self.robust_list);
         v.uint(Field::new("robust_list_len").detail(), self.robust_list_len);
+        v.hex(Field::new("clear_child_tid").detail(), self.clear_child_tid);
     }
 }
 
@@ -508,6 +514,14 @@ pub struct TreeTask {
     pub sid: i32,
 }
 
+impl TreeTask {
+    /// Whether it leads its thread group: a process, as its parent and its
+    /// other threads see it.
+    pub fn is_leader(&self) -> bool {
+        self.tgid == self.pid
+    }
+}
+
 impl LeValue for TreeTask {
     const SIZE: usize = 24;
 
@@ -533,7 +547,8 @@ impl LeValue for TreeTask {
 }
 
 /// The tasks of the image and their tree: parents before their children,
-/// the root first, in the order of their task records.
+/// the root first, each process followed by its other threads, in the order
+/// of their task records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TreeRecord<'a> {
     /// The tasks.
@@ -580,16 +595,26 @@ impl<'a> Payload<'a> for TreeRecord<'a> {
         }
         let tasks = d.array::<TreeTask>(n)?;
         for (i, t) in tasks.iter().enumerate() {
-            let earlier = |pid: i32| tasks.iter().take(i).any(|e| e.pid == pid);
-            if t.pid <= 0 || t.ppid < 0 || t.pgid < 0 || t.sid < 0 || earlier(t.pid) {
+            let earlier = || tasks.iter().take(i);
+            if t.pid <= 0
+                || t.ppid < 0
+                || t.pgid < 0
+                || t.sid < 0
+                || earlier().any(|e| e.pid == t.pid)
+            {
                 return Err(FormatError::BadValue("tree pid"));
             }
-            // Each task's parent, and a thread's leader, come before it.
-            if i > 0 && !earlier(t.ppid) {
+            if t.tgid != t.pid {
+                // A thread comes after its leader, and has the leader's
+                // parent, process group and session.
+                match earlier().find(|e| e.pid == t.tgid) {
+                    Some(l)
+                        if l.is_leader() && (l.ppid, l.pgid, l.sid) == (t.ppid, t.pgid, t.sid) => {}
+                    _ => return Err(FormatError::BadValue("tree thread group")),
+                }
+            } else if i > 0 && !earlier().any(|e| e.pid == t.ppid && e.is_leader()) {
+                // A process's parent (a thread-group id) comes before it.
                 return Err(FormatError::BadValue("tree parent"));
-            }
-            if t.tgid != t.pid && !earlier(t.tgid) {
-                return Err(FormatError::BadValue("tree thread group"));
             }
         }
         // The reserved word of each entry.

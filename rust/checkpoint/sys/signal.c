@@ -23,15 +23,17 @@
 
 /*
  * Resets the caller's signal state to that of a new program (default
- * actions, no alternate stack, nothing blocked) and forgets its rseq area,
- * robust futex list and clear_child_tid: handlers and addresses of the
- * restart tool must not survive into the restored task.
+ * actions if @group, no alternate stack, nothing blocked) and forgets its
+ * rseq area, robust futex list and clear_child_tid: handlers and addresses
+ * of the restart tool must not survive into the restored task. The actions
+ * belong to the thread group: only its leader (@group) resets them.
  */
-void ckpt_reset_signals(void)
+void ckpt_reset_signals(bool group)
 {
 	sigset_t none;
 
-	flush_signal_handlers(current, 1);
+	if (group)
+		flush_signal_handlers(current, 1);
 	current->sas_ss_sp = 0;
 	current->sas_ss_size = 0;
 	current->sas_ss_flags = SS_DISABLE;
@@ -164,10 +166,10 @@ static int ckpt_collect_pending(struct sigpending *pending, u32 flags,
 }
 
 /*
- * Copies the pending signals of @task (stopped, or current), its own then
- * its thread group's, into @p; returns how many, or -E2BIG beyond @max.
- * SIGKILL and SIGSTOP are left out: a task they are pending for is dying
- * or stopping, not resuming.
+ * Copies the pending signals of @task (stopped, or current), its own then,
+ * for a group leader, its thread group's, into @p; returns how many, or
+ * -E2BIG beyond @max. SIGKILL and SIGSTOP are left out: a task they are
+ * pending for is dying or stopping, not resuming.
  */
 int ckpt_get_pending(struct task_struct *task, struct ckpt_pending *p,
 		     unsigned int max)
@@ -178,7 +180,7 @@ int ckpt_get_pending(struct task_struct *task, struct ckpt_pending *p,
 	if (!lock_task_sighand(task, &flags))
 		return -ESRCH;
 	n = ckpt_collect_pending(&task->pending, 0, p, 0, max);
-	if (n >= 0)
+	if (n >= 0 && thread_group_leader(task))
 		n = ckpt_collect_pending(&task->signal->shared_pending,
 					 CKPT_PENDING_SHARED, p, n, max);
 	unlock_task_sighand(task, &flags);
@@ -222,15 +224,17 @@ unsigned int ckpt_nr_open(void)
 
 /*
  * Sets the caller's signal state and settings, which the Rust core checked
- * against the caller when it read them (signal.rs: check_signals()).
+ * against the caller when it read them (signal.rs: check_signals()): its
+ * own, and if @group those of its thread group (limits, actions, umask,
+ * ITIMER_REAL), which the group's leader sets.
  */
-int ckpt_set_signals(const struct ckpt_signals *s)
+int ckpt_set_signals(const struct ckpt_signals *s, bool group)
 {
 	struct rlimit *rlim = current->signal->rlim;
 	sigset_t blocked;
 	int i, ret;
 
-	for (i = 0; i < RLIM_NLIMITS; i++) {
+	for (i = 0; group && i < RLIM_NLIMITS; i++) {
 		struct rlimit new = { s->rlim[i][0], s->rlim[i][1] };
 
 		ret = security_task_setrlimit(current, i, &new);
@@ -244,7 +248,7 @@ int ckpt_set_signals(const struct ckpt_signals *s)
 		    IS_ENABLED(CONFIG_POSIX_TIMERS))
 			update_rlimit_cpu(current, new.rlim_cur);
 	}
-	for (i = 1; i <= _NSIG; i++) {
+	for (i = 1; group && i <= _NSIG; i++) {
 		struct k_sigaction ka = {};
 
 		if (i == SIGKILL || i == SIGSTOP)
@@ -270,9 +274,10 @@ int ckpt_set_signals(const struct ckpt_signals *s)
 	}
 	blocked.sig[0] = s->blocked;
 	set_current_blocked(&blocked);
-	xchg(&current->fs->umask, s->umask & 0777);
+	if (group)
+		xchg(&current->fs->umask, s->umask & 0777);
 #ifdef CONFIG_POSIX_TIMERS
-	{
+	if (group) {
 		struct itimerspec64 it = {
 			.it_value = ns_to_timespec64(s->itimer_real[0]),
 			.it_interval = ns_to_timespec64(s->itimer_real[1]),

@@ -102,19 +102,20 @@ pub(crate) mod current {
         unsafe { bindings::ckpt_nr_open() }
     }
 
-    /// Sets the caller's signal actions, blocked mask, alternate stack,
-    /// limits, umask and rseq area, which `signal::check_signals()` checked
-    /// against the caller.
-    pub(crate) fn set_signals(s: &Signals) -> Result {
+    /// Sets the caller's blocked mask, alternate stack and rseq area, and if
+    /// `group` its thread group's signal actions, limits, umask and
+    /// `ITIMER_REAL`, which `signal::check_signals()` checked against the
+    /// caller.
+    pub(crate) fn set_signals(s: &Signals, group: bool) -> Result {
         // SAFETY: `s` is a valid `ckpt_signals`, only read.
-        kernel::error::to_result(unsafe { bindings::ckpt_set_signals(s) })
+        kernel::error::to_result(unsafe { bindings::ckpt_set_signals(s, group) })
     }
 
-    /// Resets signal actions, the alternate stack and the blocked mask to
-    /// those of a new program.
-    pub(crate) fn reset_signals() {
+    /// Resets the alternate stack and the blocked mask, and if `group` the
+    /// signal actions of the thread group, to those of a new program.
+    pub(crate) fn reset_signals(group: bool) {
         // SAFETY: No preconditions.
-        unsafe { bindings::ckpt_reset_signals() }
+        unsafe { bindings::ckpt_reset_signals(group) }
     }
 
     /// Queues a pending signal to the caller (number, shared with the

@@ -58,6 +58,7 @@ void ckpt_get_task_settings(struct task_struct *task, struct ckpt_task_settings 
 	t->robust_list = (unsigned long)task->robust_list;
 	t->robust_list_len = task->robust_list ? sizeof(struct robust_list_head) : 0;
 #endif
+	t->clear_child_tid = (unsigned long)task->clear_child_tid;
 }
 
 /* The lowest oom_score_adj the caller may set without CAP_SYS_RESOURCE. */
@@ -69,7 +70,7 @@ int ckpt_oom_score_adj_min(void)
 /*
  * Sets the caller's settings, which the Rust core checked against the
  * caller when it read them (task.rs: check_settings()). no_new_privs is
- * only ever set.
+ * only ever set; clear_child_tid is set as set_tid_address() sets it.
  */
 int ckpt_set_task_settings(const struct ckpt_task_settings *t)
 {
@@ -80,10 +81,11 @@ int ckpt_set_task_settings(const struct ckpt_task_settings *t)
 	current->robust_list =
 		(struct robust_list_head __user *)(unsigned long)t->robust_list;
 #endif
+	current->clear_child_tid = (int __user *)(unsigned long)t->clear_child_tid;
 	return 0;
 }
 
-/* What checkpoint cannot save yet: other threads, children, an exit. */
+/* The shape of @task's state: its group's threads, children, an exit. */
 void ckpt_task_shape(struct task_struct *task, int *threads, bool *children,
 		     bool *exiting)
 {

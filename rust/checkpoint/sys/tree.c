@@ -11,43 +11,59 @@
 #include <linux/syscalls.h>
 #include <linux/task_work.h>
 
+/* Appends @p and the other threads of its group to @out, if they fit. */
+static bool ckpt_add_group(struct task_struct *p, struct task_struct **out,
+			   unsigned int *n, unsigned int max)
+{
+	struct task_struct *t;
+
+	if (*n + get_nr_threads(p) > max)
+		return false;
+	get_task_struct(p);
+	out[(*n)++] = p;
+	for_each_thread(p, t) {
+		if (t == p)
+			continue;
+		get_task_struct(t);
+		out[(*n)++] = t;
+	}
+	return true;
+}
+
 /*
- * Takes a reference on @root and each of its descendants, parents before
- * their children (a depth-first walk of the children lists, as linux-cr's
- * tree walk), into @out. Returns how many, or -E2BIG (no reference kept) if
- * there are more than @max.
+ * Takes a reference on @root, each of its descendants and each of their
+ * threads, into @out: parents before their children (a walk of the
+ * children lists of every thread, breadth first), each process followed by
+ * its other threads. @root must lead its thread group. Returns how many,
+ * or -E2BIG (no reference kept) if there are more than @max.
  */
 int ckpt_collect_tree(struct task_struct *root, struct task_struct **out,
 		      unsigned int max)
 {
-	struct task_struct *p = root;
-	unsigned int n = 0;
+	struct task_struct *t, *child;
+	unsigned int i, n = 0;
 
 	read_lock(&tasklist_lock);
-	for (;;) {
-		if (n == max) {
-			read_unlock(&tasklist_lock);
-			while (n)
-				put_task_struct(out[--n]);
-			return -E2BIG;
-		}
-		get_task_struct(p);
-		out[n++] = p;
-		if (!list_empty(&p->children)) {
-			p = list_first_entry(&p->children, struct task_struct,
-					     sibling);
+	if (!ckpt_add_group(root, out, &n, max))
+		goto too_many;
+	for (i = 0; i < n; i++) {
+		if (!thread_group_leader(out[i]))
 			continue;
+		/* A child's parent is the thread that forked it. */
+		for_each_thread(out[i], t) {
+			list_for_each_entry(child, &t->children, sibling)
+				if (!ckpt_add_group(child, out, &n, max))
+					goto too_many;
 		}
-		/* Up to the first ancestor with a next sibling, and over. */
-		while (p != root &&
-		       list_is_last(&p->sibling, &p->real_parent->children))
-			p = p->real_parent;
-		if (p == root)
-			break;
-		p = list_next_entry(p, sibling);
 	}
 	read_unlock(&tasklist_lock);
 	return n;
+
+too_many:
+	read_unlock(&tasklist_lock);
+	while (n)
+		put_task_struct(out[--n]);
+	return -E2BIG;
 }
 
 /* The process group and session of @task, in the caller's pid namespace. */
@@ -125,17 +141,21 @@ static int ckpt_child_start(void *data)
 
 /*
  * Creates a child of the caller, as fork() would (its own copy of the
- * memory, files and fs), with the pids @set_tid (its own namespace's
- * first), in which run(@arg) is called before it first returns to user
- * space. Returns its pid in the caller's namespace; on error, @arg is not
- * used.
+ * memory, files and fs), or if @thread a thread of the caller's group, as
+ * pthread_create() would (sharing them), with the pids @set_tid (its own
+ * namespace's first), in which run(@arg) is called before it first returns
+ * to user space. Returns its pid in the caller's namespace; on error, @arg
+ * is not used.
  */
-pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, void (*run)(void *arg),
-		       void *arg)
+pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, bool thread,
+		       void (*run)(void *arg), void *arg)
 {
 	struct ckpt_child *c = kmalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	struct kernel_clone_args args = {
-		.exit_signal = SIGCHLD,
+		.flags = thread ? CLONE_VM | CLONE_FS | CLONE_FILES |
+				  CLONE_SIGHAND | CLONE_THREAD |
+				  CLONE_SYSVSEM : 0,
+		.exit_signal = thread ? 0 : SIGCHLD,
 		.fn = ckpt_child_start,
 		.set_tid = (pid_t *)set_tid,
 		.set_tid_size = n,

@@ -11,8 +11,10 @@ use core::ptr::NonNull;
 use kernel::{alloc::KBox, bindings, ffi::c_void, prelude::*, types::ARef};
 
 impl Task {
-    /// Takes a reference on this task and each of its descendants, parents
-    /// before their children; `E2BIG` if there are more than `max`.
+    /// Takes a reference on this task (a group leader), each of its
+    /// descendants and each of their threads: parents before their
+    /// children, each process followed by its other threads; `E2BIG` if
+    /// there are more than `max`.
     pub(crate) fn tree(&self, max: usize) -> Result<KVVec<ARef<Task>>> {
         // Both allocated first, so that every reference taken finds its place.
         let mut ptrs = KVVec::from_elem(core::ptr::null_mut(), max, GFP_KERNEL_ACCOUNT)?;
@@ -88,17 +90,26 @@ extern "C" fn start<T>(arg: *mut c_void) {
     run(data);
 }
 
-/// Creates a child of the caller as `fork()` would, with pid `pid` in the
-/// caller's pid namespace (`EEXIST` if in use, `EPERM` without
-/// `CAP_CHECKPOINT_RESTORE` over it). The child calls `run(data)` in its
-/// own context before it first returns to user space, with all signals but
-/// `SIGKILL` and `SIGSTOP` blocked. Returns the child's pid.
-pub(crate) fn spawn_child<T: Send>(pid: i32, data: KBox<T>, run: fn(KBox<T>)) -> Result<i32> {
+/// Creates a child of the caller as `fork()` would, or if `thread` a
+/// thread of its group as `pthread_create()` would (sharing its memory,
+/// descriptors, fs and signal actions), with pid `pid` in the caller's pid
+/// namespace (`EEXIST` if in use, `EPERM` without `CAP_CHECKPOINT_RESTORE`
+/// over it). The new task calls `run(data)` in its own context before it
+/// first returns to user space, with all signals but `SIGKILL` and
+/// `SIGSTOP` blocked. Returns its pid.
+pub(crate) fn spawn_child<T: Send>(
+    pid: i32,
+    thread: bool,
+    data: KBox<T>,
+    run: fn(KBox<T>),
+) -> Result<i32> {
     let s = KBox::into_raw(KBox::new(Start { data, run }, GFP_KERNEL_ACCOUNT)?);
     let set_tid = [pid];
     // SAFETY: `set_tid` is read during the call; on success the child owns
     // `s` and passes it to `start::<T>` once, on failure it is untouched.
-    let r = unsafe { bindings::ckpt_spawn_child(set_tid.as_ptr(), 1, Some(start::<T>), s.cast()) };
+    let r = unsafe {
+        bindings::ckpt_spawn_child(set_tid.as_ptr(), 1, thread, Some(start::<T>), s.cast())
+    };
     if r < 0 {
         // SAFETY: Not used by C on failure: ours again.
         drop(unsafe { KBox::from_raw(s) });

@@ -60,6 +60,7 @@ fn task(cred_ref: i32) -> Record<'static> {
         flags: TaskRecord::NO_NEW_PRIVS,
         robust_list: 0x7fff_0000_1000,
         robust_list_len: 24,
+        clear_child_tid: 0x7fff_0000_2000,
     })
 }
 
@@ -742,5 +743,70 @@ fn tree_rules() {
     assert_eq!(
         check(&image(&late)),
         Err(FormatError::Order("tree record not before the tasks"))
+    );
+}
+
+#[test]
+fn threads_in_tree_and_stream() {
+    let thread = |pid, tgid, ppid| TreeTask {
+        pid,
+        tgid,
+        ppid,
+        pgid: 0,
+        sid: 0,
+    };
+    let tree = |t: &[TreeTask]| tree_of(Box::leak(t.to_vec().into_boxed_slice()));
+    // A thread follows its leader, with the leader's parent, group and
+    // session; its children's parent is the group.
+    static GOOD: [TreeTask; 3] = [tt(10, 1), tt(12, 10), tt(11, 10)];
+    let mut good = GOOD;
+    good[2] = thread(11, 10, 1);
+    assert!(decodes(&[tree(&good)]));
+    for bad in [
+        // Its leader after it, or not a leader.
+        [tt(10, 1), thread(11, 12, 1), tt(12, 10)],
+        [tt(10, 1), thread(11, 10, 1), thread(12, 11, 1)],
+        // Another parent than its leader's.
+        [tt(10, 1), tt(12, 10), thread(11, 10, 12)],
+        // A process whose parent is a thread, not a group.
+        [tt(10, 1), thread(11, 10, 1), tt(12, 11)],
+    ] {
+        assert!(!decodes(&[tree(&bad)]), "{bad:?}");
+    }
+    let mut other_group = good;
+    other_group[2].pgid = 10;
+    assert!(!decodes(&[tree(&other_group)]));
+
+    // A thread has its task, cpu and signals records; the rest is its
+    // leader's.
+    let task_of = |pid, tgid| {
+        Record::Task(TaskRecord {
+            pid,
+            tgid,
+            ppid: 1,
+            cred_ref: 1,
+            comm: b"t",
+            ..Default::default()
+        })
+    };
+    let two = [thread(10, 10, 1), thread(11, 10, 1)];
+    let mut v = vec![header(), tree(&two), cred(1), task_of(10, 10)];
+    v.extend(rest_of_task());
+    v.extend([task_of(11, 10), common::cpu(), common::signals()]);
+    v.push(Record::Tail(Tail));
+    assert_eq!(check(&image(&v)).map(|_| ()), Ok(()));
+    let mut with_fs = v.clone();
+    with_fs.insert(with_fs.len() - 1, common::root_fs());
+    assert_eq!(
+        check(&image(&with_fs)),
+        Err(FormatError::Order(
+            "record of a process in a thread that shares it"
+        ))
+    );
+    let mut no_signals = v.clone();
+    no_signals.remove(no_signals.len() - 2);
+    assert_eq!(
+        check(&image(&no_signals)),
+        Err(FormatError::Order("image ends in the middle of a task"))
     );
 }
