@@ -8,6 +8,7 @@
  * ckptinfo (tools/checkpoint) must be on PATH.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -1457,6 +1458,79 @@ TEST(tree_survives_restart)
 	unlink(log);
 }
 
+/* The thread ids of @pid, in the order of /proc (increasing); how many. */
+static int task_tids(pid_t pid, pid_t *tids, int max)
+{
+	char path[64];
+	struct dirent *d;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)) && n < max)
+		if (d->d_name[0] != '.')
+			tids[n++] = atoi(d->d_name);
+	closedir(dir);
+	return n;
+}
+
+/*
+ * A process of 9 threads, blocked in condition waits (one timed), a mutex,
+ * a join, an hour's sleep and raw futex waits with values in registers, is
+ * checkpointed and killed. It comes back with the same thread ids, and
+ * each thread resumes its call and finds its registers and TLS.
+ */
+TEST(threads_survive_restart)
+{
+	char path[] = "/tmp/ckpt-thr-XXXXXX", log[] = "/tmp/ckpt-thr-log-XXXXXX";
+	char rlog[] = "/tmp/ckpt-thr-rlog-XXXXXX";
+	char ready[5], buf[8192], out[65536];
+	pid_t root, tids[16], after[16];
+	int fd, lfd, n, status;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	lfd = mkstemp(rlog);
+	ASSERT_LE(0, lfd);
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	root = spawn_target_at(sleeper_path(), "ckpt-threads", "threads", log, ready,
+			       sizeof(ready));
+	ASSERT_LT(0, root);
+	n = task_tids(root, tids, 16);
+	ASSERT_EQ(9, n);
+	ASSERT_LT(0, checkpoint_and_kill(root, path)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, run_ckptinfo(path, "", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "9 tasks")) TH_LOG("%s", out);
+
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(root, sys_restart(0, fd, RESTART_TREE, lfd)) {
+		read_file(rlog, buf, sizeof(buf));
+		TH_LOG("%s: %s", strerror(errno), buf);
+	}
+	close(fd);
+	EXPECT_EQ(n, task_tids(root, after, 16));
+	EXPECT_EQ(0, memcmp(tids, after, n * sizeof(pid_t)));
+	EXPECT_EQ(0, kill(root, SIGUSR1));
+	n = wait_log(log, 0, "threads ", 1, 20);
+	EXPECT_EQ(0, n);
+	if (n)
+		kill(root, SIGKILL);
+	read_file(log, buf, sizeof(buf));
+	EXPECT_NE(NULL, strstr(buf, "threads ok 9")) TH_LOG("%s", buf);
+	/* Every join returned: the main thread exits 0. */
+	EXPECT_EQ(root, waitpid(root, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("status %#x", status);
+	close(lfd);
+	unlink(rlog);
+	unlink(path);
+	unlink(log);
+}
+
 TEST(kernel_thread_error_record)
 {
 	char path[] = "/tmp/ckpt-kthread-XXXXXX";
@@ -1475,21 +1549,6 @@ TEST(kernel_thread_error_record)
 	EXPECT_EQ(EINVAL, restart_fd(fd, NULL));
 	close(fd);
 	unlink(path);
-}
-
-static void *pause_thread(void *arg)
-{
-	for (;;)
-		pause();
-	return arg;
-}
-
-static void start_thread(void *arg)
-{
-	pthread_t t;
-
-	if (pthread_create(&t, NULL, pause_thread, NULL))
-		_exit(1);
 }
 
 /* A child that exited and that its parent has not reaped. */
@@ -1519,12 +1578,6 @@ static void take_posix_lock(void *arg)
 
 	if (fd < 0 || fcntl(fd, F_SETLK, &fl))
 		_exit(1);
-}
-
-TEST(threaded_task_refused)
-{
-	check_refused(_metadata, start_thread, NULL,
-		      "2 threads; multi-threaded tasks are not supported yet");
 }
 
 TEST(zombie_child_refused)

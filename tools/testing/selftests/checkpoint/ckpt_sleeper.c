@@ -49,6 +49,20 @@
  *                              root's), session, group and memory and
  *                              logs "ok I" (or "FAIL I N"); task 5 then exits
  *                              7, and its parent logs "reaped 7"
+ *   ckpt_sleeper NAME threads LOG
+ *                              a process of 9 threads, each with its own
+ *                              TLS: two wait on a condition variable, one
+ *                              with a timeout of an hour; one waits for a
+ *                              mutex the main thread holds; one joins
+ *                              another, which sleeps for an hour; two wait
+ *                              in raw futex calls with values of their own
+ *                              in r12-r15, xmm0 and xmm1 (x86-64); once
+ *                              all are blocked, say "ready" on stdout. On
+ *                              SIGUSR1, the main thread wakes each, the
+ *                              sleeper by a signal that must find an hour
+ *                              nearly left; it joins them, logs "threads
+ *                              ok N" (N threads checked) or "threads FAIL
+ *                              I R" to LOG, and exits 0
  *   ckpt_sleeper NAME self IMAGE
  *                              checkpoint itself into IMAGE; write
  *                              "checkpointed ID" and exit 0, or, once
@@ -60,7 +74,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <grp.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -704,6 +720,242 @@ static int tree(const char *log)
 	return 1;
 }
 
+#define THR_N 8
+
+static pthread_t thr[THR_N];
+static pid_t thr_tid[THR_N];
+static pthread_mutex_t thr_held = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t thr_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t thr_cond = PTHREAD_COND_INITIALIZER;
+static int thr_go;
+static int thr_futex;
+static __thread long thr_tls[64];
+
+static void thr_fill(long id)
+{
+	int i;
+
+	for (i = 0; i < 64; i++)
+		thr_tls[i] = id * 1000 + i;
+}
+
+static int thr_tls_ok(long id)
+{
+	int i;
+
+	for (i = 0; i < 64; i++)
+		if (thr_tls[i] != id * 1000 + i)
+			return 0;
+	return 1;
+}
+
+static void on_usr2_quiet(int sig)
+{
+}
+
+/*
+ * Waits in raw futex calls until thr_futex is set, with r12-r15, xmm0 and
+ * xmm1 holding values of thread @id; returns whether they survived.
+ */
+static int thr_regs(long id)
+{
+#ifdef __x86_64__
+	struct {
+		unsigned char x[2][16];		/* 0 */
+		long id;			/* 32 */
+		int *f;				/* 40 */
+		long bad;			/* 48 */
+	} st = { .id = id << 32, .f = &thr_futex };
+	int i;
+
+	_Static_assert(offsetof(typeof(st), bad) == 48, "asm offsets");
+	for (i = 0; i < 32; i++)
+		st.x[i / 16][i % 16] = id * 32 + i;
+	asm volatile("movdqu 0(%[s]), %%xmm0\n\t"
+		     "movdqu 16(%[s]), %%xmm1\n\t"
+		     "mov 32(%[s]), %%r12\n\t"
+		     "lea 1(%%r12), %%r13\n\t"
+		     "lea 2(%%r12), %%r14\n\t"
+		     "lea 3(%%r12), %%r15\n\t"
+		     "1: mov $202, %%eax\n\t"		/* futex(f, FUTEX_WAIT_PRIVATE, 0) */
+		     "mov 40(%[s]), %%rdi\n\t"
+		     "mov $128, %%esi\n\t"
+		     "xor %%edx, %%edx\n\t"
+		     "xor %%r10d, %%r10d\n\t"
+		     "syscall\n\t"
+		     "mov 40(%[s]), %%rdi\n\t"
+		     "cmpl $0, (%%rdi)\n\t"
+		     "je 1b\n\t"
+		     "mov 32(%[s]), %%rax\n\t"
+		     "cmp %%rax, %%r12\n\t"
+		     "jne 2f\n\t"
+		     "inc %%rax\n\t"
+		     "cmp %%rax, %%r13\n\t"
+		     "jne 2f\n\t"
+		     "inc %%rax\n\t"
+		     "cmp %%rax, %%r14\n\t"
+		     "jne 2f\n\t"
+		     "inc %%rax\n\t"
+		     "cmp %%rax, %%r15\n\t"
+		     "jne 2f\n\t"
+		     "movdqu 0(%[s]), %%xmm2\n\t"
+		     "pcmpeqb %%xmm0, %%xmm2\n\t"
+		     "pmovmskb %%xmm2, %%eax\n\t"
+		     "cmp $0xffff, %%eax\n\t"
+		     "jne 2f\n\t"
+		     "movdqu 16(%[s]), %%xmm2\n\t"
+		     "pcmpeqb %%xmm1, %%xmm2\n\t"
+		     "pmovmskb %%xmm2, %%eax\n\t"
+		     "cmp $0xffff, %%eax\n\t"
+		     "je 3f\n\t"
+		     "2: movq $1, 48(%[s])\n\t"
+		     "3:\n\t"
+		     : : [s] "r"(&st)
+		     : "rax", "rcx", "rdx", "rsi", "rdi", "r10", "r11", "r12",
+		       "r13", "r14", "r15", "xmm0", "xmm1", "xmm2", "memory", "cc");
+	return !st.bad;
+#else
+	while (!__atomic_load_n(&thr_futex, __ATOMIC_ACQUIRE))
+		syscall(SYS_futex, &thr_futex, FUTEX_WAIT_PRIVATE, 0, NULL);
+	return 1;
+#endif
+}
+
+/* Thread @arg of threads mode; returns 0 if all it checked held, else why. */
+static void *thr_main(void *arg)
+{
+	long id = (long)arg, r = 0;
+	struct timespec ts, rem = { 0, 0 };
+	void *joined;
+
+	__atomic_store_n(&thr_tid[id], gettid(), __ATOMIC_RELEASE);
+	thr_fill(id + 1);
+	switch (id) {
+	case 0:
+	case 1:
+	case 7:
+		pthread_mutex_lock(&thr_lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 3600;
+		while (!thr_go && !r)
+			r = id == 7 ? pthread_cond_timedwait(&thr_cond, &thr_lock, &ts) :
+				      pthread_cond_wait(&thr_cond, &thr_lock);
+		pthread_mutex_unlock(&thr_lock);
+		break;
+	case 2:
+		pthread_mutex_lock(&thr_held);
+		pthread_mutex_unlock(&thr_held);
+		break;
+	case 3:
+		/* Joins the sleeper (made before it), whose result is its own. */
+		if (pthread_join(thr[4], &joined) || joined)
+			r = 30 + (long)joined;
+		break;
+	case 4:
+		ts.tv_sec = 3600;
+		ts.tv_nsec = 0;
+		/* Woken by SIGUSR2 after restart, with most of the hour left. */
+		if (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &rem) != EINTR)
+			r = 1;
+		else if (rem.tv_sec < 3000)
+			r = 2;
+		break;
+	case 5:
+	case 6:
+		if (!thr_regs(id))
+			r = 1;
+		break;
+	}
+	if (!r && !thr_tls_ok(id + 1))
+		r = 10;
+	return (void *)r;
+}
+
+/* The system call that thread @tid of this process is in, or -1. */
+static long thr_syscall(pid_t tid)
+{
+	char path[64], buf[64];
+	long nr = -1;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		nr = strtol(buf, NULL, 10);
+	}
+	return nr;
+}
+
+static int thread_pool(const char *log)
+{
+	struct sigaction sa = { .sa_handler = on_usr2_quiet };
+	char msg[64];
+	sigset_t set;
+	long i, r;
+	void *res;
+	int sig, waiting;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	if (pending_log < 0 || sigaction(SIGUSR2, &sa, NULL))
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	thr_fill(0);
+	pthread_mutex_lock(&thr_held);
+	for (i = 0; i < THR_N; i++) {
+		/* Thread 3 joins thread 4: 4 exists first. */
+		long t = i == 3 ? 4 : i == 4 ? 3 : i;
+
+		if (pthread_create(&thr[t], NULL, thr_main, (void *)t))
+			return 1;
+	}
+	/* Ready once every thread sleeps in futex() or clock_nanosleep(). */
+	do {
+		usleep(10 * 1000);
+		for (i = 0, waiting = 0; i < THR_N; i++) {
+			pid_t tid = __atomic_load_n(&thr_tid[i], __ATOMIC_ACQUIRE);
+			long nr = tid ? thr_syscall(tid) : -1;
+
+			waiting += nr == SYS_futex || nr == SYS_clock_nanosleep;
+		}
+	} while (waiting < THR_N);
+	if (write(1, "ready", 5) != 5)
+		return 1;
+	quiet_stdout();
+	sigwait(&set, &sig);
+
+	pthread_mutex_lock(&thr_lock);
+	thr_go = 1;
+	pthread_cond_broadcast(&thr_cond);
+	pthread_mutex_unlock(&thr_lock);
+	pthread_mutex_unlock(&thr_held);
+	__atomic_store_n(&thr_futex, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &thr_futex, FUTEX_WAKE_PRIVATE, THR_N, NULL);
+	pthread_kill(thr[4], SIGUSR2);
+	r = thr_tls_ok(0) ? 0 : 10;
+	for (i = 0; i < THR_N && !r; i++) {
+		if (i == 4)
+			continue;
+		if (pthread_join(thr[i], &res))
+			r = 20;
+		else
+			r = (long)res;
+	}
+	if (r)
+		snprintf(msg, sizeof(msg), "threads FAIL %ld %ld\n", i - 1, r);
+	else
+		snprintf(msg, sizeof(msg), "threads ok %d\n", THR_N + 1);
+	note(msg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 2 ? argv[2] : "";
@@ -725,6 +977,8 @@ int main(int argc, char **argv)
 		return hold_pipes(argv[3]);
 	if (!strcmp(mode, "tree") && argc > 3)
 		return tree(argv[3]);
+	if (!strcmp(mode, "threads") && argc > 3)
+		return thread_pool(argv[3]);
 	/*
 	 * As uid 65534: wait for SIGUSR1, then exec argv[3] (a setuid-root
 	 * copy of this program).
