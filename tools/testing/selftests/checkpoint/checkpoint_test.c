@@ -372,6 +372,19 @@ static pid_t restart_path(const char *path)
 	return err ? -1 : pid;
 }
 
+/* Restarts the tree of the image at @path under the caller; its root's pid, or -1. */
+static pid_t restart_tree_path(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	pid_t pid;
+
+	if (fd < 0)
+		return -1;
+	pid = sys_restart(0, fd, RESTART_TREE, -1);
+	close(fd);
+	return pid;
+}
+
 /* Runs ckptinfo with @args on @path; returns its exit status, output in @out. */
 static int run_ckptinfo(const char *path, const char *arg, char *out, size_t outlen)
 {
@@ -978,45 +991,119 @@ static long multiples_in_order(const char *log, long step)
 }
 
 /*
- * Runs @argv with its stdout on a new log, where it prints multiples of
- * @step, one per line; checkpoints, kills and restarts it once it printed
- * @lines, and checks that it prints @lines more, in order.
+ * Kills every task of the v2 cgroup @cg, where all of the caller's
+ * children are, and reaps them and their orphans (it is a subreaper), so
+ * that their pids are free; 0 once the cgroup is empty.
+ */
+static int empty_cgroup(const char *cg)
+{
+	if (kill_v2(cg))
+		return -1;
+	while (waitpid(-1, NULL, 0) > 0)
+		;
+	return wait_for(cg, "cgroup.events", "populated 0");
+}
+
+/*
+ * Restarts the tree of the image at @path from a child that joins the v2
+ * cgroup @cg first, so that the tree is killed with it; returns the pid of
+ * its root, or minus the errno of restart(2).
+ */
+static pid_t restart_tree_in(const char *path, const char *cg)
+{
+	pid_t root = -ENOENT;
+	int p[2];
+
+	if (pipe(p))
+		return -errno;
+	if (fork() == 0) {
+		close(p[0]);
+		if (!write_str(cg, "cgroup.procs", "0")) {
+			root = restart_tree_path(path);
+			if (root < 0)
+				root = -errno;
+		}
+		if (write(p[1], &root, sizeof(root)) != sizeof(root))
+			_exit(1);
+		close(p[1]);
+		/* Its parent, until the cgroup is killed. */
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (read(p[0], &root, sizeof(root)) != sizeof(root))
+		root = -EPIPE;
+	close(p[0]);
+	return root;
+}
+
+/*
+ * Runs @argv in a new v2 cgroup with its stdout on a new log, where it
+ * prints multiples of @step, one per line; once it printed @lines, freezes
+ * the cgroup, checkpoints it and kills all of it, restarts it (its whole
+ * tree if @tree, else as one task), and checks that it prints @lines more,
+ * in order.
  */
 static void check_counting_program(struct __test_metadata *_metadata,
-				   char *const argv[], long step, int lines)
+				   char *const argv[], long step, int lines, bool tree)
 {
 	char path[] = "/tmp/ckpt-prog-XXXXXX", log[] = "/tmp/ckpt-prog-log-XXXXXX";
 	static char buf[1 << 16];
-	long before, after = 0;
+	long before, after = 0, id;
+	char cg[128];
 	pid_t child;
-	int i;
+	int i, fd, err;
 
 	ASSERT_LE(0, mkstemp(path));
 	ASSERT_LE(0, mkstemp(log));
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	/* Orphans of the killed programs come here, to be reaped. */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-prog-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
 	child = fork();
 	if (child == 0) {
 		int out = open(log, O_WRONLY | O_TRUNC);
 
+		/* Its descendants are born in the cgroup. */
+		if (write_str(cg, "cgroup.procs", "0"))
+			_exit(126);
 		only_null_stdio(out);
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	ASSERT_EQ(0, wait_log(log, 0, "\n", lines, 60));
-	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	/* Whatever fails, none of it is left running. */
+	if (!wait_log(log, 0, "\n", lines, 60) && !write_str(cg, "cgroup.freeze", "1") &&
+	    !wait_for(cg, "cgroup.events", "frozen 1")) {
+		fd = open(path, O_WRONLY | O_TRUNC);
+		id = sys_checkpoint(child, fd, CHECKPOINT_SUBTREE, -1);
+		err = errno;
+		close(fd);
+	} else {
+		id = -1;
+		err = ETIMEDOUT;
+	}
+	ASSERT_EQ(0, empty_cgroup(cg));
+	ASSERT_EQ(0, thaw_v2(cg));
+	ASSERT_LT(0, id) TH_LOG("%s", strerror(err));
 	before = multiples_in_order(log, step);
 	ASSERT_LT(0, before);
-	child = restart_path(path);
-	ASSERT_LT(0, child);
+	child = tree ? restart_tree_in(path, cg) : restart_path(path);
+	EXPECT_LT(0, child) TH_LOG("restart: %d", child);
 	/* It counts on from where it was. */
-	for (i = 0; i < 600; i++) {
+	for (i = 0; child > 0 && i < 600; i++) {
 		after = multiples_in_order(log, step);
 		if (after < 0 || after >= before + lines)
 			break;
 		usleep(50 * 1000);
 	}
-	reap(child);
+	if (tree) {
+		EXPECT_EQ(0, empty_cgroup(cg));
+	} else if (child > 0) {
+		reap(child);
+	}
+	remove_v2(cg);
 	read_file(log, buf, sizeof(buf));
 	EXPECT_LE(before + lines, after) TH_LOG("%ld lines before, log: %.300s", before, buf);
 	unlink(path);
@@ -1032,7 +1119,7 @@ TEST(shell_loop_survives_restart)
 		NULL
 	};
 
-	check_counting_program(_metadata, argv, 2000, 3);
+	check_counting_program(_metadata, argv, 2000, 3, false);
 }
 
 /* A target waiting on a futex in @mode is restarted and woken. */
@@ -1113,7 +1200,63 @@ TEST(python_survives_restart)
 
 	if (access(argv[0], X_OK))
 		SKIP(return, "no %s", argv[0]);
-	check_counting_program(_metadata, argv, 1, 5);
+	check_counting_program(_metadata, argv, 1, 5, false);
+}
+
+/*
+ * Python with four worker threads: the main thread prints the next number
+ * once every worker has counted since the last one, so that the numbers
+ * go on after restart only if every thread came back.
+ */
+TEST(python_threads_survive_restart)
+{
+	char *const argv[] = {
+		"/usr/bin/python3", "-S", "-c",
+		"import threading, time\n"
+		"lock = threading.Lock()\n"
+		"counts = [0] * 4\n"
+		"def work(k):\n"
+		"    while True:\n"
+		"        with lock:\n"
+		"            counts[k] += 1\n"
+		"        time.sleep(0.01)\n"
+		"for k in range(4):\n"
+		"    threading.Thread(target=work, args=(k,), daemon=True).start()\n"
+		"i = 0\n"
+		"while True:\n"
+		"    with lock:\n"
+		"        last = list(counts)\n"
+		"    while True:\n"
+		"        time.sleep(0.02)\n"
+		"        with lock:\n"
+		"            if all(c > l for c, l in zip(counts, last)):\n"
+		"                break\n"
+		"    i += 1\n"
+		"    print(i, flush=True)\n",
+		NULL
+	};
+
+	if (access(argv[0], X_OK))
+		SKIP(return, "no %s", argv[0]);
+	check_counting_program(_metadata, argv, 1, 5, true);
+}
+
+/*
+ * A shell with two background jobs (a sleep, and a subshell counting) that
+ * it waits for: the tree comes back, the counting goes on, and the wait
+ * ends when the job it waits for does.
+ */
+TEST(shell_jobs_survive_restart)
+{
+	char *const argv[] = {
+		"/bin/sh", "-c",
+		"sleep 1000 & "
+		"(i=0; while :; do i=$((i+1)); [ $((i % 2000)) = 0 ] && echo $i; done) & "
+		"wait",
+		NULL
+	};
+
+	check_counting_program(_metadata, argv, 2000, 3, true);
 }
 
 TEST(restart_beyond_privilege_eperm)
