@@ -139,8 +139,12 @@ void ckpt_kill_task(struct task_struct *task);
 int ckpt_setsid(void);
 int ckpt_setpgid(pid_t pgid);
 pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, bool thread,
-		       void (*run)(void *arg),
-		       void *arg);
+		       int exit_signal, void (*run)(void *arg), void *arg);
+void ckpt_task_exit(struct task_struct *task, int *exit_signal, u32 *status);
+bool ckpt_zombie_may_access(struct task_struct *task);
+void __noreturn ckpt_exit_zombie(u32 status);
+int ckpt_wait_child_exit(pid_t pid);
+void ckpt_forget_signal(int sig);
 int ckpt_copy_eclone_args(struct eclone_args *args,
 			  const struct eclone_args __user *uargs, size_t size);
 void ckpt_task_shape(struct task_struct *task, int *threads, bool *children,

@@ -76,9 +76,12 @@ fn restore(ctx: &mut Ctx) -> Result<i64> {
         ));
         return Err(EINVAL);
     }
-    let task = task::restore_task(ctx, &mut buf, &tasks[0])?;
+    let task::Restored::Live(task) = task::restore_task(ctx, &mut buf, &tasks[0])? else {
+        ctx.log(format_args!("the image's task is a zombie"));
+        return Err(EINVAL);
+    };
     ctx.read::<Tail>(&mut buf)?;
-    let ret = task.commit(ctx)?;
+    let ret = KBox::into_inner(task).commit(ctx, &|| Ok(()))?;
     ctx.log(format_args!(
         "restored ({} bytes, {} shared objects); the task resumes",
         ctx.offset(),

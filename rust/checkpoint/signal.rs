@@ -154,9 +154,9 @@ pub(crate) fn restore_signals(
 }
 
 impl SignalState {
-    /// Sets the signal state, then queues the pending signals, which the
-    /// restored mask and handlers meet.
-    pub(crate) fn commit(&self, ctx: &mut Ctx) -> Result {
+    /// Sets the signal state, calls `actions_set`, then queues the pending
+    /// signals, which the restored mask and handlers meet.
+    pub(crate) fn commit(&self, ctx: &mut Ctx, actions_set: &dyn Fn() -> Result) -> Result {
         current::reset_signals(self.group);
         current::set_signals(&self.signals, self.group).inspect_err(|e| {
             ctx.log(format_args!(
@@ -164,6 +164,7 @@ impl SignalState {
                 -e.to_errno()
             ))
         })?;
+        actions_set()?;
         for p in PendingSignal::iter(&self.pending) {
             current::queue_pending(p.signo, p.shared, p.info).inspect_err(|e| {
                 ctx.log(format_args!(

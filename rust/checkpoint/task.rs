@@ -39,6 +39,9 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
             format_args!("pid {pid}: kernel threads cannot be checkpointed"),
         ));
     }
+    if task.is_zombie() {
+        return checkpoint_zombie(ctx, task, pid);
+    }
     // Another task must hold still while its state is read: frozen by the
     // cgroup v1 or v2 freezer. A task checkpointing itself is still anyway.
     let external = !task.is_current();
@@ -96,6 +99,7 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
         robust_list: settings.robust_list,
         robust_list_len: settings.robust_list_len,
         clear_child_tid: settings.clear_child_tid,
+        exit_status: 0,
     }))?;
     cpu::checkpoint_cpu(ctx, task)?;
     signal::checkpoint_signals(ctx, task)?;
@@ -126,6 +130,36 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
     Ok(())
 }
 
+/// Writes the task record of a zombie: what its parent's `wait()` and
+/// `/proc` see of it (credentials, name, exit status).
+fn checkpoint_zombie(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
+    // A leader that exited before its other threads is not a zombie yet;
+    // it counts until it is reaped.
+    let (threads, _, _) = task.shape();
+    if threads > 1 {
+        return Err(ctx.fail(
+            eopnotsupp(),
+            0,
+            format_args!(
+                "pid {pid}: its leader exited, {} other threads run",
+                threads - 1
+            ),
+        ));
+    }
+    let cred_ref = ctx.checkpoint_obj(&task.cred())?;
+    let (_, exit_status) = task.exit();
+    ctx.write_record(&Record::Task(TaskRecord {
+        pid,
+        tgid: task.vtgid(),
+        ppid: task.vppid(),
+        cred_ref,
+        comm: &task.comm(),
+        flags: TaskRecord::ZOMBIE,
+        exit_status,
+        ..Default::default()
+    }))
+}
+
 /// Checks that the caller may take the settings `t`, as the interfaces that
 /// set them would: `/proc/PID/oom_score_adj` (below the caller's minimum
 /// needs `CAP_SYS_RESOURCE`) and `set_robust_list()`.
@@ -148,6 +182,40 @@ fn check_settings(t: &TaskSettings) -> Result {
         return Err(EINVAL);
     }
     Ok(())
+}
+
+/// A task read from the image.
+pub(crate) enum Restored {
+    /// A task that runs again (boxed: its state is large for the stack).
+    Live(KBox<TaskState>),
+    /// A zombie, which exits again once its parent exists.
+    Zombie(Zombie),
+}
+
+/// A zombie of the image.
+pub(crate) struct Zombie {
+    comm: [u8; 16],
+    cred: ARef<Cred>,
+    status: u32,
+}
+
+impl Zombie {
+    /// Gives the caller the zombie's name and credentials, as a live task
+    /// gets them ([`TaskState::commit`]).
+    pub(crate) fn commit(&self, ctx: &mut Ctx) -> Result {
+        current::set_comm(&self.comm);
+        self.cred.commit_to_current().inspect_err(|e| {
+            ctx.log(format_args!(
+                "cannot set the credentials (errno {})",
+                -e.to_errno()
+            ))
+        })
+    }
+
+    /// The status its parent's `wait()` gets.
+    pub(crate) fn status(&self) -> u32 {
+        self.status
+    }
 }
 
 /// What restart sets of a task at the end, class by class.
@@ -174,7 +242,7 @@ struct GroupState {
 ///
 /// Nothing of the caller changes until its memory record: a failure before
 /// it returns to the caller unharmed.
-pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, me: &TreeTask) -> Result<TaskState> {
+pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, me: &TreeTask) -> Result<Restored> {
     let rec = ctx.read::<TaskRecord<'_>>(buf)?;
     let comm = core::str::from_utf8(rec.comm).unwrap_or("?");
     ctx.log(format_args!(
@@ -188,6 +256,15 @@ pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, me: &TreeTask) ->
             rec.pid, me.pid, me.tgid
         ));
         return Err(EINVAL);
+    }
+    let mut comm = [0u8; 16];
+    comm[..rec.comm.len()].copy_from_slice(rec.comm);
+    if rec.is_zombie() {
+        return Ok(Restored::Zombie(Zombie {
+            comm,
+            cred: ctx.fetch::<ARef<Cred>>(rec.cred_ref)?,
+            status: rec.exit_status,
+        }));
     }
     let leader = me.is_leader();
     let settings = TaskSettings {
@@ -205,8 +282,6 @@ pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, me: &TreeTask) ->
             -e.to_errno()
         ))
     })?;
-    let mut comm = [0u8; 16];
-    comm[..rec.comm.len()].copy_from_slice(rec.comm);
     let cred = ctx.fetch::<ARef<Cred>>(rec.cred_ref)?;
     // Its files and directories are reopened with its credentials.
     ctx.task_cred = Some(cred.clone());
@@ -220,27 +295,29 @@ pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, me: &TreeTask) ->
         }),
         false => None,
     };
-    Ok(TaskState {
+    let state = TaskState {
         comm,
         cred,
         settings,
         cpu,
         signals,
         group,
-    })
+    };
+    Ok(Restored::Live(KBox::new(state, GFP_KERNEL_ACCOUNT)?))
 }
 
 impl TaskState {
     /// Makes the caller the task: sets what each class kept, in an order
     /// that each step allows; returns what the task's system call returns.
-    /// A thread commits after its group's leader.
-    pub(crate) fn commit(self, ctx: &mut Ctx) -> Result<i64> {
+    /// A thread commits after its group's leader. `actions_set` runs once
+    /// the signal actions are set, before pending signals are queued.
+    pub(crate) fn commit(self, ctx: &mut Ctx, actions_set: &dyn Fn() -> Result) -> Result<i64> {
         if let Some(g) = &self.group {
             g.mm.commit(ctx)?;
         }
         ctx.run_deferred()?;
         // Limits first: they may need privileges that new credentials drop.
-        self.signals.commit(ctx)?;
+        self.signals.commit(ctx, actions_set)?;
         if let Some(g) = &self.group {
             g.fs.commit();
         }

@@ -28,12 +28,11 @@ use crate::{
     ctx::{Ctx, RecordBuf},
     restart,
     sys::{
-        eopnotsupp,
         signal::current as signals,
         task::{current, Task},
-        tree::{setpgid, setsid, spawn_child},
+        tree::{exit_zombie, forget_signal, setpgid, setsid, spawn_child, wait_child_exit},
     },
-    task,
+    task::{self, Restored},
 };
 use ckpt_format::{LeArray, Record, Tail, TreeRecord, TreeTask, MAX_TASKS};
 use kernel::{
@@ -62,24 +61,22 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
             )
         })?
     };
+    if root.is_zombie() {
+        return Err(ctx.fail(ESRCH, 0, format_args!("pid {}: exited", root.vpid())));
+    }
     let mut entries = KVVec::with_capacity(tasks.len(), GFP_KERNEL_ACCOUNT)?;
     for t in &tasks {
         let pid = t.vpid();
-        if t.is_zombie() {
-            return Err(ctx.fail(
-                eopnotsupp(),
-                0,
-                format_args!("pid {pid}: exited and not reaped; zombies are not supported yet"),
-            ));
-        }
+        let tgid = t.vtgid();
         let (pgid, sid) = t.groups();
         entries.push(
             TreeTask {
                 pid,
-                tgid: t.vtgid(),
+                tgid,
                 ppid: t.vppid(),
                 pgid,
                 sid,
+                exit_signal: if pid == tgid { t.exit().0 } else { 0 },
             },
             GFP_KERNEL_ACCOUNT,
         )?;
@@ -89,16 +86,22 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
     }))?;
     let whole = !root.is_current();
     for t in &tasks {
-        // Held while its state is read: it cannot exec meanwhile, so the
-        // ptrace access checked here holds however long writes block.
-        let _pin = t.pin().inspect_err(|e| {
+        let denied = |ctx: &Ctx, e: &Error| {
             if *e == EPERM {
                 ctx.log(format_args!(
                     "pid {}: ptrace attach access denied",
                     t.vpid()
                 ));
             }
-        })?;
+        };
+        if t.is_zombie() {
+            t.zombie_access().inspect_err(|e| denied(ctx, e))?;
+            task::checkpoint_task(ctx, t, whole)?;
+            continue;
+        }
+        // Held while its state is read: it cannot exec meanwhile, so the
+        // ptrace access checked here holds however long writes block.
+        let _pin = t.pin().inspect_err(|e| denied(ctx, e))?;
         task::checkpoint_task(ctx, t, whole)?;
     }
     // A task that forked before it was frozen has a child the image lacks.
@@ -122,6 +125,18 @@ pub(crate) fn restore_tree(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<KVVec<T
     Ok(tasks)
 }
 
+/// How far a task of a tree being restarted is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    /// Created; reading its records, or waiting.
+    Reading,
+    /// Its signal actions are set, which decide whether the exit of a
+    /// child leaves a zombie: its zombie children may exit.
+    Actions,
+    /// Its state is set: its children and threads may set theirs.
+    Done,
+}
+
 /// Where a restart of a tree stands.
 struct Turns {
     /// Index of the task whose records come next; the number of tasks once
@@ -129,8 +144,10 @@ struct Turns {
     next: usize,
     /// Tasks that set their state and may run.
     committed: usize,
-    /// Which tasks did, by index in the tree.
-    done: KVVec<bool>,
+    /// How far each task is, by index in the tree.
+    stage: KVVec<Stage>,
+    /// Which tasks are zombies, once their records are read.
+    zombie: KVVec<bool>,
     /// Why the restart failed, if it did.
     failed: Option<Error>,
     /// The tasks created so far, killed if the restart fails.
@@ -214,7 +231,9 @@ struct Start {
 /// Creates task `index` of the tree as a child of the caller, or as a
 /// thread of its group, with its pid.
 fn spawn(s: &Arc<Shared>, index: usize) -> Result<i32> {
-    let pid = s.tasks[index].pid;
+    let TreeTask {
+        pid, exit_signal, ..
+    } = s.tasks[index];
     let thread = !s.tasks[index].is_leader();
     let start = KBox::new(
         Start {
@@ -223,7 +242,7 @@ fn spawn(s: &Arc<Shared>, index: usize) -> Result<i32> {
         },
         GFP_KERNEL_ACCOUNT,
     )?;
-    spawn_child(pid, thread, start, run_task).map_err(|e| {
+    spawn_child(pid, thread, exit_signal, start, run_task).map_err(|e| {
         let ctx = s.ctx.lock();
         if e == EEXIST {
             ctx.log(format_args!("pid {pid}: in use"));
@@ -246,17 +265,31 @@ fn spawn(s: &Arc<Shared>, index: usize) -> Result<i32> {
 /// The life of a restored task before it first runs, in its own context.
 fn run_task(start: KBox<Start>) {
     let Start { shared, index } = KBox::into_inner(start);
-    if let Err(e) = restore_task(&shared, index) {
-        shared.fail(e, Some(shared.tasks[index].pid));
-        // It must not reach user space with a half-restored state.
-        current::kill();
+    match restore_task(&shared, index) {
+        Ok(None) => {}
+        Ok(Some(status)) => {
+            // Nothing is dropped after it: the restart's references first.
+            drop(shared);
+            exit_zombie(status);
+        }
+        Err(e) => {
+            shared.fail(e, Some(shared.tasks[index].pid));
+            // It must not reach user space with a half-restored state.
+            current::kill();
+        }
     }
 }
 
-fn restore_task(s: &Arc<Shared>, index: usize) -> Result {
+/// Restores task `index` in its own context; returns the status it exits
+/// with if it is a zombie.
+fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
     let n = s.tasks.len();
     let me = s.tasks[index];
     let pid = me.pid;
+    // The task whose state this one's builds on: its group's leader, or
+    // its parent (the root's is the caller).
+    let up_pid = if me.is_leader() { me.ppid } else { me.tgid };
+    let up = s.tasks[..index].iter().position(|t| t.pid == up_pid);
     {
         let mut t = s.turns.lock();
         if let Some(e) = t.failed {
@@ -287,16 +320,41 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result {
         }
     }
     s.wait(|t| t.next == index)?;
-    let state = {
+    let restored = {
         let mut ctx = s.ctx.lock();
         // Its signals are held since it was created.
         ctx.hold_signals();
         let mut buf = RecordBuf::new();
-        let state = task::restore_task(&mut ctx, &mut buf, &me)?;
+        let restored = task::restore_task(&mut ctx, &mut buf, &me)?;
+        if let Restored::Zombie(z) = &restored {
+            if up.is_none() {
+                ctx.log(format_args!("pid {pid}: the root is a zombie"));
+                return Err(EINVAL);
+            }
+            // Now: its parent holds the context while it waits for it.
+            z.commit(&mut ctx)?;
+        }
         if index + 1 == n {
             ctx.read::<Tail>(&mut buf)?;
         }
-        state
+        restored
+    };
+    let state = match restored {
+        Restored::Zombie(z) => {
+            s.advance(|t| {
+                t.zombie[index] = true;
+                t.next = index + 1;
+            });
+            s.wait(|t| t.next == n)?;
+            // Its parent's actions say whether its exit leaves a zombie.
+            s.wait(|t| up.is_some_and(|u| t.stage[u] >= Stage::Actions))?;
+            s.advance(|t| {
+                t.committed += 1;
+                t.stage[index] = Stage::Done;
+            });
+            return Ok(Some(z.status()));
+        }
+        Restored::Live(state) => state,
     };
     // Its other threads share the memory, descriptors and fs it just
     // rebuilt; they come after it in the tree.
@@ -311,25 +369,38 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result {
     s.wait(|t| t.next == n)?;
     if me.is_leader() {
         join_group(s, &me)?;
-    } else {
-        // What the group shares is set by its leader, which comes first.
-        let leader = s
-            .tasks
-            .iter()
-            .position(|t| t.pid == me.tgid)
-            .ok_or(EINVAL)?;
-        s.wait(|t| t.done[leader])?;
     }
-    state.commit(&mut s.ctx.lock())?;
+    // It runs once what it builds on (its parent's or leader's state) is
+    // set, so that neither sees the other half-restored.
+    if let Some(u) = up {
+        s.wait(|t| t.stage[u] == Stage::Done)?;
+    }
+    let mut zombies = KVec::new();
+    for (j, c) in s.tasks.iter().enumerate() {
+        if c.ppid == pid && c.is_leader() && s.turns.lock().zombie[j] {
+            zombies.push((c.pid, c.exit_signal), GFP_KERNEL_ACCOUNT)?;
+        }
+    }
+    KBox::into_inner(state).commit(&mut s.ctx.lock(), &|| {
+        s.advance(|t| t.stage[index] = Stage::Actions);
+        for &(z, _) in &zombies {
+            wait_child_exit(z)?;
+        }
+        // Their exits signalled it again; the image has its own pending.
+        for &(_, sig) in &zombies {
+            forget_signal(sig);
+        }
+        Ok(())
+    })?;
     if s.frozen {
         current::stop();
     }
     signals::resume_signals();
     s.advance(|t| {
         t.committed += 1;
-        t.done[index] = true;
+        t.stage[index] = Stage::Done;
     });
-    Ok(())
+    Ok(None)
 }
 
 /// Once every task exists: joins the process group of `me` if its leader
@@ -371,14 +442,16 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
     ));
     // CAST: at most `MAX_TASKS`.
     ctx.tasks = n as u64;
-    let done = KVVec::from_elem(false, n, GFP_KERNEL_ACCOUNT)?;
+    let stage = KVVec::from_elem(Stage::Reading, n, GFP_KERNEL_ACCOUNT)?;
+    let zombie = KVVec::from_elem(false, n, GFP_KERNEL_ACCOUNT)?;
     let s = Arc::pin_init(
         pin_init!(Shared {
             ctx <- new_mutex!(ctx),
             turns <- new_mutex!(Turns {
                 next: 0,
                 committed: 0,
-                done,
+                stage,
+                zombie,
                 failed: None,
                 created: KVVec::new(),
             }),

@@ -136,6 +136,20 @@ const TASK: [(Slot, Count); 8] = [
 /// memory are its leader's.
 const THREAD: &[(Slot, Count)] = TASK.split_at(4).0;
 
+/// The records of a zombie ([`crate::TaskRecord::ZOMBIE`]): its task record.
+const ZOMBIE: &[(Slot, Count)] = TASK.split_at(1).0;
+
+/// What kind of task a task record opens, and so which table it follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    /// A process: a thread group's leader ([`TASK`]).
+    Process,
+    /// Another thread of a group ([`THREAD`]).
+    Thread,
+    /// A process that exited and is not reaped ([`ZOMBIE`]).
+    Zombie,
+}
+
 /// The slot of a record of a task, if it is one.
 fn slot_of(rec: &Record<'_>) -> Option<Slot> {
     Some(match rec {
@@ -151,19 +165,19 @@ fn slot_of(rec: &Record<'_>) -> Option<Slot> {
     })
 }
 
-/// The records of a task, or of a thread that does not lead its group.
-fn table(thread: bool) -> &'static [(Slot, Count)] {
-    if thread {
-        THREAD
-    } else {
-        &TASK
+/// The records of a task of shape `shape`.
+fn table(shape: Shape) -> &'static [(Slot, Count)] {
+    match shape {
+        Shape::Process => &TASK,
+        Shape::Thread => THREAD,
+        Shape::Zombie => ZOMBIE,
     }
 }
 
 /// Whether a task whose last record is at `pos` of its table has all the
 /// records it needs.
 fn complete(t: &TaskPos) -> bool {
-    !table(t.thread)[t.pos + 1..]
+    !table(t.shape)[t.pos + 1..]
         .iter()
         .any(|(_, c)| c.required())
 }
@@ -186,8 +200,8 @@ enum Mem {
 /// Where the stream is in the records of the last task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct TaskPos {
-    /// A thread that does not lead its group ([`THREAD`]).
-    thread: bool,
+    /// Which records it has.
+    shape: Shape,
     /// Index in its table of its last record.
     pos: usize,
     /// Its last descriptor.
@@ -306,7 +320,11 @@ impl StreamCheck {
                 }
                 self.tasks += 1;
                 self.task = Some(TaskPos {
-                    thread: matches!(r, Record::Task(t) if t.tgid != t.pid),
+                    shape: match r {
+                        Record::Task(t) if t.is_zombie() => Shape::Zombie,
+                        Record::Task(t) if t.tgid != t.pid => Shape::Thread,
+                        _ => Shape::Process,
+                    },
                     pos: 0,
                     last_fd: -1,
                     last_arch: 0,
@@ -342,11 +360,13 @@ impl StreamCheck {
         let Some(t) = &mut self.task else {
             return Err(FormatError::Order(slot.misplaced()).into());
         };
-        let table = table(t.thread);
+        let table = table(t.shape);
         let Some(at) = table.iter().position(|(s, _)| *s == slot) else {
-            return Err(
-                FormatError::Order("record of a process in a thread that shares it").into(),
-            );
+            return Err(FormatError::Order(match t.shape {
+                Shape::Zombie => "record of a live task in a zombie",
+                _ => "record of a process in a thread that shares it",
+            })
+            .into());
         };
         // Forward only, a slot that comes once only once, and no slot
         // that must come skipped.

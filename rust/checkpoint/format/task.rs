@@ -32,14 +32,36 @@ pub struct TaskRecord<'a> {
     /// Address cleared and woken at exit (`set_tid_address()`), or 0:
     /// what `pthread_join()` waits on.
     pub clear_child_tid: u64,
+    /// Of a zombie ([`TaskRecord::ZOMBIE`]): the status its parent's
+    /// `wait()` gets; else 0.
+    pub exit_status: u32,
 }
 
 impl TaskRecord<'_> {
     /// Payload length.
-    pub const LEN: usize = 4 * 4 + COMM_LEN + 4 + 4 + 8 + 8 + 8;
+    pub const LEN: usize = 4 * 4 + COMM_LEN + 4 + 4 + 8 + 8 + 8 + 4 + 4;
 
     /// Flag: `PR_SET_NO_NEW_PRIVS` was set.
     pub const NO_NEW_PRIVS: u32 = 1;
+
+    /// Flag: the task has exited and waits for its parent to reap it. No
+    /// other record of it follows.
+    pub const ZOMBIE: u32 = 2;
+
+    /// Whether it is a zombie.
+    pub fn is_zombie(&self) -> bool {
+        self.flags & Self::ZOMBIE != 0
+    }
+}
+
+/// Whether `status` is one that `wait()` reports for an exit: an exit code
+/// (`status >> 8`), or the signal that killed the task (1 to 64, with the
+/// core dump bit `0x80`).
+fn exit_status_valid(status: u32) -> bool {
+    match status & 0x7f {
+        0 => status & !0xff00 == 0,
+        sig => sig <= 64 && status & !0xff == 0,
+    }
 }
 
 impl<'a> Payload<'a> for TaskRecord<'a> {
@@ -55,7 +77,9 @@ impl<'a> Payload<'a> for TaskRecord<'a> {
         e.u32(self.flags)?;
         e.u64(self.robust_list)?;
         e.u64(self.robust_list_len)?;
-        e.u64(self.clear_child_tid)
+        e.u64(self.clear_child_tid)?;
+        e.u32(self.exit_status)?;
+        e.u32(0)
     }
 
     fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
@@ -70,15 +94,26 @@ impl<'a> Payload<'a> for TaskRecord<'a> {
             robust_list: d.u64()?,
             robust_list_len: d.u64()?,
             clear_child_tid: d.u64()?,
+            exit_status: d.u32()?,
         };
+        if d.u32()? != 0 {
+            return Err(FormatError::BadValue("task reserved field"));
+        }
         if r.pid <= 0 || r.tgid <= 0 || r.ppid < 0 {
             return Err(FormatError::BadValue("task pid"));
         }
         if !(-1000..=1000).contains(&r.oom_score_adj) {
             return Err(FormatError::BadValue("task oom_score_adj"));
         }
-        if r.flags & !Self::NO_NEW_PRIVS != 0 {
+        if r.flags & !(Self::NO_NEW_PRIVS | Self::ZOMBIE) != 0 {
             return Err(FormatError::BadValue("task flags"));
+        }
+        // A zombie is a process, with a status; a live task has none.
+        let zombie = r.is_zombie();
+        if (zombie && (r.tgid != r.pid || !exit_status_valid(r.exit_status)))
+            || (!zombie && r.exit_status != 0)
+        {
+            return Err(FormatError::BadValue("task exit status"));
         }
         Ok(r)
     }
@@ -94,6 +129,10 @@ impl<'a> Payload<'a> for TaskRecord<'a> {
         v.hex("robust_list", self.robust_list);
         v.uint(Field::new("robust_list_len").detail(), self.robust_list_len);
         v.hex(Field::new("clear_child_tid").detail(), self.clear_child_tid);
+        v.flag("zombie", self.is_zombie());
+        if self.is_zombie() {
+            v.hex("exit_status", u64::from(self.exit_status));
+        }
     }
 }
 
@@ -512,6 +551,9 @@ pub struct TreeTask {
     pub pgid: i32,
     /// Session.
     pub sid: i32,
+    /// Signal its parent gets when it exits (`SIGCHLD` for a `fork()`);
+    /// 0 for a thread.
+    pub exit_signal: u32,
 }
 
 impl TreeTask {
@@ -534,11 +576,21 @@ impl LeValue for TreeTask {
             ppid: f(2),
             pgid: f(3),
             sid: f(4),
+            // CAST: the word, as written.
+            exit_signal: f(5) as u32,
         }
     }
 
     fn write(self, out: &mut [u8]) {
-        let vals = [self.pid, self.tgid, self.ppid, self.pgid, self.sid, 0];
+        // CAST: stored as the bits of an `i32`, read back as they were.
+        let vals = [
+            self.pid,
+            self.tgid,
+            self.ppid,
+            self.pgid,
+            self.sid,
+            self.exit_signal as i32,
+        ];
         for (chunk, v) in out.chunks_mut(4).zip(vals) {
             // CAST: as in `read`.
             (v as u32).write(chunk);
@@ -617,11 +669,12 @@ impl<'a> Payload<'a> for TreeRecord<'a> {
                 return Err(FormatError::BadValue("tree parent"));
             }
         }
-        // The reserved word of each entry.
-        if let LeArray::Bytes(b) = tasks {
-            if b.chunks(TreeTask::SIZE).any(|c| c[20..] != [0; 4]) {
-                return Err(FormatError::BadValue("tree reserved field"));
-            }
+        // A valid signal for a process (0: none), none for a thread.
+        if tasks
+            .iter()
+            .any(|t| t.exit_signal as usize > NSIG || (!t.is_leader() && t.exit_signal != 0))
+        {
+            return Err(FormatError::BadValue("tree exit signal"));
         }
         Ok(Self { tasks })
     }

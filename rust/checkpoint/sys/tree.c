@@ -87,6 +87,87 @@ bool ckpt_task_is_zombie(struct task_struct *task)
 	return READ_ONCE(task->exit_state);
 }
 
+/*
+ * What @task's parent learns of its exit: the signal it gets (-1 for a
+ * thread: none) and, of a zombie, the status wait() reports, as
+ * wait_task_zombie() reads it.
+ */
+void ckpt_task_exit(struct task_struct *task, int *exit_signal, u32 *status)
+{
+	*exit_signal = READ_ONCE(task->exit_signal);
+	*status = (task->signal->flags & SIGNAL_GROUP_EXIT) ?
+		  task->signal->group_exit_code : task->exit_code;
+}
+
+/*
+ * Whether the caller may read what a zombie keeps (its credentials, name
+ * and status): ptrace attach access, as for a live task. A zombie cannot
+ * exec, so no lock needs to hold the answer.
+ */
+bool ckpt_zombie_may_access(struct task_struct *task)
+{
+	return ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS);
+}
+
+/* Ends the caller as a zombie whose parent's wait() gets @status. */
+void __noreturn ckpt_exit_zombie(u32 status)
+{
+	do_group_exit(status);
+}
+
+/*
+ * Waits until the caller's child @pid has exited, so that its parent's
+ * wait() finds it a zombie; -EINTR on a fatal signal.
+ */
+int ckpt_wait_child_exit(pid_t pid)
+{
+	struct task_struct *child;
+	int ret = 0;
+
+	rcu_read_lock();
+	child = find_task_by_vpid(pid);
+	if (child && child->real_parent->tgid == current->tgid)
+		get_task_struct(child);
+	else
+		child = NULL;
+	rcu_read_unlock();
+	if (!child)
+		return -ESRCH;
+	/*
+	 * exit_notify() sets exit_state, then wakes the parent here, as
+	 * do_wait() sleeps: interruptible. Only a fatal signal ends the wait;
+	 * others wait for the task to run (ckpt_defer_signal()).
+	 */
+	while (wait_event_interruptible(current->signal->wait_chldexit,
+					READ_ONCE(child->exit_state))) {
+		if (!ckpt_defer_signal()) {
+			ret = -EINTR;
+			break;
+		}
+	}
+	put_task_struct(child);
+	return ret;
+}
+
+/*
+ * Forgets signal @sig pending for the caller: the one that the restart of
+ * its zombie children sent, which the image's own pending signals replace.
+ */
+void ckpt_forget_signal(int sig)
+{
+	kernel_siginfo_t info;
+	enum pid_type type;
+	sigset_t others;
+
+	/* dequeue_signal() takes the signals not in its mask. */
+	sigfillset(&others);
+	sigdelset(&others, sig);
+	spin_lock_irq(&current->sighand->siglock);
+	while (dequeue_signal(&others, &info, &type))
+		;
+	spin_unlock_irq(&current->sighand->siglock);
+}
+
 /* Makes the caller the leader of a new session, as setsid() does. */
 int ckpt_setsid(void)
 {
@@ -141,21 +222,22 @@ static int ckpt_child_start(void *data)
 
 /*
  * Creates a child of the caller, as fork() would (its own copy of the
- * memory, files and fs), or if @thread a thread of the caller's group, as
- * pthread_create() would (sharing them), with the pids @set_tid (its own
+ * memory, files and fs; @exit_signal for its parent at its exit), or if
+ * @thread a thread of the caller's group, as pthread_create() would
+ * (sharing them), with the pids @set_tid (its own
  * namespace's first), in which run(@arg) is called before it first returns
  * to user space. Returns its pid in the caller's namespace; on error, @arg
  * is not used.
  */
 pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, bool thread,
-		       void (*run)(void *arg), void *arg)
+		       int exit_signal, void (*run)(void *arg), void *arg)
 {
 	struct ckpt_child *c = kmalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	struct kernel_clone_args args = {
 		.flags = thread ? CLONE_VM | CLONE_FS | CLONE_FILES |
 				  CLONE_SIGHAND | CLONE_THREAD |
 				  CLONE_SYSVSEM : 0,
-		.exit_signal = thread ? 0 : SIGCHLD,
+		.exit_signal = thread ? 0 : exit_signal,
 		.fn = ckpt_child_start,
 		.set_tid = (pid_t *)set_tid,
 		.set_tid_size = n,

@@ -56,10 +56,51 @@ impl Task {
         unsafe { bindings::ckpt_task_is_zombie(self.as_ptr()) }
     }
 
+    /// Returns what its parent learns of its exit: the signal it gets (0
+    /// for none, or for a thread), and the status `wait()` reports, once
+    /// it is a zombie.
+    pub(crate) fn exit(&self) -> (u32, u32) {
+        let (mut signal, mut status) = (0, 0);
+        // SAFETY: The task is valid; the function only writes both.
+        unsafe { bindings::ckpt_task_exit(self.as_ptr(), &mut signal, &mut status) };
+        (u32::try_from(signal).unwrap_or(0), status)
+    }
+
+    /// Checks that the caller has ptrace attach access to a zombie, whose
+    /// state cannot change ([`Task::pin`] for a live task).
+    pub(crate) fn zombie_access(&self) -> Result {
+        // SAFETY: The task is valid.
+        match unsafe { bindings::ckpt_zombie_may_access(self.as_ptr()) } {
+            true => Ok(()),
+            false => Err(EPERM),
+        }
+    }
+
     /// Sends `SIGKILL` to the task.
     pub(crate) fn kill(&self) {
         // SAFETY: The task is valid.
         unsafe { bindings::ckpt_kill_task(self.as_ptr()) }
+    }
+}
+
+/// Ends the caller, a restored zombie, with the status `wait()` reports.
+pub(crate) fn exit_zombie(status: u32) -> ! {
+    // SAFETY: No preconditions; the function does not return.
+    unsafe { bindings::ckpt_exit_zombie(status) }
+}
+
+/// Waits until the caller's child `pid` has exited; `EINTR` on a fatal
+/// signal.
+pub(crate) fn wait_child_exit(pid: i32) -> Result {
+    // SAFETY: No preconditions.
+    kernel::error::to_result(unsafe { bindings::ckpt_wait_child_exit(pid) })
+}
+
+/// Forgets signal `sig` (1 to 64) pending for the caller.
+pub(crate) fn forget_signal(sig: u32) {
+    if let Ok(sig @ 1..=64) = i32::try_from(sig) {
+        // SAFETY: `sig` is a valid signal number.
+        unsafe { bindings::ckpt_forget_signal(sig) }
     }
 }
 
@@ -90,7 +131,8 @@ extern "C" fn start<T>(arg: *mut c_void) {
     run(data);
 }
 
-/// Creates a child of the caller as `fork()` would, or if `thread` a
+/// Creates a child of the caller as `fork()` would (its parent gets
+/// `exit_signal` at its exit), or if `thread` a
 /// thread of its group as `pthread_create()` would (sharing its memory,
 /// descriptors, fs and signal actions), with pid `pid` in the caller's pid
 /// namespace (`EEXIST` if in use, `EPERM` without `CAP_CHECKPOINT_RESTORE`
@@ -100,15 +142,25 @@ extern "C" fn start<T>(arg: *mut c_void) {
 pub(crate) fn spawn_child<T: Send>(
     pid: i32,
     thread: bool,
+    exit_signal: u32,
     data: KBox<T>,
     run: fn(KBox<T>),
 ) -> Result<i32> {
+    // The tree record holds at most signal 64.
+    let exit_signal = i32::try_from(exit_signal).map_err(|_| EINVAL)?;
     let s = KBox::into_raw(KBox::new(Start { data, run }, GFP_KERNEL_ACCOUNT)?);
     let set_tid = [pid];
     // SAFETY: `set_tid` is read during the call; on success the child owns
     // `s` and passes it to `start::<T>` once, on failure it is untouched.
     let r = unsafe {
-        bindings::ckpt_spawn_child(set_tid.as_ptr(), 1, thread, Some(start::<T>), s.cast())
+        bindings::ckpt_spawn_child(
+            set_tid.as_ptr(),
+            1,
+            thread,
+            exit_signal,
+            Some(start::<T>),
+            s.cast(),
+        )
     };
     if r < 0 {
         // SAFETY: Not used by C on failure: ours again.

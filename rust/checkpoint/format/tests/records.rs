@@ -61,6 +61,7 @@ fn task(cred_ref: i32) -> Record<'static> {
         robust_list: 0x7fff_0000_1000,
         robust_list_len: 24,
         clear_child_tid: 0x7fff_0000_2000,
+        exit_status: 0,
     })
 }
 
@@ -665,6 +666,7 @@ const fn tt(pid: i32, ppid: i32) -> TreeTask {
         ppid,
         pgid: 0,
         sid: 0,
+        exit_signal: 17,
     }
 }
 
@@ -685,6 +687,7 @@ fn tree_rules() {
             ppid: 10,
             pgid: 0,
             sid: 0,
+            exit_signal: 0,
         },
     ];
     for bad in [
@@ -697,9 +700,9 @@ fn tree_rules() {
     ] {
         assert!(!decodes(&[tree_of(bad)]), "{bad:?}");
     }
-    // The reserved word of an entry.
+    // An exit signal beyond 64, or one for a thread.
     let mut buf = image(&[tree_of(&GOOD)]);
-    buf[8 + TreeRecord::PREFIX + 20] = 1;
+    buf[8 + TreeRecord::PREFIX + 20] = 65;
     assert!(Records::new(&buf).any(|i| i.is_err()));
 
     // One tree, before the tasks, listing as many tasks as follow.
@@ -754,6 +757,7 @@ fn threads_in_tree_and_stream() {
         ppid,
         pgid: 0,
         sid: 0,
+        exit_signal: if pid == tgid { 17 } else { 0 },
     };
     let tree = |t: &[TreeTask]| tree_of(Box::leak(t.to_vec().into_boxed_slice()));
     // A thread follows its leader, with the leader's parent, group and
@@ -776,6 +780,9 @@ fn threads_in_tree_and_stream() {
     let mut other_group = good;
     other_group[2].pgid = 10;
     assert!(!decodes(&[tree(&other_group)]));
+    let mut signalling = good;
+    signalling[2].exit_signal = 17;
+    assert!(!decodes(&[tree(&signalling)]));
 
     // A thread has its task, cpu and signals records; the rest is its
     // leader's.
@@ -809,4 +816,60 @@ fn threads_in_tree_and_stream() {
         check(&image(&no_signals)),
         Err(FormatError::Order("image ends in the middle of a task"))
     );
+}
+
+#[test]
+fn zombies() {
+    let zombie = |pid, tgid, status| {
+        Record::Task(TaskRecord {
+            pid,
+            tgid,
+            ppid: 10,
+            cred_ref: 1,
+            comm: b"z",
+            flags: TaskRecord::ZOMBIE,
+            exit_status: status,
+            ..Default::default()
+        })
+    };
+    static TWO: [TreeTask; 2] = [tt(10, 1), tt(11, 10)];
+    let with = |z: Record<'static>, after: &[Record<'static>]| {
+        let mut v = vec![header(), tree_of(&TWO), cred(1), task_of_pid(10)];
+        v.extend(rest_of_task());
+        v.push(z);
+        v.extend_from_slice(after);
+        v.push(Record::Tail(Tail));
+        check(&image(&v)).map(|_| ())
+    };
+    // A zombie is its task record alone, with a status wait() reports.
+    for status in [0, 7 << 8, 9, 0x80 | 6, 64] {
+        assert_eq!(with(zombie(11, 11, status), &[]), Ok(()), "{status:#x}");
+    }
+    assert_eq!(
+        with(zombie(11, 11, 7 << 8), &[common::cpu()]),
+        Err(FormatError::Order("record of a live task in a zombie"))
+    );
+    for (pid, tgid, status) in [(11, 11, 0x7f), (11, 11, 65), (11, 11, 0x17f), (11, 10, 0)] {
+        assert!(
+            with(zombie(pid, tgid, status), &[]).is_err(),
+            "{pid} {status:#x}"
+        );
+    }
+    // A live task has no exit status.
+    let mut live = task_of_pid(11);
+    if let Record::Task(t) = &mut live {
+        t.exit_status = 7 << 8;
+    }
+    assert!(with(live, &rest_of_task()).is_err());
+}
+
+fn task_of_pid(pid: i32) -> Record<'static> {
+    Record::Task(TaskRecord {
+        pid,
+        tgid: pid,
+        ppid: 1,
+        cred_ref: 1,
+        comm: b"t",
+        ..Default::default()
+    })
 }

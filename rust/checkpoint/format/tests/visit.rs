@@ -121,6 +121,7 @@ fn every_record_type_shows_its_fields() {
                 ppid: 1,
                 pgid: 5,
                 sid: 5,
+                exit_signal: 17,
             }]),
         }
         .into_record(),

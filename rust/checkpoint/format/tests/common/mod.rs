@@ -57,6 +57,7 @@ static ONE_TASK: [TreeTask; 1] = [TreeTask {
     ppid: 1,
     pgid: 42,
     sid: 42,
+    exit_signal: 17,
 }];
 
 /// The tree record of an image of one task, pid 42.
