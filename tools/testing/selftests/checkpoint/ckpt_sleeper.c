@@ -44,9 +44,11 @@
  *                              session leader, three with groups of their
  *                              own and one in another's group; the root
  *                              reads a pipe that its third child wrote to;
- *                              each logs "ready I PID PPID" to LOG, then on
- *                              SIGUSR1 checks its pid, parent (but the
- *                              root's), session, group and memory and
+ *                              the root also has a zombie child, which
+ *                              exited 9; each logs "ready I PID PPID" to
+ *                              LOG, then on SIGUSR1 checks its pid, parent
+ *                              (but the root's), session, group and memory
+ *                              (and the root reaps its zombie) and
  *                              logs "ok I" (or "FAIL I N"); task 5 then exits
  *                              7, and its parent logs "reaped 7"
  *   ckpt_sleeper NAME threads LOG
@@ -586,7 +588,7 @@ static int hold_pipes(const char *log)
 static const int tree_parent[TREE_N] = { -1, 0, 0, 0, 1, 1, 2, 2, 2, 4 };
 
 static unsigned char *tree_mem;
-static pid_t tree_pid, tree_ppid, tree_pgid, tree_sid, tree_join;
+static pid_t tree_pid, tree_ppid, tree_pgid, tree_sid, tree_join, tree_zombie;
 static int tree_pipe[2], tree_ready[2];
 
 static unsigned char tree_byte(int idx, size_t i)
@@ -663,8 +665,15 @@ again:
 	if (idx == 0) {
 		char c[TREE_N];
 		size_t got = 0;
+		siginfo_t si;
 		ssize_t n;
 
+		/* A child that exits 9 and that it does not reap. */
+		tree_zombie = fork();
+		if (tree_zombie == 0)
+			_exit(9);
+		if (tree_zombie < 0 || waitid(P_PID, tree_zombie, &si, WEXITED | WNOWAIT))
+			_exit(1);
 		close(tree_ready[1]);
 		while (got < TREE_N - 1 && (n = read(tree_ready[0], c, sizeof(c))) > 0)
 			got += n;
@@ -691,6 +700,10 @@ again:
 	for (i = 0; !r && i < len; i++)
 		if (tree_mem[i] != tree_byte(idx, i))
 			r = 3;
+	/* Its zombie is one already, with its status. */
+	if (!r && idx == 0 && (waitpid(tree_zombie, &status, WNOHANG) != tree_zombie ||
+			       !WIFEXITED(status) || WEXITSTATUS(status) != 9))
+		r = 6;
 	if (!r && idx == 0 && (read(tree_pipe[0], msg, sizeof(msg)) != 6 ||
 			       memcmp(msg, "from C", 6)))
 		r = 4;
