@@ -22,6 +22,7 @@ long ckpt_sys_eclone(unsigned int flags_low,
 struct file;
 struct mm_struct;
 struct page;
+struct pid_namespace;
 struct pipe_inode_info;
 struct task_struct;
 
@@ -100,6 +101,7 @@ struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos,
 int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n);
 int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n,
 		    bool hold);
+u64 ckpt_file_count(struct file *file);
 bool ckpt_file_locked(struct file *file, struct task_struct *task);
 void ckpt_close_all_fds(void);
 int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec);
@@ -132,13 +134,16 @@ int ckpt_set_task_settings(const struct ckpt_task_settings *t);
 void ckpt_task_unpin(struct task_struct *task);
 int ckpt_collect_tree(struct task_struct *root, struct task_struct **out,
 		      unsigned int max);
-void ckpt_task_groups(struct task_struct *task, pid_t *pgid, pid_t *sid);
+void ckpt_task_groups(struct task_struct *task, struct pid_namespace *ns,
+		      pid_t *pgid, pid_t *sid);
+struct pid_namespace *ckpt_task_pid_ns(struct task_struct *task);
+bool ckpt_task_in_pid_ns(struct task_struct *task, struct pid_namespace *ns);
 bool ckpt_task_is_ns_init(struct task_struct *task);
 bool ckpt_task_is_zombie(struct task_struct *task);
 void ckpt_kill_task(struct task_struct *task);
 int ckpt_setsid(void);
 int ckpt_setpgid(pid_t pgid);
-pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, bool thread,
+pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, u64 flags,
 		       int exit_signal, void (*run)(void *arg), void *arg);
 void ckpt_task_exit(struct task_struct *task, int *exit_signal, u32 *status);
 bool ckpt_zombie_may_access(struct task_struct *task);

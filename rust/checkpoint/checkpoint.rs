@@ -5,7 +5,10 @@
 use crate::{
     cpu::{Arch, Native},
     ctx::{Ctx, Mode},
-    sys::{eopnotsupp, task::Task, uts},
+    sys::{
+        task::{PidNs, Task},
+        uts,
+    },
     tree,
 };
 use ckpt_format::{
@@ -21,8 +24,10 @@ static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 /// with its descendants, unless it is the caller.
 ///
 /// A task that is not the init of its pid namespace is saved as a subtree,
-/// which `CHECKPOINT_SUBTREE` must ask for. Returns the checkpoint id, which
-/// is positive.
+/// which `CHECKPOINT_SUBTREE` must ask for; without it, an init is saved as
+/// a container: its tasks named in its pid namespace, and checked for
+/// objects shared with tasks outside. Returns the checkpoint id, which is
+/// positive.
 pub(crate) fn checkpoint(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i64> {
     if flags & !CHECKPOINT_FLAGS_MASK != 0 {
         return Err(EINVAL);
@@ -57,19 +62,18 @@ pub(crate) fn checkpoint(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i6
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed) % (i32::MAX as u32) + 1;
     ctx.log(format_args!("id {id}: pid {pid}"));
 
+    let container = flags & CHECKPOINT_SUBTREE == 0;
+    if container {
+        // Its tasks are named as they see each other.
+        ctx.pidns = PidNs::of(&root);
+    }
     write_header(&mut ctx, flags, id)?;
     let result = (|| {
-        if flags & CHECKPOINT_SUBTREE == 0 {
-            return Err(ctx.fail(
-                eopnotsupp(),
-                0,
-                format_args!(
-                    "pid {pid}: containers (a pid namespace checked for leaks) are not supported yet; use CHECKPOINT_SUBTREE"
-                ),
-            ));
-        }
         tree::checkpoint_tree(&mut ctx, &root)?;
         ctx.run_deferred()?;
+        if container {
+            check_leaks(&mut ctx)?;
+        }
         ctx.write_record(&Record::Tail(Tail))
     })();
     if let Err(e) = result {
@@ -82,6 +86,23 @@ pub(crate) fn checkpoint(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i6
         ctx.objhash.count()
     ));
     Ok(i64::from(id))
+}
+
+/// A container comes back whole only if nothing outside it shares its
+/// objects (linux-cr's leak detection): the kernel must count no more
+/// references on each than the image's users account for.
+fn check_leaks(ctx: &mut Ctx) -> Result {
+    match ctx.objhash.leak() {
+        None => Ok(()),
+        Some(l) => Err(ctx.fail(
+            EBUSY,
+            l.objref,
+            format_args!(
+                "{:?} objref {} (first used by pid {}): {} references from outside the container",
+                l.kind, l.objref, l.first_pid, l.outside
+            ),
+        )),
+    }
 }
 
 fn write_header(ctx: &mut Ctx, flags: u64, id: u32) -> Result {

@@ -12,6 +12,7 @@ use crate::{
         file::{Access, File},
         mm::{read_pages_from, write_pages_to, UserPage, GUP_BATCH},
         signal::current,
+        task::PidNs,
         uts,
     },
 };
@@ -71,6 +72,12 @@ pub(crate) struct Ctx {
     /// Restart: the credentials of the task being restored, with which its
     /// files are reopened.
     pub(crate) task_cred: Option<ARef<Cred>>,
+    /// Checkpoint: the pid namespace in which the image names its tasks:
+    /// the caller's for a subtree, the root's for a container.
+    pub(crate) pidns: PidNs,
+    /// Checkpoint: the pid of the task being saved, the first user of the
+    /// objects it meets first.
+    pub(crate) task_pid: i32,
 }
 
 impl Ctx {
@@ -105,6 +112,8 @@ impl Ctx {
             check: StreamCheck::new(),
             peeked: None,
             task_cred: None,
+            pidns: PidNs::caller(),
+            task_pid: 0,
         })
     }
 

@@ -48,6 +48,13 @@ pub(crate) trait Object: Clone + Send + Sync + 'static {
     /// Restart: builds the object of a record, with the checks of the
     /// system calls that would build it.
     fn restore(ctx: &mut Ctx, rec: &Self::Record<'_>) -> Result<Self>;
+
+    /// Checkpoint, the leak check of a container: the references the kernel
+    /// counts on the object besides the hash's own, each of which a user in
+    /// the image must account for; `None` for a class that is not checked.
+    fn kernel_refs(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// How restart restores the objects of one class, found by record type.
@@ -97,7 +104,7 @@ impl Ctx {
     /// Checkpoint: returns the objref of `obj`, writing its record first if
     /// this is the first time it is met.
     pub(crate) fn checkpoint_obj<T: Object>(&mut self, obj: &T) -> Result<i32> {
-        let found = self.objhash.lookup_add(obj)?;
+        let found = self.objhash.lookup_add(obj, self.task_pid)?;
         if found.first {
             obj.checkpoint(self, found.objref)?;
         }
@@ -123,6 +130,23 @@ struct Entry {
     obj: Option<Arc<dyn Any + Send + Sync>>,
     /// Times the object was met.
     users: u32,
+    /// Checkpoint: the pid of the task that met it first.
+    first_pid: i32,
+    /// Checkpoint: [`Object::kernel_refs`] of its class.
+    kernel_refs: fn(&(dyn Any + Send + Sync)) -> Option<u64>,
+}
+
+/// An object that the kernel counts more references on than the image
+/// accounts for: a container shares it with a task outside.
+pub(crate) struct Leak {
+    pub(crate) objref: i32,
+    pub(crate) kind: ObjKind,
+    pub(crate) first_pid: i32,
+    pub(crate) outside: u64,
+}
+
+fn no_refs(_: &(dyn Any + Send + Sync)) -> Option<u64> {
+    None
 }
 
 /// Most objects one checkpoint or restart holds: an image cannot make the
@@ -155,8 +179,9 @@ impl ObjHash {
         }
     }
 
-    /// Finds `obj` in the hash, or adds it under a new objref.
-    pub(crate) fn lookup_add<T: Object>(&mut self, obj: &T) -> Result<Lookup> {
+    /// Finds `obj` in the hash, or adds it under a new objref, met first by
+    /// task `pid`.
+    pub(crate) fn lookup_add<T: Object>(&mut self, obj: &T, pid: i32) -> Result<Lookup> {
         let addr = obj.addr();
         if let Some(&objref) = self.by_addr.get(&addr) {
             if let Some(e) = self.by_ref.get_mut(&objref) {
@@ -176,6 +201,8 @@ impl ObjHash {
             kind: T::KIND,
             obj: Some(hold(obj.clone())?),
             users: 1,
+            first_pid: pid,
+            kernel_refs: |o| o.downcast_ref::<T>().and_then(T::kernel_refs),
         };
         // Allocate both nodes first, so that a failure leaves the hash unchanged.
         let by_addr = RBTreeNode::new(addr, objref, GFP_KERNEL_ACCOUNT)?;
@@ -228,6 +255,20 @@ impl ObjHash {
     pub(crate) fn count(&self) -> usize {
         self.len
     }
+
+    /// Checkpoint of a container: the first object on which the kernel
+    /// counts references that none of its users in the image accounts for.
+    pub(crate) fn leak(&self) -> Option<Leak> {
+        self.by_ref.iter().find_map(|(&objref, e)| {
+            let refs = (e.kernel_refs)(e.obj.as_deref()?)?;
+            (refs > u64::from(e.users)).then(|| Leak {
+                objref,
+                kind: e.kind,
+                first_pid: e.first_pid,
+                outside: refs - u64::from(e.users),
+            })
+        })
+    }
 }
 
 /// An error of [`ObjTable::define`]: the image, or the kernel.
@@ -255,6 +296,8 @@ impl ObjTable for ObjHash {
             kind,
             obj: None,
             users: 0,
+            first_pid: 0,
+            kernel_refs: no_refs,
         };
         let node =
             RBTreeNode::new(objref, entry, GFP_KERNEL_ACCOUNT).map_err(DefineError::Kernel)?;

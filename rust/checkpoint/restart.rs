@@ -20,7 +20,9 @@ use crate::{
     sys::{signal::current as signals, task::current, uts},
     task, tree,
 };
-use ckpt_format::{FormatError, Header, Tail, RESTART_FLAGS_MASK, RESTART_FROZEN, RESTART_TREE};
+use ckpt_format::{
+    FormatError, Header, Tail, CHECKPOINT_SUBTREE, RESTART_FLAGS_MASK, RESTART_FROZEN, RESTART_TREE,
+};
 use kernel::prelude::*;
 
 /// Restarts from the image in `fd`, logging to `logfd`.
@@ -67,7 +69,12 @@ pub(crate) fn restart(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i64> 
 /// the tree, the task, the tail.
 fn restore(ctx: &mut Ctx) -> Result<i64> {
     let mut buf = RecordBuf::new();
-    read_header(ctx, &mut buf)?;
+    if read_header(ctx, &mut buf)? & CHECKPOINT_SUBTREE == 0 {
+        ctx.log(format_args!(
+            "a container is restored with RESTART_TREE, in a new pid namespace"
+        ));
+        return Err(EINVAL);
+    }
     let tasks = tree::restore_tree(ctx, &mut buf)?;
     if tasks.len() > 1 {
         ctx.log(format_args!(
@@ -90,8 +97,9 @@ fn restore(ctx: &mut Ctx) -> Result<i64> {
     Ok(ret)
 }
 
-/// Reads the header, and checks that this kernel can restore the image.
-pub(crate) fn read_header(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result {
+/// Reads the header, and checks that this kernel can restore the image;
+/// returns the flags it was taken with.
+pub(crate) fn read_header(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<u64> {
     let offset = ctx.offset();
     let h = ctx.read::<Header<'_>>(buf)?;
     let release = core::str::from_utf8(h.release).unwrap_or("?");
@@ -107,5 +115,5 @@ pub(crate) fn read_header(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result {
     if h.page_size != uts::page_size() {
         return Err(ctx.bad_image(offset, FormatError::BadValue("page size")));
     }
-    Ok(())
+    Ok(u64::from(h.flags))
 }

@@ -33,11 +33,11 @@ macro_rules! check {
 pub(crate) extern "C" fn ckpt_kunit_objhash() -> c_int {
     let mut h = ObjHash::new();
     let me = Task::current();
-    let Ok(a) = h.lookup_add(&me.cred()) else {
+    let Ok(a) = h.lookup_add(&me.cred(), 0) else {
         return -1;
     };
     check!(a.first && a.objref == 1);
-    let Ok(b) = h.lookup_add(&me.cred()) else {
+    let Ok(b) = h.lookup_add(&me.cred(), 0) else {
         return -1;
     };
     check!(!b.first && b.objref == 1);
@@ -45,7 +45,7 @@ pub(crate) extern "C" fn ckpt_kunit_objhash() -> c_int {
     let Some(init) = Task::from_vpid(1) else {
         return -1;
     };
-    let Ok(c) = h.lookup_add(&init.cred()) else {
+    let Ok(c) = h.lookup_add(&init.cred(), 0) else {
         return -1;
     };
     check!(c.first == (c.objref == 2));

@@ -28,7 +28,8 @@ use kernel::{bindings, prelude::*, types::ARef};
 /// Writes the record of `task` and of the objects it uses. `whole`: its
 /// children are in the image too.
 pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result {
-    let pid = task.vpid();
+    let (pid, tgid, ppid) = task.pids_in(&ctx.pidns);
+    ctx.task_pid = pid;
     if pid == 0 {
         return Err(ctx.fail(ESRCH, 0, format_args!("task exited during checkpoint")));
     }
@@ -40,7 +41,7 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
         ));
     }
     if task.is_zombie() {
-        return checkpoint_zombie(ctx, task, pid);
+        return checkpoint_zombie(ctx, task, (pid, tgid, ppid));
     }
     // Another task must hold still while its state is read: frozen by the
     // cgroup v1 or v2 freezer. A task checkpointing itself is still anyway.
@@ -83,11 +84,10 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
     let cred_ref = ctx.checkpoint_obj(&task.cred())?;
     let comm = task.comm();
     let settings = task.settings();
-    let tgid = task.vtgid();
     ctx.write_record(&Record::Task(TaskRecord {
         pid,
         tgid,
-        ppid: task.vppid(),
+        ppid,
         cred_ref,
         comm: &comm,
         oom_score_adj: settings.oom_score_adj,
@@ -132,7 +132,7 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
 
 /// Writes the task record of a zombie: what its parent's `wait()` and
 /// `/proc` see of it (credentials, name, exit status).
-fn checkpoint_zombie(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
+fn checkpoint_zombie(ctx: &mut Ctx, task: &Task, (pid, tgid, ppid): (i32, i32, i32)) -> Result {
     // A leader that exited before its other threads is not a zombie yet;
     // it counts until it is reaped.
     let (threads, _, _) = task.shape();
@@ -150,8 +150,8 @@ fn checkpoint_zombie(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
     let (_, exit_status) = task.exit();
     ctx.write_record(&Record::Task(TaskRecord {
         pid,
-        tgid: task.vtgid(),
-        ppid: task.vppid(),
+        tgid,
+        ppid,
         cred_ref,
         comm: &task.comm(),
         flags: TaskRecord::ZOMBIE,

@@ -28,13 +28,14 @@ use crate::{
     ctx::{Ctx, RecordBuf},
     restart,
     sys::{
+        eopnotsupp,
         signal::current as signals,
-        task::{current, Task},
-        tree::{exit_zombie, forget_signal, setpgid, setsid, spawn_child, wait_child_exit},
+        task::{current, PidNs, Task},
+        tree::{exit_zombie, forget_signal, setpgid, setsid, spawn_child, wait_child_exit, Spawn},
     },
     task::{self, Restored},
 };
-use ckpt_format::{LeArray, Record, Tail, TreeRecord, TreeTask, MAX_TASKS};
+use ckpt_format::{LeArray, Record, Tail, TreeRecord, TreeTask, CHECKPOINT_SUBTREE, MAX_TASKS};
 use kernel::{
     new_condvar, new_mutex,
     prelude::*,
@@ -64,16 +65,26 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
     if root.is_zombie() {
         return Err(ctx.fail(ESRCH, 0, format_args!("pid {}: exited", root.vpid())));
     }
+    // Pids at one level: the tree's own.
+    let root_ns = PidNs::of(root);
     let mut entries = KVVec::with_capacity(tasks.len(), GFP_KERNEL_ACCOUNT)?;
     for t in &tasks {
-        let pid = t.vpid();
-        let tgid = t.vtgid();
-        let (pgid, sid) = t.groups();
+        let (pid, tgid, ppid) = t.pids_in(&ctx.pidns);
+        if !t.is_in(&root_ns) {
+            return Err(ctx.fail(
+                eopnotsupp(),
+                0,
+                format_args!(
+                    "pid {pid}: in a pid namespace nested in the tree's; not supported yet"
+                ),
+            ));
+        }
+        let (pgid, sid) = t.groups_in(&ctx.pidns);
         entries.push(
             TreeTask {
                 pid,
                 tgid,
-                ppid: t.vppid(),
+                ppid,
                 pgid,
                 sid,
                 exit_signal: if pid == tgid { t.exit().0 } else { 0 },
@@ -168,6 +179,9 @@ struct Shared {
     tasks: KVVec<TreeTask>,
     /// `RESTART_FROZEN`.
     frozen: bool,
+    /// The image is a container: its root is the init of a new pid
+    /// namespace, in which its tasks have their pids.
+    container: bool,
 }
 
 impl Shared {
@@ -231,10 +245,15 @@ struct Start {
 /// Creates task `index` of the tree as a child of the caller, or as a
 /// thread of its group, with its pid.
 fn spawn(s: &Arc<Shared>, index: usize) -> Result<i32> {
-    let TreeTask {
-        pid, exit_signal, ..
-    } = s.tasks[index];
-    let thread = !s.tasks[index].is_leader();
+    let t = s.tasks[index];
+    let pid = t.pid;
+    let how = if !t.is_leader() {
+        Spawn::Thread
+    } else if index == 0 && s.container {
+        Spawn::Init(t.exit_signal)
+    } else {
+        Spawn::Process(t.exit_signal)
+    };
     let start = KBox::new(
         Start {
             shared: s.clone(),
@@ -242,7 +261,7 @@ fn spawn(s: &Arc<Shared>, index: usize) -> Result<i32> {
         },
         GFP_KERNEL_ACCOUNT,
     )?;
-    spawn_child(pid, thread, exit_signal, start, run_task).map_err(|e| {
+    spawn_child(pid, how, start, run_task).map_err(|e| {
         let ctx = s.ctx.lock();
         if e == EEXIST {
             ctx.log(format_args!("pid {pid}: in use"));
@@ -433,7 +452,7 @@ fn join_group(s: &Shared, me: &TreeTask) -> Result {
 /// descendants of the caller; returns the pid of its root.
 pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
     let mut buf = RecordBuf::new();
-    restart::read_header(&mut ctx, &mut buf)?;
+    let container = restart::read_header(&mut ctx, &mut buf)? & CHECKPOINT_SUBTREE == 0;
     let tasks = restore_tree(&mut ctx, &mut buf)?;
     let n = tasks.len();
     ctx.log(format_args!(
@@ -458,6 +477,7 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
             changed <- new_condvar!(),
             tasks,
             frozen,
+            container,
         }),
         GFP_KERNEL_ACCOUNT,
     )?;

@@ -109,6 +109,15 @@ impl Object for OpenFile {
         rec.objref
     }
 
+    /// Pipe ends are left to their pipe's check of its open ends (and
+    /// the pipe holds one of them too).
+    fn kernel_refs(&self) -> Option<u64> {
+        match self.file.pipe() {
+            Some(_) => None,
+            None => Some(self.file.count().saturating_sub(1)),
+        }
+    }
+
     fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<Self> {
         // Each record holds an open file until the end: as many as the
         // caller may have open, for each task.
@@ -235,8 +244,9 @@ pub(crate) fn checkpoint_mapped(ctx: &mut Ctx, file: ARef<File>) -> Result<Optio
         file,
         mapped_only: true,
     };
-    if let Some(objref) = ctx.objref_of(&of) {
-        return Ok(Some(objref));
+    // Each area and the executable count as users.
+    if ctx.objref_of(&of).is_some() {
+        return ctx.checkpoint_obj(&of).map(Some);
     }
     let info = of.file.info();
     if !kind_of(&of.file, &info).is_some_and(|k| k.kind == FileKind::Regular) {

@@ -66,6 +66,11 @@ void ckpt_file_info(struct file *file, unsigned int *flags, s64 *pos,
 	*rdev = S_ISCHR(inode->i_mode) ? new_encode_dev(inode->i_rdev) : 0;
 }
 
+u64 ckpt_file_count(struct file *file)
+{
+	return file_count(file);
+}
+
 /*
  * Whether @task holds a lock on @file: a flock or lease taken through it,
  * or a POSIX lock owned by @task's descriptor table.

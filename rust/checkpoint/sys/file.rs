@@ -199,6 +199,14 @@ impl File {
         self.0.get() as usize
     }
 
+    /// Returns the references the kernel counts on the file (`f_count`):
+    /// one per descriptor, memory area and executable that holds it, and
+    /// those taken for a while (this one among them).
+    pub(crate) fn count(&self) -> u64 {
+        // SAFETY: The file is valid.
+        unsafe { bindings::ckpt_file_count(self.as_ptr()) }
+    }
+
     pub(super) fn as_ptr(&self) -> *mut bindings::file {
         self.0.get()
     }

@@ -12,6 +12,50 @@ use kernel::{
     types::{ARef, AlwaysRefCounted, Opaque},
 };
 
+/// A pid namespace: the one in which an image names its tasks.
+///
+/// # Invariants
+///
+/// `self.0` is null, for the active pid namespace of whichever task uses
+/// it, or points to a pid namespace on which this value owns a reference.
+pub(crate) struct PidNs(*mut bindings::pid_namespace);
+
+// SAFETY: A reference on a pid namespace may be dropped from any thread.
+unsafe impl Send for PidNs {}
+
+// SAFETY: The namespace is only passed to C functions that read it.
+unsafe impl Sync for PidNs {}
+
+impl PidNs {
+    /// The caller's active pid namespace.
+    pub(crate) fn caller() -> Self {
+        // INVARIANT: Null.
+        PidNs(ptr::null_mut())
+    }
+
+    /// The active pid namespace of `task`.
+    pub(crate) fn of(task: &Task) -> Self {
+        // INVARIANT: The function returns a referenced namespace.
+        // SAFETY: `task` is valid.
+        PidNs(unsafe { bindings::ckpt_task_pid_ns(task.as_ptr()) })
+    }
+}
+
+impl PidNs {
+    pub(crate) fn as_ptr(&self) -> *mut bindings::pid_namespace {
+        self.0
+    }
+}
+
+impl Drop for PidNs {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: By the type invariant, we own a reference.
+            unsafe { bindings::put_pid_ns(self.0) }
+        }
+    }
+}
+
 /// A task (`struct task_struct`).
 ///
 /// # Invariants
@@ -68,9 +112,30 @@ impl Task {
     }
 
     fn pid_nr(&self, ty: bindings::pid_type) -> i32 {
-        // SAFETY: `self` is a valid task; a null namespace means the caller's
-        // active pid namespace, and the function takes the RCU lock itself.
-        unsafe { bindings::__task_pid_nr_ns(self.as_ptr(), ty, ptr::null_mut()) }
+        self.pid_in(ty, &PidNs::caller())
+    }
+
+    fn pid_in(&self, ty: bindings::pid_type, ns: &PidNs) -> i32 {
+        // SAFETY: `self` is a valid task, `ns` null (the caller's active pid
+        // namespace) or valid; the function takes the RCU lock itself.
+        unsafe { bindings::__task_pid_nr_ns(self.as_ptr(), ty, ns.0) }
+    }
+
+    /// Returns the pid, thread-group id and parent's pid of the task, as
+    /// seen from `ns` (0 if unseen).
+    pub(crate) fn pids_in(&self, ns: &PidNs) -> (i32, i32, i32) {
+        (
+            self.pid_in(bindings::pid_type_PIDTYPE_PID, ns),
+            self.pid_in(bindings::pid_type_PIDTYPE_TGID, ns),
+            // SAFETY: As in `pid_in`; the helper reads `real_parent` under RCU.
+            unsafe { bindings::task_ppid_nr_ns(self.as_ptr(), ns.0) },
+        )
+    }
+
+    /// Returns whether `ns` is the task's active pid namespace.
+    pub(crate) fn is_in(&self, ns: &PidNs) -> bool {
+        // SAFETY: `self` is valid, `ns` null or valid.
+        unsafe { bindings::ckpt_task_in_pid_ns(self.as_ptr(), ns.0) }
     }
 
     /// Returns the pid, as seen from the caller's pid namespace (0 if unseen).
@@ -81,13 +146,6 @@ impl Task {
     /// Returns the thread-group id, as seen from the caller's pid namespace.
     pub(crate) fn vtgid(&self) -> i32 {
         self.pid_nr(bindings::pid_type_PIDTYPE_TGID)
-    }
-
-    /// Returns the pid of the parent, as seen from the caller's pid namespace.
-    pub(crate) fn vppid(&self) -> i32 {
-        // SAFETY: `self` is a valid task; the helper takes the RCU lock to read
-        // `real_parent`.
-        unsafe { bindings::task_ppid_nr_ns(self.as_ptr(), ptr::null_mut()) }
     }
 
     /// Returns true if the task is the calling task.

@@ -66,13 +66,27 @@ too_many:
 	return -E2BIG;
 }
 
-/* The process group and session of @task, in the caller's pid namespace. */
-void ckpt_task_groups(struct task_struct *task, pid_t *pgid, pid_t *sid)
+/*
+ * The process group and session of @task, in pid namespace @ns (NULL: the
+ * caller's).
+ */
+void ckpt_task_groups(struct task_struct *task, struct pid_namespace *ns,
+		      pid_t *pgid, pid_t *sid)
 {
-	rcu_read_lock();
-	*pgid = task_pgrp_vnr(task);
-	*sid = task_session_vnr(task);
-	rcu_read_unlock();
+	*pgid = task_pgrp_nr_ns(task, ns);
+	*sid = task_session_nr_ns(task, ns);
+}
+
+/* A reference on the active pid namespace of @task. */
+struct pid_namespace *ckpt_task_pid_ns(struct task_struct *task)
+{
+	return get_pid_ns(task_active_pid_ns(task));
+}
+
+/* Whether @ns (NULL: the caller's) is the active pid namespace of @task. */
+bool ckpt_task_in_pid_ns(struct task_struct *task, struct pid_namespace *ns)
+{
+	return task_active_pid_ns(task) == (ns ?: task_active_pid_ns(current));
 }
 
 /* Whether @task is the init of its pid namespace. */
@@ -221,23 +235,19 @@ static int ckpt_child_start(void *data)
 }
 
 /*
- * Creates a child of the caller, as fork() would (its own copy of the
- * memory, files and fs; @exit_signal for its parent at its exit), or if
- * @thread a thread of the caller's group, as pthread_create() would
- * (sharing them), with the pids @set_tid (its own
- * namespace's first), in which run(@arg) is called before it first returns
- * to user space. Returns its pid in the caller's namespace; on error, @arg
- * is not used.
+ * Creates a task with clone flags @flags (which the Rust core chose: a
+ * child process, the init of a new pid namespace, or a thread of the
+ * caller's group) and the pids @set_tid (its own namespace's first), in
+ * which run(@arg) is called before it first returns to user space. Returns
+ * its pid in the caller's namespace; on error, @arg is not used.
  */
-pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, bool thread,
+pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, u64 flags,
 		       int exit_signal, void (*run)(void *arg), void *arg)
 {
 	struct ckpt_child *c = kmalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	struct kernel_clone_args args = {
-		.flags = thread ? CLONE_VM | CLONE_FS | CLONE_FILES |
-				  CLONE_SIGHAND | CLONE_THREAD |
-				  CLONE_SYSVSEM : 0,
-		.exit_signal = thread ? 0 : exit_signal,
+		.flags = flags,
+		.exit_signal = exit_signal,
 		.fn = ckpt_child_start,
 		.set_tid = (pid_t *)set_tid,
 		.set_tid_size = n,

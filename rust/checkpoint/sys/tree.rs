@@ -6,7 +6,7 @@
 //! C headers: [`include/linux/sched/task.h`](srctree/include/linux/sched/task.h),
 //! [`include/linux/task_work.h`](srctree/include/linux/task_work.h)
 
-use super::task::Task;
+use super::task::{PidNs, Task};
 use core::ptr::NonNull;
 use kernel::{alloc::KBox, bindings, ffi::c_void, prelude::*, types::ARef};
 
@@ -38,9 +38,16 @@ impl Task {
     /// Returns the process group and session of the task, in the caller's
     /// pid namespace (0 outside it).
     pub(crate) fn groups(&self) -> (i32, i32) {
+        self.groups_in(&PidNs::caller())
+    }
+
+    /// Returns the process group and session of the task, in `ns` (0
+    /// outside it).
+    pub(crate) fn groups_in(&self, ns: &PidNs) -> (i32, i32) {
         let (mut pgid, mut sid) = (0, 0);
-        // SAFETY: The task is valid; the function only writes both.
-        unsafe { bindings::ckpt_task_groups(self.as_ptr(), &mut pgid, &mut sid) };
+        // SAFETY: The task is valid, `ns` null or valid; the function only
+        // writes both.
+        unsafe { bindings::ckpt_task_groups(self.as_ptr(), ns.as_ptr(), &mut pgid, &mut sid) };
         (pgid, sid)
     }
 
@@ -131,21 +138,43 @@ extern "C" fn start<T>(arg: *mut c_void) {
     run(data);
 }
 
-/// Creates a child of the caller as `fork()` would (its parent gets
-/// `exit_signal` at its exit), or if `thread` a
-/// thread of its group as `pthread_create()` would (sharing its memory,
-/// descriptors, fs and signal actions), with pid `pid` in the caller's pid
-/// namespace (`EEXIST` if in use, `EPERM` without `CAP_CHECKPOINT_RESTORE`
-/// over it). The new task calls `run(data)` in its own context before it
-/// first returns to user space, with all signals but `SIGKILL` and
-/// `SIGSTOP` blocked. Returns its pid.
+/// How [`spawn_child`] creates a task.
+#[derive(Clone, Copy)]
+pub(crate) enum Spawn {
+    /// A child process, as `fork()` makes one, whose parent gets this
+    /// signal at its exit.
+    Process(u32),
+    /// The same, as the init of a new pid namespace (`CLONE_NEWPID`).
+    Init(u32),
+    /// A thread of the caller's group, as `pthread_create()` makes one: it
+    /// shares the caller's memory, descriptors, fs and signal actions.
+    Thread,
+}
+
+/// Creates a task (`how`) with pid `pid` in its own pid namespace (`EEXIST`
+/// if in use, `EPERM` without `CAP_CHECKPOINT_RESTORE` over it). The task
+/// calls `run(data)` in its own context before it first returns to user
+/// space, with all signals but `SIGKILL` and `SIGSTOP` blocked. Returns its
+/// pid in the caller's pid namespace.
 pub(crate) fn spawn_child<T: Send>(
     pid: i32,
-    thread: bool,
-    exit_signal: u32,
+    how: Spawn,
     data: KBox<T>,
     run: fn(KBox<T>),
 ) -> Result<i32> {
+    let (flags, exit_signal) = match how {
+        Spawn::Process(sig) => (0, sig),
+        Spawn::Init(sig) => (bindings::CLONE_NEWPID, sig),
+        Spawn::Thread => (
+            bindings::CLONE_VM
+                | bindings::CLONE_FS
+                | bindings::CLONE_FILES
+                | bindings::CLONE_SIGHAND
+                | bindings::CLONE_THREAD
+                | bindings::CLONE_SYSVSEM,
+            0,
+        ),
+    };
     // The tree record holds at most signal 64.
     let exit_signal = i32::try_from(exit_signal).map_err(|_| EINVAL)?;
     let s = KBox::into_raw(KBox::new(Start { data, run }, GFP_KERNEL_ACCOUNT)?);
@@ -156,7 +185,7 @@ pub(crate) fn spawn_child<T: Send>(
         bindings::ckpt_spawn_child(
             set_tid.as_ptr(),
             1,
-            thread,
+            u64::from(flags),
             exit_signal,
             Some(start::<T>),
             s.cast(),

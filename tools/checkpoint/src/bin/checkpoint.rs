@@ -7,12 +7,14 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 
 const USAGE: &str = "\
-usage: checkpoint PID [-o FILE] [-l LOGFILE] [--freeze] [--kill]
+usage: checkpoint PID [-o FILE] [-l LOGFILE] [--freeze] [--kill] [--subtree]
 
 Calls checkpoint(2) on task PID and its descendants (0: this tool itself,
 alone) and writes the image to FILE, or to standard output. The tasks must
 be frozen by the cgroup v1 or v2 freezer, or checkpoint(2) fails with
-EBUSY. A PID that is not the init of a pid namespace is saved as a subtree
+EBUSY. A PID that is the init of a pid namespace is saved as a container:
+its tasks named by their pids in it, and refused (EBUSY) if one shares an
+open file with a task outside. Any other PID is saved as a subtree
 (CHECKPOINT_SUBTREE), and the tool says so.
 
   -o, --output FILE  write the image to FILE (created or truncated)
@@ -21,6 +23,8 @@ EBUSY. A PID that is not the init of a pid namespace is saved as a subtree
                      checkpoint, then thaw them
   -k, --kill         kill PID after a successful checkpoint (with --freeze,
                      it and its descendants, before they are thawed)
+  -s, --subtree      save the init of a pid namespace as a subtree: no
+                     check for sharing, pids as this tool sees them
   -h, --help         this text
 
 Prints the checkpoint id on standard error. Needs ptrace attach access to
@@ -34,6 +38,7 @@ fn main() {
     }
     let freeze = args.flag("--freeze", "-f");
     let kill = args.flag("--kill", "-k");
+    let subtree = args.flag("--subtree", "-s");
     let out = args.value("-o", "--output", USAGE);
     let log = args.value("-l", "--log", USAGE);
     let ops = args.operands(USAGE);
@@ -60,7 +65,10 @@ fn main() {
             std::process::exit(2)
         })
     });
-    let flags = if ckpt_tools::is_ns_init(pid) {
+    let flags = if subtree {
+        ckpt_format::CHECKPOINT_SUBTREE
+    } else if ckpt_tools::is_ns_init(pid) {
+        eprintln!("checkpoint: pid {pid} is the init of a pid namespace: saving it as a container");
         0
     } else {
         eprintln!("checkpoint: pid {pid} is not the init of a pid namespace: saving its subtree");

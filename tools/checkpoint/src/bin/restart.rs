@@ -15,7 +15,9 @@ pids (which must be free: choosing pids needs CAP_CHECKPOINT_RESTORE), their
 memory, registers, open files and credentials, and they resume where they
 were stopped. restart then waits for the root of the tree and exits with its
 status (128 + N if signal N ended it). Without CAP_CHECKPOINT_RESTORE, an
-image of one task is restored with a new pid, and says so.
+image of one task is restored with a new pid, and says so. A container
+comes back in a new pid namespace, its root its init, its tasks with their
+pids in it (needs CAP_SYS_ADMIN).
 
   -i, --input FILE  read the image from FILE
   -l, --log FILE    append the kernel's log lines to FILE
