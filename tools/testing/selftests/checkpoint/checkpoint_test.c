@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1674,6 +1675,157 @@ TEST(threads_survive_restart)
 	unlink(rlog);
 	unlink(path);
 	unlink(log);
+}
+
+/*
+ * Forks a parent that joins the v2 cgroup @cg and a new pid namespace,
+ * whose child, the namespace's init, runs @argv with @in as its stdin and
+ * stderr (if not -1) and @out (a pipe) as its stdout. The parent keeps @in,
+ * reaps the init and exits; the cgroup is killed to end all of it.
+ * Returns the init's pid.
+ */
+static pid_t spawn_container(const char *cg, char *const argv[], int in, int out[2])
+{
+	pid_t init = -1;
+	int q[2];
+
+	if (pipe(q))
+		return -1;
+	if (fork() == 0) {
+		close(out[0]);
+		close(q[0]);
+		if (write_str(cg, "cgroup.procs", "0") || unshare(CLONE_NEWPID))
+			_exit(1);
+		if (in >= 0 && (dup2(in, 0) < 0 || dup2(in, 2) < 0))
+			_exit(1);
+		init = fork();
+		if (init == 0) {
+			/* Nothing else the runner left open. */
+			if (dup2(out[1], 1) < 0 || syscall(SYS_close_range, 3, ~0U, 0))
+				_exit(126);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		/* Only the container holds its stdout. */
+		close(out[1]);
+		if (write(q[1], &init, sizeof(init)) != sizeof(init))
+			_exit(1);
+		close(q[1]);
+		waitpid(init, NULL, 0);
+		_exit(0);
+	}
+	close(out[1]);
+	close(q[1]);
+	if (read(q[0], &init, sizeof(init)) != sizeof(init))
+		init = -1;
+	close(q[0]);
+	return init;
+}
+
+/* Freezes the v2 cgroup @cg and checkpoints @pid with @flags into @path. */
+static long checkpoint_frozen(const char *cg, pid_t pid, unsigned long flags,
+			      const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	long id;
+
+	if (fd < 0 || write_str(cg, "cgroup.freeze", "1") ||
+	    wait_for(cg, "cgroup.events", "frozen 1"))
+		return -1;
+	id = sys_checkpoint(pid, fd, flags, -1);
+	close(fd);
+	return id;
+}
+
+/*
+ * The tree of tree_survives_restart as a container: its root is the init
+ * of a pid namespace, checkpointed without CHECKPOINT_SUBTREE. It comes
+ * back as the init of a new pid namespace, every task with its pid there,
+ * and checks itself; the root passes SIGUSR1 on to all of them.
+ */
+TEST(container_survives_restart)
+{
+	char path[] = "/tmp/ckpt-cont-XXXXXX", log[] = "/tmp/ckpt-cont-log-XXXXXX";
+	char *argv[] = { (char *)sleeper_path(), "ckpt-cont", "tree", log, NULL };
+	char cg[128], ready[5], buf[8192], want[64];
+	pid_t init, root;
+	int out[2];
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-cont-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ASSERT_EQ(0, pipe(out));
+	init = spawn_container(cg, argv, -1, out);
+	EXPECT_LT(0, init);
+	EXPECT_EQ(5, read(out[0], ready, 5));
+	close(out[0]);
+	EXPECT_LT(0, checkpoint_frozen(cg, init, 0, path)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, empty_cgroup(cg));
+	ASSERT_EQ(0, thaw_v2(cg));
+
+	root = restart_tree_in(path, cg);
+	EXPECT_LT(0, root) TH_LOG("restart: %s", strerror(-root));
+	if (root > 0) {
+		/* The init of a new pid namespace, pid 1 in it. */
+		snprintf(buf, sizeof(buf), "/proc/%d/status", root);
+		read_file(buf, buf, sizeof(buf));
+		snprintf(want, sizeof(want), "NSpid:\t%d\t1\n", root);
+		EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("%s", buf);
+		EXPECT_EQ(0, kill(root, SIGUSR1));
+		EXPECT_EQ(0, wait_log(log, 0, "ok ", 10, 60));
+		EXPECT_EQ(0, wait_log(log, 0, "reaped 7", 1, 30));
+	}
+	read_file(log, buf, sizeof(buf));
+	EXPECT_EQ(NULL, strstr(buf, "FAIL")) TH_LOG("%s", buf);
+	EXPECT_EQ(0, empty_cgroup(cg));
+	remove_v2(cg);
+	unlink(path);
+	unlink(log);
+}
+
+/*
+ * A container whose shell and its job share their stdin and stderr with a
+ * task outside: a leak, EBUSY with an error record naming the file; as a
+ * subtree, it is saved.
+ */
+TEST(container_leak_ebusy)
+{
+	char path[] = "/tmp/ckpt-leak-XXXXXX", held[] = "/tmp/ckpt-leak-held-XXXXXX";
+	char *argv[] = { "/bin/sh", "-c", "sleep 1000 & echo ready; wait", NULL };
+	static char out[1 << 20];
+	char cg[128], ready[6];
+	int pipefd[2], in;
+	pid_t init;
+
+	ASSERT_LE(0, mkstemp(path));
+	in = mkstemp(held);
+	ASSERT_LE(0, in);
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-leak-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ASSERT_EQ(0, pipe(pipefd));
+	init = spawn_container(cg, argv, in, pipefd);
+	EXPECT_LT(0, init);
+	EXPECT_EQ(6, read(pipefd[0], ready, 6));
+	/* No end of its stdout pipe stays outside. */
+	close(pipefd[0]);
+	EXPECT_EQ(-1, checkpoint_frozen(cg, init, 0, path));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_NE(0, run_ckptinfo(path, "", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "references from outside the container")) TH_LOG("%s", out);
+	EXPECT_LT(0, checkpoint_frozen(cg, init, CHECKPOINT_SUBTREE, path))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, empty_cgroup(cg));
+	remove_v2(cg);
+	close(in);
+	unlink(held);
+	unlink(path);
 }
 
 TEST(kernel_thread_error_record)

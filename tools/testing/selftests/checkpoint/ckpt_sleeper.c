@@ -48,7 +48,9 @@
  *                              exited 9; each logs "ready I PID PPID" to
  *                              LOG, then on SIGUSR1 checks its pid, parent
  *                              (but the root's), session, group and memory
- *                              (and the root reaps its zombie) and
+ *                              (and the root reaps its zombie; as the init
+ *                              of a pid namespace, it first sends SIGUSR1
+ *                              to every other task of it) and
  *                              logs "ok I" (or "FAIL I N"); task 5 then exits
  *                              7, and its parent logs "reaped 7"
  *   ckpt_sleeper NAME threads LOG
@@ -690,6 +692,9 @@ again:
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigwait(&set, &sig);
+	/* The init of a pid namespace passes it on to all the others. */
+	if (idx == 0 && getpid() == 1)
+		kill(-1, SIGUSR1);
 	/* The root's parent is outside the tree: whoever restarted it. */
 	if (getpid() != tree_pid)
 		r = 1;
