@@ -201,6 +201,20 @@ sleep 2
 echo \"guest: each task checked its pid, parent and memory: $(grep -c '^ok' tree.log) ok, $(grep -c FAIL tree.log) failed; $(grep reaped tree.log)\"
 grep -q FAIL tree.log && exit 1
 for p in $(awk '/^ready/ {print $3}' tree.log); do kill $p 2>/dev/null || true; done
+echo 'guest: a thread pool: 9 threads, blocked in condition waits, a mutex, a join, a sleep and futex waits'
+: > threads.log
+\"$CKPT_SELFTESTS/ckpt_sleeper\" threads threads threads.log > threads.ready &
+pid=$!
+while ! grep -q ready threads.ready; do sleep 0.1; done
+echo \"guest: the threads of $pid: $(ls /proc/$pid/task | tr '\\n' ' ')\"
+checkpoint --freeze --kill $pid -o threads.ckpt
+sleep 1
+restart -i threads.ckpt --detach -l threads-restart.log > /dev/null
+echo \"guest: restarted, the threads of $pid: $(ls /proc/$pid/task | tr '\\n' ' ')\"
+kill -USR1 $pid
+for i in $(seq 200); do grep -q threads threads.log && break; sleep 0.1; done
+echo \"guest: each resumed its call and checked its registers and TLS: $(cat threads.log)\"
+grep -q 'threads ok' threads.log || exit 1
 ";
     let r = vm::run_script_in_guest(p, "demo.sh", script, 900)?;
     let problems = vm::kernel_problems(&r.dmesg);
