@@ -213,6 +213,7 @@ static size_t record_offsets(const char *buf, size_t len, size_t *offs, size_t m
 }
 
 static size_t read_file(const char *path, char *buf, size_t size);
+static int copy_file(const char *from, const char *to, mode_t mode);
 
 /*
  * Calls restart(2) on @fd in a new child, which becomes the task of the
@@ -1826,6 +1827,58 @@ TEST(container_leak_ebusy)
 	close(in);
 	unlink(held);
 	unlink(path);
+}
+
+/*
+ * The tree of tree_survives_restart, run from a copy of its program that
+ * is gone at restart: the root cannot map it, and the restart fails with
+ * ENOENT and a log line naming it, leaving none of the tree.
+ */
+TEST(tree_restart_fails_whole)
+{
+	char path[] = "/tmp/ckpt-treefail-XXXXXX", log[] = "/tmp/ckpt-treefail-log-XXXXXX";
+	char rlog[] = "/tmp/ckpt-treefail-rlog-XXXXXX", bin[] = "/tmp/ckpt-treefail-bin-XXXXXX";
+	char ready[5], cg[128], buf[8192], want[64];
+	pid_t root, pids[10];
+	int fd, lfd;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	lfd = mkstemp(rlog);
+	ASSERT_LE(0, lfd);
+	fd = mkstemp(bin);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, copy_file(sleeper_path(), bin, 0755));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	root = spawn_target_at(bin, "ckpt-tree", "tree", log, ready, sizeof(ready));
+	ASSERT_LT(0, root);
+	ASSERT_EQ(10, tree_pids(log, pids, 10));
+	ASSERT_EQ(0, freeze_pids_v2(pids, 10, cg, sizeof(cg)));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, fd);
+	EXPECT_LT(0, sys_checkpoint(root, fd, CHECKPOINT_SUBTREE, -1)) TH_LOG("%s", strerror(errno));
+	close(fd);
+	ASSERT_EQ(0, kill_v2(cg));
+	ASSERT_EQ(0, wait_gone(pids, 10, 30));
+	remove_v2(cg);
+
+	ASSERT_EQ(0, unlink(bin));
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, sys_restart(0, fd, RESTART_TREE, lfd));
+	EXPECT_EQ(ENOENT, errno);
+	close(fd);
+	read_file(rlog, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "pid %d: restart failed", root);
+	EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("%s", buf);
+	EXPECT_EQ(0, wait_gone(pids, 10, 30));
+	close(lfd);
+	unlink(rlog);
+	unlink(path);
+	unlink(log);
 }
 
 TEST(kernel_thread_error_record)
