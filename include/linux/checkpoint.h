@@ -20,11 +20,13 @@ long ckpt_sys_eclone(unsigned int flags_low,
 
 /* C glue for the Rust core (rust/checkpoint/sys/<class>.c). */
 struct file;
+struct inode;
 struct mm_struct;
 struct page;
 struct pid_namespace;
 struct pipe_inode_info;
 struct task_struct;
+struct vm_area_struct;
 
 /* An interrupted system call, as a restart block record holds it. */
 enum { CKPT_RESTART_NANOSLEEP = 1, CKPT_RESTART_FUTEX = 2 };
@@ -102,6 +104,16 @@ int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n);
 int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n,
 		    bool hold);
 u64 ckpt_file_count(struct file *file);
+bool ckpt_vma_anon_shmem(struct vm_area_struct *vma);
+bool ckpt_file_unlinked(struct file *file);
+u64 ckpt_file_size(struct file *file);
+char *ckpt_file_dir_path(struct file *file, char *buf, int len);
+int ckpt_file_read_at(struct file *file, void *buf, size_t len, s64 pos);
+struct file *ckpt_new_unlinked(const char *dir, umode_t mode, const void *data,
+			       size_t len, const struct cred *cred);
+struct inode *ckpt_file_inode(struct file *file);
+struct file *ckpt_reopen_file(struct file *file, unsigned int flags, s64 pos,
+			      const struct cred *cred);
 bool ckpt_file_locked(struct file *file, struct task_struct *task);
 void ckpt_close_all_fds(void);
 int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec);

@@ -82,6 +82,7 @@ const CLASSES: &[Class] = &[
     Class::of::<ARef<Cred>>(),
     Class::of::<files::OpenFile>(),
     Class::of::<files::Pipe>(),
+    Class::of::<files::Unlinked>(),
 ];
 
 /// Restart: the class of objects that records of type `ty` define, if any.

@@ -23,8 +23,10 @@ mod eventfd;
 mod memdev;
 mod pipe;
 mod regular;
+mod unlinked;
 
 pub(crate) use pipe::Pipe;
+pub(crate) use unlinked::Unlinked;
 
 use crate::{
     ctx::{Ctx, RecordBuf},
@@ -55,6 +57,8 @@ pub(crate) struct FileOps {
 
 /// The kinds of files that can be checkpointed: one line per kind.
 const KINDS: &[&FileOps] = &[
+    // Before `regular`: an unlinked file is regular too.
+    &unlinked::OPS,
     &regular::OPS,
     &dir::OPS,
     &memdev::OPS,
@@ -109,12 +113,13 @@ impl Object for OpenFile {
         rec.objref
     }
 
-    /// Pipe ends are left to their pipe's check of its open ends (and
-    /// the pipe holds one of them too).
+    /// Pipe ends are left to their pipe's check of its open ends, and
+    /// unlinked files unchecked: the pipe or the unlinked file holds one of
+    /// the files open on it too.
     fn kernel_refs(&self) -> Option<u64> {
-        match self.file.pipe() {
-            Some(_) => None,
-            None => Some(self.file.count().saturating_sub(1)),
+        match self.file.pipe().is_some() || self.file.is_unlinked() {
+            true => None,
+            false => Some(self.file.count().saturating_sub(1)),
         }
     }
 
@@ -249,12 +254,16 @@ pub(crate) fn checkpoint_mapped(ctx: &mut Ctx, file: ARef<File>) -> Result<Optio
         return ctx.checkpoint_obj(&of).map(Some);
     }
     let info = of.file.info();
-    if !kind_of(&of.file, &info).is_some_and(|k| k.kind == FileKind::Regular) {
-        return Ok(None);
-    }
-    let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
-    if saved_path(&of.file, &mut buf).is_err() {
-        return Ok(None);
+    match kind_of(&of.file, &info).map(|k| k.kind) {
+        // Its own checkpoint says why it cannot be saved, if it cannot.
+        Some(FileKind::Unlinked) => {}
+        Some(FileKind::Regular) => {
+            let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
+            if saved_path(&of.file, &mut buf).is_err() {
+                return Ok(None);
+            }
+        }
+        _ => return Ok(None),
     }
     ctx.checkpoint_obj(&of).map(Some)
 }

@@ -23,7 +23,14 @@ pub enum FileKind {
     /// One end of a pipe (`O_RDONLY`: the read end, `O_WRONLY`: the write
     /// end), whose pipe is a [`PipeRecord`].
     Pipe = 5,
+    /// An open regular file whose last name is gone, whose contents are an
+    /// [`UnlinkedRecord`], shared by all the files open on it.
+    Unlinked = 6,
 }
+
+/// Most bytes an unlinked file may hold: larger ones are refused at
+/// checkpoint.
+pub const MAX_UNLINKED: usize = 8 << 20;
 
 impl FileKind {
     /// Decodes a kind number.
@@ -34,6 +41,7 @@ impl FileKind {
             3 => Self::CharDevice,
             4 => Self::Eventfd,
             5 => Self::Pipe,
+            6 => Self::Unlinked,
             _ => return Err(FormatError::BadValue("file kind")),
         })
     }
@@ -46,6 +54,7 @@ impl FileKind {
             Self::CharDevice => "chardev",
             Self::Eventfd => "eventfd",
             Self::Pipe => "pipe",
+            Self::Unlinked => "unlinked",
         }
     }
 
@@ -53,7 +62,7 @@ impl FileKind {
     /// (eventfd) have none.
     fn file_type(self) -> u32 {
         match self {
-            Self::Regular => 0o100000,
+            Self::Regular | Self::Unlinked => 0o100000,
             Self::Directory => 0o040000,
             Self::CharDevice => 0o020000,
             Self::Eventfd => 0,
@@ -84,6 +93,12 @@ pub enum FileData<'a> {
     Pipe {
         /// Objref of the pipe.
         pipe: i32,
+    },
+    /// A file open on an unlinked regular file: the objref of its
+    /// [`UnlinkedRecord`].
+    Unlinked {
+        /// Objref of the unlinked file's contents.
+        inode: i32,
     },
 }
 
@@ -126,6 +141,7 @@ impl<'a> FileRecord<'a> {
             FileData::Path(p) => p.len() + 1,
             FileData::Eventfd { .. } => 16,
             FileData::Pipe { .. } => 8,
+            FileData::Unlinked { .. } => 8,
         }
     }
 }
@@ -156,6 +172,10 @@ impl<'a> Payload<'a> for FileRecord<'a> {
             }
             (FileKind::Pipe, FileData::Pipe { pipe }) => {
                 e.i32(pipe)?;
+                e.u32(0)
+            }
+            (FileKind::Unlinked, FileData::Unlinked { inode }) => {
+                e.i32(inode)?;
                 e.u32(0)
             }
             _ => Err(FormatError::BadValue("file data of another kind")),
@@ -201,6 +221,13 @@ impl<'a> Payload<'a> for FileRecord<'a> {
                 }
                 FileData::Pipe { pipe }
             }
+            FileKind::Unlinked => {
+                let inode = d.i32()?;
+                if d.u32()? != 0 || inode <= 0 {
+                    return Err(FormatError::BadValue("unlinked file"));
+                }
+                FileData::Unlinked { inode }
+            }
         };
         if mode & 0o170000 != kind.file_type() || mode & !0o177777 != 0 {
             return Err(FormatError::BadValue("file mode"));
@@ -236,6 +263,7 @@ impl<'a> Payload<'a> for FileRecord<'a> {
                 v.flag("semaphore", semaphore);
             }
             FileData::Pipe { pipe } => v.int("pipe", pipe),
+            FileData::Unlinked { inode } => v.int("unlinked", inode),
         }
     }
 }
@@ -351,5 +379,81 @@ impl<'a> Payload<'a> for FdRecord {
         v.int("fd", self.fd);
         v.int("objref", self.objref);
         v.flag("cloexec", self.cloexec);
+    }
+}
+
+/// An unlinked regular file, a shared object of the file records open on
+/// it: the directory it was in, where restart makes a file with no name
+/// (`O_TMPFILE`), its mode, and its contents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnlinkedRecord<'a> {
+    /// Objref of this object.
+    pub objref: i32,
+    /// Its mode: a regular file's.
+    pub mode: u32,
+    /// The absolute path of the directory it was in.
+    pub dir: &'a [u8],
+    /// Its contents, at most [`MAX_UNLINKED`] bytes.
+    pub data: &'a [u8],
+}
+
+impl UnlinkedRecord<'_> {
+    /// Payload length without the directory and the data.
+    pub const PREFIX: usize = 4 * 4 + 8;
+}
+
+impl<'a> Payload<'a> for UnlinkedRecord<'a> {
+    const BOUNDS: (usize, usize) = (Self::PREFIX + 1, Self::PREFIX + MAX_PATH + MAX_UNLINKED);
+
+    fn payload_len(&self) -> usize {
+        Self::PREFIX + self.dir.len() + self.data.len()
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        if self.dir.len() > MAX_PATH || self.data.len() > MAX_UNLINKED {
+            return Err(FormatError::BadValue("unlinked file"));
+        }
+        e.i32(self.objref)?;
+        e.u32(self.mode)?;
+        // CAST: both bounded above.
+        e.u32(self.dir.len() as u32)?;
+        e.u32(0)?;
+        e.u64(self.data.len() as u64)?;
+        e.bytes(self.dir)?;
+        e.bytes(self.data)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let objref = d.i32()?;
+        let mode = d.u32()?;
+        let dir_len = d.u32()? as usize;
+        let reserved = d.u32()?;
+        let len = d.u64()?;
+        if reserved != 0 || dir_len > MAX_PATH || len > MAX_UNLINKED as u64 {
+            return Err(FormatError::BadValue("unlinked file"));
+        }
+        if mode & 0o170000 != 0o100000 || mode & !0o177777 != 0 {
+            return Err(FormatError::BadValue("unlinked file mode"));
+        }
+        let dir = d.bytes(dir_len)?;
+        if !dir.starts_with(b"/") || dir.contains(&0) {
+            return Err(FormatError::BadValue("unlinked file directory"));
+        }
+        // CAST: bounded above.
+        let data = d.bytes(len as usize)?;
+        Ok(Self {
+            objref,
+            mode,
+            dir,
+            data,
+        })
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        v.int("objref", self.objref);
+        v.oct("mode", self.mode);
+        v.str(Field::new("dir").bare(), self.dir);
+        // CAST: at most `MAX_UNLINKED`.
+        v.uint(Field::new("size").suffix(" bytes"), self.data.len() as u64);
     }
 }

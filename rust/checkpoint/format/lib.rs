@@ -49,7 +49,8 @@ pub use arch::{Arch, ArchRecord, CpuX86_64, Xstate};
 pub use codec::{LeArray, LeValue};
 pub use cred::CredRecord;
 pub use file::{
-    FdRecord, FileData, FileKind, FileRecord, PipeRecord, MAX_PIPE_DATA, MEM_CHAR_DEVICES,
+    FdRecord, FileData, FileKind, FileRecord, PipeRecord, UnlinkedRecord, MAX_PIPE_DATA,
+    MAX_UNLINKED, MEM_CHAR_DEVICES,
 };
 pub use header::{ErrorRecord, Header, Tail};
 pub use mm::{vm, MmRecord, PagesRecord, VmaKind, VmaRecord};
@@ -515,6 +516,9 @@ record_table! {
     Fd = 402, "fd", FdRecord;
     /// A pipe, a shared object of its ends' file records: [`PipeRecord`].
     Pipe = 403, "pipe", PipeRecord<'a>;
+    /// An unlinked file, a shared object of the file records open on it:
+    /// [`UnlinkedRecord`].
+    Unlinked = 404, "unlinked", UnlinkedRecord<'a>;
     /// End of the image: [`Tail`].
     Tail = 5001, "tail", Tail;
     /// Checkpoint failure: [`ErrorRecord`].

@@ -40,6 +40,8 @@ pub enum ObjKind {
     File,
     /// A pipe ([`crate::PipeRecord`]).
     Pipe,
+    /// An unlinked file ([`crate::UnlinkedRecord`]).
+    Unlinked,
 }
 
 /// Bookkeeping of the objrefs seen in a stream.
@@ -271,12 +273,15 @@ impl StreamCheck {
                 Err(FormatError::BadValue("cpu record of another architecture").into())
             }
             (_, Record::File(f)) => {
-                if let FileData::Pipe { pipe } = f.data {
-                    use_ref(objs, pipe, ObjKind::Pipe)?;
+                match f.data {
+                    FileData::Pipe { pipe } => use_ref(objs, pipe, ObjKind::Pipe)?,
+                    FileData::Unlinked { inode } => use_ref(objs, inode, ObjKind::Unlinked)?,
+                    _ => {}
                 }
                 define(objs, f.objref, ObjKind::File)
             }
             (_, Record::Pipe(p)) => define(objs, p.objref, ObjKind::Pipe),
+            (_, Record::Unlinked(u)) => define(objs, u.objref, ObjKind::Unlinked),
             (_, Record::Pages(p)) => {
                 let Some(TaskPos {
                     mem: Mem::Area { start, end, last },

@@ -126,6 +126,117 @@ struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos,
 	return file;
 }
 
+/* Unlinked files (files/unlinked.rs). */
+
+/* Whether @file's last name is gone (the overlay's, for a backing file). */
+bool ckpt_file_unlinked(struct file *file)
+{
+	return !file_inode(file)->i_nlink &&
+	       d_unlinked(file_user_path(file)->dentry);
+}
+
+u64 ckpt_file_size(struct file *file)
+{
+	return i_size_read(file_inode(file));
+}
+
+/*
+ * The path of the directory that held @file, an unlinked file, in @buf:
+ * -EOPNOTSUPP if it is gone too, or is not reachable from the caller's
+ * root (an internal mount: memfds and shared memory).
+ */
+char *ckpt_file_dir_path(struct file *file, char *buf, int len)
+{
+	const struct path *path = file_user_path(file);
+	struct path dir = { .mnt = path->mnt };
+	struct path root;
+	char *p;
+
+	dir.dentry = dget_parent(path->dentry);
+	get_fs_root(current->fs, &root);
+	if (d_unlinked(dir.dentry) || !path_is_under(&dir, &root))
+		p = ERR_PTR(-EOPNOTSUPP);
+	else
+		p = d_path(&dir, buf, len);
+	path_put(&root);
+	dput(dir.dentry);
+	return p;
+}
+
+/*
+ * Reads @len bytes of @file from @pos, as pread(2) would (-EBADF if it is
+ * not open for reading); -EIO if the file ends first.
+ */
+int ckpt_file_read_at(struct file *file, void *buf, size_t len, s64 pos)
+{
+	loff_t off = pos;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = kernel_read(file, buf + done, len - done, &off);
+
+		if (n < 0)
+			return n;
+		if (!n)
+			return -EIO;
+		done += n;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
+/*
+ * Makes a file with no name in directory @dir (O_TMPFILE, as the caller with
+ * @cred) of mode @mode holding the @len bytes of @data. Returns it, open for
+ * reading and writing, or an error pointer.
+ */
+struct file *ckpt_new_unlinked(const char *dir, umode_t mode, const void *data,
+			       size_t len, const struct cred *cred)
+{
+	const struct cred *saved = override_creds(cred);
+	struct file *file;
+	loff_t off = 0;
+
+	file = filp_open(dir, O_TMPFILE | O_RDWR | O_LARGEFILE, mode & 07777);
+	revert_creds(saved);
+	while (!IS_ERR(file) && off < len) {
+		ssize_t n = kernel_write(file, data + off, len - off, &off);
+
+		if (n <= 0 || fatal_signal_pending(current)) {
+			fput(file);
+			file = ERR_PTR(n < 0 ? n : -EIO);
+		}
+	}
+	return file;
+}
+
+/* The inode of @file, as its user sees it (the overlay's). */
+struct inode *ckpt_file_inode(struct file *file)
+{
+	return d_inode(file_user_path(file)->dentry);
+}
+
+/* Opens @file's path again with @flags at @pos, as the caller with @cred. */
+struct file *ckpt_reopen_file(struct file *file, unsigned int flags, s64 pos,
+			      const struct cred *cred)
+{
+	struct file *new;
+	loff_t off;
+
+	flags &= ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | __FMODE_EXEC |
+		   O_TMPFILE);
+	new = dentry_open(&file->f_path, flags, cred);
+	if (IS_ERR(new) || !pos)
+		return new;
+	off = vfs_llseek(new, pos, SEEK_SET);
+	if (off != pos) {
+		fput(new);
+		return ERR_PTR(off < 0 ? off : -EINVAL);
+	}
+	return new;
+}
+
 /*
  * Moves @n whole pages between @file at its position and @pages, as write(2)
  * (@dir ITER_SOURCE) or read(2) (ITER_DEST) would, with one call for all of

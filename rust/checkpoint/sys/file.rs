@@ -172,6 +172,92 @@ impl File {
         Ok(unsafe { ARef::from_raw(p.cast()) })
     }
 
+    /// Makes a file with no name in directory `dir` (`O_TMPFILE`) as a
+    /// task with credentials `cred` would, of mode `mode` and holding
+    /// `data`; returns it open for reading and writing.
+    pub(crate) fn new_unlinked(
+        dir: &[u8],
+        mode: u32,
+        data: &[u8],
+        cred: &Cred,
+    ) -> Result<ARef<File>> {
+        let mut c = KVec::with_capacity(dir.len() + 1, GFP_KERNEL_ACCOUNT)?;
+        c.extend_from_slice(dir, GFP_KERNEL_ACCOUNT)?;
+        c.push(0, GFP_KERNEL_ACCOUNT)?;
+        let c = CStr::from_bytes_with_nul(&c).map_err(|_| EINVAL)?;
+        // CAST: the permission bits fit in `umode_t`.
+        let mode = (mode & 0o7777) as u16;
+        // SAFETY: `c` is NUL-terminated, `data` valid for its length, `cred`
+        // valid; the function returns a referenced file or an error pointer.
+        let p = unsafe {
+            bindings::ckpt_new_unlinked(
+                c.as_char_ptr(),
+                mode,
+                data.as_ptr().cast(),
+                data.len(),
+                cred.as_ptr().cast_const(),
+            )
+        };
+        let p = kernel::error::from_err_ptr(p)?;
+        let p = NonNull::new(p).ok_or(ENOENT)?;
+        // INVARIANT: The reference is given to the `ARef`.
+        // SAFETY: As above.
+        Ok(unsafe { ARef::from_raw(p.cast()) })
+    }
+
+    /// Opens the file again, with `flags` at `pos`, as a task with
+    /// credentials `cred`.
+    pub(crate) fn reopen(&self, flags: u32, pos: i64, cred: &Cred) -> Result<ARef<File>> {
+        // SAFETY: The file and `cred` are valid; the function returns a
+        // referenced file or an error pointer.
+        let p = unsafe {
+            bindings::ckpt_reopen_file(self.as_ptr(), flags, pos, cred.as_ptr().cast_const())
+        };
+        let p = kernel::error::from_err_ptr(p)?;
+        let p = NonNull::new(p).ok_or(ENOENT)?;
+        // INVARIANT: The reference is given to the `ARef`.
+        // SAFETY: As above.
+        Ok(unsafe { ARef::from_raw(p.cast()) })
+    }
+
+    /// Returns the address of the file's inode (the overlay's, for a
+    /// backing file): the identity of an unlinked file.
+    pub(crate) fn inode_addr(&self) -> usize {
+        // SAFETY: The file is valid.
+        unsafe { bindings::ckpt_file_inode(self.as_ptr()) as usize }
+    }
+
+    /// Returns whether the file's last name is gone.
+    pub(crate) fn is_unlinked(&self) -> bool {
+        // SAFETY: The file is valid.
+        unsafe { bindings::ckpt_file_unlinked(self.as_ptr()) }
+    }
+
+    /// Returns the size of the file.
+    pub(crate) fn size(&self) -> u64 {
+        // SAFETY: The file is valid.
+        unsafe { bindings::ckpt_file_size(self.as_ptr()) }
+    }
+
+    /// Returns the path of the directory that held the file, unlinked, in
+    /// `buf`: `EOPNOTSUPP` if it is gone or not reachable from the
+    /// caller's root.
+    pub(crate) fn dir_path<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+        let len = i32::try_from(buf.len()).map_err(|_| EINVAL)?;
+        // SAFETY: As in `path`.
+        let p =
+            unsafe { bindings::ckpt_file_dir_path(self.as_ptr(), buf.as_mut_ptr().cast(), len) };
+        super::in_buf(buf, kernel::error::from_err_ptr(p)?)
+    }
+
+    /// Reads `buf.len()` bytes of the file from `pos`, as `pread()` would.
+    pub(crate) fn read_at(&self, buf: &mut [u8], pos: i64) -> Result {
+        // SAFETY: The file is valid and `buf` writable for its length.
+        kernel::error::to_result(unsafe {
+            bindings::ckpt_file_read_at(self.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), pos)
+        })
+    }
+
     /// Returns true if `task` holds a lock on the file: a flock or lease
     /// taken through it, or a POSIX lock of its descriptor table.
     pub(crate) fn locked_by(&self, task: &Task) -> bool {

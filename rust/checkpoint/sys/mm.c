@@ -6,6 +6,8 @@
 #include <linux/checkpoint.h>
 #include <linux/binfmts.h>
 #include <linux/file.h>
+#include <linux/fs_struct.h>
+#include <linux/namei.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pagewalk.h>
@@ -123,4 +125,25 @@ unsigned long ckpt_next_populated(struct mm_struct *mm, unsigned long start,
 
 	walk_page_range(mm, start, end, &ckpt_populated_ops, &found);
 	return found;
+}
+
+/*
+ * Whether @vma is shared anonymous memory (or a memfd's): shmem mapped with
+ * the anonymous ops, from the internal mount. An unlinked tmpfs file is
+ * mapped with the same ops (shmem_mmap()), but lives on a mount the caller
+ * can reach: it is a file mapping.
+ */
+bool ckpt_vma_anon_shmem(struct vm_area_struct *vma)
+{
+	struct path root;
+	bool internal;
+
+	if (!vma_is_anon_shmem(vma))
+		return false;
+	if (!vma->vm_file)
+		return true;
+	get_fs_root(current->fs, &root);
+	internal = !path_is_under(file_user_path(vma->vm_file), &root);
+	path_put(&root);
+	return internal;
 }

@@ -294,8 +294,8 @@ impl MmReadGuard<'_> {
 }
 
 fn special(v: &bindings::vm_area_struct) -> Special {
-    // SAFETY: `v` is a valid area; the function only compares its `vm_ops`.
-    if unsafe { bindings::vma_is_anon_shmem(ptr::from_ref(v).cast_mut()) } {
+    // SAFETY: `v` is a valid area, of the mm whose lock the caller holds.
+    if unsafe { bindings::ckpt_vma_anon_shmem(ptr::from_ref(v).cast_mut()) } {
         return Special::SharedAnon;
     }
     // SAFETY: `vm_ops` of a valid area is null or a static table.

@@ -122,7 +122,7 @@ fn fs_record_rules() {
 fn image(records: &[Record<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     for r in records {
-        let mut buf = vec![0u8; 1 << 16];
+        let mut buf = vec![0u8; r.payload_len() + 64];
         let n = r.encode(&mut buf).unwrap();
         assert_eq!(n % RECORD_ALIGN, 0);
         out.extend_from_slice(&buf[..n]);
@@ -872,4 +872,63 @@ fn task_of_pid(pid: i32) -> Record<'static> {
         comm: b"t",
         ..Default::default()
     })
+}
+
+#[test]
+fn unlinked_files() {
+    let data: &'static [u8] = Box::leak(vec![0x5au8; 1 << 20].into_boxed_slice());
+    let inode = |dir: &'static [u8], data: &'static [u8]| {
+        Record::Unlinked(UnlinkedRecord {
+            objref: 6,
+            mode: 0o100600,
+            dir,
+            data,
+        })
+    };
+    let file = |objref, inode, flags| {
+        Record::File(FileRecord {
+            objref,
+            kind: FileKind::Unlinked,
+            flags,
+            mode: 0o100600,
+            rdev: 0,
+            pos: 4096,
+            data: FileData::Unlinked { inode },
+        })
+    };
+    let recs = [inode(b"/tmp", data), file(7, 6, 0o100002), file(8, 6, 0)];
+    let buf = image(&recs);
+    let back: Vec<_> = Records::new(&buf).map(|i| i.unwrap().record).collect();
+    assert_eq!(back, recs);
+    assert!(decodes(&[inode(b"/", b"")]));
+    // A relative directory, one with a NUL, or too much data.
+    assert!(!decodes(&[inode(b"tmp", b"x")]));
+    assert!(!decodes(&[inode(b"/t\0mp", b"x")]));
+    let mut buf = image(&[inode(b"/tmp", b"abc")]);
+    // The high bytes of the length of the data.
+    buf[8 + 16 + 3] = 0x01;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+    let big: &'static [u8] = Box::leak(vec![0u8; MAX_UNLINKED + 1].into_boxed_slice());
+    let mut out = vec![0u8; MAX_UNLINKED + 4096];
+    assert!(inode(b"/tmp", big).encode(&mut out).is_err());
+    // It is a regular file, not a directory (0o040600).
+    let mut buf = image(&[inode(b"/tmp", b"abc")]);
+    buf[8 + 5] = 0x41;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+    // Its files name it, once it is defined, as an unlinked file.
+    let mut s = StreamCheck::new();
+    let mut o = ObjMap::default();
+    for r in [header(), common::tree(), cred(1), task(1)] {
+        s.next(&r, &mut o).unwrap();
+    }
+    assert_eq!(
+        s.next(&file(7, 6, 2), &mut o),
+        Err(FormatError::MissingObjref(6))
+    );
+    s.next(&inode(b"/tmp", b"abc"), &mut o).unwrap();
+    s.next(&file(7, 6, 2), &mut o).unwrap();
+    assert_eq!(
+        s.next(&file(8, 7, 2), &mut o),
+        Err(FormatError::WrongObjKind(7))
+    );
 }

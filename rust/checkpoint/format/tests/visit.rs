@@ -168,6 +168,13 @@ fn every_record_type_shows_its_fields() {
             data: b"abc",
         }
         .into_record(),
+        UnlinkedRecord {
+            objref: 3,
+            mode: 0o100600,
+            dir: b"/tmp",
+            data: b"abc",
+        }
+        .into_record(),
         Tail.into_record(),
         ErrorRecord {
             errno: 1,

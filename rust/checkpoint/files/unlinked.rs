@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Unlinked files: regular files whose last name is gone, open or mapped.
+//!
+//! Such a file cannot be reopened by path. The file itself (its inode) is
+//! a shared object ([`Unlinked`]) whose record holds its contents (at most
+//! [`MAX_UNLINKED`] bytes), its mode and the path of the directory it was
+//! in; each file open on it, by a descriptor or a memory area, names it by
+//! objref. Restart makes one file with no name in that directory
+//! (`O_TMPFILE`, with the credentials of the task being restored) holding
+//! the contents, and opens each file on it with its saved flags and
+//! position: it is as unlinked as it was, and a write through a mapping
+//! shows through a descriptor. A file whose directory is gone too, or is
+//! not reachable from the checkpointer's root (memfds and shared memory
+//! live on internal mounts), is refused, as is one that no file of the
+//! image can read: the task itself could not.
+
+use super::{write_record, FileOps, OpenFile, MAPPED_FLAGS, S_IFMT};
+use crate::{
+    ctx::Ctx,
+    objhash::Object,
+    sys::file::{File, FileInfo},
+};
+use ckpt_format::{
+    stream::ObjKind, FileData, FileKind, FileRecord, UnlinkedRecord, MAX_PATH, MAX_UNLINKED,
+};
+use kernel::{prelude::*, str::BStr, types::ARef};
+
+pub(super) const OPS: FileOps = FileOps {
+    kind: FileKind::Unlinked,
+    recognize: |file, info| info.mode & S_IFMT == 0o100000 && file.is_unlinked(),
+    checkpoint,
+    restore,
+};
+
+/// An unlinked file, the shared object of the file records open on it.
+#[derive(Clone)]
+pub(crate) enum Unlinked {
+    /// Checkpoint: the file, reached through one file open on it.
+    Seen(ARef<File>),
+    /// Restart: the new file with no name, open for reading and writing.
+    Restored(ARef<File>),
+}
+
+impl Object for Unlinked {
+    const KIND: ObjKind = ObjKind::Unlinked;
+    type Record<'a> = UnlinkedRecord<'a>;
+
+    fn addr(&self) -> usize {
+        match self {
+            Unlinked::Seen(f) | Unlinked::Restored(f) => f.inode_addr(),
+        }
+    }
+
+    fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
+        let Unlinked::Seen(file) = self else {
+            return Err(EINVAL);
+        };
+        let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
+        let dir = file.dir_path(&mut buf).map_err(|e| {
+            ctx.fail(
+                e,
+                objref,
+                format_args!(
+                    "unlinked file {objref}: its directory is gone or out of reach (memfd, shared memory)"
+                ),
+            )
+        })?;
+        let size = file.size();
+        if size > MAX_UNLINKED as u64 {
+            return Err(ctx.fail(
+                EFBIG,
+                objref,
+                format_args!(
+                    "unlinked file {objref}: {size} bytes, more than the {MAX_UNLINKED} saved"
+                ),
+            ));
+        }
+        // CAST: at most `MAX_UNLINKED`.
+        let mut data = KVVec::from_elem(0u8, size as usize, GFP_KERNEL_ACCOUNT)?;
+        file.read_at(&mut data, 0).map_err(|e| {
+            ctx.fail(
+                e,
+                objref,
+                format_args!("unlinked file {objref}: its contents cannot be read (write-only?)"),
+            )
+        })?;
+        ctx.write_record(&ckpt_format::Record::Unlinked(UnlinkedRecord {
+            objref,
+            mode: file.info().mode,
+            dir,
+            data: &data,
+        }))
+    }
+
+    fn objref(rec: &UnlinkedRecord<'_>) -> i32 {
+        rec.objref
+    }
+
+    fn restore(ctx: &mut Ctx, rec: &UnlinkedRecord<'_>) -> Result<Self> {
+        // Made with the credentials of its task, as a path is reopened.
+        let cred = ctx.task_cred.clone().ok_or(EINVAL)?;
+        File::new_unlinked(rec.dir, rec.mode, rec.data, &cred)
+            .map(Unlinked::Restored)
+            .inspect_err(|e| {
+                ctx.log(format_args!(
+                    "unlinked file {}: cannot make one of {} bytes in {} (errno {})",
+                    rec.objref,
+                    rec.data.len(),
+                    BStr::from_bytes(rec.dir),
+                    -e.to_errno()
+                ))
+            })
+    }
+}
+
+fn checkpoint(
+    ctx: &mut Ctx,
+    of: &OpenFile,
+    info: &FileInfo,
+    kind: FileKind,
+    objref: i32,
+) -> Result {
+    let inode = ctx.checkpoint_obj(&Unlinked::Seen(of.file.clone()))?;
+    let flags = if of.mapped_only {
+        info.flags & MAPPED_FLAGS
+    } else {
+        info.flags
+    };
+    write_record(ctx, objref, kind, flags, info, FileData::Unlinked { inode })
+}
+
+fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
+    let cred = ctx.task_cred.clone().ok_or(EINVAL)?;
+    let FileData::Unlinked { inode } = rec.data else {
+        return Err(EINVAL);
+    };
+    let Unlinked::Restored(file) = ctx.fetch::<Unlinked>(inode)? else {
+        return Err(EINVAL);
+    };
+    file.reopen(rec.flags, rec.pos, &cred).inspect_err(|e| {
+        ctx.log(format_args!(
+            "file {}: cannot open unlinked file {inode} (errno {})",
+            rec.objref,
+            -e.to_errno()
+        ))
+    })
+}
