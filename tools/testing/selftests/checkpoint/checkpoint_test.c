@@ -649,11 +649,11 @@ TEST(unfrozen_task_ebusy)
 }
 
 /*
- * A target set up by @setup(@arg) is refused with EOPNOTSUPP and an error
- * record saying @why, and runs on unharmed.
+ * A target set up by @setup(@arg) is refused with @err and an error record
+ * saying @why, and runs on unharmed.
  */
-static void check_refused(struct __test_metadata *_metadata,
-			  void (*setup)(void *), void *arg, const char *why)
+static void check_refused_errno(struct __test_metadata *_metadata,
+				void (*setup)(void *), void *arg, int err, const char *why)
 {
 	char path[] = "/tmp/ckpt-refused-XXXXXX";
 	char out[8192], cg[128];
@@ -667,12 +667,41 @@ static void check_refused(struct __test_metadata *_metadata,
 	ASSERT_LT(0, child);
 	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg)));
 	EXPECT_EQ(-1, sys_checkpoint(child, fd, CHECKPOINT_SUBTREE, -1));
-	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(err, errno);
 	EXPECT_NE(0, run_ckptinfo(path, "", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, why)) TH_LOG("%s", out);
 	EXPECT_EQ(0, thaw_v2(cg));
 	EXPECT_EQ(0, waitpid(child, NULL, WNOHANG));
 	finish_target(child, cg, fd, path);
+}
+
+/* check_refused_errno() with EOPNOTSUPP: something not supported (yet). */
+static void check_refused(struct __test_metadata *_metadata,
+			  void (*setup)(void *), void *arg, const char *why)
+{
+	check_refused_errno(_metadata, setup, arg, EOPNOTSUPP, why);
+}
+
+/* Holds an unlinked file of @arg MiB in /tmp, or a memfd if @arg is NULL. */
+static void hold_unlinked(void *arg)
+{
+	char path[] = "/tmp/ckpt-unl-big-XXXXXX";
+	int fd = arg ? mkstemp(path) : memfd_create("ckpt", 0);
+
+	if (fd < 0 || (arg && (ftruncate(fd, (long)arg << 20) || unlink(path))))
+		_exit(1);
+}
+
+TEST(unlinked_file_too_big_refused)
+{
+	check_refused_errno(_metadata, hold_unlinked, (void *)9L, EFBIG,
+			    "9437184 bytes, more than the 8388608 saved");
+}
+
+TEST(memfd_refused)
+{
+	/* On an internal mount, with no path to reopen it by. */
+	check_refused(_metadata, hold_unlinked, NULL, "unlinked or internal file not supported");
 }
 
 TEST(shared_anonymous_memory_refused)
@@ -1421,6 +1450,42 @@ TEST(pipes_and_eventfds_survive_restart)
 	EXPECT_EQ(0, wait_log(log, 0, "pipes ", 1, 30));
 	read_file(log, buf, sizeof(buf));
 	EXPECT_STREQ("pipes ok\n", buf);
+	reap(child);
+	unlink(path);
+	unlink(log);
+}
+
+/*
+ * An unlinked file of 1 MiB, open and mapped shared, and another only
+ * mapped, are saved with their contents and come back unlinked, one file
+ * with their mappings.
+ */
+TEST(unlinked_files_survive_restart)
+{
+	char path[] = "/tmp/ckpt-unl-XXXXXX", log[] = "/tmp/ckpt-unl-log-XXXXXX";
+	static char out[1 << 20];
+	char ready[5], buf[256];
+	pid_t child;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	child = spawn_target_at(sleeper_path(), "ckpt-unl", "unlinked", log, ready,
+				sizeof(ready));
+	ASSERT_LT(0, child);
+	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, run_ckptinfo(path, "", out, sizeof(out))) TH_LOG("%.4000s", out);
+	/* Each file, with its contents once, and the file open on it. */
+	EXPECT_NE(NULL, strstr(out, "mode 0o100600 /tmp size 1048576 bytes")) TH_LOG("%.4000s", out);
+	EXPECT_NE(NULL, strstr(out, "unlinked flags 0o100002 mode 0o100600 pos 12345 unlinked"))
+		TH_LOG("%.4000s", out);
+	child = restart_path(path);
+	ASSERT_LT(0, child);
+	ASSERT_EQ(0, kill(child, SIGUSR1));
+	EXPECT_EQ(0, wait_log(log, 0, "unlinked ", 1, 30));
+	read_file(log, buf, sizeof(buf));
+	EXPECT_STREQ("unlinked ok\n", buf);
 	reap(child);
 	unlink(path);
 	unlink(log);

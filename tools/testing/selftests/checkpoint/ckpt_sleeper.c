@@ -53,6 +53,14 @@
  *                              to every other task of it) and
  *                              logs "ok I" (or "FAIL I N"); task 5 then exits
  *                              7, and its parent logs "reaped 7"
+ *   ckpt_sleeper NAME unlinked LOG
+ *                              hold an unlinked file of 1 MiB in /tmp, open
+ *                              at 12345 and mapped shared, changed through
+ *                              the mapping, and another only mapped; on
+ *                              SIGUSR1, check both and that the first is
+ *                              still unlinked and one file with its
+ *                              mapping, and write "unlinked ok" (or
+ *                              "unlinked FAIL N") to LOG
  *   ckpt_sleeper NAME threads LOG
  *                              a process of 9 threads, each with its own
  *                              TLS: two wait on a condition variable, one
@@ -584,6 +592,107 @@ static int hold_pipes(const char *log)
 		pause();
 }
 
+#define UNL_LEN (1 << 20)
+#define UNL_POS 12345
+
+static unsigned char unl_byte(size_t i, int which)
+{
+	return (i * 13 + i / 4096 + which * 101) & 0xff;
+}
+
+/* Makes a file in /tmp of UNL_LEN bytes of pattern @which, and unlinks it. */
+static int unl_file(int which)
+{
+	char path[] = "/tmp/ckpt-unlinked-XXXXXX";
+	static unsigned char data[UNL_LEN];
+	int fd = mkstemp(path);
+	size_t i;
+
+	for (i = 0; i < UNL_LEN; i++)
+		data[i] = unl_byte(i, which);
+	if (fd < 0 || write(fd, data, UNL_LEN) != UNL_LEN || unlink(path))
+		return -1;
+	return fd;
+}
+
+/* The checks of unlinked mode, after restart: 0, or the number of the one that failed. */
+static int check_unlinked(int fd, unsigned char *shared, unsigned char *only)
+{
+	static unsigned char back[UNL_LEN];
+	char link[64], target[256];
+	struct stat st;
+	ssize_t n;
+	size_t i;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return 1;
+	target[n] = '\0';
+	if (fstat(fd, &st) || st.st_nlink || !strstr(target, "(deleted)"))
+		return 2;
+	if (lseek(fd, 0, SEEK_CUR) != UNL_POS)
+		return 3;
+	/* Its contents, as written, and as changed through the mapping. */
+	if (pread(fd, back, UNL_LEN, 0) != UNL_LEN)
+		return 4;
+	for (i = 0; i < UNL_LEN; i++)
+		if (back[i] != (i % 65536 == 7 ? 0xee : unl_byte(i, 0)))
+			return 5;
+	if (memcmp(back, shared, UNL_LEN))
+		return 6;
+	/* The mapping and the descriptor are one file still. */
+	shared[99] = 0x42;
+	if (pread(fd, back, 1, 99) != 1 || back[0] != 0x42)
+		return 7;
+	/* The file only mapped, with no descriptor. */
+	for (i = 0; i < UNL_LEN; i++)
+		if (only[i] != unl_byte(i, 1))
+			return 8;
+	return 0;
+}
+
+/*
+ * An unlinked file of 1 MiB, open at UNL_POS and mapped shared, changed
+ * through the mapping; another only mapped. On SIGUSR1, checks them.
+ */
+static int unlinked(const char *log)
+{
+	unsigned char *shared, *only;
+	int fd, other, sig, r;
+	sigset_t set;
+	char msg[32];
+	size_t i;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	fd = unl_file(0);
+	other = unl_file(1);
+	if (pending_log < 0 || fd < 0 || other < 0)
+		return 1;
+	shared = mmap(NULL, UNL_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	only = mmap(NULL, UNL_LEN, PROT_READ, MAP_SHARED, other, 0);
+	if (shared == MAP_FAILED || only == MAP_FAILED || close(other) ||
+	    lseek(fd, UNL_POS, SEEK_SET) != UNL_POS)
+		return 1;
+	for (i = 7; i < UNL_LEN; i += 65536)
+		shared[i] = 0xee;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (write(1, "ready", 5) != 5)
+		return 1;
+	quiet_stdout();
+	sigwait(&set, &sig);
+	r = check_unlinked(fd, shared, only);
+	if (r)
+		snprintf(msg, sizeof(msg), "unlinked FAIL %d\n", r);
+	else
+		snprintf(msg, sizeof(msg), "unlinked ok\n");
+	note(msg);
+	for (;;)
+		pause();
+}
+
 #define TREE_N 10
 
 /* The parent of each task of tree mode: the root, A B C, A1 A2, B1 B2 B3, A11. */
@@ -995,6 +1104,8 @@ int main(int argc, char **argv)
 		return hold_pipes(argv[3]);
 	if (!strcmp(mode, "tree") && argc > 3)
 		return tree(argv[3]);
+	if (!strcmp(mode, "unlinked") && argc > 3)
+		return unlinked(argv[3]);
 	if (!strcmp(mode, "threads") && argc > 3)
 		return thread_pool(argv[3]);
 	/*
