@@ -118,6 +118,10 @@ bool ckpt_file_locked(struct file *file, struct task_struct *task);
 void ckpt_close_all_fds(void);
 int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec);
 struct pipe_inode_info *ckpt_pipe_of(struct file *file);
+struct pipe_inode_info *ckpt_fifo_of(struct file *file);
+struct file *ckpt_open_fifo(const char *path, unsigned int size,
+			    const void *data, size_t len,
+			    const struct cred *cred);
 long ckpt_pipe_peek(struct file *file, void *buf, size_t max,
 		    unsigned int *size, unsigned int *ends);
 int ckpt_pipe_create(struct file **files, unsigned int size, const void *data,

@@ -20,6 +20,7 @@
 
 mod dir;
 mod eventfd;
+mod fifo;
 mod memdev;
 mod pipe;
 mod regular;
@@ -64,6 +65,7 @@ const KINDS: &[&FileOps] = &[
     &memdev::OPS,
     &eventfd::OPS,
     &pipe::OPS,
+    &fifo::OPS,
 ];
 
 /// Returns the ops of the kind of `file`.
@@ -114,10 +116,10 @@ impl Object for OpenFile {
     }
 
     /// Pipe ends are left to their pipe's check of its open ends, and
-    /// unlinked files unchecked: the pipe or the unlinked file holds one of
-    /// the files open on it too.
+    /// FIFOs and unlinked files unchecked: the pipe or the unlinked file
+    /// holds one of the files open on it too.
     fn kernel_refs(&self) -> Option<u64> {
-        match self.file.pipe().is_some() || self.file.is_unlinked() {
+        match self.file.pipe().is_some() || self.file.fifo().is_some() || self.file.is_unlinked() {
             true => None,
             false => Some(self.file.count().saturating_sub(1)),
         }

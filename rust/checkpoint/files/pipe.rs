@@ -9,21 +9,26 @@
 //! record takes its end of it. An end that no record takes is closed, as it
 //! was at checkpoint.
 //!
+//! A FIFO is the same pipe object, reached through a file open on it, and
+//! its record holds its path too (`fifo.rs`). Restart opens the FIFO for
+//! reading and writing, which never blocks, refills it, and keeps it open
+//! until the files on it are open.
+//!
 //! A pipe whose other end is open outside the image cannot come back
 //! connected, so checkpoint refuses it: once every descriptor is written, a
 //! deferred check compares the ends the image holds with the pipe's open
 //! files.
 
-use super::{write_record, FileOps, OpenFile};
+use super::{saved_path, write_record, FileOps, OpenFile};
 use crate::{
     ctx::Ctx,
     objhash::Object,
     sys::{eopnotsupp, file::File, file::FileInfo},
 };
 use ckpt_format::{
-    stream::ObjKind, FileData, FileKind, FileRecord, PipeRecord, Record, MAX_PIPE_DATA,
+    stream::ObjKind, FileData, FileKind, FileRecord, PipeRecord, Record, MAX_PATH, MAX_PIPE_DATA,
 };
-use kernel::{bindings, prelude::*, types::ARef};
+use kernel::{bindings, prelude::*, str::BStr, types::ARef};
 
 pub(super) const OPS: FileOps = FileOps {
     kind: FileKind::Pipe,
@@ -38,10 +43,14 @@ const O_ACCMODE: u32 = 0o3;
 /// A pipe, the shared object of a pipe record.
 #[derive(Clone)]
 pub(crate) enum Pipe {
-    /// Checkpoint: the pipe, reached through one of its ends.
+    /// Checkpoint: the pipe, reached through one of its ends (or a file
+    /// open on its FIFO).
     Seen(ARef<File>),
     /// Restart: both ends of the new pipe.
     Restored { read: ARef<File>, write: ARef<File> },
+    /// Restart: a FIFO, open for reading and writing so that it holds its
+    /// data until its files are open.
+    Fifo(ARef<File>),
 }
 
 impl Object for Pipe {
@@ -50,8 +59,9 @@ impl Object for Pipe {
 
     fn addr(&self) -> usize {
         match self {
-            Pipe::Seen(end) => end.pipe().unwrap_or(0),
+            Pipe::Seen(end) => end.pipe().or_else(|| end.fifo()).unwrap_or(0),
             Pipe::Restored { read, .. } => read.addr(),
+            Pipe::Fifo(file) => file.addr(),
         }
     }
 
@@ -78,14 +88,34 @@ impl Object for Pipe {
             };
             ctx.fail(e, objref, format_args!("pipe {objref}: {why}"))
         })?;
+        // A FIFO is found again by its path.
+        let mut buf = match end.fifo() {
+            Some(_) => KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?,
+            None => KVec::new(),
+        };
+        let fifo: &[u8] = match end.fifo() {
+            None => &[],
+            Some(_) => saved_path(end, &mut buf).map_err(|e| {
+                ctx.fail(
+                    e,
+                    objref,
+                    format_args!("fifo {objref}: unlinked, or with no path"),
+                )
+            })?,
+        };
         ctx.write_record(&Record::Pipe(PipeRecord {
             objref,
             size: st.size,
             data: &data[..len],
+            fifo,
         }))?;
-        // CAST: objrefs are positive.
-        ctx.deferq
-            .add(check_ends, objref as u64 | u64::from(st.ends) << 32)
+        // Anyone may open a FIFO; an anonymous pipe's ends are all known.
+        if fifo.is_empty() {
+            // CAST: objrefs are positive.
+            ctx.deferq
+                .add(check_ends, objref as u64 | u64::from(st.ends) << 32)?;
+        }
+        Ok(())
     }
 
     fn objref(rec: &PipeRecord<'_>) -> i32 {
@@ -93,6 +123,19 @@ impl Object for Pipe {
     }
 
     fn restore(ctx: &mut Ctx, rec: &PipeRecord<'_>) -> Result<Self> {
+        if !rec.fifo.is_empty() {
+            let cred = ctx.task_cred.clone().ok_or(EINVAL)?;
+            return File::open_fifo(rec.fifo, rec.size, rec.data, &cred)
+                .map(Pipe::Fifo)
+                .inspect_err(|e| {
+                    ctx.log(format_args!(
+                        "fifo {}: cannot open {} to refill it (errno {})",
+                        rec.objref,
+                        BStr::from_bytes(rec.fifo),
+                        -e.to_errno()
+                    ))
+                });
+        }
         let (read, write) = File::new_pipe(rec.size, rec.data).inspect_err(|e| {
             ctx.log(format_args!(
                 "pipe {}: cannot make a pipe of {} bytes (errno {})",

@@ -26,6 +26,9 @@ pub enum FileKind {
     /// An open regular file whose last name is gone, whose contents are an
     /// [`UnlinkedRecord`], shared by all the files open on it.
     Unlinked = 6,
+    /// A file open on a FIFO (a named pipe), whose pipe is a
+    /// [`PipeRecord`] with the FIFO's path.
+    Fifo = 7,
 }
 
 /// Most bytes an unlinked file may hold: larger ones are refused at
@@ -42,6 +45,7 @@ impl FileKind {
             4 => Self::Eventfd,
             5 => Self::Pipe,
             6 => Self::Unlinked,
+            7 => Self::Fifo,
             _ => return Err(FormatError::BadValue("file kind")),
         })
     }
@@ -55,6 +59,7 @@ impl FileKind {
             Self::Eventfd => "eventfd",
             Self::Pipe => "pipe",
             Self::Unlinked => "unlinked",
+            Self::Fifo => "fifo",
         }
     }
 
@@ -66,7 +71,7 @@ impl FileKind {
             Self::Directory => 0o040000,
             Self::CharDevice => 0o020000,
             Self::Eventfd => 0,
-            Self::Pipe => 0o010000,
+            Self::Pipe | Self::Fifo => 0o010000,
         }
     }
 }
@@ -89,7 +94,8 @@ pub enum FileData<'a> {
         /// `EFD_SEMAPHORE`.
         semaphore: bool,
     },
-    /// One end of a pipe: the objref of its [`PipeRecord`].
+    /// One end of a pipe, or a file open on a FIFO: the objref of its
+    /// [`PipeRecord`].
     Pipe {
         /// Objref of the pipe.
         pipe: i32,
@@ -170,7 +176,7 @@ impl<'a> Payload<'a> for FileRecord<'a> {
                 e.u32(u32::from(semaphore))?;
                 e.u32(0)
             }
-            (FileKind::Pipe, FileData::Pipe { pipe }) => {
+            (FileKind::Pipe | FileKind::Fifo, FileData::Pipe { pipe }) => {
                 e.i32(pipe)?;
                 e.u32(0)
             }
@@ -213,10 +219,15 @@ impl<'a> Payload<'a> for FileRecord<'a> {
                 }
                 FileData::Eventfd { count, semaphore }
             }
-            FileKind::Pipe => {
+            FileKind::Pipe | FileKind::Fifo => {
                 let pipe = d.i32()?;
-                // A pipe end is opened for reading or for writing.
-                if d.u32()? != 0 || pipe <= 0 || !matches!(flags & 0o3, 0 | 1) {
+                // A pipe end is opened for reading or for writing, a FIFO
+                // for either or both.
+                let access = match kind {
+                    FileKind::Pipe => flags & 0o3 < 2,
+                    _ => flags & 0o3 < 3,
+                };
+                if d.u32()? != 0 || pipe <= 0 || !access {
                     return Err(FormatError::BadValue("pipe end"));
                 }
                 FileData::Pipe { pipe }
@@ -272,8 +283,9 @@ impl<'a> Payload<'a> for FileRecord<'a> {
 /// holding more is refused at checkpoint.
 pub const MAX_PIPE_DATA: usize = 1 << 20;
 
-/// A pipe, a shared object of its two ends' file records: its capacity and
-/// the data buffered in it when it was saved.
+/// A pipe, a shared object of its two ends' file records (or of the files
+/// open on a FIFO): its capacity, the data buffered in it when it was
+/// saved, and a FIFO's path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PipeRecord<'a> {
     /// Objref of this object.
@@ -282,6 +294,8 @@ pub struct PipeRecord<'a> {
     pub size: u32,
     /// The bytes buffered, oldest first.
     pub data: &'a [u8],
+    /// Of a FIFO, its absolute path; empty for an anonymous pipe.
+    pub fifo: &'a [u8],
 }
 
 impl PipeRecord<'_> {
@@ -290,34 +304,48 @@ impl PipeRecord<'_> {
 }
 
 impl<'a> Payload<'a> for PipeRecord<'a> {
-    const BOUNDS: (usize, usize) = (Self::PREFIX, Self::PREFIX + MAX_PIPE_DATA);
+    const BOUNDS: (usize, usize) = (Self::PREFIX, Self::PREFIX + MAX_PIPE_DATA + MAX_PATH);
 
     fn payload_len(&self) -> usize {
-        Self::PREFIX + self.data.len()
+        Self::PREFIX + self.data.len() + self.fifo.len()
     }
 
     fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        if self.fifo.len() > MAX_PATH {
+            return Err(FormatError::BadValue("fifo path"));
+        }
         e.i32(self.objref)?;
         e.u32(self.size)?;
-        // CAST: at most `MAX_PIPE_DATA` in any valid record.
+        // CAST: at most `MAX_PIPE_DATA` and `MAX_PATH` in any valid record.
         e.u32(self.data.len() as u32)?;
-        e.u32(0)?;
-        e.bytes(self.data)
+        e.u32(self.fifo.len() as u32)?;
+        e.bytes(self.data)?;
+        e.bytes(self.fifo)
     }
 
     fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
         let objref = d.i32()?;
         let size = d.u32()?;
         let len = d.u32()? as usize;
-        if d.u32()? != 0 {
-            return Err(FormatError::BadValue("pipe reserved field"));
-        }
+        let path_len = d.u32()? as usize;
         // CAST: `u32` to `usize` is lossless on the supported targets.
         if len > size as usize || !size.is_power_of_two() || size < 4096 {
             return Err(FormatError::BadValue("pipe size"));
         }
+        if path_len > MAX_PATH {
+            return Err(FormatError::BadValue("fifo path"));
+        }
         let data = d.bytes(len)?;
-        Ok(Self { objref, size, data })
+        let fifo = d.bytes(path_len)?;
+        if path_len > 0 && (!fifo.starts_with(b"/") || fifo.contains(&0)) {
+            return Err(FormatError::BadValue("fifo path"));
+        }
+        Ok(Self {
+            objref,
+            size,
+            data,
+            fifo,
+        })
     }
 
     fn visit(&self, v: &mut dyn Visitor) {
@@ -328,6 +356,9 @@ impl<'a> Payload<'a> for PipeRecord<'a> {
             Field::new("buffered").suffix(" bytes"),
             self.data.len() as u64,
         );
+        if !self.fifo.is_empty() {
+            v.str(Field::new("fifo").bare(), self.fifo);
+        }
     }
 }
 

@@ -21,6 +21,16 @@ struct pipe_inode_info *ckpt_pipe_of(struct file *file)
 	return pipe;
 }
 
+/* Returns the pipe of @file if it is open on a FIFO, else NULL. */
+struct pipe_inode_info *ckpt_fifo_of(struct file *file)
+{
+	struct pipe_inode_info *pipe = get_pipe_info(file, false);
+
+	if (!pipe || file_inode(file)->i_sb->s_magic == PIPEFS_MAGIC)
+		return NULL;
+	return pipe;
+}
+
 /*
  * Copies the data buffered in the pipe of @file, oldest first, into @buf
  * (@max bytes), without consuming it, and sets *@size to its capacity and
@@ -31,7 +41,7 @@ struct pipe_inode_info *ckpt_pipe_of(struct file *file)
 long ckpt_pipe_peek(struct file *file, void *buf, size_t max,
 		    unsigned int *size, unsigned int *ends)
 {
-	struct pipe_inode_info *pipe = ckpt_pipe_of(file);
+	struct pipe_inode_info *pipe = get_pipe_info(file, false);
 	unsigned int tail, head, mask;
 	size_t copied = 0;
 	long ret = 0;
@@ -99,6 +109,43 @@ int ckpt_pipe_create(struct file **files, unsigned int size, const void *data,
 	ckpt_file_set_nonblock(files[0], false);
 	ckpt_file_set_nonblock(files[1], false);
 	return 0;
+}
+
+/*
+ * Opens the FIFO at @path for reading and writing, as the caller with @cred
+ * (which never blocks, and holds the FIFO's pipe while its files are
+ * opened), sizes it to @size and writes the @len bytes of @data into it.
+ * Returns the file, or an error pointer.
+ */
+struct file *ckpt_open_fifo(const char *path, unsigned int size,
+			    const void *data, size_t len,
+			    const struct cred *cred)
+{
+	const struct cred *saved = override_creds(cred);
+	struct file *file = filp_open(path, O_RDWR | O_NONBLOCK, 0);
+	loff_t pos = 0;
+	long ret = 0;
+
+	revert_creds(saved);
+	if (IS_ERR(file))
+		return file;
+	if (!ckpt_fifo_of(file))
+		ret = -EINVAL;
+	if (!ret && pipe_fcntl(file, F_GETPIPE_SZ, 0) != size) {
+		ret = pipe_fcntl(file, F_SETPIPE_SZ, size);
+		if (ret >= 0 && ret != size)
+			ret = -EINVAL;
+	}
+	if (ret >= 0 && len) {
+		ssize_t n = kernel_write(file, data, len, &pos);
+
+		ret = n < 0 ? n : n != len ? -EINVAL : 0;
+	}
+	if (ret < 0) {
+		fput(file);
+		return ERR_PTR(ret);
+	}
+	return file;
 }
 
 /* Sets or clears O_NONBLOCK of @file, as fcntl(F_SETFL) does. */

@@ -4,9 +4,9 @@
 //!
 //! C header: [`include/linux/pipe_fs_i.h`](srctree/include/linux/pipe_fs_i.h)
 
-use super::file::File;
+use super::{cred::Cred, file::File};
 use core::ptr::{self, NonNull};
-use kernel::{bindings, prelude::*, types::ARef};
+use kernel::{bindings, prelude::*, str::CStr, types::ARef};
 
 /// What checkpoint reads of a pipe.
 pub(crate) struct PipeState {
@@ -23,6 +23,46 @@ impl File {
         // SAFETY: The file is valid; the function only reads it.
         let p = unsafe { bindings::ckpt_pipe_of(self.as_ptr()) };
         (!p.is_null()).then_some(p as usize)
+    }
+
+    /// Returns the address of the pipe (its identity) if the file is open
+    /// on a FIFO.
+    pub(crate) fn fifo(&self) -> Option<usize> {
+        // SAFETY: The file is valid; the function only reads it.
+        let p = unsafe { bindings::ckpt_fifo_of(self.as_ptr()) };
+        (!p.is_null()).then_some(p as usize)
+    }
+
+    /// Opens the FIFO at `path` for reading and writing, as a task with
+    /// credentials `cred` would, sizes it to `size` (with the checks and
+    /// limits of `F_SETPIPE_SZ`) and writes `data` into it.
+    pub(crate) fn open_fifo(
+        path: &[u8],
+        size: u32,
+        data: &[u8],
+        cred: &Cred,
+    ) -> Result<ARef<File>> {
+        let mut c = KVec::with_capacity(path.len() + 1, GFP_KERNEL_ACCOUNT)?;
+        c.extend_from_slice(path, GFP_KERNEL_ACCOUNT)?;
+        c.push(0, GFP_KERNEL_ACCOUNT)?;
+        let c = CStr::from_bytes_with_nul(&c).map_err(|_| EINVAL)?;
+        // SAFETY: `c` is NUL-terminated, `data` readable for its length and
+        // `cred` valid; the function returns a referenced file or an error
+        // pointer.
+        let p = unsafe {
+            bindings::ckpt_open_fifo(
+                c.as_char_ptr(),
+                size,
+                data.as_ptr().cast(),
+                data.len(),
+                cred.as_ptr().cast_const(),
+            )
+        };
+        let p = kernel::error::from_err_ptr(p)?;
+        let p = NonNull::new(p).ok_or(ENOENT)?;
+        // INVARIANT: The reference is given to the `ARef`.
+        // SAFETY: As above.
+        Ok(unsafe { ARef::from_raw(p.cast()) })
     }
 
     /// Copies the data buffered in the pipe of this end into `buf`, without

@@ -557,6 +557,7 @@ fn pipes_and_eventfds_round_trip() {
         objref: 2,
         size: 1 << 17,
         data: &data,
+        fifo: b"",
     });
     let efd = Record::File(FileRecord {
         objref: 5,
@@ -601,6 +602,7 @@ fn pipe_rules() {
             objref: 2,
             size,
             data,
+            fifo: b"",
         })
     };
     s.next(&pipe(4096, b"abc"), &mut o).unwrap();
@@ -931,4 +933,36 @@ fn unlinked_files() {
         s.next(&file(8, 7, 2), &mut o),
         Err(FormatError::WrongObjKind(7))
     );
+}
+
+#[test]
+fn fifos() {
+    let pipe = |fifo: &'static [u8]| {
+        Record::Pipe(PipeRecord {
+            objref: 2,
+            size: 65536,
+            data: b"queued",
+            fifo,
+        })
+    };
+    let file = |flags| {
+        Record::File(FileRecord {
+            objref: 3,
+            kind: FileKind::Fifo,
+            flags,
+            mode: 0o10644,
+            rdev: 0,
+            pos: 0,
+            data: FileData::Pipe { pipe: 2 },
+        })
+    };
+    let recs = [pipe(b"/tmp/f"), file(0), file(1), file(2)];
+    let buf = image(&recs);
+    let back: Vec<_> = Records::new(&buf).map(|i| i.unwrap().record).collect();
+    assert_eq!(back, recs);
+    // A FIFO may be open for reading and writing, not with access mode 3;
+    // its path is absolute.
+    assert!(!decodes(&[file(3)]));
+    assert!(!decodes(&[pipe(b"tmp/f")]));
+    assert!(!decodes(&[pipe(b"/tmp/\0f")]));
 }

@@ -166,6 +166,7 @@ fn every_record_type_shows_its_fields() {
             objref: 2,
             size: 65536,
             data: b"abc",
+            fifo: b"/run/f",
         }
         .into_record(),
         UnlinkedRecord {
