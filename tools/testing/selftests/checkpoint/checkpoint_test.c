@@ -1456,6 +1456,40 @@ TEST(pipes_and_eventfds_survive_restart)
 }
 
 /*
+ * A FIFO with 5000 bytes buffered, open for reading, writing and both,
+ * comes back by its path with its data and flags.
+ */
+TEST(fifo_survives_restart)
+{
+	char path[] = "/tmp/ckpt-fifo-XXXXXX", log[] = "/tmp/ckpt-fifo-log-XXXXXX";
+	static char out[1 << 20];
+	char ready[5], buf[256], fifo[64];
+	pid_t child;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	snprintf(fifo, sizeof(fifo), "%s.fifo", log);
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	child = spawn_target_at(sleeper_path(), "ckpt-fifo", "fifo", log, ready, sizeof(ready));
+	ASSERT_LT(0, child);
+	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, run_ckptinfo(path, "", out, sizeof(out))) TH_LOG("%.4000s", out);
+	snprintf(buf, sizeof(buf), "buffered 5000 bytes %s", fifo);
+	EXPECT_NE(NULL, strstr(out, buf)) TH_LOG("%.4000s", out);
+	child = restart_path(path);
+	ASSERT_LT(0, child);
+	ASSERT_EQ(0, kill(child, SIGUSR1));
+	EXPECT_EQ(0, wait_log(log, 0, "fifo ", 1, 30));
+	read_file(log, buf, sizeof(buf));
+	EXPECT_STREQ("fifo ok\n", buf);
+	reap(child);
+	unlink(fifo);
+	unlink(path);
+	unlink(log);
+}
+
+/*
  * An unlinked file of 1 MiB, open and mapped shared, and another only
  * mapped, are saved with their contents and come back unlinked, one file
  * with their mappings.

@@ -53,6 +53,11 @@
  *                              to every other task of it) and
  *                              logs "ok I" (or "FAIL I N"); task 5 then exits
  *                              7, and its parent logs "reaped 7"
+ *   ckpt_sleeper NAME fifo LOG
+ *                              make a FIFO at LOG.fifo and hold it open for
+ *                              reading (O_NONBLOCK), writing and both, with
+ *                              5000 bytes buffered; on SIGUSR1, check them
+ *                              and write "fifo ok" (or "fifo FAIL N") to LOG
  *   ckpt_sleeper NAME unlinked LOG
  *                              hold an unlinked file of 1 MiB in /tmp, open
  *                              at 12345 and mapped shared, changed through
@@ -592,6 +597,80 @@ static int hold_pipes(const char *log)
 		pause();
 }
 
+#define FIFO_DATA 5000
+
+/* The checks of fifo mode, after restart: 0, or the number of the one that failed. */
+static int check_fifo(const char *path, int rd, int wr, int rw)
+{
+	static unsigned char back[FIFO_DATA + 1];
+	char link[64], target[256];
+	ssize_t n;
+	size_t i;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", rd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return 1;
+	target[n] = '\0';
+	if (strcmp(target, path))
+		return 2;
+	if (!(fcntl(rd, F_GETFL) & O_NONBLOCK) || (fcntl(wr, F_GETFL) & O_NONBLOCK) ||
+	    (fcntl(rw, F_GETFL) & O_ACCMODE) != O_RDWR)
+		return 3;
+	/* What was buffered, once, in order. */
+	if (read(rd, back, FIFO_DATA + 1) != FIFO_DATA)
+		return 4;
+	for (i = 0; i < FIFO_DATA; i++)
+		if (back[i] != pipe_byte(i))
+			return 5;
+	if (read(rd, back, 1) != -1 || errno != EAGAIN)
+		return 6;
+	/* And it is one FIFO still. */
+	if (write(wr, "more", 4) != 4 || read(rw, back, 4) != 4 || memcmp(back, "more", 4))
+		return 7;
+	return 0;
+}
+
+/*
+ * A FIFO at LOG.fifo, open for reading (O_NONBLOCK), for writing and for
+ * both, with FIFO_DATA bytes buffered. On SIGUSR1, checks them.
+ */
+static int fifo_mode(const char *log)
+{
+	static unsigned char data[FIFO_DATA];
+	int rd, wr, rw, sig, r;
+	char path[256], msg[32];
+	sigset_t set;
+	size_t i;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	snprintf(path, sizeof(path), "%s.fifo", log);
+	for (i = 0; i < FIFO_DATA; i++)
+		data[i] = pipe_byte(i);
+	if (pending_log < 0 || mkfifo(path, 0600))
+		return 1;
+	rd = open(path, O_RDONLY | O_NONBLOCK);
+	wr = open(path, O_WRONLY);
+	rw = open(path, O_RDWR);
+	if (rd < 0 || wr < 0 || rw < 0 || write(wr, data, FIFO_DATA) != FIFO_DATA)
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (write(1, "ready", 5) != 5)
+		return 1;
+	quiet_stdout();
+	sigwait(&set, &sig);
+	r = check_fifo(path, rd, wr, rw);
+	if (r)
+		snprintf(msg, sizeof(msg), "fifo FAIL %d\n", r);
+	else
+		snprintf(msg, sizeof(msg), "fifo ok\n");
+	note(msg);
+	for (;;)
+		pause();
+}
+
 #define UNL_LEN (1 << 20)
 #define UNL_POS 12345
 
@@ -656,7 +735,7 @@ static int check_unlinked(int fd, unsigned char *shared, unsigned char *only)
  * An unlinked file of 1 MiB, open at UNL_POS and mapped shared, changed
  * through the mapping; another only mapped. On SIGUSR1, checks them.
  */
-static int unlinked(const char *log)
+static int unlinked_mode(const char *log)
 {
 	unsigned char *shared, *only;
 	int fd, other, sig, r;
@@ -1104,8 +1183,10 @@ int main(int argc, char **argv)
 		return hold_pipes(argv[3]);
 	if (!strcmp(mode, "tree") && argc > 3)
 		return tree(argv[3]);
+	if (!strcmp(mode, "fifo") && argc > 3)
+		return fifo_mode(argv[3]);
 	if (!strcmp(mode, "unlinked") && argc > 3)
-		return unlinked(argv[3]);
+		return unlinked_mode(argv[3]);
 	if (!strcmp(mode, "threads") && argc > 3)
 		return thread_pool(argv[3]);
 	/*
