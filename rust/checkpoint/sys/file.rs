@@ -9,7 +9,6 @@ use core::ptr::{self, NonNull};
 use kernel::{
     bindings,
     prelude::*,
-    str::CStr,
     types::{ARef, AlwaysRefCounted, Opaque},
 };
 
@@ -157,18 +156,31 @@ impl File {
         pos: i64,
         cred: Option<&Cred>,
     ) -> Result<ARef<File>> {
-        let mut c = KVec::with_capacity(path.len() + 1, GFP_KERNEL_ACCOUNT)?;
-        c.extend_from_slice(path, GFP_KERNEL_ACCOUNT)?;
-        c.push(0, GFP_KERNEL_ACCOUNT)?;
-        let c = CStr::from_bytes_with_nul(&c).map_err(|_| EINVAL)?;
+        let c = c_path(path)?;
         let cred = cred.map_or(ptr::null(), |c| c.as_ptr().cast_const());
         // SAFETY: `c` is NUL-terminated, `cred` null or valid; the function
-        // returns a referenced file or an error pointer.
-        let p = unsafe { bindings::ckpt_open_file(c.as_char_ptr(), flags, pos, cred) };
+        // returns a referenced file or an error pointer, which `from_new` takes.
+        unsafe {
+            File::from_new(bindings::ckpt_open_file(
+                c.as_ptr().cast(),
+                flags,
+                pos,
+                cred,
+            ))
+        }
+    }
+
+    /// Takes the file that a C function returned, referenced, or its error.
+    ///
+    /// # Safety
+    ///
+    /// `p` is an error pointer, or a file with a reference that is given to
+    /// the result.
+    pub(super) unsafe fn from_new(p: *mut bindings::file) -> Result<ARef<File>> {
         let p = kernel::error::from_err_ptr(p)?;
         let p = NonNull::new(p).ok_or(ENOENT)?;
         // INVARIANT: The reference is given to the `ARef`.
-        // SAFETY: As above.
+        // SAFETY: By the function's safety requirements.
         Ok(unsafe { ARef::from_raw(p.cast()) })
     }
 
@@ -181,43 +193,36 @@ impl File {
         data: &[u8],
         cred: &Cred,
     ) -> Result<ARef<File>> {
-        let mut c = KVec::with_capacity(dir.len() + 1, GFP_KERNEL_ACCOUNT)?;
-        c.extend_from_slice(dir, GFP_KERNEL_ACCOUNT)?;
-        c.push(0, GFP_KERNEL_ACCOUNT)?;
-        let c = CStr::from_bytes_with_nul(&c).map_err(|_| EINVAL)?;
+        let c = c_path(dir)?;
         // CAST: the permission bits fit in `umode_t`.
         let mode = (mode & 0o7777) as u16;
         // SAFETY: `c` is NUL-terminated, `data` valid for its length, `cred`
-        // valid; the function returns a referenced file or an error pointer.
-        let p = unsafe {
-            bindings::ckpt_new_unlinked(
-                c.as_char_ptr(),
+        // valid; the function returns a referenced file or an error pointer,
+        // which `from_new` takes.
+        unsafe {
+            File::from_new(bindings::ckpt_new_unlinked(
+                c.as_ptr().cast(),
                 mode,
                 data.as_ptr().cast(),
                 data.len(),
                 cred.as_ptr().cast_const(),
-            )
-        };
-        let p = kernel::error::from_err_ptr(p)?;
-        let p = NonNull::new(p).ok_or(ENOENT)?;
-        // INVARIANT: The reference is given to the `ARef`.
-        // SAFETY: As above.
-        Ok(unsafe { ARef::from_raw(p.cast()) })
+            ))
+        }
     }
 
     /// Opens the file again, with `flags` at `pos`, as a task with
     /// credentials `cred`.
     pub(crate) fn reopen(&self, flags: u32, pos: i64, cred: &Cred) -> Result<ARef<File>> {
         // SAFETY: The file and `cred` are valid; the function returns a
-        // referenced file or an error pointer.
-        let p = unsafe {
-            bindings::ckpt_reopen_file(self.as_ptr(), flags, pos, cred.as_ptr().cast_const())
-        };
-        let p = kernel::error::from_err_ptr(p)?;
-        let p = NonNull::new(p).ok_or(ENOENT)?;
-        // INVARIANT: The reference is given to the `ARef`.
-        // SAFETY: As above.
-        Ok(unsafe { ARef::from_raw(p.cast()) })
+        // referenced file or an error pointer, which `from_new` takes.
+        unsafe {
+            File::from_new(bindings::ckpt_reopen_file(
+                self.as_ptr(),
+                flags,
+                pos,
+                cred.as_ptr().cast_const(),
+            ))
+        }
     }
 
     /// Returns the address of the file's inode (the overlay's, for a
@@ -411,4 +416,16 @@ impl File {
         // SAFETY: As above.
         Ok(unsafe { ARef::from_raw(p.cast()) })
     }
+}
+
+/// Returns `path` (without NUL) NUL-terminated, for the C functions that
+/// open by path; `EINVAL` if it holds a NUL.
+pub(super) fn c_path(path: &[u8]) -> Result<KVec<u8>> {
+    if path.contains(&0) {
+        return Err(EINVAL);
+    }
+    let mut c = KVec::with_capacity(path.len() + 1, GFP_KERNEL_ACCOUNT)?;
+    c.extend_from_slice(path, GFP_KERNEL_ACCOUNT)?;
+    c.push(0, GFP_KERNEL_ACCOUNT)?;
+    Ok(c)
 }

@@ -4,9 +4,12 @@
 //!
 //! C header: [`include/linux/pipe_fs_i.h`](srctree/include/linux/pipe_fs_i.h)
 
-use super::{cred::Cred, file::File};
+use super::{
+    cred::Cred,
+    file::{c_path, File},
+};
 use core::ptr::{self, NonNull};
-use kernel::{bindings, prelude::*, str::CStr, types::ARef};
+use kernel::{bindings, prelude::*, types::ARef};
 
 /// What checkpoint reads of a pipe.
 pub(crate) struct PipeState {
@@ -42,27 +45,19 @@ impl File {
         data: &[u8],
         cred: &Cred,
     ) -> Result<ARef<File>> {
-        let mut c = KVec::with_capacity(path.len() + 1, GFP_KERNEL_ACCOUNT)?;
-        c.extend_from_slice(path, GFP_KERNEL_ACCOUNT)?;
-        c.push(0, GFP_KERNEL_ACCOUNT)?;
-        let c = CStr::from_bytes_with_nul(&c).map_err(|_| EINVAL)?;
+        let c = c_path(path)?;
         // SAFETY: `c` is NUL-terminated, `data` readable for its length and
         // `cred` valid; the function returns a referenced file or an error
-        // pointer.
-        let p = unsafe {
-            bindings::ckpt_open_fifo(
-                c.as_char_ptr(),
+        // pointer, which `from_new` takes.
+        unsafe {
+            File::from_new(bindings::ckpt_open_fifo(
+                c.as_ptr().cast(),
                 size,
                 data.as_ptr().cast(),
                 data.len(),
                 cred.as_ptr().cast_const(),
-            )
-        };
-        let p = kernel::error::from_err_ptr(p)?;
-        let p = NonNull::new(p).ok_or(ENOENT)?;
-        // INVARIANT: The reference is given to the `ARef`.
-        // SAFETY: As above.
-        Ok(unsafe { ARef::from_raw(p.cast()) })
+            ))
+        }
     }
 
     /// Copies the data buffered in the pipe of this end into `buf`, without

@@ -1273,9 +1273,8 @@ TEST(python_threads_survive_restart)
 }
 
 /*
- * A shell with two background jobs (a sleep, and a subshell counting) that
- * it waits for: the tree comes back, the counting goes on, and the wait
- * ends when the job it waits for does.
+ * A shell waiting for its two background jobs, a sleep and a counting
+ * subshell: the tree comes back and the counting goes on.
  */
 TEST(shell_jobs_survive_restart)
 {
@@ -1427,31 +1426,48 @@ TEST(pipe_with_outside_end_refused)
  * Pipes with their data, size and O_NONBLOCK, a pipe whose writer is gone,
  * and eventfds with their counters: the restarted program checks them all.
  */
-TEST(pipes_and_eventfds_survive_restart)
+/*
+ * Runs ckpt_sleeper in @mode, its log at @log; checkpoints and kills it,
+ * checks that ckptinfo shows each of the strings @shows (NULL-terminated),
+ * restarts it and sends it SIGUSR1: it must log "@mode ok".
+ */
+static void check_mode_survives(struct __test_metadata *_metadata, const char *mode,
+				const char *log, const char *const shows[])
 {
-	char path[] = "/tmp/ckpt-pipes-XXXXXX", log[] = "/tmp/ckpt-pipes-log-XXXXXX";
-	char ready[5], buf[256], out[16384];
+	char path[] = "/tmp/ckpt-mode-XXXXXX";
+	static char out[1 << 20];
+	char ready[5], buf[256], want[64];
 	pid_t child;
+	int i;
 
 	ASSERT_LE(0, mkstemp(path));
-	ASSERT_LE(0, mkstemp(log));
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
-	child = spawn_target_at(sleeper_path(), "ckpt-pipes", "pipes", log,
-				ready, sizeof(ready));
+	child = spawn_target_at(sleeper_path(), "ckpt-mode", mode, log, ready, sizeof(ready));
 	ASSERT_LT(0, child);
 	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(0, run_ckptinfo(path, "", out, sizeof(out))) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "size 131072 buffered 40960 bytes")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "eventfd")) TH_LOG("%s", out);
+	ASSERT_EQ(0, run_ckptinfo(path, "", out, sizeof(out))) TH_LOG("%.4000s", out);
+	for (i = 0; shows[i]; i++)
+		EXPECT_NE(NULL, strstr(out, shows[i])) TH_LOG("show %d: %.4000s", i, out);
 	child = restart_path(path);
 	ASSERT_LT(0, child);
 	ASSERT_EQ(0, kill(child, SIGUSR1));
-	EXPECT_EQ(0, wait_log(log, 0, "pipes ", 1, 30));
+	snprintf(want, sizeof(want), "%s ", mode);
+	EXPECT_EQ(0, wait_log(log, 0, want, 1, 30));
 	read_file(log, buf, sizeof(buf));
-	EXPECT_STREQ("pipes ok\n", buf);
+	snprintf(want, sizeof(want), "%s ok\n", mode);
+	EXPECT_STREQ(want, buf);
 	reap(child);
 	unlink(path);
+}
+
+TEST(pipes_and_eventfds_survive_restart)
+{
+	char log[] = "/tmp/ckpt-pipes-log-XXXXXX";
+	const char *const shows[] = { "size 131072 buffered 40960 bytes", "eventfd", NULL };
+
+	ASSERT_LE(0, mkstemp(log));
+	check_mode_survives(_metadata, "pipes", log, shows);
 	unlink(log);
 }
 
@@ -1461,31 +1477,14 @@ TEST(pipes_and_eventfds_survive_restart)
  */
 TEST(fifo_survives_restart)
 {
-	char path[] = "/tmp/ckpt-fifo-XXXXXX", log[] = "/tmp/ckpt-fifo-log-XXXXXX";
-	static char out[1 << 20];
-	char ready[5], buf[256], fifo[64];
-	pid_t child;
+	char log[] = "/tmp/ckpt-fifo-log-XXXXXX", fifo[64], show[96];
+	const char *const shows[] = { show, NULL };
 
-	ASSERT_LE(0, mkstemp(path));
 	ASSERT_LE(0, mkstemp(log));
 	snprintf(fifo, sizeof(fifo), "%s.fifo", log);
-	if (!cgroup2_available())
-		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
-	child = spawn_target_at(sleeper_path(), "ckpt-fifo", "fifo", log, ready, sizeof(ready));
-	ASSERT_LT(0, child);
-	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(0, run_ckptinfo(path, "", out, sizeof(out))) TH_LOG("%.4000s", out);
-	snprintf(buf, sizeof(buf), "buffered 5000 bytes %s", fifo);
-	EXPECT_NE(NULL, strstr(out, buf)) TH_LOG("%.4000s", out);
-	child = restart_path(path);
-	ASSERT_LT(0, child);
-	ASSERT_EQ(0, kill(child, SIGUSR1));
-	EXPECT_EQ(0, wait_log(log, 0, "fifo ", 1, 30));
-	read_file(log, buf, sizeof(buf));
-	EXPECT_STREQ("fifo ok\n", buf);
-	reap(child);
+	snprintf(show, sizeof(show), "buffered 5000 bytes %s", fifo);
+	check_mode_survives(_metadata, "fifo", log, shows);
 	unlink(fifo);
-	unlink(path);
 	unlink(log);
 }
 
@@ -1496,32 +1495,16 @@ TEST(fifo_survives_restart)
  */
 TEST(unlinked_files_survive_restart)
 {
-	char path[] = "/tmp/ckpt-unl-XXXXXX", log[] = "/tmp/ckpt-unl-log-XXXXXX";
-	static char out[1 << 20];
-	char ready[5], buf[256];
-	pid_t child;
-
-	ASSERT_LE(0, mkstemp(path));
-	ASSERT_LE(0, mkstemp(log));
-	if (!cgroup2_available())
-		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
-	child = spawn_target_at(sleeper_path(), "ckpt-unl", "unlinked", log, ready,
-				sizeof(ready));
-	ASSERT_LT(0, child);
-	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(0, run_ckptinfo(path, "", out, sizeof(out))) TH_LOG("%.4000s", out);
+	char log[] = "/tmp/ckpt-unl-log-XXXXXX";
 	/* Each file, with its contents once, and the file open on it. */
-	EXPECT_NE(NULL, strstr(out, "mode 0o100600 /tmp size 1048576 bytes")) TH_LOG("%.4000s", out);
-	EXPECT_NE(NULL, strstr(out, "unlinked flags 0o100002 mode 0o100600 pos 12345 unlinked"))
-		TH_LOG("%.4000s", out);
-	child = restart_path(path);
-	ASSERT_LT(0, child);
-	ASSERT_EQ(0, kill(child, SIGUSR1));
-	EXPECT_EQ(0, wait_log(log, 0, "unlinked ", 1, 30));
-	read_file(log, buf, sizeof(buf));
-	EXPECT_STREQ("unlinked ok\n", buf);
-	reap(child);
-	unlink(path);
+	const char *const shows[] = {
+		"mode 0o100600 /tmp size 1048576 bytes",
+		"unlinked flags 0o100002 mode 0o100600 pos 12345 unlinked",
+		NULL
+	};
+
+	ASSERT_LE(0, mkstemp(log));
+	check_mode_survives(_metadata, "unlinked", log, shows);
 	unlink(log);
 }
 

@@ -513,6 +513,35 @@ static int pending(const char *log)
 
 #define PIPE_DATA (40 << 10)
 
+/* Says "ready" on stdout, then waits for SIGUSR1, with stdout on /dev/null. */
+static int await_usr1(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (write(1, "ready", 5) != 5)
+		return -1;
+	quiet_stdout();
+	return sigwait(&set, &sig);
+}
+
+/* Logs "@mode ok", or "@mode FAIL @r" if @r is not 0, and waits to be killed. */
+static void report(const char *mode, int r)
+{
+	char msg[64];
+
+	if (r)
+		snprintf(msg, sizeof(msg), "%s FAIL %d\n", mode, r);
+	else
+		snprintf(msg, sizeof(msg), "%s ok\n", mode);
+	note(msg);
+	for (;;)
+		pause();
+}
+
 static unsigned char pipe_byte(size_t i)
 {
 	return (i * 7 + i / 4096) & 0xff;
@@ -561,10 +590,8 @@ static int check_pipes(int a[2], int b, int sem, int big)
 static int hold_pipes(const char *log)
 {
 	static unsigned char data[PIPE_DATA];
-	int a[2], b[2], sem, big, sig, r;
+	int a[2], b[2], sem, big;
 	uint64_t v = 1ULL << 40;
-	sigset_t set;
-	char msg[32];
 	size_t i;
 
 	pending_log = open(log, O_WRONLY | O_APPEND);
@@ -578,23 +605,10 @@ static int hold_pipes(const char *log)
 		return 1;
 	sem = eventfd(5, EFD_SEMAPHORE | EFD_NONBLOCK);
 	big = eventfd(0, 0);
-	if (sem < 0 || big < 0 || write(big, &v, 8) != 8)
+	if (sem < 0 || big < 0 || write(big, &v, 8) != 8 || await_usr1())
 		return 1;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (write(1, "ready", 5) != 5)
-		return 1;
-	quiet_stdout();
-	sigwait(&set, &sig);
-	r = check_pipes(a, b[0], sem, big);
-	if (r)
-		snprintf(msg, sizeof(msg), "pipes FAIL %d\n", r);
-	else
-		snprintf(msg, sizeof(msg), "pipes ok\n");
-	note(msg);
-	for (;;)
-		pause();
+	report("pipes", check_pipes(a, b[0], sem, big));
+	return 1;
 }
 
 #define FIFO_DATA 5000
@@ -638,9 +652,8 @@ static int check_fifo(const char *path, int rd, int wr, int rw)
 static int fifo_mode(const char *log)
 {
 	static unsigned char data[FIFO_DATA];
-	int rd, wr, rw, sig, r;
-	char path[256], msg[32];
-	sigset_t set;
+	int rd, wr, rw;
+	char path[256];
 	size_t i;
 
 	pending_log = open(log, O_WRONLY | O_APPEND);
@@ -652,23 +665,11 @@ static int fifo_mode(const char *log)
 	rd = open(path, O_RDONLY | O_NONBLOCK);
 	wr = open(path, O_WRONLY);
 	rw = open(path, O_RDWR);
-	if (rd < 0 || wr < 0 || rw < 0 || write(wr, data, FIFO_DATA) != FIFO_DATA)
+	if (rd < 0 || wr < 0 || rw < 0 || write(wr, data, FIFO_DATA) != FIFO_DATA ||
+	    await_usr1())
 		return 1;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (write(1, "ready", 5) != 5)
-		return 1;
-	quiet_stdout();
-	sigwait(&set, &sig);
-	r = check_fifo(path, rd, wr, rw);
-	if (r)
-		snprintf(msg, sizeof(msg), "fifo FAIL %d\n", r);
-	else
-		snprintf(msg, sizeof(msg), "fifo ok\n");
-	note(msg);
-	for (;;)
-		pause();
+	report("fifo", check_fifo(path, rd, wr, rw));
+	return 1;
 }
 
 #define UNL_LEN (1 << 20)
@@ -738,9 +739,7 @@ static int check_unlinked(int fd, unsigned char *shared, unsigned char *only)
 static int unlinked_mode(const char *log)
 {
 	unsigned char *shared, *only;
-	int fd, other, sig, r;
-	sigset_t set;
-	char msg[32];
+	int fd, other;
 	size_t i;
 
 	pending_log = open(log, O_WRONLY | O_APPEND);
@@ -755,21 +754,10 @@ static int unlinked_mode(const char *log)
 		return 1;
 	for (i = 7; i < UNL_LEN; i += 65536)
 		shared[i] = 0xee;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (write(1, "ready", 5) != 5)
+	if (await_usr1())
 		return 1;
-	quiet_stdout();
-	sigwait(&set, &sig);
-	r = check_unlinked(fd, shared, only);
-	if (r)
-		snprintf(msg, sizeof(msg), "unlinked FAIL %d\n", r);
-	else
-		snprintf(msg, sizeof(msg), "unlinked ok\n");
-	note(msg);
-	for (;;)
-		pause();
+	report("unlinked", check_unlinked(fd, shared, only));
+	return 1;
 }
 
 #define TREE_N 10
