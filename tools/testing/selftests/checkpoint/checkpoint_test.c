@@ -692,6 +692,65 @@ static void hold_unlinked(void *arg)
 		_exit(1);
 }
 
+/* A child that is the init of a new pid namespace. */
+static void start_pidns_init(void *arg)
+{
+	pid_t pid;
+
+	if (unshare(CLONE_NEWPID))
+		_exit(1);
+	pid = fork();
+	if (pid < 0)
+		_exit(1);
+	if (pid == 0) {
+		/* Not the target's pipe to the harness; gone with the target. */
+		close(3);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+}
+
+TEST(nested_pid_namespace_refused)
+{
+	check_refused(_metadata, start_pidns_init, NULL,
+		      "in a pid namespace nested in the tree's; not supported yet");
+}
+
+static void *pause_thread(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+/* A task checkpointing itself while it has another thread: refused. */
+TEST(self_checkpoint_with_threads_refused)
+{
+	char path[] = "/tmp/ckpt-selfthr-XXXXXX", out[65536];
+	int fd = mkstemp(path), status;
+	pid_t child;
+
+	ASSERT_LE(0, fd);
+	child = fork();
+	if (child == 0) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, pause_thread, NULL))
+			_exit(1);
+		if (sys_checkpoint(0, fd, CHECKPOINT_SUBTREE, -1) != -1)
+			_exit(2);
+		_exit(errno == EOPNOTSUPP ? 0 : 3);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("status %#x", status);
+	EXPECT_NE(0, run_ckptinfo(path, "", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "2 threads; a task checkpointing itself must have one"))
+		TH_LOG("%s", out);
+	close(fd);
+	unlink(path);
+}
+
 TEST(unlinked_file_too_big_refused)
 {
 	check_refused_errno(_metadata, hold_unlinked, (void *)9L, EFBIG,
@@ -2723,6 +2782,116 @@ TEST(files_reopened_as_the_images_user)
 	close(f);
 	close(fd);
 	unlink(file);
+}
+
+/* A tree image: the 9-thread process of threads_survive_restart. */
+FIXTURE(tree_image)
+{
+	char log[32];
+	char *buf;
+	size_t len;
+	pid_t tids[16];
+	int ntids;
+	size_t offs[256];
+	size_t nrec;
+};
+
+FIXTURE_SETUP(tree_image)
+{
+	char path[] = "/tmp/ckpt-hostile-XXXXXX";
+	char ready[5];
+	pid_t root;
+	int fd;
+
+	self->buf = NULL;
+	/* The target's log, which the image reopens. */
+	strcpy(self->log, "/tmp/ckpt-hostile-log-XXXXXX");
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(self->log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	root = spawn_target_at(sleeper_path(), "ckpt-hostile", "threads", self->log, ready,
+			       sizeof(ready));
+	ASSERT_LT(0, root);
+	self->ntids = task_tids(root, self->tids, 16);
+	ASSERT_EQ(9, self->ntids);
+	ASSERT_LT(0, checkpoint_and_kill(root, path)) TH_LOG("%s", strerror(errno));
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	self->buf = slurp(fd, &self->len);
+	close(fd);
+	ASSERT_NE(NULL, self->buf);
+	self->nrec = record_offsets(self->buf, self->len, self->offs, 256);
+	ASSERT_LT(20, self->nrec);
+	unlink(path);
+}
+
+FIXTURE_TEARDOWN(tree_image)
+{
+	free(self->buf);
+	unlink(self->log);
+}
+
+/*
+ * Restarts the tree of @len bytes of @buf, logging to @logfd; kills any
+ * tree that comes back. Returns its root's pid, or minus the errno.
+ */
+static pid_t restart_tree_buf(const char *buf, size_t len, int logfd)
+{
+	int fd = memfd();
+	pid_t root = -EIO;
+
+	if (fd >= 0 && write(fd, buf, len) == (ssize_t)len) {
+		lseek(fd, 0, SEEK_SET);
+		root = sys_restart(0, fd, RESTART_TREE, logfd);
+		if (root < 0)
+			root = -errno;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (root > 0)
+		kill(root, SIGKILL);
+	return root;
+}
+
+/*
+ * Cut at every record boundary, and with the first payload byte of every
+ * record flipped, the image of a threaded process never brings back a
+ * part of it: each restart fails and leaves none of its threads, or (a
+ * flip in a value such as a register) restores all of it, which is then
+ * killed. The kernel log and kmemleak are checked at the end of the run.
+ */
+TEST_F_TIMEOUT(tree_image, cut_and_flipped, 900)
+{
+	char rlog[] = "/tmp/ckpt-hostile-rlog-XXXXXX", out[4096];
+	char *copy = malloc(self->len);
+	int lfd = mkstemp(rlog);
+	size_t i, cut;
+	pid_t root;
+
+	ASSERT_NE(NULL, copy);
+	ASSERT_LE(0, lfd);
+	for (i = 1; i < self->nrec; i++) {
+		/* A cut image is never restored, not even in part. */
+		cut = self->offs[i];
+		root = restart_tree_buf(self->buf, cut, -1);
+		EXPECT_GT(0, root) TH_LOG("cut at %zu", cut);
+		EXPECT_EQ(0, wait_gone(self->tids, self->ntids, 30)) TH_LOG("cut at %zu", cut);
+		memcpy(copy, self->buf, self->len);
+		copy[self->offs[i - 1] + 8] ^= 0x5a;
+		restart_tree_buf(copy, self->len, -1);
+		EXPECT_EQ(0, wait_gone(self->tids, self->ntids, 30))
+			TH_LOG("flip in the record at %zu", self->offs[i - 1]);
+	}
+	/* The whole image still restores. */
+	root = restart_tree_buf(self->buf, self->len, lfd);
+	read_file(rlog, out, sizeof(out));
+	EXPECT_EQ(self->tids[0], root) TH_LOG("%s", out);
+	EXPECT_EQ(0, wait_gone(self->tids, self->ntids, 30));
+	close(lfd);
+	unlink(rlog);
+	free(copy);
 }
 
 FIXTURE(image)
