@@ -2805,7 +2805,7 @@ FIXTURE_SETUP(tree_image)
 
 	self->buf = NULL;
 	/* The target's log, which the image reopens. */
-	strcpy(self->log, "/tmp/ckpt-hostile-log-XXXXXX");
+	snprintf(self->log, sizeof(self->log), "/tmp/ckpt-hostile-log-XXXXXX");
 	ASSERT_LE(0, mkstemp(path));
 	ASSERT_LE(0, mkstemp(self->log));
 	if (!cgroup2_available())

@@ -9,8 +9,12 @@
  * /dev/null, and into a tmpfs file) and restart (restart(2) of that file,
  * until the task is back, stopped before its first instruction); CRIU's
  * `criu dump` and `criu restore -d` of the same task (if criu is on PATH);
- * and in-guest memcpy bandwidth. Each figure is the best of 3 runs. Prints
- * a table and writes it to OUT.
+ * and in-guest memcpy bandwidth. Then, for trees of 1, 10 and 100
+ * processes of 1 MiB each, in a cgroup of their own: checkpoint(2) of the
+ * tree into a file and restart(2) with RESTART_TREE (until every task is
+ * back, stopped), against `criu dump` and `criu restore -d` of the same
+ * tree. Each figure is the best of 3 runs. Prints a table and writes it
+ * to OUT.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -173,6 +178,98 @@ static double ours_restart(const char *path)
 	return t;
 }
 
+#define TREE_CG CG2_ROOT "/ckpt-bench-tree"
+
+/* A tree of @n processes of 1 MiB each, born in TREE_CG; returns its root. */
+static pid_t spawn_tree(int n)
+{
+	char arg[16], ready[5];
+	int p[2];
+	pid_t pid;
+
+	snprintf(arg, sizeof(arg), "%d", n);
+	if ((mkdir(TREE_CG, 0755) && errno != EEXIST) || pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		if (write_str(TREE_CG, "cgroup.procs", "0"))
+			_exit(126);
+		dup2(p[1], 1);
+		close(p[0]);
+		setsid();
+		execl(sleeper, "ckpt_sleeper", "ckpt-bench", "fill-tree", arg, NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	if (read(p[0], ready, sizeof(ready)) != sizeof(ready))
+		pid = -1;
+	close(p[0]);
+	return pid;
+}
+
+/*
+ * Kills everything in TREE_CG and reaps it (this benchmark is their
+ * subreaper), so that their pids are free again.
+ */
+static void kill_tree(void)
+{
+	kill_v2(TREE_CG);
+	while (waitpid(-1, NULL, 0) > 0)
+		;
+	wait_for(TREE_CG, "cgroup.events", "populated 0");
+	thaw_v2(TREE_CG);
+}
+
+/* Freezes the tree of @n and checkpoints it into @path; seconds or -1. */
+static double ours_tree_checkpoint(int n, const char *path)
+{
+	pid_t root = spawn_tree(n);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	double t = now();
+	long id = -1;
+
+	if (root > 0 && fd >= 0 && !write_str(TREE_CG, "cgroup.freeze", "1") &&
+	    !wait_for(TREE_CG, "cgroup.events", "frozen 1"))
+		id = sys_checkpoint(root, fd, CHECKPOINT_SUBTREE, -1);
+	t = now() - t;
+	if (fd >= 0)
+		close(fd);
+	kill_tree();
+	return id > 0 ? t : -1;
+}
+
+/* restart(2) of the tree at @path, from a child in TREE_CG; seconds or -1. */
+static double ours_tree_restart(const char *path)
+{
+	double t = -1;
+	int p[2];
+
+	if (pipe(p))
+		return -1;
+	if (fork() == 0) {
+		int fd = open(path, O_RDONLY);
+
+		close(p[0]);
+		if (fd >= 0 && !write_str(TREE_CG, "cgroup.procs", "0")) {
+			t = now();
+			if (sys_restart(0, fd, RESTART_TREE | RESTART_FROZEN, -1) > 0)
+				t = now() - t;
+			else
+				t = -1;
+		}
+		if (write(p[1], &t, sizeof(t)) != sizeof(t))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (read(p[0], &t, sizeof(t)) != sizeof(t))
+		t = -1;
+	close(p[0]);
+	kill_tree();
+	return t;
+}
+
 static int criu_available(void)
 {
 	return system("criu --version >/dev/null 2>&1") == 0;
@@ -222,6 +319,38 @@ static double criu_restore(const char *dir)
 		kill(pid, SIGKILL);
 	if (f)
 		fclose(f);
+	return t;
+}
+
+static double criu_tree_dump(int n, const char *dir)
+{
+	char cmd[512];
+	pid_t root = spawn_tree(n);
+	double t;
+
+	if (root < 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s", dir, dir);
+	if (system(cmd))
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "criu dump -t %d -D %s -o dump.log >/dev/null 2>&1", root, dir);
+	t = run(cmd);
+	kill_tree();
+	return t;
+}
+
+/* criu restore -d of the tree in @dir, from a shell in TREE_CG. */
+static double criu_tree_restore(const char *dir)
+{
+	char cmd[512];
+	double t;
+
+	snprintf(cmd, sizeof(cmd),
+		 "echo 0 > %s/cgroup.procs && criu restore -d -D %s -o restore.log >/dev/null 2>&1",
+		 TREE_CG, dir);
+	t = run(cmd);
+	kill_tree();
 	return t;
 }
 
@@ -316,6 +445,47 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	EMIT("\n%-8s %-26s %10s %10s %12s %8s\n", "tree", "operation", "ours", "criu",
+	     "ours/task", "vs criu");
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	for (i = 0; i < 3; i++) {
+		static const int trees[] = { 1, 10, 100 };
+		int nt = trees[i];
+		double cp = -1, rs = -1, cd = -1, cr = -1;
+
+		for (r = 0; r < RUNS; r++) {
+			cp = best(cp, ours_tree_checkpoint(nt, img));
+			rs = best(rs, ours_tree_restart(img));
+			if (criu) {
+				cd = best(cd, criu_tree_dump(nt, dir));
+				cr = best(cr, criu_tree_restore(dir));
+			}
+		}
+		unlink(img);
+		{
+			struct { const char *op; double ours, theirs; } rows[] = {
+				{ "checkpoint into a file", cp, cd },
+				{ "restart from a file", rs, cr },
+			};
+			char name[32];
+			int k;
+
+			snprintf(name, sizeof(name), "%d procs", nt);
+			for (k = 0; k < 2; k++) {
+				char o[32], c[32], per[32], vs[16] = "-";
+
+				fmt_time(o, sizeof(o), rows[k].ours);
+				fmt_time(c, sizeof(c), rows[k].theirs);
+				fmt_time(per, sizeof(per), rows[k].ours > 0 ? rows[k].ours / nt : -1);
+				if (rows[k].ours > 0 && rows[k].theirs > 0)
+					snprintf(vs, sizeof(vs), "%.1fx",
+						 rows[k].theirs / rows[k].ours);
+				EMIT("%-8s %-26s %10s %10s %12s %8s\n", k ? "" : name,
+				     rows[k].op, o, c, per, vs);
+			}
+		}
+	}
+	rmdir(TREE_CG);
 	EMIT("\n'vs criu': criu time / our time (higher is better, criu dump is\n"
 	     "compared with both of our checkpoints); 'vs memcpy': our throughput /\n"
 	     "memcpy bandwidth. Ours includes the cgroup freeze; criu's includes\n"

@@ -24,6 +24,11 @@
  *                              umask 027, also checked
  *   ckpt_sleeper NAME fill MIB write to MIB MiB of anonymous memory, say
  *                              "ready", pause (the benchmark's target)
+ *   ckpt_sleeper NAME fill-tree N
+ *                              a tree of N processes (the root and N - 1
+ *                              children), 1 MiB of written memory each;
+ *                              "ready" once all are, then pause (the
+ *                              benchmark's trees)
  *   ckpt_sleeper NAME futex FILE
  *                              wait (FUTEX_WAIT, no timeout) on the first
  *                              word of FILE, mapped shared, until it is 1;
@@ -611,6 +616,58 @@ static int hold_pipes(const char *log)
 	return 1;
 }
 
+/* Touches @mib MiB of new anonymous memory. */
+static int touch_mib(size_t mib)
+{
+	char *m = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		return -1;
+	memset(m, 0x5a, mib << 20);
+	return 0;
+}
+
+/*
+ * A tree of @n processes, the root and @n - 1 children, each with 1 MiB of
+ * touched memory: "ready" once all are, then pause (the benchmark's).
+ */
+static int fill_tree(int n)
+{
+	int ready[2], i;
+	char c;
+
+	if (n < 1 || pipe(ready))
+		return 1;
+	for (i = 1; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return 1;
+		if (pid == 0) {
+			close(ready[0]);
+			quiet_stdout();
+			if (touch_mib(1) || write(ready[1], "r", 1) != 1)
+				_exit(1);
+			close(ready[1]);
+			for (;;)
+				pause();
+		}
+	}
+	close(ready[1]);
+	if (touch_mib(1))
+		return 1;
+	for (i = 1; i < n; i++)
+		if (read(ready[0], &c, 1) != 1)
+			return 1;
+	close(ready[0]);
+	if (write(1, "ready", 5) != 5)
+		return 1;
+	quiet_stdout();
+	for (;;)
+		pause();
+}
+
 #define FIFO_DATA 5000
 
 /* The checks of fifo mode, after restart: 0, or the number of the one that failed. */
@@ -1171,6 +1228,8 @@ int main(int argc, char **argv)
 		return hold_pipes(argv[3]);
 	if (!strcmp(mode, "tree") && argc > 3)
 		return tree(argv[3]);
+	if (!strcmp(mode, "fill-tree") && argc > 3)
+		return fill_tree(atoi(argv[3]));
 	if (!strcmp(mode, "fifo") && argc > 3)
 		return fifo_mode(argv[3]);
 	if (!strcmp(mode, "unlinked") && argc > 3)
