@@ -148,6 +148,13 @@ void ckpt_get_task_settings(struct task_struct *task, struct ckpt_task_settings 
 int ckpt_oom_score_adj_min(void);
 int ckpt_set_task_settings(const struct ckpt_task_settings *t);
 void ckpt_task_unpin(struct task_struct *task);
+
+/* What ckpt_task_sharing() finds shared that an image cannot express. */
+#define CKPT_SHARES_FILES	1
+#define CKPT_SHARES_FS		2
+#define CKPT_SHARES_MM		4
+
+unsigned int ckpt_task_sharing(struct task_struct *task);
 int ckpt_collect_tree(struct task_struct *root, struct task_struct **out,
 		      unsigned int max);
 void ckpt_task_groups(struct task_struct *task, struct pid_namespace *ns,

@@ -72,6 +72,26 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
             format_args!("pid {pid}: {threads} threads; a task checkpointing itself must have one"),
         ));
     }
+    // A process that shares its descriptors, fs or memory with another one
+    // (or a thread that does not share its group's) would come back
+    // unshared.
+    let sharing = task.sharing();
+    if sharing != 0 {
+        let what = if sharing & bindings::CKPT_SHARES_MM != 0 {
+            "memory (CLONE_VM, vfork())"
+        } else if sharing & bindings::CKPT_SHARES_FILES != 0 {
+            "descriptor table (CLONE_FILES, unshare())"
+        } else {
+            "fs (CLONE_FS, unshare())"
+        };
+        return Err(ctx.fail(
+            eopnotsupp(),
+            0,
+            format_args!(
+                "pid {pid}: its {what} is shared with another process, or not with its threads; not supported yet"
+            ),
+        ));
+    }
     if children && !whole {
         return Err(ctx.fail(
             eopnotsupp(),

@@ -85,6 +85,37 @@ int ckpt_set_task_settings(const struct ckpt_task_settings *t)
 	return 0;
 }
 
+/*
+ * What @task shares that an image cannot express: for a group leader, its
+ * descriptor table (CKPT_SHARES_FILES), fs (CKPT_SHARES_FS) or memory
+ * (CKPT_SHARES_MM) with a task outside its thread group (clone() without
+ * CLONE_THREAD, or vfork()); for another thread, a descriptor table or fs
+ * of its own (unshare()), where its group's is saved. Tasks are frozen.
+ */
+unsigned int ckpt_task_sharing(struct task_struct *task)
+{
+	struct task_struct *leader = task->group_leader;
+	int threads = get_nr_threads(task);
+	unsigned int odd = 0;
+
+	task_lock(task);
+	if (!thread_group_leader(task)) {
+		if (task->files != leader->files)
+			odd |= CKPT_SHARES_FILES;
+		if (task->fs != leader->fs)
+			odd |= CKPT_SHARES_FS;
+	} else {
+		if (task->files && atomic_read(&task->files->count) > threads)
+			odd |= CKPT_SHARES_FILES;
+		if (task->fs && READ_ONCE(task->fs->users) > threads)
+			odd |= CKPT_SHARES_FS;
+		if (task->mm && atomic_read(&task->mm->mm_users) > threads)
+			odd |= CKPT_SHARES_MM;
+	}
+	task_unlock(task);
+	return odd;
+}
+
 /* The shape of @task's state: its group's threads, children, an exit. */
 void ckpt_task_shape(struct task_struct *task, int *threads, bool *children,
 		     bool *exiting)

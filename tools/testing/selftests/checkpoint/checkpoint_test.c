@@ -711,6 +711,26 @@ static void start_pidns_init(void *arg)
 	}
 }
 
+/* A child process that shares the target's descriptor table. */
+static void start_files_sharer(void *arg)
+{
+	long pid = syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, NULL);
+
+	if (pid < 0)
+		_exit(1);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+}
+
+TEST(shared_descriptor_table_refused)
+{
+	check_refused(_metadata, start_files_sharer, NULL,
+		      "descriptor table (CLONE_FILES, unshare()) is shared with another process");
+}
+
 TEST(nested_pid_namespace_refused)
 {
 	check_refused(_metadata, start_pidns_init, NULL,
