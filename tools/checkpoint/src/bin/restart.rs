@@ -117,35 +117,51 @@ fn may_choose_pids() -> bool {
     caps & (1 << 21 | 1 << 40) != 0
 }
 
-/// Without the right to choose pids: a child of this tool calls
-/// restart(2) without `RESTART_TREE` and becomes the task of a one-task
-/// image, with its own pid. Returns its pid, or exits with status 1 and
-/// the errno.
-fn into_child(fd: i32, flags: u64, logfd: i32) -> libc::pid_t {
-    // The child reports a refusal on this pipe. Once restart(2) succeeds,
-    // the program's descriptors replace the child's and the pipe reads EOF.
+/// What the child of [`fork_restart`] said of its restart(2).
+enum Report {
+    /// It restored the tree, and goes on.
+    Done,
+    /// It was refused, with this errno.
+    Refused(i32),
+    /// It closed the pipe without a word: it became the program of the
+    /// image, whose descriptors replaced its own.
+    Replaced,
+}
+
+/// Forks a child that calls restart(2) with `flags` and reports on a pipe;
+/// once restart(2) returns the root's pid, the child goes on with
+/// `then(root)`. Returns the child's pid and its report.
+fn fork_restart(fd: i32, flags: u64, logfd: i32, then: fn(i64) -> !) -> (libc::pid_t, Report) {
     let mut p = [0; 2];
     // SAFETY: `p` has room for two descriptors.
     if unsafe { libc::pipe(p.as_mut_ptr()) } != 0 {
         eprintln!("restart: pipe: {}", std::io::Error::last_os_error());
         std::process::exit(2);
     }
-    // SAFETY: the child only makes system calls before `_exit`.
+    // SAFETY: the child only makes system calls before it exits or goes
+    // on as `then` says.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         eprintln!("restart: fork: {}", std::io::Error::last_os_error());
         std::process::exit(2);
     }
     if pid == 0 {
-        let err = match ckpt_tools::restart(0, fd, flags, logfd) {
+        let r = ckpt_tools::restart(0, fd, flags, logfd);
+        let err = match &r {
             Ok(_) => 0,
             Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
         };
         let b = err.to_ne_bytes();
-        // SAFETY: writes 4 bytes from `b`, then exits without unwinding.
+        // SAFETY: writes 4 bytes from `b`; closes what this process owns.
         unsafe {
             libc::write(p[1], b.as_ptr().cast(), b.len());
-            libc::_exit(1)
+            libc::close(p[1]);
+            libc::close(p[0]);
+        }
+        match r {
+            Ok(root) => then(root),
+            // SAFETY: exits without unwinding.
+            Err(_) => unsafe { libc::_exit(1) },
         }
     }
     let mut b = [0u8; 4];
@@ -157,17 +173,40 @@ fn into_child(fd: i32, flags: u64, logfd: i32) -> libc::pid_t {
         libc::close(p[0]);
         n
     };
-    if n == 4 {
-        let err = i32::from_ne_bytes(b);
-        wait(pid);
-        eprintln!(
-            "restart: {} ({})",
-            errno_name(err),
-            std::io::Error::from_raw_os_error(err)
-        );
-        std::process::exit(1);
+    let report = match n {
+        4 => match i32::from_ne_bytes(b) {
+            0 => Report::Done,
+            err => Report::Refused(err),
+        },
+        _ => Report::Replaced,
+    };
+    (pid, report)
+}
+
+/// Reaps `child`, which reported `err`, says why the image was refused
+/// and exits with status 1.
+fn refused(child: libc::pid_t, err: i32) -> ! {
+    wait(child);
+    eprintln!(
+        "restart: {} ({})",
+        errno_name(err),
+        std::io::Error::from_raw_os_error(err)
+    );
+    std::process::exit(1);
+}
+
+/// Without the right to choose pids: a child of this tool calls
+/// restart(2) without `RESTART_TREE` and becomes the task of a one-task
+/// image, with its own pid. Returns its pid, or exits with status 1 and
+/// the errno.
+fn into_child(fd: i32, flags: u64, logfd: i32) -> libc::pid_t {
+    // Once restart(2) succeeds it returns in the program, not here.
+    // SAFETY: exits without unwinding.
+    let (pid, report) = fork_restart(fd, flags, logfd, |_| unsafe { libc::_exit(1) });
+    match report {
+        Report::Refused(err) => refused(pid, err),
+        Report::Done | Report::Replaced => pid,
     }
-    pid
 }
 
 /// `--pidns`: restarts the tree under a fork of this tool that is the init
@@ -182,82 +221,12 @@ fn in_new_pidns(fd: i32, flags: u64, logfd: i32) -> (libc::pid_t, libc::pid_t) {
         );
         std::process::exit(2);
     }
-    let mut p = [0; 2];
-    // SAFETY: `p` has room for two descriptors.
-    if unsafe { libc::pipe(p.as_mut_ptr()) } != 0 {
-        eprintln!("restart: pipe: {}", std::io::Error::last_os_error());
-        std::process::exit(2);
-    }
-    // SAFETY: the child only makes system calls and exits.
-    let init = unsafe { libc::fork() };
-    if init < 0 {
-        eprintln!("restart: fork: {}", std::io::Error::last_os_error());
-        std::process::exit(2);
-    }
-    if init == 0 {
-        // pid 1 of the new namespace. Its errors go to the parent.
-        let r = ckpt_tools::restart(0, fd, flags, logfd);
-        let err = match &r {
-            Ok(_) => 0,
-            Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
-        };
-        let b = err.to_ne_bytes();
-        // SAFETY: writes 4 bytes from `b`; closes what this process owns.
-        unsafe {
-            libc::write(p[1], b.as_ptr().cast(), b.len());
-            libc::close(p[1]);
-            libc::close(p[0]);
-        }
-        let Ok(root) = r else {
-            // SAFETY: exits without unwinding.
-            unsafe { libc::_exit(1) }
-        };
-        // It holds nothing of the caller's, so that a shell reading the
-        // root's pid from restart's output sees its end.
-        // SAFETY: closes this process's descriptors, then opens /dev/null
-        // as 0, 1 and 2.
-        unsafe {
-            libc::close_range(0, u32::MAX, 0);
-            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-            libc::dup2(null, 1);
-            libc::dup2(null, 2);
-        }
-        // Reaps orphans until the root ends; its status is the init's.
-        loop {
-            let mut status = 0;
-            // SAFETY: `status` is a valid out-parameter.
-            let w = unsafe { libc::waitpid(-1, &mut status, 0) };
-            // CAST: a pid.
-            if w == root as libc::pid_t {
-                // SAFETY: exits without unwinding.
-                unsafe { libc::_exit(status_code(w, status)) };
-            }
-            if w < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-                // SAFETY: exits without unwinding.
-                unsafe { libc::_exit(0) };
-            }
-        }
-    }
-    // SAFETY: closes the write end this process owns.
-    unsafe { libc::close(p[1]) };
-    let mut b = [0u8; 4];
-    // SAFETY: reads 4 bytes into `b`.
-    let n = unsafe { libc::read(p[0], b.as_mut_ptr().cast(), b.len()) };
-    // SAFETY: closes the read end this process owns.
-    unsafe { libc::close(p[0]) };
-    let err = if n == 4 {
-        i32::from_ne_bytes(b)
-    } else {
-        libc::EIO
-    };
-    if err != 0 {
-        wait(init);
-        eprintln!(
-            "restart: {} ({})",
-            errno_name(err),
-            std::io::Error::from_raw_os_error(err)
-        );
-        std::process::exit(1);
+    // Its child is pid 1 of the new namespace.
+    let (init, report) = fork_restart(fd, flags, logfd, be_init);
+    match report {
+        Report::Done => {}
+        Report::Refused(err) => refused(init, err),
+        Report::Replaced => refused(init, libc::EIO),
     }
     // The root is the init's only child.
     let root = std::fs::read_to_string(format!("/proc/{init}/task/{init}/children"))
@@ -265,6 +234,35 @@ fn in_new_pidns(fd: i32, flags: u64, logfd: i32) -> (libc::pid_t, libc::pid_t) {
         .and_then(|c| c.split_whitespace().next()?.parse().ok())
         .unwrap_or(init);
     (root, init)
+}
+
+/// The init of `--pidns`'s namespace, once the tree of `root` is restored:
+/// it reaps orphans until the root ends, and ends with its status.
+fn be_init(root: i64) -> ! {
+    // It holds nothing of the caller's, so that a shell reading the root's
+    // pid from restart's output sees its end.
+    // SAFETY: closes this process's descriptors, then opens /dev/null as
+    // 0, 1 and 2.
+    unsafe {
+        libc::close_range(0, u32::MAX, 0);
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        libc::dup2(null, 1);
+        libc::dup2(null, 2);
+    }
+    loop {
+        let mut status = 0;
+        // SAFETY: `status` is a valid out-parameter.
+        let w = unsafe { libc::waitpid(-1, &mut status, 0) };
+        // CAST: a pid.
+        if w == root as libc::pid_t {
+            // SAFETY: exits without unwinding.
+            unsafe { libc::_exit(status_code(w, status)) };
+        }
+        if w < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            // SAFETY: exits without unwinding.
+            unsafe { libc::_exit(0) };
+        }
+    }
 }
 
 /// Waits until the restored root stops (`RESTART_FROZEN`): as a child of
