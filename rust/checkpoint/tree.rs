@@ -346,8 +346,16 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
         let mut buf = RecordBuf::new();
         let restored = task::restore_task(&mut ctx, &mut buf, &me)?;
         if let Restored::Zombie(z) = &restored {
-            if up.is_none() {
-                ctx.log(format_args!("pid {pid}: the root is a zombie"));
+            // A zombie has a parent in the image, and no threads or
+            // children: they would wait for it forever.
+            let others = s
+                .tasks
+                .iter()
+                .any(|t| t.pid != pid && (t.tgid == pid || t.ppid == pid));
+            if up.is_none() || others {
+                ctx.log(format_args!(
+                    "pid {pid}: a zombie that is the root, or has threads or children"
+                ));
                 return Err(EINVAL);
             }
             // Now: its parent holds the context while it waits for it.

@@ -2914,6 +2914,34 @@ TEST_F_TIMEOUT(tree_image, cut_and_flipped, 900)
 	free(copy);
 }
 
+/*
+ * The leader of the threads, made a zombie in the image: its threads could
+ * never be created, and would wait for it forever. Refused with EINVAL,
+ * leaving nothing.
+ */
+TEST_F(tree_image, zombie_leader_of_threads)
+{
+	char *copy = malloc(self->len);
+	uint32_t type, flags;
+	size_t i;
+
+	ASSERT_NE(NULL, copy);
+	memcpy(copy, self->buf, self->len);
+	for (i = 0; i < self->nrec; i++) {
+		memcpy(&type, copy + self->offs[i], 4);
+		if (type == 101)
+			break;
+	}
+	ASSERT_LT(i, self->nrec);
+	/* The task record's flags, at payload offset 36: ZOMBIE (2). */
+	memcpy(&flags, copy + self->offs[i] + 8 + 36, 4);
+	flags |= 2;
+	memcpy(copy + self->offs[i] + 8 + 36, &flags, 4);
+	EXPECT_EQ(-EINVAL, restart_tree_buf(copy, self->len, -1));
+	EXPECT_EQ(0, wait_gone(self->tids, self->ntids, 30));
+	free(copy);
+}
+
 FIXTURE(image)
 {
 	char *buf;
