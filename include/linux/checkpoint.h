@@ -7,7 +7,13 @@
 #define _LINUX_CHECKPOINT_H
 
 #include <linux/eventfd.h>	/* eventfd_get_state(), eventfd_file_create() */
+#include <linux/fs.h>		/* for the inlines of eventpoll.h */
+#include <linux/uaccess.h>	/* for the inlines of eventpoll.h */
+#include <linux/eventpoll.h>	/* eventpoll_next_watch(), epoll_ctl_file() */
 #include <linux/sched/task.h>	/* kernel_clone(), for eclone(2) */
+#include <linux/signalfd.h>	/* signalfd_get_mask(), signalfd_file_create() */
+#include <linux/timerfd.h>	/* timerfd_get_state(), timerfd_file_create() */
+#include <linux/time64.h>	/* struct itimerspec64, for timerfds */
 #include <linux/types.h>
 #include <uapi/linux/checkpoint.h>
 
@@ -188,6 +194,7 @@ void ckpt_get_rlimits(u64 (*rlim)[2]);
 unsigned int ckpt_nr_open(void);
 int ckpt_set_signals(const struct ckpt_signals *s, bool group);
 void ckpt_notify_restart(void);
+s64 ckpt_clock_ns(clockid_t clock);
 void ckpt_hold_signals(void);
 bool ckpt_defer_signal(void);
 void ckpt_resume_signals(void);

@@ -381,43 +381,6 @@ fn interrupted(n: isize) -> bool {
     .any(|&e| n == -(e as isize))
 }
 
-/// Eventfds.
-///
-/// C header: [`include/linux/eventfd.h`](srctree/include/linux/eventfd.h)
-impl File {
-    /// Returns the counter and the `EFD_SEMAPHORE` flag of an eventfd, or
-    /// `None` if the file is not one.
-    pub(crate) fn eventfd_state(&self) -> Option<(u64, bool)> {
-        let (mut count, mut flags) = (0, 0);
-        // SAFETY: The file is valid; the function checks that it is an
-        // eventfd and reads its counter under its lock.
-        let r = unsafe { bindings::eventfd_get_state(self.as_ptr(), &mut count, &mut flags) };
-        (r == 0).then_some((count, flags & bindings::EFD_SEMAPHORE != 0))
-    }
-
-    /// Creates an eventfd with counter `count`, `EFD_SEMAPHORE` if
-    /// `semaphore`, non-blocking if `nonblock`.
-    pub(crate) fn new_eventfd(count: u64, semaphore: bool, nonblock: bool) -> Result<ARef<File>> {
-        let mut flags = 0;
-        if semaphore {
-            flags |= bindings::EFD_SEMAPHORE;
-        }
-        if nonblock {
-            flags |= bindings::O_NONBLOCK;
-        }
-        // CAST: the flags are small positive bits.
-        // SAFETY: No preconditions; the function returns a referenced file
-        // or an error pointer.
-        let p = kernel::error::from_err_ptr(unsafe {
-            bindings::eventfd_file_create(count, flags as i32)
-        })?;
-        let p = NonNull::new(p).ok_or(ENOMEM)?;
-        // INVARIANT: The reference is given to the `ARef`.
-        // SAFETY: As above.
-        Ok(unsafe { ARef::from_raw(p.cast()) })
-    }
-}
-
 /// Returns `path` (without NUL) NUL-terminated, for the C functions that
 /// open by path; `EINVAL` if it holds a NUL.
 pub(super) fn c_path(path: &[u8]) -> Result<KVec<u8>> {

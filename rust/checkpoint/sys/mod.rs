@@ -7,6 +7,7 @@
 //! and states its invariants; the rest of the crate is safe Rust.
 
 pub(crate) mod cred;
+pub(crate) mod event;
 pub(crate) mod file;
 pub(crate) mod mm;
 pub(crate) mod pipe;

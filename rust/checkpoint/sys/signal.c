@@ -20,6 +20,7 @@
 #include <linux/security.h>
 #include <linux/signal.h>
 #include <linux/time.h>
+#include <linux/time_namespace.h>
 
 /*
  * Resets the caller's signal state to that of a new program (default
@@ -353,14 +354,29 @@ static ktime_t ckpt_clock_now(clockid_t clock)
 {
 	switch (clock) {
 	case CLOCK_REALTIME:
+	case CLOCK_REALTIME_ALARM:
 		return ktime_get_real();
 	case CLOCK_BOOTTIME:
+	case CLOCK_BOOTTIME_ALARM:
 		return ktime_get_boottime();
 	case CLOCK_TAI:
 		return ktime_get_clocktai();
 	default:
 		return ktime_get();
 	}
+}
+
+/* The time of @clock now, as the caller's time namespace sees it. */
+s64 ckpt_clock_ns(clockid_t clock)
+{
+	struct timespec64 ts = ktime_to_timespec64(ckpt_clock_now(clock));
+
+	if (clock == CLOCK_BOOTTIME || clock == CLOCK_BOOTTIME_ALARM)
+		timens_add_boottime(&ts);
+	else if (clock != CLOCK_REALTIME && clock != CLOCK_REALTIME_ALARM &&
+		 clock != CLOCK_TAI)
+		timens_add_monotonic(&ts);
+	return timespec64_to_ns(&ts);
 }
 
 static u64 ckpt_time_left(ktime_t expires, clockid_t clock)
