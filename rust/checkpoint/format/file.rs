@@ -3,7 +3,7 @@
 //! The records of open files: the file, a shared object, and the
 //! descriptors that refer to it.
 
-use crate::codec::{Decoder, Encoder};
+use crate::codec::{Decoder, Encoder, LeArray, LeValue};
 use crate::visit::{Field, Visitor};
 use crate::{FormatError, Payload, MAX_PATH};
 
@@ -29,6 +29,12 @@ pub enum FileKind {
     /// A file open on a FIFO (a named pipe), whose pipe is a
     /// [`PipeRecord`] with the FIFO's path.
     Fifo = 7,
+    /// A signalfd.
+    Signalfd = 8,
+    /// A timerfd.
+    Timerfd = 9,
+    /// An epoll file, with its watches.
+    Epoll = 10,
 }
 
 /// Most bytes an unlinked file may hold: larger ones are refused at
@@ -46,6 +52,9 @@ impl FileKind {
             5 => Self::Pipe,
             6 => Self::Unlinked,
             7 => Self::Fifo,
+            8 => Self::Signalfd,
+            9 => Self::Timerfd,
+            10 => Self::Epoll,
             _ => return Err(FormatError::BadValue("file kind")),
         })
     }
@@ -60,17 +69,20 @@ impl FileKind {
             Self::Pipe => "pipe",
             Self::Unlinked => "unlinked",
             Self::Fifo => "fifo",
+            Self::Signalfd => "signalfd",
+            Self::Timerfd => "timerfd",
+            Self::Epoll => "epoll",
         }
     }
 
     /// The file type bits (`S_IFMT`) of its inode: anonymous inodes
-    /// (eventfd) have none.
+    /// (eventfd, signalfd, timerfd, epoll) have none.
     fn file_type(self) -> u32 {
         match self {
             Self::Regular | Self::Unlinked => 0o100000,
             Self::Directory => 0o040000,
             Self::CharDevice => 0o020000,
-            Self::Eventfd => 0,
+            Self::Eventfd | Self::Signalfd | Self::Timerfd | Self::Epoll => 0,
             Self::Pipe | Self::Fifo => 0o010000,
         }
     }
@@ -106,6 +118,105 @@ pub enum FileData<'a> {
         /// Objref of the unlinked file's contents.
         inode: i32,
     },
+    /// A signalfd: the signals it reads (bit `n - 1` for signal `n`).
+    Signalfd {
+        /// The signal mask.
+        mask: u64,
+    },
+    /// A timerfd.
+    Timerfd(Timerfd),
+    /// An epoll file: its watches, at most [`MAX_EPOLL_WATCHES`].
+    Epoll {
+        /// The watches, in no particular order.
+        watches: LeArray<'a, EpollWatch>,
+    },
+}
+
+/// The state of a timerfd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timerfd {
+    /// Its clock: `CLOCK_REALTIME`, `CLOCK_MONOTONIC`, `CLOCK_BOOTTIME` or
+    /// one of their `_ALARM` forms.
+    pub clock: u32,
+    /// The flags it was armed with: [`Timerfd::ABSTIME`],
+    /// [`Timerfd::CANCEL_ON_SET`].
+    pub flags: u32,
+    /// Nanoseconds to the next expiry (0: disarmed); with
+    /// [`Timerfd::ABSTIME`] on a `CLOCK_REALTIME` clock, the expiry itself,
+    /// in nanoseconds since the epoch, so that it holds across a reboot.
+    pub value: u64,
+    /// The period in nanoseconds, 0 for a one-shot timer.
+    pub interval: u64,
+    /// Expirations not read yet.
+    pub ticks: u64,
+}
+
+impl Timerfd {
+    /// `TFD_TIMER_ABSTIME`.
+    pub const ABSTIME: u32 = 1;
+    /// `TFD_TIMER_CANCEL_ON_SET`.
+    pub const CANCEL_ON_SET: u32 = 2;
+    /// `CLOCK_REALTIME`.
+    pub const REALTIME: u32 = 0;
+    /// `CLOCK_REALTIME_ALARM`.
+    pub const REALTIME_ALARM: u32 = 8;
+
+    /// The clocks a timerfd may have: `CLOCK_REALTIME`, `CLOCK_MONOTONIC`,
+    /// `CLOCK_BOOTTIME`, `CLOCK_REALTIME_ALARM`, `CLOCK_BOOTTIME_ALARM`.
+    const CLOCKS: [u32; 5] = [0, 1, 7, 8, 9];
+
+    /// Returns true if [`Timerfd::value`] is a `CLOCK_REALTIME` time.
+    pub fn is_realtime_expiry(&self) -> bool {
+        self.flags & Self::ABSTIME != 0
+            && matches!(self.clock, Self::REALTIME | Self::REALTIME_ALARM)
+    }
+}
+
+/// Most watches an epoll record holds.
+pub const MAX_EPOLL_WATCHES: usize = 1 << 16;
+
+/// A watch of an epoll file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EpollWatch {
+    /// Objref of the watched file.
+    pub objref: i32,
+    /// The descriptor it was added under (it need not be open any more).
+    pub fd: i32,
+    /// Its events and flags (`EPOLLIN`, `EPOLLET`, `EPOLLONESHOT`, ...).
+    pub events: u32,
+    /// The data returned with its events.
+    pub data: u64,
+}
+
+impl EpollWatch {
+    /// Length in the image.
+    pub const LEN: usize = 4 * 4 + 8;
+}
+
+impl LeValue for EpollWatch {
+    const SIZE: usize = Self::LEN;
+
+    fn read(b: &[u8]) -> Self {
+        let word = |i: usize| u32::read(b.get(4 * i..).unwrap_or(&[]));
+        Self {
+            // CAST: objrefs and descriptors are stored as their bits.
+            objref: word(0) as i32,
+            fd: word(1) as i32,
+            events: word(2),
+            data: u64::read(b.get(16..).unwrap_or(&[])),
+        }
+    }
+
+    fn write(self, out: &mut [u8]) {
+        // CAST: as in `read`.
+        let words = [self.objref as u32, self.fd as u32, self.events, 0];
+        for (chunk, w) in out.chunks_mut(4).zip(words) {
+            w.write(chunk);
+        }
+        if let Some(d) = out.get_mut(16..) {
+            self.data.write(d);
+        }
+    }
 }
 
 /// An open file (`struct file`), shared by the descriptors that refer to it.
@@ -148,12 +259,18 @@ impl<'a> FileRecord<'a> {
             FileData::Eventfd { .. } => 16,
             FileData::Pipe { .. } => 8,
             FileData::Unlinked { .. } => 8,
+            FileData::Signalfd { .. } => 8,
+            FileData::Timerfd(_) => 4 * 2 + 8 * 3,
+            FileData::Epoll { watches } => 8 + watches.byte_len(),
         }
     }
 }
 
 impl<'a> Payload<'a> for FileRecord<'a> {
-    const BOUNDS: (usize, usize) = (Self::MIN_LEN, Self::MIN_LEN + MAX_PATH);
+    const BOUNDS: (usize, usize) = (
+        Self::MIN_LEN,
+        Self::COMMON_LEN + 8 + MAX_EPOLL_WATCHES * EpollWatch::LEN,
+    );
 
     fn payload_len(&self) -> usize {
         Self::COMMON_LEN + self.data_len()
@@ -183,6 +300,23 @@ impl<'a> Payload<'a> for FileRecord<'a> {
             (FileKind::Unlinked, FileData::Unlinked { inode }) => {
                 e.i32(inode)?;
                 e.u32(0)
+            }
+            (FileKind::Signalfd, FileData::Signalfd { mask }) => e.u64(mask),
+            (FileKind::Timerfd, FileData::Timerfd(t)) => {
+                e.u32(t.clock)?;
+                e.u32(t.flags)?;
+                e.u64(t.value)?;
+                e.u64(t.interval)?;
+                e.u64(t.ticks)
+            }
+            (FileKind::Epoll, FileData::Epoll { watches }) => {
+                if watches.len() > MAX_EPOLL_WATCHES {
+                    return Err(FormatError::BadValue("epoll watch count"));
+                }
+                // CAST: bounded above.
+                e.u32(watches.len() as u32)?;
+                e.u32(0)?;
+                e.array(&watches)
             }
             _ => Err(FormatError::BadValue("file data of another kind")),
         }
@@ -239,6 +373,45 @@ impl<'a> Payload<'a> for FileRecord<'a> {
                 }
                 FileData::Unlinked { inode }
             }
+            FileKind::Signalfd => FileData::Signalfd { mask: d.u64()? },
+            FileKind::Timerfd => {
+                let t = Timerfd {
+                    clock: d.u32()?,
+                    flags: d.u32()?,
+                    value: d.u64()?,
+                    interval: d.u64()?,
+                    ticks: d.u64()?,
+                };
+                if !Timerfd::CLOCKS.contains(&t.clock) {
+                    return Err(FormatError::BadValue("timerfd clock"));
+                }
+                if t.flags & !(Timerfd::ABSTIME | Timerfd::CANCEL_ON_SET) != 0 {
+                    return Err(FormatError::BadValue("timerfd flags"));
+                }
+                // Limits of a `struct timespec64` that `timerfd_settime()`
+                // takes: below 2^63 nanoseconds.
+                if t.value > i64::MAX as u64 || t.interval > i64::MAX as u64 {
+                    return Err(FormatError::BadValue("timerfd time"));
+                }
+                FileData::Timerfd(t)
+            }
+            FileKind::Epoll => {
+                let count = d.u32()? as usize;
+                if d.u32()? != 0 || count > MAX_EPOLL_WATCHES {
+                    return Err(FormatError::BadValue("epoll watch count"));
+                }
+                let watches = d.array::<EpollWatch>(count)?;
+                let reserved = match watches {
+                    LeArray::Bytes(b) => {
+                        b.chunks_exact(EpollWatch::LEN).any(|w| w[12..16] != [0; 4])
+                    }
+                    LeArray::Values(_) => false,
+                };
+                if reserved || watches.iter().any(|w| w.objref <= 0 || w.fd < 0) {
+                    return Err(FormatError::BadValue("epoll watch"));
+                }
+                FileData::Epoll { watches }
+            }
         };
         if mode & 0o170000 != kind.file_type() || mode & !0o177777 != 0 {
             return Err(FormatError::BadValue("file mode"));
@@ -275,6 +448,24 @@ impl<'a> Payload<'a> for FileRecord<'a> {
             }
             FileData::Pipe { pipe } => v.int("pipe", pipe),
             FileData::Unlinked { inode } => v.int("unlinked", inode),
+            FileData::Signalfd { mask } => v.hex("mask", mask),
+            FileData::Timerfd(t) => {
+                v.uint("clock", t.clock);
+                v.oct("settime flags", t.flags);
+                v.uint(Field::new("value").suffix(" ns"), t.value);
+                v.uint(Field::new("interval").suffix(" ns"), t.interval);
+                v.uint("ticks", t.ticks);
+            }
+            FileData::Epoll { watches } => {
+                // CAST: at most `MAX_EPOLL_WATCHES`.
+                v.uint("watches", watches.len() as u64);
+                for w in watches.iter() {
+                    v.int(Field::new("watch").detail(), w.objref);
+                    v.int(Field::new("fd").detail(), w.fd);
+                    v.hex(Field::new("events").detail(), w.events);
+                    v.hex(Field::new("data").detail(), w.data);
+                }
+            }
         }
     }
 }

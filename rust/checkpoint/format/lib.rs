@@ -49,8 +49,8 @@ pub use arch::{Arch, ArchRecord, CpuX86_64, Xstate};
 pub use codec::{LeArray, LeValue};
 pub use cred::CredRecord;
 pub use file::{
-    FdRecord, FileData, FileKind, FileRecord, PipeRecord, UnlinkedRecord, MAX_PIPE_DATA,
-    MAX_UNLINKED, MEM_CHAR_DEVICES,
+    EpollWatch, FdRecord, FileData, FileKind, FileRecord, PipeRecord, Timerfd, UnlinkedRecord,
+    MAX_EPOLL_WATCHES, MAX_PIPE_DATA, MAX_UNLINKED, MEM_CHAR_DEVICES,
 };
 pub use header::{ErrorRecord, Header, Tail};
 pub use mm::{vm, MmRecord, PagesRecord, VmaKind, VmaRecord};

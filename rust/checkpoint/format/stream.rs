@@ -276,6 +276,11 @@ impl StreamCheck {
                 match f.data {
                     FileData::Pipe { pipe } => use_ref(objs, pipe, ObjKind::Pipe)?,
                     FileData::Unlinked { inode } => use_ref(objs, inode, ObjKind::Unlinked)?,
+                    FileData::Epoll { watches } => {
+                        for w in watches.iter() {
+                            use_ref(objs, w.objref, ObjKind::File)?;
+                        }
+                    }
                     _ => {}
                 }
                 define(objs, f.objref, ObjKind::File)

@@ -966,3 +966,152 @@ fn fifos() {
     assert!(!decodes(&[pipe(b"tmp/f")]));
     assert!(!decodes(&[pipe(b"/tmp/\0f")]));
 }
+
+fn event_file(objref: i32, kind: FileKind, data: FileData<'static>) -> Record<'static> {
+    Record::File(FileRecord {
+        objref,
+        kind,
+        flags: 0o4002,
+        mode: 0o600,
+        rdev: 0,
+        pos: 0,
+        data,
+    })
+}
+
+const TIMER: Timerfd = Timerfd {
+    clock: 0,
+    flags: Timerfd::ABSTIME | Timerfd::CANCEL_ON_SET,
+    value: 1_800_000_000_000_000_000,
+    interval: 50_000_000,
+    ticks: 3,
+};
+
+const WATCHES: [EpollWatch; 2] = [
+    EpollWatch {
+        objref: 3,
+        fd: 7,
+        events: 0x8000_0019,
+        data: u64::MAX,
+    },
+    EpollWatch {
+        objref: 4,
+        fd: 1 << 20,
+        events: 0x1c,
+        data: 0,
+    },
+];
+
+#[test]
+fn event_files_round_trip() {
+    let recs = [
+        event_file(3, FileKind::Signalfd, FileData::Signalfd { mask: 0xa00 }),
+        event_file(4, FileKind::Timerfd, FileData::Timerfd(TIMER)),
+        event_file(
+            5,
+            FileKind::Epoll,
+            FileData::Epoll {
+                watches: LeArray::Values(&WATCHES),
+            },
+        ),
+    ];
+    let buf = image(&recs);
+    let back: Vec<_> = Records::new(&buf).map(|i| i.unwrap().record).collect();
+    assert_eq!(back, recs);
+    assert!(TIMER.is_realtime_expiry());
+    let monotonic = Timerfd { clock: 1, ..TIMER };
+    assert!(!monotonic.is_realtime_expiry());
+}
+
+#[test]
+fn event_file_rules() {
+    let timer = |t| event_file(4, FileKind::Timerfd, FileData::Timerfd(t));
+    // Only the clocks of timerfd_create(), the flags of timerfd_settime(),
+    // and times a timespec holds.
+    for clock in [0, 1, 7, 8, 9] {
+        assert!(decodes(&[timer(Timerfd { clock, ..TIMER })]));
+    }
+    for clock in [2, 3, 4, 5, 6, 10, 11, u32::MAX] {
+        assert!(!decodes(&[timer(Timerfd { clock, ..TIMER })]));
+    }
+    assert!(!decodes(&[timer(Timerfd { flags: 4, ..TIMER })]));
+    assert!(!decodes(&[timer(Timerfd {
+        value: 1 << 63,
+        ..TIMER
+    })]));
+    assert!(!decodes(&[timer(Timerfd {
+        interval: u64::MAX,
+        ..TIMER
+    })]));
+    // A watch names a file defined before it, by a positive objref, under
+    // a descriptor that is not negative, with its reserved word zero.
+    let epoll = |watches: &'static [EpollWatch]| {
+        event_file(
+            5,
+            FileKind::Epoll,
+            FileData::Epoll {
+                watches: LeArray::Values(watches),
+            },
+        )
+    };
+    static BAD_FD: [EpollWatch; 1] = [EpollWatch {
+        fd: -1,
+        ..WATCHES[0]
+    }];
+    static BAD_REF: [EpollWatch; 1] = [EpollWatch {
+        objref: 0,
+        ..WATCHES[0]
+    }];
+    assert!(decodes(&[epoll(&WATCHES)]));
+    assert!(!decodes(&[epoll(&BAD_FD)]));
+    assert!(!decodes(&[epoll(&BAD_REF)]));
+    let mut buf = image(&[epoll(&WATCHES)]);
+    buf[8 + FileRecord::COMMON_LEN + 8 + 12] = 1;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+    // The count matches the watches that follow.
+    let mut buf = image(&[epoll(&WATCHES)]);
+    buf[8 + FileRecord::COMMON_LEN] = 3;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+    // Anonymous inodes have no file type.
+    let mut buf = image(&[event_file(
+        3,
+        FileKind::Signalfd,
+        FileData::Signalfd { mask: 1 },
+    )]);
+    buf[8 + 12 + 1] = 0x81;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+
+    let mut s = StreamCheck::new();
+    let mut o = ObjMap::default();
+    for r in [
+        header(),
+        common::tree(),
+        cred(1),
+        task(1),
+        common::cpu(),
+        common::signals(),
+        fs(),
+    ] {
+        s.next(&r, &mut o).unwrap();
+    }
+    // Watched files come first; a watch names a file, not a cred.
+    assert_eq!(
+        s.next(&epoll(&WATCHES), &mut o),
+        Err(FormatError::MissingObjref(3))
+    );
+    s.next(&timer(TIMER), &mut o).unwrap();
+    s.next(
+        &event_file(3, FileKind::Signalfd, FileData::Signalfd { mask: 2 }),
+        &mut o,
+    )
+    .unwrap();
+    s.next(&epoll(&WATCHES), &mut o).unwrap();
+    static ON_CRED: [EpollWatch; 1] = [EpollWatch {
+        objref: 1,
+        ..WATCHES[0]
+    }];
+    assert_eq!(
+        s.next(&epoll(&ON_CRED), &mut o),
+        Err(FormatError::WrongObjKind(1))
+    );
+}
