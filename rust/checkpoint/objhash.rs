@@ -112,6 +112,17 @@ impl Ctx {
         Ok(found.objref)
     }
 
+    /// Checkpoint: [`Ctx::checkpoint_obj`] for a reference on `obj` that
+    /// the kernel does not count either (an epoll's watch on a file), and
+    /// so no user for the leak check.
+    pub(crate) fn checkpoint_uncounted<T: Object>(&mut self, obj: &T) -> Result<i32> {
+        let objref = self.checkpoint_obj(obj)?;
+        if let Some(e) = self.objhash.by_ref.get_mut(&objref) {
+            e.users = e.users.saturating_sub(1);
+        }
+        Ok(objref)
+    }
+
     /// Checkpoint: returns the objref of `obj` if it was written already.
     pub(crate) fn objref_of<T: Object>(&self, obj: &T) -> Option<i32> {
         self.objhash.by_addr.get(&obj.addr()).copied()

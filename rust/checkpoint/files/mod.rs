@@ -19,11 +19,14 @@
 //! descriptors replace the caller's at the end.
 
 mod dir;
+mod epoll;
 mod eventfd;
 mod fifo;
 mod memdev;
 mod pipe;
 mod regular;
+mod signalfd;
+mod timerfd;
 mod unlinked;
 
 pub(crate) use pipe::Pipe;
@@ -64,6 +67,9 @@ const KINDS: &[&FileOps] = &[
     &dir::OPS,
     &memdev::OPS,
     &eventfd::OPS,
+    &signalfd::OPS,
+    &timerfd::OPS,
+    &epoll::OPS,
     &pipe::OPS,
     &fifo::OPS,
 ];
@@ -82,7 +88,7 @@ fn unsupported_kind(mode: u32) -> &'static str {
         0o060000 => "block device",
         0o120000 => "symbolic link",
         // Anonymous inodes have no file type.
-        0 => "anonymous inode (epoll, signalfd, timerfd, ...)",
+        0 => "anonymous inode (inotify, fanotify, pidfd, memfd_secret, ...)",
         _ => "special file",
     }
 }
