@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/prctl.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -783,6 +784,25 @@ TEST(memfd_refused)
 	check_refused(_metadata, hold_unlinked, NULL, "unlinked or internal file not supported");
 }
 
+/* An epoll watching a socket, whose descriptor comes after the epoll's. */
+static void watch_socket(void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(0), sv[2];
+
+	(void)arg;
+	if (ep < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &ev))
+		_exit(1);
+}
+
+TEST(epoll_watching_socket_refused)
+{
+	/* The watch names its descriptor and what the file is. */
+	check_refused(_metadata, watch_socket, NULL, "socket not supported");
+	check_refused(_metadata, watch_socket, NULL, ": watch on fd ");
+}
+
 TEST(shared_anonymous_memory_refused)
 {
 	/* A forked child shares the harness's MAP_SHARED|MAP_ANONYMOUS page. */
@@ -1501,10 +1521,22 @@ TEST(pipe_with_outside_end_refused)
 	finish_target(child, cg, fd, path);
 }
 
-/*
- * Pipes with their data, size and O_NONBLOCK, a pipe whose writer is gone,
- * and eventfds with their counters: the restarted program checks them all.
- */
+/* Waits up to @secs seconds for @pid to sleep in a system call. */
+static int wait_asleep(pid_t pid, int secs)
+{
+	char path[64], buf[512], *p;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (i = 0; i < secs * 100; i++) {
+		p = read_file(path, buf, sizeof(buf)) ? strrchr(buf, ')') : NULL;
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
 /*
  * Runs ckpt_sleeper in @mode, its log at @log; checkpoints and kills it,
  * checks that ckptinfo shows each of the strings @shows (NULL-terminated),
@@ -1524,6 +1556,8 @@ static void check_mode_survives(struct __test_metadata *_metadata, const char *m
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
 	child = spawn_target_at(sleeper_path(), "ckpt-mode", mode, log, ready, sizeof(ready));
 	ASSERT_LT(0, child);
+	/* Saved in the call it waits in, not on its way to it. */
+	ASSERT_EQ(0, wait_asleep(child, 30));
 	ASSERT_LT(0, checkpoint_and_kill(child, path)) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, run_ckptinfo(path, "", out, sizeof(out))) TH_LOG("%.4000s", out);
 	for (i = 0; shows[i]; i++)
@@ -1540,6 +1574,10 @@ static void check_mode_survives(struct __test_metadata *_metadata, const char *m
 	unlink(path);
 }
 
+/*
+ * Pipes with their data, size and O_NONBLOCK, a pipe whose writer is gone,
+ * and eventfds with their counters: the restarted program checks them all.
+ */
 TEST(pipes_and_eventfds_survive_restart)
 {
 	char log[] = "/tmp/ckpt-pipes-log-XXXXXX";
@@ -1547,6 +1585,26 @@ TEST(pipes_and_eventfds_survive_restart)
 
 	ASSERT_LE(0, mkstemp(log));
 	check_mode_survives(_metadata, "pipes", log, shows);
+	unlink(log);
+}
+
+/*
+ * An event loop blocked in epoll_wait() over a signalfd and a timerfd, with
+ * a second epoll over an eventfd, a pipe, a periodic timerfd and a closed
+ * descriptor, watched by a third, and an absolute CLOCK_REALTIME timerfd:
+ * after restart, SIGUSR1 wakes the loop through its signalfd, and it finds
+ * each event once, each timer's setting, and every watch as it was.
+ */
+TEST(event_loop_survives_restart)
+{
+	char log[] = "/tmp/ckpt-events-log-XXXXXX";
+	const char *const shows[] = {
+		"signalfd", "mask 0xa00", "clock 1", "interval 50000000 ns",
+		"settime flags 0o3", "epoll", "watches 4", NULL
+	};
+
+	ASSERT_LE(0, mkstemp(log));
+	check_mode_survives(_metadata, "events", log, shows);
 	unlink(log);
 }
 
@@ -2940,6 +2998,80 @@ TEST_F(tree_image, zombie_leader_of_threads)
 	EXPECT_EQ(-EINVAL, restart_tree_buf(copy, self->len, -1));
 	EXPECT_EQ(0, wait_gone(self->tids, self->ntids, 30));
 	free(copy);
+}
+
+/*
+ * Offset of the first file record of kind @kind in @buf whose first data
+ * word (an epoll's watch count) is @word, any if -1; or 0.
+ */
+static size_t file_record(const char *buf, const size_t *offs, size_t nrec,
+			  uint32_t kind, int64_t word)
+{
+	uint32_t type, k, w;
+	size_t r;
+
+	for (r = 0; r < nrec; r++) {
+		memcpy(&type, buf + offs[r], 4);
+		memcpy(&k, buf + offs[r] + 12, 4);
+		memcpy(&w, buf + offs[r] + 40, 4);
+		if (type == 401 && k == kind && (word < 0 || w == word))
+			return offs[r];
+	}
+	return 0;
+}
+
+/*
+ * Images of the event loop whose event files break the rules, each refused
+ * cleanly: an epoll watch on a file the image never defined; an exclusive
+ * watch on another epoll, which epoll_ctl() refuses; a timerfd on a clock
+ * a timerfd cannot have; a time beyond a timespec.
+ */
+TEST(hostile_event_files)
+{
+	char log[] = "/tmp/ckpt-hev-log-XXXXXX";
+	size_t offs[256], nrec, len, ep, tfd;
+	uint32_t v, saved;
+	uint64_t big = 1ULL << 63;
+	char *buf;
+	int fd;
+
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	fd = image_of_mode("events", log);
+	ASSERT_LE(0, fd);
+	buf = slurp(fd, &len);
+	ASSERT_NE(NULL, buf);
+	nrec = record_offsets(buf, len, offs, 256);
+	ASSERT_EQ(0, restart_buf(buf, len));
+	/* The epoll with one watch, on another epoll. */
+	ep = file_record(buf, offs, nrec, 10, 1);
+	tfd = file_record(buf, offs, nrec, 9, -1);
+	ASSERT_NE(0, ep);
+	ASSERT_NE(0, tfd);
+	/* Header 8, common fields 32, count and reserved 8, then the watch. */
+	memcpy(&saved, buf + ep + 48, 4);
+	v = 0x7fff0000;
+	memcpy(buf + ep + 48, &v, 4);
+	EXPECT_EQ(EINVAL, restart_buf(buf, len));
+	memcpy(buf + ep + 48, &saved, 4);
+	memcpy(&saved, buf + ep + 48 + 8, 4);
+	v = saved | EPOLLEXCLUSIVE;
+	memcpy(buf + ep + 48 + 8, &v, 4);
+	EXPECT_EQ(EINVAL, restart_buf(buf, len));
+	memcpy(buf + ep + 48 + 8, &saved, 4);
+	/* The timerfd's clock: CLOCK_PROCESS_CPUTIME_ID. */
+	memcpy(&saved, buf + tfd + 40, 4);
+	v = 2;
+	memcpy(buf + tfd + 40, &v, 4);
+	EXPECT_EQ(EINVAL, restart_buf(buf, len));
+	memcpy(buf + tfd + 40, &saved, 4);
+	/* Its value: 2^63 ns. */
+	memcpy(buf + tfd + 48, &big, 8);
+	EXPECT_EQ(EINVAL, restart_buf(buf, len));
+	free(buf);
+	close(fd);
+	unlink(log);
 }
 
 FIXTURE(image)

@@ -85,6 +85,21 @@
  *                              nearly left; it joins them, logs "threads
  *                              ok N" (N threads checked) or "threads FAIL
  *                              I R" to LOG, and exits 0
+ *   ckpt_sleeper NAME events LOG
+ *                              an event loop blocked in epoll_wait() on a
+ *                              signalfd for SIGUSR1 and an hour-long
+ *                              timerfd; a second epoll, not waited on,
+ *                              watches an eventfd at 3, a pipe holding
+ *                              "hello" (edge-triggered), a 50 ms periodic
+ *                              timerfd and a descriptor since closed; a
+ *                              third watches the second; an absolute
+ *                              CLOCK_REALTIME timerfd two hours ahead with
+ *                              TFD_TIMER_CANCEL_ON_SET. Once SIGUSR1 wakes
+ *                              the loop, it checks every source (each
+ *                              event once, the timers' settings, the
+ *                              watches of each epoll as fdinfo shows them)
+ *                              and writes "events ok" (or "events FAIL N")
+ *                              to LOG
  *   ckpt_sleeper NAME self IMAGE
  *                              checkpoint itself into IMAGE; write
  *                              "checkpointed ID" and exit 0, or, once
@@ -104,15 +119,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <linux/futex.h>
 #include <time.h>
@@ -613,6 +631,224 @@ static int hold_pipes(const char *log)
 	if (sem < 0 || big < 0 || write(big, &v, 8) != 8 || await_usr1())
 		return 1;
 	report("pipes", check_pipes(a, b[0], sem, big));
+	return 1;
+}
+
+#define EV_PERIOD_NS (50 * 1000 * 1000)
+#define EV_INFO 1024
+
+/* The files of events mode. */
+struct events {
+	int ep, ep2, ep3, sfd, hour, tick, abs, efd, p[2];
+	time_t abs_at;
+	char info[6][EV_INFO];
+};
+
+/* Reads at most @size - 1 bytes of @path into @buf, NUL-terminated. */
+static size_t read_file_into(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return 0;
+	buf[n] = 0;
+	return n;
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * What /proc/self/fdinfo shows of @fd that restart must keep, into @out:
+ * the watches of an epoll without the target's position and inode (in
+ * sorted order: the epoll orders them by address), a timerfd's clock,
+ * flags and period, a signalfd's mask.
+ */
+static int fdinfo_kept(int fd, char *out)
+{
+	static const char *const keys[] = {
+		"tfd:", "clockid:", "settime flags:", "it_interval:", "sigmask:"
+	};
+	char path[64], buf[4096], *lines[64], *l, *save = NULL, *cut;
+	size_t n = 0, i, k;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if (!read_file_into(path, buf, sizeof(buf)))
+		return -1;
+	for (l = strtok_r(buf, "\n", &save); l && n < 64; l = strtok_r(NULL, "\n", &save)) {
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (!strncmp(l, keys[k], strlen(keys[k])))
+				break;
+		if (k == sizeof(keys) / sizeof(keys[0]))
+			continue;
+		cut = strstr(l, " pos:");
+		if (cut)
+			*cut = 0;
+		lines[n++] = l;
+	}
+	qsort(lines, n, sizeof(lines[0]), cmp_lines);
+	out[0] = 0;
+	for (i = 0; i < n; i++) {
+		strncat(out, lines[i], EV_INFO - strlen(out) - 2);
+		strcat(out, "\n");
+	}
+	return n ? 0 : -1;
+}
+
+static int ev_watch(int ep, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* What fdinfo shows of each epoll, timerfd and signalfd of @e, into @info. */
+static int ev_infos(const struct events *e, char (*info)[EV_INFO])
+{
+	int fds[6] = { e->ep, e->ep2, e->ep3, e->sfd, e->tick, e->abs };
+	int i;
+
+	for (i = 0; i < 6; i++)
+		if (fdinfo_kept(fds[i], info[i]))
+			return -1;
+	return 0;
+}
+
+/* Waits up to @ms for events of @ep; returns the set of their data (bits). */
+static uint64_t ev_ready(int ep, int ms)
+{
+	struct epoll_event ev[8];
+	uint64_t got = 0;
+	int i, n = epoll_wait(ep, ev, 8, ms);
+
+	for (i = 0; i < n; i++)
+		got |= 1ULL << (ev[i].data.u64 & 63);
+	return got;
+}
+
+static int64_t ts_ns(const struct timespec *t)
+{
+	return t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+/* The checks of events mode, after the loop woke with @n events @ev. */
+static int check_events(struct events *e, int n, struct epoll_event *ev)
+{
+	static char info[6][EV_INFO];
+	struct signalfd_siginfo si;
+	struct itimerspec it;
+	struct timespec now;
+	uint64_t v, got;
+	char buf[8];
+	int i;
+
+	if (n != 1 || ev->data.u64 != 1)
+		return 1;
+	if (read(e->sfd, &si, sizeof(si)) != sizeof(si) || si.ssi_signo != SIGUSR1)
+		return 2;
+	if (read(e->sfd, &si, sizeof(si)) != -1 || errno != EAGAIN)
+		return 3;
+	if (ev_infos(e, info))
+		return 4;
+	for (i = 0; i < 6; i++)
+		if (strcmp(info[i], e->info[i]))
+			return 5 + i;
+	if (ev_ready(e->ep3, 0) != 1ULL << 20)
+		return 10;
+	got = ev_ready(e->ep2, 0);
+	if ((got & 0x2c00) != 0x2c00) /* 10, 11 and 13 */
+		return 11;
+	if (read(e->efd, &v, 8) != 8 || v != 3)
+		return 12;
+	if (read(e->efd, &v, 8) != -1 || errno != EAGAIN)
+		return 13;
+	if (read(e->p[0], buf, sizeof(buf)) != 5 || memcmp(buf, "hello", 5))
+		return 14;
+	if (read(e->p[0], buf, sizeof(buf)) != -1 || errno != EAGAIN)
+		return 15;
+	if (timerfd_gettime(e->tick, &it) || ts_ns(&it.it_interval) != EV_PERIOD_NS)
+		return 16;
+	/* The periodic timer still fires: within 40 periods. */
+	for (i = 0; i < 40 && !(got & 1ULL << 12); i++)
+		got |= ev_ready(e->ep2, EV_PERIOD_NS / 1000000);
+	if (!(got & 1ULL << 12) || read(e->tick, &v, 8) != 8 || v < 1)
+		return 17;
+	/* The edge of the pipe was reported once. */
+	if (ev_ready(e->ep2, 0) & 1ULL << 11)
+		return 18;
+	/* The hour-long timer kept what it had left, less the checkpoint. */
+	if (timerfd_gettime(e->hour, &it) || it.it_value.tv_sec < 3000 ||
+	    it.it_value.tv_sec >= 3600)
+		return 19;
+	/* The absolute timer kept its expiry. */
+	if (timerfd_gettime(e->abs, &it) || clock_gettime(CLOCK_REALTIME, &now))
+		return 20;
+	if (llabs(ts_ns(&now) + ts_ns(&it.it_value) - e->abs_at * 1000000000LL) >
+	    2000000000LL)
+		return 21;
+	return 0;
+}
+
+static int event_loop(const char *log)
+{
+	static struct events e;
+	struct itimerspec it = { 0 };
+	struct epoll_event ev;
+	struct timespec now;
+	sigset_t set;
+	int fd, n;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	e.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	e.hour = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	e.tick = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	e.abs = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK);
+	e.efd = eventfd(3, EFD_NONBLOCK);
+	e.ep = epoll_create1(0);
+	e.ep2 = epoll_create1(EPOLL_CLOEXEC);
+	e.ep3 = epoll_create1(0);
+	if (pending_log < 0 || e.sfd < 0 || e.hour < 0 || e.tick < 0 || e.abs < 0 ||
+	    e.efd < 0 || e.ep < 0 || e.ep2 < 0 || e.ep3 < 0 ||
+	    pipe2(e.p, O_NONBLOCK) || write(e.p[1], "hello", 5) != 5)
+		return 1;
+	it.it_value.tv_sec = 3600;
+	if (timerfd_settime(e.hour, 0, &it, NULL))
+		return 1;
+	it.it_value.tv_sec = 0;
+	it.it_value.tv_nsec = it.it_interval.tv_nsec = EV_PERIOD_NS;
+	if (timerfd_settime(e.tick, 0, &it, NULL) || clock_gettime(CLOCK_REALTIME, &now))
+		return 1;
+	e.abs_at = now.tv_sec + 7200;
+	it.it_value.tv_sec = e.abs_at;
+	it.it_value.tv_nsec = it.it_interval.tv_nsec = 0;
+	if (timerfd_settime(e.abs, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &it, NULL))
+		return 1;
+	fd = dup(e.efd);
+	if (fd < 0 || ev_watch(e.ep, e.sfd, EPOLLIN, 1) || ev_watch(e.ep, e.hour, EPOLLIN, 2) ||
+	    ev_watch(e.ep2, e.efd, EPOLLIN, 10) ||
+	    ev_watch(e.ep2, e.p[0], EPOLLIN | EPOLLET, 11) ||
+	    ev_watch(e.ep2, e.tick, EPOLLIN, 12) || ev_watch(e.ep2, fd, EPOLLOUT, 13) ||
+	    close(fd) || ev_watch(e.ep3, e.ep2, EPOLLIN, 20))
+		return 1;
+	if (ev_infos(&e, e.info) || write(1, "ready", 5) != 5)
+		return 1;
+	quiet_stdout();
+	/* As after SIGSTOP, a frozen epoll_wait() may fail with EINTR. */
+	do
+		n = epoll_wait(e.ep, &ev, 1, -1);
+	while (n < 0 && errno == EINTR);
+	report("events", check_events(&e, n, &ev));
 	return 1;
 }
 
@@ -1236,6 +1472,8 @@ int main(int argc, char **argv)
 		return unlinked_mode(argv[3]);
 	if (!strcmp(mode, "threads") && argc > 3)
 		return thread_pool(argv[3]);
+	if (!strcmp(mode, "events") && argc > 3)
+		return event_loop(argv[3]);
 	/*
 	 * As uid 65534: wait for SIGUSR1, then exec argv[3] (a setuid-root
 	 * copy of this program).
