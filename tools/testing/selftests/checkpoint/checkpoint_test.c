@@ -1172,10 +1172,13 @@ static pid_t restart_tree_in(const char *path, const char *cg)
  * prints multiples of @step, one per line; once it printed @lines, freezes
  * the cgroup, checkpoints it and kills all of it, restarts it (its whole
  * tree if @tree, else as one task), and checks that it prints @lines more,
- * in order.
+ * in order. With @result, a file that the program writes last, the file
+ * must be empty at the checkpoint and then come to hold @want; the file
+ * @result.go appears after the checkpoint, before the kill.
  */
 static void check_counting_program(struct __test_metadata *_metadata,
-				   char *const argv[], long step, int lines, bool tree)
+				   char *const argv[], long step, int lines, bool tree,
+				   const char *result, const char *want)
 {
 	char path[] = "/tmp/ckpt-prog-XXXXXX", log[] = "/tmp/ckpt-prog-log-XXXXXX";
 	static char buf[1 << 16];
@@ -1207,9 +1210,16 @@ static void check_counting_program(struct __test_metadata *_metadata,
 	if (!wait_log(log, 0, "\n", lines, 60) && !write_str(cg, "cgroup.freeze", "1") &&
 	    !wait_for(cg, "cgroup.events", "frozen 1")) {
 		fd = open(path, O_WRONLY | O_TRUNC);
+		/* Caught before its end. */
+		if (result)
+			EXPECT_EQ(0, read_file(result, buf, sizeof(buf)));
 		id = sys_checkpoint(child, fd, CHECKPOINT_SUBTREE, -1);
 		err = errno;
 		close(fd);
+		if (result) {
+			snprintf(buf, sizeof(buf), "%s.go", result);
+			close(open(buf, O_CREAT | O_WRONLY, 0600));
+		}
 	} else {
 		id = -1;
 		err = ETIMEDOUT;
@@ -1227,6 +1237,18 @@ static void check_counting_program(struct __test_metadata *_metadata,
 		if (after < 0 || after >= before + lines)
 			break;
 		usleep(50 * 1000);
+	}
+	/* Its result, once it is done. */
+	for (i = 0; result && child > 0 && i < 2400; i++) {
+		if (read_file(result, buf, sizeof(buf)) >= strlen(want))
+			break;
+		usleep(50 * 1000);
+	}
+	if (result) {
+		EXPECT_STREQ(want, buf);
+		unlink(result);
+		snprintf(buf, sizeof(buf), "%s.go", result);
+		unlink(buf);
 	}
 	if (tree) {
 		EXPECT_EQ(0, empty_cgroup(cg));
@@ -1249,7 +1271,7 @@ TEST(shell_loop_survives_restart)
 		NULL
 	};
 
-	check_counting_program(_metadata, argv, 2000, 3, false);
+	check_counting_program(_metadata, argv, 2000, 3, false, NULL, NULL);
 }
 
 /* A target waiting on a futex in @mode is restarted and woken. */
@@ -1330,7 +1352,7 @@ TEST(python_survives_restart)
 
 	if (access(argv[0], X_OK))
 		SKIP(return, "no %s", argv[0]);
-	check_counting_program(_metadata, argv, 1, 5, false);
+	check_counting_program(_metadata, argv, 1, 5, false, NULL, NULL);
 }
 
 /*
@@ -1368,7 +1390,7 @@ TEST(python_threads_survive_restart)
 
 	if (access(argv[0], X_OK))
 		SKIP(return, "no %s", argv[0]);
-	check_counting_program(_metadata, argv, 1, 5, true);
+	check_counting_program(_metadata, argv, 1, 5, true, NULL, NULL);
 }
 
 /*
@@ -1385,7 +1407,28 @@ TEST(shell_jobs_survive_restart)
 		NULL
 	};
 
-	check_counting_program(_metadata, argv, 2000, 3, true);
+	check_counting_program(_metadata, argv, 2000, 3, true, NULL, NULL);
+}
+
+/*
+ * A shell pipeline, seq into awk summing 2000000 numbers, caught in the
+ * middle (seq blocked on the full pipe or writing, awk reading, or the
+ * second half waiting for the checkpoint to be over): after restart, the
+ * sum is exact, each number read once.
+ */
+TEST(pipeline_survives_restart)
+{
+	char sum[] = "/tmp/ckpt-sum-XXXXXX", script[512];
+	char *const argv[] = { "/bin/sh", "-c", script, NULL };
+	int fd = mkstemp(sum);
+
+	ASSERT_LE(0, fd);
+	close(fd);
+	snprintf(script, sizeof(script),
+		 "(seq 1000000; while [ ! -e %s.go ]; do sleep 0.1; done; seq 1000001 2000000) | "
+		 "awk '{ s += $1 } NR %% 20000 == 0 { print NR; fflush() } "
+		 "END { printf \"%%.0f\\n\", s > \"%s\" }'", sum, sum);
+	check_counting_program(_metadata, argv, 20000, 5, true, sum, "2000001000000\n");
 }
 
 TEST(restart_beyond_privilege_eperm)
