@@ -59,10 +59,11 @@ static const char *sleeper_path(void)
 
 /*
  * Starts ckpt_sleeper (a fresh address space, unlike a forked child of the
- * harness) named @comm in @mode; its first output goes to @out (@len bytes).
+ * harness) named @comm in @mode, in v2 cgroup @cg if not NULL (so that its
+ * children are born there); its first output goes to @out (@len bytes).
  */
-static pid_t spawn_target_at(const char *bin, const char *comm, const char *mode,
-			     const char *arg, void *out, size_t len)
+static pid_t spawn_target_in(const char *cg, const char *bin, const char *comm,
+			     const char *mode, const char *arg, void *out, size_t len)
 {
 	int p[2];
 	pid_t pid;
@@ -71,6 +72,8 @@ static pid_t spawn_target_at(const char *bin, const char *comm, const char *mode
 		return -1;
 	pid = fork();
 	if (pid == 0) {
+		if (cg && write_str(cg, "cgroup.procs", "0"))
+			_exit(126);
 		dup2(p[1], 1);
 		close(p[0]);
 		execl(bin, "ckpt_sleeper", comm, mode, arg, NULL);
@@ -83,6 +86,12 @@ static pid_t spawn_target_at(const char *bin, const char *comm, const char *mode
 	}
 	close(p[0]);
 	return pid;
+}
+
+static pid_t spawn_target_at(const char *bin, const char *comm, const char *mode,
+			     const char *arg, void *out, size_t len)
+{
+	return spawn_target_in(NULL, bin, comm, mode, arg, out, len);
 }
 
 static pid_t spawn_target(const char *comm, const char *mode, void *out, size_t len)
@@ -1628,6 +1637,47 @@ TEST(pipes_and_eventfds_survive_restart)
 
 	ASSERT_LE(0, mkstemp(log));
 	check_mode_survives(_metadata, "pipes", log, shows);
+	unlink(log);
+}
+
+/*
+ * A child blocked in read() on an empty pipe and one in a write() of 200 KiB
+ * on a full pipe: after restart, the read returns what the root writes,
+ * and the root reads every byte of the write once, in order.
+ */
+TEST(blocked_pipe_calls_survive_restart)
+{
+	char path[] = "/tmp/ckpt-pw-XXXXXX", log[] = "/tmp/ckpt-pw-log-XXXXXX";
+	char cg[128], ready[5], buf[256];
+	pid_t root;
+	int fd;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	/* Orphans of the killed tree come here, to be reaped. */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-pw-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	root = spawn_target_in(cg, sleeper_path(), "ckpt-pw", "pipe-wait", log, ready,
+			       sizeof(ready));
+	EXPECT_LT(0, root);
+	EXPECT_EQ(0, write_str(cg, "cgroup.freeze", "1"));
+	EXPECT_EQ(0, wait_for(cg, "cgroup.events", "frozen 1"));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	EXPECT_LT(0, sys_checkpoint(root, fd, CHECKPOINT_SUBTREE, -1)) TH_LOG("%s", strerror(errno));
+	close(fd);
+	ASSERT_EQ(0, empty_cgroup(cg));
+	ASSERT_EQ(0, thaw_v2(cg));
+	EXPECT_EQ(root, restart_tree_in(path, cg));
+	EXPECT_EQ(0, kill(root, SIGUSR1));
+	EXPECT_EQ(0, wait_log(log, 0, "pipe-wait ", 1, 60));
+	read_file(log, buf, sizeof(buf));
+	EXPECT_STREQ("pipe-wait ok\n", buf);
+	EXPECT_EQ(0, empty_cgroup(cg));
+	remove_v2(cg);
+	unlink(path);
 	unlink(log);
 }
 

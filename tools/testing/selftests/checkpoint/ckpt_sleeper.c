@@ -85,6 +85,15 @@
  *                              nearly left; it joins them, logs "threads
  *                              ok N" (N threads checked) or "threads FAIL
  *                              I R" to LOG, and exits 0
+ *   ckpt_sleeper NAME pipe-wait LOG
+ *                              a child blocked in read() on an empty pipe,
+ *                              and one in a write() of 200 KiB on a full
+ *                              pipe; once both are, say "ready". On
+ *                              SIGUSR1, wake the reader with "wake!", read
+ *                              all of the writer's bytes and check them,
+ *                              reap both (each exits 0 if its call did what
+ *                              it should) and write "pipe-wait ok" (or
+ *                              "pipe-wait FAIL N") to LOG
  *   ckpt_sleeper NAME events LOG
  *                              an event loop blocked in epoll_wait() on a
  *                              signalfd for SIGUSR1 and an hour-long
@@ -852,6 +861,99 @@ static int event_loop(const char *log)
 	return 1;
 }
 
+#define PW_LEN (200 << 10)
+
+/* Returns true if @pid sleeps in a system call. */
+static int asleep(pid_t pid)
+{
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!read_file_into(path, buf, sizeof(buf)))
+		return 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/* The reader of pipe-wait mode: blocks in read() on an empty pipe. */
+static void pw_reader(int p1[2], int p2[2])
+{
+	char c[8];
+
+	close(p1[1]);
+	close(p2[0]);
+	close(p2[1]);
+	_exit(read(p1[0], c, sizeof(c)) == 5 && !memcmp(c, "wake!", 5) ? 0 : 1);
+}
+
+/* The writer of pipe-wait mode: blocks in write() on a full pipe. */
+static void pw_writer(int p1[2], int p2[2], unsigned char *buf)
+{
+	size_t i, done;
+	ssize_t n;
+
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[0]);
+	for (i = 0; i < PW_LEN; i++)
+		buf[i] = pipe_byte(i);
+	/* A stop cuts a write short, as a signal does: write the rest. */
+	for (done = 0; done < PW_LEN; done += n) {
+		n = write(p2[1], buf + done, PW_LEN - done);
+		if (n <= 0)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static int pipe_wait(const char *log)
+{
+	static unsigned char buf[PW_LEN];
+	int p1[2], p2[2], st, k = 0, r = 0;
+	size_t got = 0, i;
+	pid_t a, b;
+	ssize_t n;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	if (pending_log < 0 || pipe(p1) || pipe(p2))
+		return 1;
+	a = fork();
+	if (a == 0)
+		pw_reader(p1, p2);
+	b = fork();
+	if (b == 0)
+		pw_writer(p1, p2, buf);
+	close(p1[0]);
+	close(p2[1]);
+	/* Both blocked: the reader asleep, the pipe full and its writer asleep. */
+	while (a > 0 && b > 0 &&
+	       (!asleep(a) || ioctl(p2[0], FIONREAD, &k) || k < 65536 || !asleep(b)))
+		usleep(10000);
+	if (a < 0 || b < 0 || await_usr1())
+		return 1;
+	if (write(p1[1], "wake!", 5) != 5)
+		r = 1;
+	while (!r && got < PW_LEN) {
+		n = read(p2[0], buf + got, PW_LEN - got);
+		if (n <= 0)
+			r = 2;
+		else
+			got += n;
+	}
+	for (i = 0; !r && i < PW_LEN; i++)
+		if (buf[i] != pipe_byte(i))
+			r = 3;
+	/* Nothing more: end of file once the writer is gone. */
+	if (!r && read(p2[0], buf, 1) != 0)
+		r = 4;
+	if (!r && (waitpid(a, &st, 0) != a || st != 0))
+		r = 5;
+	if (!r && (waitpid(b, &st, 0) != b || st != 0))
+		r = 6;
+	report("pipe-wait", r);
+	return 1;
+}
+
 /* Touches @mib MiB of new anonymous memory. */
 static int touch_mib(size_t mib)
 {
@@ -1472,6 +1574,8 @@ int main(int argc, char **argv)
 		return unlinked_mode(argv[3]);
 	if (!strcmp(mode, "threads") && argc > 3)
 		return thread_pool(argv[3]);
+	if (!strcmp(mode, "pipe-wait") && argc > 3)
+		return pipe_wait(argv[3]);
 	if (!strcmp(mode, "events") && argc > 3)
 		return event_loop(argv[3]);
 	/*
