@@ -604,6 +604,109 @@ impl<'a> Payload<'a> for FdRecord {
     }
 }
 
+/// What a [`LockRecord`] holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum LockKind {
+    /// A `flock()` lock, owned by the open file: every descriptor of it
+    /// shares it, in this task or others.
+    Flock = 1,
+    /// A POSIX record lock (`F_SETLK`), owned by the task's descriptor
+    /// table.
+    Posix = 2,
+}
+
+/// The last offset a lock can reach (`OFFSET_MAX`): a lock to it reaches
+/// the end of the file, however far it grows.
+pub const LOCK_TO_END: u64 = i64::MAX as u64;
+
+/// A lock on an open file of the task before it, after its descriptors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LockRecord {
+    /// Objref of the file ([`FileRecord`]) it was taken through.
+    pub objref: i32,
+    /// Its kind.
+    pub kind: LockKind,
+    /// A write (exclusive) lock, else a read (shared) one.
+    pub write: bool,
+    /// Its first byte; 0 for a `flock()` lock.
+    pub start: u64,
+    /// Its last byte, at most [`LOCK_TO_END`], which a `flock()` lock
+    /// always has.
+    pub end: u64,
+}
+
+impl LockRecord {
+    /// Payload length.
+    pub const LEN: usize = 4 * 4 + 8 * 2;
+}
+
+impl<'a> Payload<'a> for LockRecord {
+    const BOUNDS: (usize, usize) = (Self::LEN, Self::LEN);
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.i32(self.objref)?;
+        e.u32(self.kind as u32)?;
+        e.u32(u32::from(self.write))?;
+        e.u32(0)?;
+        e.u64(self.start)?;
+        e.u64(self.end)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let objref = d.i32()?;
+        let kind = match d.u32()? {
+            1 => LockKind::Flock,
+            2 => LockKind::Posix,
+            _ => return Err(FormatError::BadValue("lock kind")),
+        };
+        let write = match d.u32()? {
+            0 => false,
+            1 => true,
+            _ => return Err(FormatError::BadValue("lock type")),
+        };
+        if d.u32()? != 0 {
+            return Err(FormatError::BadValue("lock reserved field"));
+        }
+        let (start, end) = (d.u64()?, d.u64()?);
+        let range = match kind {
+            LockKind::Flock => start == 0 && end == LOCK_TO_END,
+            LockKind::Posix => start <= end && end <= LOCK_TO_END,
+        };
+        if !range {
+            return Err(FormatError::BadValue("lock range"));
+        }
+        Ok(Self {
+            objref,
+            kind,
+            write,
+            start,
+            end,
+        })
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        v.int("objref", self.objref);
+        let kind = match self.kind {
+            LockKind::Flock => "flock",
+            LockKind::Posix => "posix",
+        };
+        v.name(Field::new("kind").bare(), kind);
+        v.name(
+            Field::new("type").bare(),
+            if self.write { "write" } else { "read" },
+        );
+        if self.kind == LockKind::Posix {
+            v.uint("start", self.start);
+            if self.end == LOCK_TO_END {
+                v.name(Field::new("end").bare(), "to end of file");
+            } else {
+                v.uint("end", self.end);
+            }
+        }
+    }
+}
+
 /// An unlinked regular file, a shared object of the file records open on
 /// it: the directory it was in, where restart makes a file with no name
 /// (`O_TMPFILE`), its mode, and its contents.

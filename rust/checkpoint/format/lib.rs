@@ -49,8 +49,9 @@ pub use arch::{Arch, ArchRecord, CpuX86_64, Xstate};
 pub use codec::{LeArray, LeValue};
 pub use cred::CredRecord;
 pub use file::{
-    EpollWatch, FdRecord, FileData, FileKind, FileRecord, PipeRecord, Timerfd, UnlinkedRecord,
-    MAX_EPOLL_WATCHES, MAX_PIPE_DATA, MAX_UNLINKED, MEM_CHAR_DEVICES,
+    EpollWatch, FdRecord, FileData, FileKind, FileRecord, LockKind, LockRecord, PipeRecord,
+    Timerfd, UnlinkedRecord, LOCK_TO_END, MAX_EPOLL_WATCHES, MAX_PIPE_DATA, MAX_UNLINKED,
+    MEM_CHAR_DEVICES,
 };
 pub use header::{ErrorRecord, Header, Tail};
 pub use mm::{vm, MmRecord, PagesRecord, VmaKind, VmaRecord};
@@ -519,6 +520,8 @@ record_table! {
     /// An unlinked file, a shared object of the file records open on it:
     /// [`UnlinkedRecord`].
     Unlinked = 404, "unlinked", UnlinkedRecord<'a>;
+    /// A lock on an open file of the task before it: [`LockRecord`].
+    Lock = 405, "lock", LockRecord;
     /// End of the image: [`Tail`].
     Tail = 5001, "tail", Tail;
     /// Checkpoint failure: [`ErrorRecord`].

@@ -77,6 +77,8 @@ enum Slot {
     Fs,
     /// Descriptors, in increasing order.
     Fd,
+    /// Locks on the files of the descriptors.
+    Lock,
     Mm,
     /// Memory areas, in increasing order, each with its pages records.
     Vma,
@@ -92,6 +94,7 @@ impl Slot {
             Slot::Signals => "signals record out of place",
             Slot::Fs => "fs record out of place",
             Slot::Fd => "fd record out of place",
+            Slot::Lock => "lock record not after the descriptors",
             Slot::Mm => "mm record not after its task",
             Slot::Vma => "vma record not after an mm",
         }
@@ -122,13 +125,14 @@ impl Count {
 /// statement of that order in the format, checked by the kernel and the
 /// tools alike. The records of shared objects (credentials, files) are not
 /// part of it: they may come anywhere before their first user.
-const TASK: [(Slot, Count); 8] = [
+const TASK: [(Slot, Count); 9] = [
     (Slot::Task, Count::One),
     (Slot::Arch, Count::OneOrMore),
     (Slot::RestartBlock, Count::Optional),
     (Slot::Signals, Count::One),
     (Slot::Fs, Count::One),
     (Slot::Fd, Count::Many),
+    (Slot::Lock, Count::Many),
     (Slot::Mm, Count::One),
     (Slot::Vma, Count::Many),
 ];
@@ -161,6 +165,7 @@ fn slot_of(rec: &Record<'_>) -> Option<Slot> {
         Record::Signals(_) => Slot::Signals,
         Record::Fs(_) => Slot::Fs,
         Record::Fd(_) => Slot::Fd,
+        Record::Lock(_) => Slot::Lock,
         Record::Mm(_) => Slot::Mm,
         Record::Vma(_) => Slot::Vma,
         _ => return None,
@@ -405,6 +410,7 @@ impl StreamCheck {
                 use_ref(objs, f.objref, ObjKind::File)?;
                 t.last_fd = f.fd;
             }
+            Record::Lock(l) => use_ref(objs, l.objref, ObjKind::File)?,
             Record::Mm(m) => {
                 if m.exe_ref != 0 {
                     use_ref(objs, m.exe_ref, ObjKind::File)?;

@@ -1115,3 +1115,79 @@ fn event_file_rules() {
         Err(FormatError::WrongObjKind(1))
     );
 }
+
+fn lock(objref: i32, kind: LockKind, start: u64, end: u64) -> Record<'static> {
+    Record::Lock(LockRecord {
+        objref,
+        kind,
+        write: true,
+        start,
+        end,
+    })
+}
+
+#[test]
+fn locks() {
+    let recs = [
+        lock(3, LockKind::Flock, 0, LOCK_TO_END),
+        lock(3, LockKind::Posix, 200, 299),
+        lock(3, LockKind::Posix, 1000, LOCK_TO_END),
+    ];
+    let buf = image(&recs);
+    let back: Vec<_> = Records::new(&buf).map(|i| i.unwrap().record).collect();
+    assert_eq!(back, recs);
+    // A flock() lock covers the whole file; a POSIX lock a range that
+    // ends at or before OFFSET_MAX.
+    assert!(!decodes(&[lock(3, LockKind::Flock, 1, LOCK_TO_END)]));
+    assert!(!decodes(&[lock(3, LockKind::Flock, 0, 99)]));
+    assert!(!decodes(&[lock(3, LockKind::Posix, 100, 99)]));
+    assert!(!decodes(&[lock(3, LockKind::Posix, 0, LOCK_TO_END + 1)]));
+    let mut buf = image(&[lock(3, LockKind::Posix, 0, 9)]);
+    buf[8 + 4] = 3;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+    let mut buf = image(&[lock(3, LockKind::Posix, 0, 9)]);
+    buf[8 + 8] = 2;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+
+    // After the descriptors, naming a file; before the mm.
+    let mut s = StreamCheck::new();
+    let mut o = ObjMap::default();
+    let file = Record::File(FileRecord {
+        objref: 3,
+        kind: FileKind::Regular,
+        flags: 2,
+        mode: 0o100600,
+        rdev: 0,
+        pos: 0,
+        data: FileData::Path(b"/tmp/x"),
+    });
+    let fd = Record::Fd(FdRecord {
+        fd: 4,
+        objref: 3,
+        cloexec: false,
+    });
+    for r in [
+        header(),
+        common::tree(),
+        cred(1),
+        task(1),
+        common::cpu(),
+        common::signals(),
+        fs(),
+        file,
+        fd,
+    ] {
+        s.next(&r, &mut o).unwrap();
+    }
+    assert_eq!(
+        s.next(&lock(1, LockKind::Flock, 0, LOCK_TO_END), &mut o),
+        Err(FormatError::WrongObjKind(1))
+    );
+    s.next(&lock(3, LockKind::Posix, 0, 9), &mut o).unwrap();
+    s.next(&lock(3, LockKind::Flock, 0, LOCK_TO_END), &mut o)
+        .unwrap();
+    assert_eq!(
+        s.next(&fd, &mut o),
+        Err(FormatError::Order("fd record out of place"))
+    );
+}

@@ -176,6 +176,14 @@ fn every_record_type_shows_its_fields() {
             data: b"abc",
         }
         .into_record(),
+        LockRecord {
+            objref: 1,
+            kind: LockKind::Posix,
+            write: false,
+            start: 0,
+            end: 9,
+        }
+        .into_record(),
         Tail.into_record(),
         ErrorRecord {
             errno: 1,
