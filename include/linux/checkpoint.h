@@ -10,6 +10,7 @@
 #include <linux/fs.h>		/* for the inlines of eventpoll.h */
 #include <linux/uaccess.h>	/* for the inlines of eventpoll.h */
 #include <linux/eventpoll.h>	/* eventpoll_next_watch(), epoll_ctl_file() */
+#include <linux/filelock.h>	/* vfs_flock() */
 #include <linux/sched/task.h>	/* kernel_clone(), for eclone(2) */
 #include <linux/signalfd.h>	/* signalfd_get_mask(), signalfd_file_create() */
 #include <linux/timerfd.h>	/* timerfd_get_state(), timerfd_file_create() */
@@ -120,7 +121,20 @@ struct file *ckpt_new_unlinked(const char *dir, umode_t mode, const void *data,
 struct inode *ckpt_file_inode(struct file *file);
 struct file *ckpt_reopen_file(struct file *file, unsigned int flags, s64 pos,
 			      const struct cred *cred);
-bool ckpt_file_locked(struct file *file, struct task_struct *task);
+/* A lock on a file (sys/lock.c): FL_FLOCK, FL_POSIX, FL_OFDLCK or FL_LEASE. */
+struct ckpt_lock {
+	u64 start;
+	u64 end;
+	u32 flags;
+	bool write;
+};
+
+int ckpt_file_locks(struct file *file, struct task_struct *task,
+		    struct ckpt_lock *out, unsigned int max);
+bool ckpt_file_has_owner(struct file *file);
+int ckpt_posix_test_lock(struct file *file, bool write, u64 start, u64 end);
+int ckpt_posix_lock(unsigned int fd, struct file *file, bool write, u64 start,
+		    u64 end);
 void ckpt_close_all_fds(void);
 int ckpt_install_fd(unsigned int fd, struct file *file, bool cloexec);
 struct pipe_inode_info *ckpt_pipe_of(struct file *file);

@@ -22,6 +22,7 @@ mod dir;
 mod epoll;
 mod eventfd;
 mod fifo;
+mod lock;
 mod memdev;
 mod pipe;
 mod regular;
@@ -273,13 +274,18 @@ pub(crate) fn checkpoint_mapped(ctx: &mut Ctx, file: ARef<File>) -> Result<Optio
         }
         _ => return Ok(None),
     }
-    ctx.checkpoint_obj(&of).map(Some)
+    let objref = ctx.checkpoint_obj(&of)?;
+    lock::check_unlocked(ctx, &of.file, objref)?;
+    Ok(Some(objref))
 }
 
-/// Writes the descriptors of `task` and the files they refer to.
+/// Writes the descriptors of `task`, the files they refer to, and the locks
+/// held through them.
 pub(crate) fn checkpoint_files(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
     let mut from = 0;
     let mut count = 0;
+    // Each file once, with the first descriptor of it.
+    let mut files: KVec<(u32, i32, ARef<File>)> = KVec::new();
     while let Some((fd, file, cloexec)) = File::next_of_task(task, from) {
         let info = file.info();
         if kind_of(&file, &info).is_none() {
@@ -289,17 +295,13 @@ pub(crate) fn checkpoint_files(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
                 format_args!("fd {fd}: {} not supported", unsupported_kind(info.mode)),
             ));
         }
-        if file.locked_by(task) {
-            return Err(ctx.fail(
-                eopnotsupp(),
-                0,
-                format_args!("fd {fd}: file locks and leases are not supported yet"),
-            ));
-        }
         let objref = ctx.checkpoint_obj(&OpenFile {
-            file,
+            file: file.clone(),
             mapped_only: false,
         })?;
+        if !files.iter().any(|(_, o, _)| *o == objref) {
+            files.push((fd, objref, file), GFP_KERNEL_ACCOUNT)?;
+        }
         ctx.write_record(&Record::Fd(FdRecord {
             // CAST: descriptors are below `INT_MAX` (`sysctl_nr_open`).
             fd: fd as i32,
@@ -309,16 +311,39 @@ pub(crate) fn checkpoint_files(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
         count += 1;
         from = fd + 1;
     }
+    for (fd, objref, file) in files.iter() {
+        lock::checkpoint_locks(ctx, task, *fd, *objref, file)?;
+        // After the locks: a lease sets an owner too.
+        lock::check_owner(ctx, *fd, file)?;
+    }
     ctx.log(format_args!("pid {pid}: {count} descriptors"));
     Ok(())
 }
 
-/// The descriptors restart installs at the end.
-pub(crate) struct Fds(KVec<(u32, ARef<File>, bool)>);
+/// The descriptors restart installs at the end, and the POSIX locks it
+/// takes through them.
+pub(crate) struct Fds {
+    fds: KVec<(u32, ARef<File>, bool)>,
+    locks: KVec<lock::PosixLock>,
+}
 
-/// Reads the fd records of a task (and the files they refer to).
+impl Fds {
+    /// The first descriptor of `file`.
+    fn fd_of(&self, file: &File) -> Option<u32> {
+        self.fds
+            .iter()
+            .find(|(_, f, _)| f.addr() == file.addr())
+            .map(|(fd, _, _)| *fd)
+    }
+}
+
+/// Reads the fd records of a task (and the files they refer to), then its
+/// lock records.
 pub(crate) fn restore_files(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<Fds> {
-    let mut fds = Fds(KVec::new());
+    let mut fds = Fds {
+        fds: KVec::new(),
+        locks: KVec::new(),
+    };
     while let Some(rec) = ctx.read_if::<FdRecord>(buf)? {
         // Descriptors come in increasing order: this bounds their count too.
         // CAST: the format refuses negative descriptors.
@@ -332,8 +357,13 @@ pub(crate) fn restore_files(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<Fds> {
         }
         let of = ctx.fetch::<OpenFile>(rec.objref)?;
         // CAST: the format refuses negative descriptors.
-        fds.0
+        fds.fds
             .push((rec.fd as u32, of.file, rec.cloexec), GFP_KERNEL_ACCOUNT)?;
+    }
+    fds.locks = lock::restore_locks(ctx, buf)?;
+    if fds.locks.iter().any(|l| fds.fd_of(l.file()).is_none()) {
+        ctx.log(format_args!("a POSIX lock on a file no descriptor holds"));
+        return Err(EINVAL);
     }
     Ok(fds)
 }
@@ -342,7 +372,7 @@ impl Fds {
     /// Replaces all the caller's descriptors with those of the image.
     pub(crate) fn commit(&self, ctx: &mut Ctx) -> Result {
         close_all_fds();
-        for (fd, file, cloexec) in &self.0 {
+        for (fd, file, cloexec) in &self.fds {
             if let Err(e) = file.install(*fd, *cloexec) {
                 ctx.log(format_args!(
                     "fd {fd}: cannot install (errno {})",
@@ -350,6 +380,9 @@ impl Fds {
                 ));
                 return Err(e);
             }
+        }
+        for l in &self.locks {
+            l.commit(ctx, self.fd_of(l.file()).ok_or(EINVAL)?)?;
         }
         Ok(())
     }

@@ -9,7 +9,6 @@
 #include <linux/cred.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
-#include <linux/filelock.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/mm.h>
@@ -69,33 +68,6 @@ void ckpt_file_info(struct file *file, unsigned int *flags, s64 *pos,
 u64 ckpt_file_count(struct file *file)
 {
 	return file_count(file);
-}
-
-/*
- * Whether @task holds a lock on @file: a flock or lease taken through it,
- * or a POSIX lock owned by @task's descriptor table.
- */
-bool ckpt_file_locked(struct file *file, struct task_struct *task)
-{
-	struct file_lock_context *ctx = locks_inode_context(file_inode(file));
-	struct file_lock_core *flc;
-	fl_owner_t owner;
-	bool locked = false;
-
-	if (!ctx)
-		return false;
-	task_lock(task);
-	owner = task->files;
-	task_unlock(task);
-	spin_lock(&ctx->flc_lock);
-	list_for_each_entry(flc, &ctx->flc_flock, flc_list)
-		locked |= flc->flc_file == file;
-	list_for_each_entry(flc, &ctx->flc_lease, flc_list)
-		locked |= flc->flc_file == file;
-	list_for_each_entry(flc, &ctx->flc_posix, flc_list)
-		locked |= owner && flc->flc_owner == owner;
-	spin_unlock(&ctx->flc_lock);
-	return locked;
 }
 
 /*

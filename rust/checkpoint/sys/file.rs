@@ -263,13 +263,6 @@ impl File {
         })
     }
 
-    /// Returns true if `task` holds a lock on the file: a flock or lease
-    /// taken through it, or a POSIX lock of its descriptor table.
-    pub(crate) fn locked_by(&self, task: &Task) -> bool {
-        // SAFETY: Both are valid; the function takes the locks it needs.
-        unsafe { bindings::ckpt_file_locked(self.0.get(), task.as_ptr()) }
-    }
-
     /// Checks that a task with credentials `cred` could `chdir()` to this
     /// directory, or `chroot()` to it if `root` (`CAP_SYS_CHROOT`).
     pub(crate) fn may_enter(&self, cred: &Cred, root: bool) -> Result {

@@ -9,6 +9,7 @@
 pub(crate) mod cred;
 pub(crate) mod event;
 pub(crate) mod file;
+pub(crate) mod lock;
 pub(crate) mod mm;
 pub(crate) mod pipe;
 pub(crate) mod signal;
