@@ -1641,26 +1641,26 @@ TEST(pipes_and_eventfds_survive_restart)
 }
 
 /*
- * A child blocked in read() on an empty pipe and one in a write() of 200 KiB
- * on a full pipe: after restart, the read returns what the root writes,
- * and the root reads every byte of the write once, in order.
+ * Runs ckpt_sleeper in @mode, a tree, its log at @log, in a cgroup of its
+ * own; checkpoints the tree and kills it, restarts it and sends its root
+ * SIGUSR1: it must log "@mode ok".
  */
-TEST(blocked_pipe_calls_survive_restart)
+static void check_tree_mode_survives(struct __test_metadata *_metadata, const char *mode,
+				     const char *log)
 {
-	char path[] = "/tmp/ckpt-pw-XXXXXX", log[] = "/tmp/ckpt-pw-log-XXXXXX";
-	char cg[128], ready[5], buf[256];
+	char path[] = "/tmp/ckpt-tmode-XXXXXX";
+	char cg[128], ready[5], buf[256], want[64];
 	pid_t root;
 	int fd;
 
 	ASSERT_LE(0, mkstemp(path));
-	ASSERT_LE(0, mkstemp(log));
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
 	/* Orphans of the killed tree come here, to be reaped. */
 	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
-	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-pw-%d", getpid());
+	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-tmode-%d", getpid());
 	ASSERT_EQ(0, mkdir(cg, 0755));
-	root = spawn_target_in(cg, sleeper_path(), "ckpt-pw", "pipe-wait", log, ready,
+	root = spawn_target_in(cg, sleeper_path(), "ckpt-tmode", mode, log, ready,
 			       sizeof(ready));
 	EXPECT_LT(0, root);
 	EXPECT_EQ(0, write_str(cg, "cgroup.freeze", "1"));
@@ -1672,12 +1672,47 @@ TEST(blocked_pipe_calls_survive_restart)
 	ASSERT_EQ(0, thaw_v2(cg));
 	EXPECT_EQ(root, restart_tree_in(path, cg));
 	EXPECT_EQ(0, kill(root, SIGUSR1));
-	EXPECT_EQ(0, wait_log(log, 0, "pipe-wait ", 1, 60));
+	snprintf(want, sizeof(want), "%s ", mode);
+	EXPECT_EQ(0, wait_log(log, 0, want, 1, 60));
 	read_file(log, buf, sizeof(buf));
-	EXPECT_STREQ("pipe-wait ok\n", buf);
+	snprintf(want, sizeof(want), "%s ok\n", mode);
+	EXPECT_STREQ(want, buf);
 	EXPECT_EQ(0, empty_cgroup(cg));
 	remove_v2(cg);
 	unlink(path);
+}
+
+/*
+ * A child blocked in read() on an empty pipe and one in a write() of 200 KiB
+ * on a full pipe: after restart, the read returns what the root writes,
+ * and the root reads every byte of the write once, in order.
+ */
+TEST(blocked_pipe_calls_survive_restart)
+{
+	char log[] = "/tmp/ckpt-pw-log-XXXXXX";
+
+	ASSERT_LE(0, mkstemp(log));
+	check_tree_mode_survives(_metadata, "pipe-wait", log);
+	unlink(log);
+}
+
+/*
+ * flock() locks, one through a file that a child shares, and POSIX locks
+ * of two processes on byte ranges, read and write, one to the end of the
+ * file: after restart another process sees each with its owner, and the
+ * child's unlock of the shared file frees it for both.
+ */
+TEST(file_locks_survive_restart)
+{
+	char log[] = "/tmp/ckpt-locks-log-XXXXXX", f[PATH_MAX];
+	int i;
+
+	ASSERT_LE(0, mkstemp(log));
+	check_tree_mode_survives(_metadata, "locks", log);
+	for (i = 1; i <= 3; i++) {
+		snprintf(f, sizeof(f), "%s.%d", log, i);
+		unlink(f);
+	}
 	unlink(log);
 }
 
@@ -2213,34 +2248,59 @@ TEST(kernel_thread_error_record)
 	unlink(path);
 }
 
-static void take_flock(void *arg)
-{
-	int fd = open(arg, O_RDWR);
-
-	if (fd < 0 || flock(fd, LOCK_EX))
-		_exit(1);
-}
-
-static void take_posix_lock(void *arg)
+static void take_ofd_lock(void *arg)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 10 };
 	int fd = open(arg, O_RDWR);
 
-	if (fd < 0 || fcntl(fd, F_SETLK, &fl))
+	if (fd < 0 || fcntl(fd, F_OFD_SETLK, &fl))
 		_exit(1);
 }
 
-TEST(file_locks_refused)
+static void take_lease(void *arg)
+{
+	int fd = open(arg, O_RDONLY);
+
+	if (fd < 0 || fcntl(fd, F_SETLEASE, F_RDLCK))
+		_exit(1);
+}
+
+static void set_owner(void *arg)
+{
+	int fd = open(arg, O_RDWR);
+
+	if (fd < 0 || fcntl(fd, F_SETOWN, getpid()))
+		_exit(1);
+}
+
+static void watch_dir(void *arg)
+{
+	int fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+
+	(void)arg;
+	if (fd < 0 || fcntl(fd, F_NOTIFY, DN_CREATE | DN_MULTISHOT))
+		_exit(1);
+}
+
+/*
+ * What a lock or owner restart cannot take again is refused, naming the
+ * descriptor: an open file description lock, a lease, an F_SETOWN owner,
+ * a dnotify watch.
+ */
+TEST(file_lock_kinds_refused)
 {
 	char lock[] = "/tmp/ckpt-lock-XXXXXX";
 	int fd = mkstemp(lock);
 
 	ASSERT_LE(0, fd);
 	close(fd);
-	check_refused(_metadata, take_flock, lock,
-		      "fd 4: file locks and leases are not supported yet");
-	check_refused(_metadata, take_posix_lock, lock,
-		      "fd 4: file locks and leases are not supported yet");
+	check_refused(_metadata, take_ofd_lock, lock,
+		      "fd 4: open file description locks are not supported");
+	check_refused(_metadata, take_lease, lock, "fd 4: leases are not supported");
+	check_refused(_metadata, set_owner, lock,
+		      "fd 4: F_SETOWN owners and dnotify are not supported");
+	check_refused(_metadata, watch_dir, NULL,
+		      "fd 4: F_SETOWN owners and dnotify are not supported");
 	unlink(lock);
 }
 

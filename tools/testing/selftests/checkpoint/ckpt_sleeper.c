@@ -94,6 +94,19 @@
  *                              reap both (each exits 0 if its call did what
  *                              it should) and write "pipe-wait ok" (or
  *                              "pipe-wait FAIL N") to LOG
+ *   ckpt_sleeper NAME locks LOG
+ *                              hold locks on LOG.1, LOG.2 and LOG.3: an
+ *                              exclusive flock() on LOG.1 through a file a
+ *                              child shares; POSIX locks on LOG.2: a write
+ *                              lock on bytes 0-99, a read lock on 200-299
+ *                              and a write lock from 1000 to the end, and
+ *                              the child's read lock on 500-599; the
+ *                              child's shared flock() on LOG.3. Once set,
+ *                              say "ready". On SIGUSR1, a new process
+ *                              checks that it sees each lock with its
+ *                              owner; then the child unlocks LOG.1, which
+ *                              frees it for all, and exits; write "locks
+ *                              ok" (or "locks FAIL N") to LOG
  *   ckpt_sleeper NAME events LOG
  *                              an event loop blocked in epoll_wait() on a
  *                              signalfd for SIGUSR1 and an hour-long
@@ -130,6 +143,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <signal.h>
@@ -640,6 +654,123 @@ static int hold_pipes(const char *log)
 	if (sem < 0 || big < 0 || write(big, &v, 8) != 8 || await_usr1())
 		return 1;
 	report("pipes", check_pipes(a, b[0], sem, big));
+	return 1;
+}
+
+/* A POSIX lock of @type on @len bytes of @fd from @start (0: to the end). */
+static int posix_lock(int fd, int type, off_t start, off_t len)
+{
+	struct flock fl = {
+		.l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len
+	};
+
+	return fcntl(fd, F_SETLK, &fl);
+}
+
+/* Whether F_GETLK on @fd for a @type lock at @start sees @want held by @pid. */
+static int sees_lock(int fd, int type, off_t start, int want, pid_t pid)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = 1 };
+
+	if (fcntl(fd, F_GETLK, &fl))
+		return 0;
+	return fl.l_type == want && (want == F_UNLCK || fl.l_pid == pid);
+}
+
+/* The checks of locks mode, by a new process: 0, or the one that failed. */
+static int check_locks(const char *log, pid_t root, pid_t child, int ex_free)
+{
+	char path[PATH_MAX];
+	int f1, f2, f3;
+
+	snprintf(path, sizeof(path), "%s.1", log);
+	f1 = open(path, O_RDWR);
+	snprintf(path, sizeof(path), "%s.2", log);
+	f2 = open(path, O_RDWR);
+	snprintf(path, sizeof(path), "%s.3", log);
+	f3 = open(path, O_RDWR);
+	if (f1 < 0 || f2 < 0 || f3 < 0)
+		return 1;
+	if (ex_free)
+		return flock(f1, LOCK_EX | LOCK_NB) ? 2 : 0;
+	if (!flock(f1, LOCK_SH | LOCK_NB) || errno != EWOULDBLOCK)
+		return 3;
+	if (!sees_lock(f2, F_RDLCK, 50, F_WRLCK, root) ||
+	    !sees_lock(f2, F_WRLCK, 250, F_RDLCK, root) ||
+	    !sees_lock(f2, F_RDLCK, 250, F_UNLCK, 0) ||
+	    !sees_lock(f2, F_RDLCK, 150, F_UNLCK, 0) ||
+	    !sees_lock(f2, F_WRLCK, 550, F_RDLCK, child) ||
+	    !sees_lock(f2, F_RDLCK, 1 << 30, F_WRLCK, root))
+		return 4;
+	if (!flock(f3, LOCK_EX | LOCK_NB) || errno != EWOULDBLOCK)
+		return 5;
+	if (flock(f3, LOCK_SH | LOCK_NB))
+		return 6;
+	return 0;
+}
+
+/* Runs check_locks() in a new process; returns its result. */
+static int check_locks_apart(const char *log, pid_t root, pid_t child, int ex_free)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(check_locks(log, root, child, ex_free));
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 100;
+	return WEXITSTATUS(st);
+}
+
+static int hold_locks(const char *log)
+{
+	char path[PATH_MAX], c;
+	int f1, f2, go[2], rdy[2], st, r;
+	pid_t child;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	snprintf(path, sizeof(path), "%s.1", log);
+	f1 = open(path, O_RDWR | O_CREAT, 0600);
+	snprintf(path, sizeof(path), "%s.2", log);
+	f2 = open(path, O_RDWR | O_CREAT, 0600);
+	if (pending_log < 0 || f1 < 0 || f2 < 0 || pipe(go) || pipe(rdy) || flock(f1, LOCK_EX) ||
+	    posix_lock(f2, F_WRLCK, 0, 100) || posix_lock(f2, F_RDLCK, 200, 100) ||
+	    posix_lock(f2, F_WRLCK, 1000, 0))
+		return 1;
+	child = fork();
+	if (child == 0) {
+		int c2, f3;
+
+		snprintf(path, sizeof(path), "%s.2", log);
+		c2 = open(path, O_RDONLY);
+		snprintf(path, sizeof(path), "%s.3", log);
+		f3 = open(path, O_RDWR | O_CREAT, 0600);
+		close(go[1]);
+		close(rdy[0]);
+		if (c2 < 0 || f3 < 0 || posix_lock(c2, F_RDLCK, 500, 100) || flock(f3, LOCK_SH) ||
+		    close(rdy[1]))
+			_exit(1);
+		/* Unlock the shared file when told, for both. */
+		if (read(go[0], &c, 1) != 1 || flock(f1, LOCK_UN))
+			_exit(2);
+		_exit(0);
+	}
+	close(go[0]);
+	close(rdy[1]);
+	/* The child's locks are set once it closes its end. */
+	if (child < 0 || read(rdy[0], &c, 1) != 0)
+		return 1;
+	close(rdy[0]);
+	if (await_usr1())
+		return 1;
+	r = check_locks_apart(log, getpid(), child, 0);
+	if (!r && write(go[1], "u", 1) != 1)
+		r = 7;
+	if (!r && (waitpid(child, &st, 0) != child || st != 0))
+		r = 8;
+	if (!r && check_locks_apart(log, getpid(), child, 1))
+		r = 9;
+	report("locks", r);
 	return 1;
 }
 
@@ -1576,6 +1707,8 @@ int main(int argc, char **argv)
 		return thread_pool(argv[3]);
 	if (!strcmp(mode, "pipe-wait") && argc > 3)
 		return pipe_wait(argv[3]);
+	if (!strcmp(mode, "locks") && argc > 3)
+		return hold_locks(argv[3]);
 	if (!strcmp(mode, "events") && argc > 3)
 		return event_loop(argv[3]);
 	/*
