@@ -35,6 +35,10 @@ pub enum FileKind {
     Timerfd = 9,
     /// An epoll file, with its watches.
     Epoll = 10,
+    /// A file open on shared memory of the kernel's internal mount (a
+    /// memfd, or shared anonymous memory), whose contents are a
+    /// [`ShmemRecord`], shared by all the files open on it.
+    Shmem = 11,
 }
 
 /// Most bytes an unlinked file may hold: larger ones are refused at
@@ -55,6 +59,7 @@ impl FileKind {
             8 => Self::Signalfd,
             9 => Self::Timerfd,
             10 => Self::Epoll,
+            11 => Self::Shmem,
             _ => return Err(FormatError::BadValue("file kind")),
         })
     }
@@ -72,6 +77,7 @@ impl FileKind {
             Self::Signalfd => "signalfd",
             Self::Timerfd => "timerfd",
             Self::Epoll => "epoll",
+            Self::Shmem => "shmem",
         }
     }
 
@@ -79,7 +85,7 @@ impl FileKind {
     /// (eventfd, signalfd, timerfd, epoll) have none.
     fn file_type(self) -> u32 {
         match self {
-            Self::Regular | Self::Unlinked => 0o100000,
+            Self::Regular | Self::Unlinked | Self::Shmem => 0o100000,
             Self::Directory => 0o040000,
             Self::CharDevice => 0o020000,
             Self::Eventfd | Self::Signalfd | Self::Timerfd | Self::Epoll => 0,
@@ -125,6 +131,11 @@ pub enum FileData<'a> {
     },
     /// A timerfd.
     Timerfd(Timerfd),
+    /// A file open on shared memory: the objref of its [`ShmemRecord`].
+    Shmem {
+        /// Objref of the shared memory.
+        shmem: i32,
+    },
     /// An epoll file: its watches, at most [`MAX_EPOLL_WATCHES`].
     Epoll {
         /// The watches, in no particular order.
@@ -258,7 +269,7 @@ impl<'a> FileRecord<'a> {
             FileData::Path(p) => p.len() + 1,
             FileData::Eventfd { .. } => 16,
             FileData::Pipe { .. } => 8,
-            FileData::Unlinked { .. } => 8,
+            FileData::Unlinked { .. } | FileData::Shmem { .. } => 8,
             FileData::Signalfd { .. } => 8,
             FileData::Timerfd(_) => 4 * 2 + 8 * 3,
             FileData::Epoll { watches } => 8 + watches.byte_len(),
@@ -297,8 +308,9 @@ impl<'a> Payload<'a> for FileRecord<'a> {
                 e.i32(pipe)?;
                 e.u32(0)
             }
-            (FileKind::Unlinked, FileData::Unlinked { inode }) => {
-                e.i32(inode)?;
+            (FileKind::Unlinked, FileData::Unlinked { inode: obj })
+            | (FileKind::Shmem, FileData::Shmem { shmem: obj }) => {
+                e.i32(obj)?;
                 e.u32(0)
             }
             (FileKind::Signalfd, FileData::Signalfd { mask }) => e.u64(mask),
@@ -372,6 +384,13 @@ impl<'a> Payload<'a> for FileRecord<'a> {
                     return Err(FormatError::BadValue("unlinked file"));
                 }
                 FileData::Unlinked { inode }
+            }
+            FileKind::Shmem => {
+                let shmem = d.i32()?;
+                if d.u32()? != 0 || shmem <= 0 {
+                    return Err(FormatError::BadValue("shared memory file"));
+                }
+                FileData::Shmem { shmem }
             }
             FileKind::Signalfd => FileData::Signalfd { mask: d.u64()? },
             FileKind::Timerfd => {
@@ -448,6 +467,7 @@ impl<'a> Payload<'a> for FileRecord<'a> {
             }
             FileData::Pipe { pipe } => v.int("pipe", pipe),
             FileData::Unlinked { inode } => v.int("unlinked", inode),
+            FileData::Shmem { shmem } => v.int("shmem", shmem),
             FileData::Signalfd { mask } => v.hex("mask", mask),
             FileData::Timerfd(t) => {
                 v.uint("clock", t.clock);
@@ -778,6 +798,115 @@ impl<'a> Payload<'a> for UnlinkedRecord<'a> {
         v.int("objref", self.objref);
         v.oct("mode", self.mode);
         v.str(Field::new("dir").bare(), self.dir);
+        // CAST: at most `MAX_UNLINKED`.
+        v.uint(Field::new("size").suffix(" bytes"), self.data.len() as u64);
+    }
+}
+
+/// Most bytes of a memfd's name (`MFD_NAME_MAX_LEN`), without its
+/// `memfd:` prefix.
+pub const MAX_MEMFD_NAME: usize = 249;
+
+/// Shared memory of the kernel's internal mount, a shared object of the
+/// file records open on it: a memfd (with its name, seals and mode), or
+/// shared anonymous memory (`MAP_SHARED | MAP_ANONYMOUS`), whose areas map
+/// it through such a file; and its contents, saved once for all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShmemRecord<'a> {
+    /// Objref of this object.
+    pub objref: i32,
+    /// A memfd, else shared anonymous memory.
+    pub memfd: bool,
+    /// Its seals (`F_GET_SEALS`): `F_SEAL_SEAL` 1, `F_SEAL_SHRINK` 2,
+    /// `F_SEAL_GROW` 4, `F_SEAL_WRITE` 8, `F_SEAL_FUTURE_WRITE` 16,
+    /// `F_SEAL_EXEC` 32.
+    pub seals: u32,
+    /// The mode of its inode: a regular file's.
+    pub mode: u32,
+    /// A memfd's name, without its `memfd:` prefix; empty otherwise.
+    pub name: &'a [u8],
+    /// Its contents, its whole size, at most [`MAX_UNLINKED`] bytes.
+    pub data: &'a [u8],
+}
+
+impl ShmemRecord<'_> {
+    /// Payload length without the name and the data.
+    pub const PREFIX: usize = 4 * 6 + 8;
+
+    /// The seals a memfd may have.
+    pub const SEALS: u32 = 0x3f;
+}
+
+impl<'a> Payload<'a> for ShmemRecord<'a> {
+    const BOUNDS: (usize, usize) = (Self::PREFIX, Self::PREFIX + MAX_MEMFD_NAME + MAX_UNLINKED);
+
+    fn payload_len(&self) -> usize {
+        Self::PREFIX + self.name.len() + self.data.len()
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        if self.name.len() > MAX_MEMFD_NAME || self.data.len() > MAX_UNLINKED {
+            return Err(FormatError::BadValue("shared memory"));
+        }
+        e.i32(self.objref)?;
+        e.u32(u32::from(self.memfd))?;
+        e.u32(self.seals)?;
+        e.u32(self.mode)?;
+        // CAST: both bounded above.
+        e.u32(self.name.len() as u32)?;
+        e.u32(0)?;
+        e.u64(self.data.len() as u64)?;
+        e.bytes(self.name)?;
+        e.bytes(self.data)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let objref = d.i32()?;
+        let memfd = match d.u32()? {
+            0 => false,
+            1 => true,
+            _ => return Err(FormatError::BadValue("shared memory kind")),
+        };
+        let seals = d.u32()?;
+        let mode = d.u32()?;
+        let name_len = d.u32()? as usize;
+        let reserved = d.u32()?;
+        let len = d.u64()?;
+        if reserved != 0 || len > MAX_UNLINKED as u64 || name_len > MAX_MEMFD_NAME {
+            return Err(FormatError::BadValue("shared memory"));
+        }
+        // Shared anonymous memory has no name and no seals but its own.
+        if seals & !Self::SEALS != 0 || (!memfd && (name_len != 0 || seals != 1)) {
+            return Err(FormatError::BadValue("shared memory seals"));
+        }
+        if mode & 0o170000 != 0o100000 || mode & !0o177777 != 0 {
+            return Err(FormatError::BadValue("shared memory mode"));
+        }
+        let name = d.bytes(name_len)?;
+        if name.contains(&0) || name.contains(&b'/') {
+            return Err(FormatError::BadValue("memfd name"));
+        }
+        // CAST: bounded above.
+        let data = d.bytes(len as usize)?;
+        Ok(Self {
+            objref,
+            memfd,
+            seals,
+            mode,
+            name,
+            data,
+        })
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        v.int("objref", self.objref);
+        if self.memfd {
+            v.str(Field::new("memfd").bare(), self.name);
+            v.hex("seals", self.seals);
+        } else {
+            v.name(Field::new("kind").bare(), "shared anonymous memory");
+        }
+        v.oct("mode", self.mode);
         // CAST: at most `MAX_UNLINKED`.
         v.uint(Field::new("size").suffix(" bytes"), self.data.len() as u64);
     }

@@ -50,8 +50,8 @@ pub use codec::{LeArray, LeValue};
 pub use cred::CredRecord;
 pub use file::{
     EpollWatch, FdRecord, FileData, FileKind, FileRecord, LockKind, LockRecord, PipeRecord,
-    Timerfd, UnlinkedRecord, LOCK_TO_END, MAX_EPOLL_WATCHES, MAX_PIPE_DATA, MAX_UNLINKED,
-    MEM_CHAR_DEVICES,
+    ShmemRecord, Timerfd, UnlinkedRecord, LOCK_TO_END, MAX_EPOLL_WATCHES, MAX_MEMFD_NAME,
+    MAX_PIPE_DATA, MAX_UNLINKED, MEM_CHAR_DEVICES,
 };
 pub use header::{ErrorRecord, Header, Tail};
 pub use mm::{vm, MmRecord, PagesRecord, VmaKind, VmaRecord};
@@ -522,6 +522,9 @@ record_table! {
     Unlinked = 404, "unlinked", UnlinkedRecord<'a>;
     /// A lock on an open file of the task before it: [`LockRecord`].
     Lock = 405, "lock", LockRecord;
+    /// Shared memory (a memfd, or shared anonymous memory), a shared object
+    /// of the file records open on it: [`ShmemRecord`].
+    Shmem = 406, "shmem", ShmemRecord<'a>;
     /// End of the image: [`Tail`].
     Tail = 5001, "tail", Tail;
     /// Checkpoint failure: [`ErrorRecord`].

@@ -42,6 +42,8 @@ pub enum ObjKind {
     Pipe,
     /// An unlinked file ([`crate::UnlinkedRecord`]).
     Unlinked,
+    /// Shared memory ([`crate::ShmemRecord`]).
+    Shmem,
 }
 
 /// Bookkeeping of the objrefs seen in a stream.
@@ -281,6 +283,7 @@ impl StreamCheck {
                 match f.data {
                     FileData::Pipe { pipe } => use_ref(objs, pipe, ObjKind::Pipe)?,
                     FileData::Unlinked { inode } => use_ref(objs, inode, ObjKind::Unlinked)?,
+                    FileData::Shmem { shmem } => use_ref(objs, shmem, ObjKind::Shmem)?,
                     FileData::Epoll { watches } => {
                         for w in watches.iter() {
                             use_ref(objs, w.objref, ObjKind::File)?;
@@ -292,6 +295,7 @@ impl StreamCheck {
             }
             (_, Record::Pipe(p)) => define(objs, p.objref, ObjKind::Pipe),
             (_, Record::Unlinked(u)) => define(objs, u.objref, ObjKind::Unlinked),
+            (_, Record::Shmem(m)) => define(objs, m.objref, ObjKind::Shmem),
             (_, Record::Pages(p)) => {
                 let Some(TaskPos {
                     mem: Mem::Area { start, end, last },

@@ -1191,3 +1191,66 @@ fn locks() {
         Err(FormatError::Order("fd record out of place"))
     );
 }
+
+fn shmem(memfd: bool, seals: u32, name: &'static [u8]) -> Record<'static> {
+    Record::Shmem(ShmemRecord {
+        objref: 2,
+        memfd,
+        seals,
+        mode: 0o100777,
+        name,
+        data: b"shared",
+    })
+}
+
+#[test]
+fn shared_memory() {
+    let recs = [
+        shmem(true, 0x6, b"ckpt-shm"),
+        shmem(false, 1, b""),
+        Record::File(FileRecord {
+            objref: 3,
+            kind: FileKind::Shmem,
+            flags: 0o100002,
+            mode: 0o100777,
+            rdev: 0,
+            pos: 0,
+            data: FileData::Shmem { shmem: 2 },
+        }),
+    ];
+    let buf = image(&recs);
+    let back: Vec<_> = Records::new(&buf).map(|i| i.unwrap().record).collect();
+    assert_eq!(back, recs);
+    // Shared anonymous memory has no name, and only the seal that forbids
+    // more; a memfd's seals are those of fcntl(), its name a file name.
+    assert!(!decodes(&[shmem(false, 1, b"x")]));
+    assert!(!decodes(&[shmem(false, 0, b"")]));
+    assert!(!decodes(&[shmem(true, 0x40, b"x")]));
+    assert!(!decodes(&[shmem(true, 1, b"a/b")]));
+    assert!(!decodes(&[shmem(true, 1, b"a\0b")]));
+    let long = [b'n'; MAX_MEMFD_NAME + 1];
+    let mut out = vec![0u8; 4096];
+    let r = Record::Shmem(ShmemRecord {
+        objref: 2,
+        memfd: true,
+        seals: 1,
+        mode: 0o100777,
+        name: &long,
+        data: b"",
+    });
+    assert!(r.encode(&mut out).is_err());
+    let mut buf = image(&[shmem(true, 1, b"x")]);
+    // Kind 2 does not exist.
+    buf[8 + 4] = 2;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+
+    // A file on it names it, after it.
+    let mut s = StreamCheck::new();
+    let mut o = ObjMap::default();
+    for r in [header(), common::tree(), cred(1)] {
+        s.next(&r, &mut o).unwrap();
+    }
+    assert_eq!(s.next(&recs[2], &mut o), Err(FormatError::MissingObjref(2)));
+    s.next(&recs[0], &mut o).unwrap();
+    s.next(&recs[2], &mut o).unwrap();
+}

@@ -184,6 +184,15 @@ fn every_record_type_shows_its_fields() {
             end: 9,
         }
         .into_record(),
+        ShmemRecord {
+            objref: 4,
+            memfd: true,
+            seals: 7,
+            mode: 0o100777,
+            name: b"m",
+            data: b"abc",
+        }
+        .into_record(),
         Tail.into_record(),
         ErrorRecord {
             errno: 1,
