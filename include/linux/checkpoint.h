@@ -11,6 +11,9 @@
 #include <linux/uaccess.h>	/* for the inlines of eventpoll.h */
 #include <linux/eventpoll.h>	/* eventpoll_next_watch(), epoll_ctl_file() */
 #include <linux/filelock.h>	/* vfs_flock() */
+#include <linux/fcntl.h>	/* F_GET_SEALS, F_ADD_SEALS */
+#include <linux/memfd.h>	/* memfd_fcntl() */
+#include <uapi/linux/memfd.h>	/* MFD_* */
 #include <linux/sched/task.h>	/* kernel_clone(), for eclone(2) */
 #include <linux/signalfd.h>	/* signalfd_get_mask(), signalfd_file_create() */
 #include <linux/timerfd.h>	/* timerfd_get_state(), timerfd_file_create() */
@@ -116,6 +119,11 @@ bool ckpt_file_unlinked(struct file *file);
 u64 ckpt_file_size(struct file *file);
 char *ckpt_file_dir_path(struct file *file, char *buf, int len);
 int ckpt_file_read_at(struct file *file, void *buf, size_t len, s64 pos);
+bool ckpt_file_internal_shmem(struct file *file);
+int ckpt_file_name(struct file *file, char *buf, int len);
+unsigned long ckpt_shmem_mapped(struct file *file);
+struct file *ckpt_new_shmem(const char *memfd_name, unsigned int flags,
+			    const void *data, size_t len);
 struct file *ckpt_new_unlinked(const char *dir, umode_t mode, const void *data,
 			       size_t len, const struct cred *cred);
 struct inode *ckpt_file_inode(struct file *file);

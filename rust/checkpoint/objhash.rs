@@ -83,6 +83,7 @@ const CLASSES: &[Class] = &[
     Class::of::<files::OpenFile>(),
     Class::of::<files::Pipe>(),
     Class::of::<files::Unlinked>(),
+    Class::of::<files::Shmem>(),
 ];
 
 /// Restart: the class of objects that records of type `ty` define, if any.

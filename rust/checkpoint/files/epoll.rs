@@ -9,10 +9,10 @@
 //! another writes that one first. Readiness is not saved: adding a watch
 //! polls its file again, which finds the events still pending.
 
-use super::{kind_of, unsupported_kind, write_record, FileOps, OpenFile};
+use super::{kind_of, unsupported_kind, FileOps, OpenFile, Saving};
 use crate::{
     ctx::Ctx,
-    sys::{eopnotsupp, file::File, file::FileInfo},
+    sys::{eopnotsupp, file::File},
 };
 use ckpt_format::{EpollWatch, FileData, FileKind, FileRecord, LeArray, MAX_EPOLL_WATCHES};
 use kernel::{prelude::*, types::ARef};
@@ -24,16 +24,11 @@ pub(super) const OPS: FileOps = FileOps {
     restore,
 };
 
-fn checkpoint(
-    ctx: &mut Ctx,
-    of: &OpenFile,
-    info: &FileInfo,
-    kind: FileKind,
-    objref: i32,
-) -> Result {
+fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
+    let objref = f.objref;
     let mut watches = KVVec::new();
     let mut last = None;
-    while let Some(w) = of.file.epoll_next_watch(last.as_ref())? {
+    while let Some(w) = f.file.epoll_next_watch(last.as_ref())? {
         if watches.len() == MAX_EPOLL_WATCHES {
             return Err(ctx.fail(
                 eopnotsupp(),
@@ -71,7 +66,7 @@ fn checkpoint(
     let data = FileData::Epoll {
         watches: LeArray::Values(&watches),
     };
-    write_record(ctx, objref, kind, info.flags, info, data)
+    f.write(ctx, data)
 }
 
 fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {

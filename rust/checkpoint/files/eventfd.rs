@@ -3,8 +3,8 @@
 //! Eventfds: the counter and the `EFD_SEMAPHORE` flag, restored into a new
 //! eventfd.
 
-use super::{write_record, FileOps, OpenFile};
-use crate::{ctx::Ctx, sys::file::File, sys::file::FileInfo};
+use super::{FileOps, Saving};
+use crate::{ctx::Ctx, sys::file::File};
 use ckpt_format::{FileData, FileKind, FileRecord};
 use kernel::{bindings, prelude::*, types::ARef};
 
@@ -15,22 +15,9 @@ pub(super) const OPS: FileOps = FileOps {
     restore,
 };
 
-fn checkpoint(
-    ctx: &mut Ctx,
-    of: &OpenFile,
-    info: &FileInfo,
-    kind: FileKind,
-    objref: i32,
-) -> Result {
-    let (count, semaphore) = of.file.eventfd_state().ok_or(EINVAL)?;
-    write_record(
-        ctx,
-        objref,
-        kind,
-        info.flags,
-        info,
-        FileData::Eventfd { count, semaphore },
-    )
+fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
+    let (count, semaphore) = f.file.eventfd_state().ok_or(EINVAL)?;
+    f.write(ctx, FileData::Eventfd { count, semaphore })
 }
 
 fn restore(_ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {

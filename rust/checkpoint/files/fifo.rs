@@ -11,11 +11,8 @@
 //! anonymous pipe, a FIFO may have openers outside the image: anyone may
 //! open it by its path.
 
-use super::{write_record, FileOps, OpenFile, Pipe, S_IFMT};
-use crate::{
-    ctx::Ctx,
-    sys::file::{File, FileInfo},
-};
+use super::{reopen_held, FileOps, Pipe, Saving, S_IFMT};
+use crate::{ctx::Ctx, sys::file::File};
 use ckpt_format::{FileData, FileKind, FileRecord};
 use kernel::{bindings, prelude::*, types::ARef};
 
@@ -26,34 +23,20 @@ pub(super) const OPS: FileOps = FileOps {
     restore,
 };
 
-fn checkpoint(
-    ctx: &mut Ctx,
-    of: &OpenFile,
-    info: &FileInfo,
-    kind: FileKind,
-    objref: i32,
-) -> Result {
-    let pipe = ctx.checkpoint_obj(&Pipe::Seen(of.file.clone()))?;
-    write_record(ctx, objref, kind, info.flags, info, FileData::Pipe { pipe })
+fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
+    let pipe = ctx.checkpoint_obj(&Pipe::Seen(f.file.clone()))?;
+    f.write(ctx, FileData::Pipe { pipe })
 }
 
 fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
-    let cred = ctx.task_cred.clone().ok_or(EINVAL)?;
     let FileData::Pipe { pipe } = rec.data else {
         return Err(EINVAL);
     };
     let Pipe::Fifo(fifo) = ctx.fetch::<Pipe>(pipe)? else {
         return Err(EINVAL);
     };
-    let file = fifo
-        .reopen(rec.flags | bindings::O_NONBLOCK, 0, &cred)
-        .inspect_err(|e| {
-            ctx.log(format_args!(
-                "file {}: cannot open fifo {pipe} (errno {})",
-                rec.objref,
-                -e.to_errno()
-            ))
-        })?;
+    let flags = rec.flags | bindings::O_NONBLOCK;
+    let file = reopen_held(ctx, rec, &fifo, (flags, 0), ("fifo", pipe))?;
     file.set_nonblock(rec.flags & bindings::O_NONBLOCK != 0);
     Ok(file)
 }

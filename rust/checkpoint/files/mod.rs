@@ -26,11 +26,13 @@ mod lock;
 mod memdev;
 mod pipe;
 mod regular;
+mod shmem;
 mod signalfd;
 mod timerfd;
 mod unlinked;
 
 pub(crate) use pipe::Pipe;
+pub(crate) use shmem::Shmem;
 pub(crate) use unlinked::Unlinked;
 
 use crate::{
@@ -54,14 +56,16 @@ pub(crate) struct FileOps {
     kind: FileKind,
     /// Whether an open file is of this kind.
     recognize: fn(&File, &FileInfo) -> bool,
-    /// Writes the record of a file of this kind (`kind`), under `objref`.
-    checkpoint: fn(&mut Ctx, &OpenFile, &FileInfo, FileKind, i32) -> Result,
+    /// Writes the record of a file of this kind.
+    checkpoint: fn(&mut Ctx, &Saving<'_>) -> Result,
     /// Reopens a file of this kind from its record.
     restore: fn(&mut Ctx, &FileRecord<'_>) -> Result<ARef<File>>,
 }
 
 /// The kinds of files that can be checkpointed: one line per kind.
 const KINDS: &[&FileOps] = &[
+    // Before `unlinked` and `regular`: a memfd is an unlinked regular file.
+    &shmem::OPS,
     // Before `regular`: an unlinked file is regular too.
     &unlinked::OPS,
     &regular::OPS,
@@ -115,18 +119,27 @@ impl Object for OpenFile {
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
         let info = self.file.info();
         let ops = kind_of(&self.file, &info).ok_or(EINVAL)?;
-        (ops.checkpoint)(ctx, self, &info, ops.kind, objref)
+        let f = Saving {
+            file: &self.file,
+            info,
+            objref,
+            kind: ops.kind,
+            mapped_only: self.mapped_only,
+        };
+        (ops.checkpoint)(ctx, &f)
     }
 
     fn objref(rec: &FileRecord<'_>) -> i32 {
         rec.objref
     }
 
-    /// Pipe ends are left to their pipe's check of its open ends, and
-    /// FIFOs and unlinked files unchecked: the pipe or the unlinked file
-    /// holds one of the files open on it too.
+    /// Pipe ends are left to their pipe's check of its open ends, shared
+    /// memory to its check of its areas, and FIFOs and unlinked files
+    /// unchecked: the pipe, the unlinked file or the shared memory holds
+    /// one of the files open on it too.
     fn kernel_refs(&self) -> Option<u64> {
-        match self.file.pipe().is_some() || self.file.fifo().is_some() || self.file.is_unlinked() {
+        let f = &self.file;
+        match f.pipe().is_some() || f.fifo().is_some() || f.is_unlinked() || f.is_internal_shmem() {
             true => None,
             false => Some(self.file.count().saturating_sub(1)),
         }
@@ -154,56 +167,77 @@ impl Object for OpenFile {
     }
 }
 
+/// A file whose record is being written: what its kind's checkpoint needs.
+pub(crate) struct Saving<'a> {
+    /// The file.
+    file: &'a ARef<File>,
+    /// What the image records of it.
+    info: FileInfo,
+    /// Its objref.
+    objref: i32,
+    kind: FileKind,
+    mapped_only: bool,
+}
+
+impl Saving<'_> {
+    /// Writes the file record, with its kind's state `data`.
+    fn write(&self, ctx: &mut Ctx, data: FileData<'_>) -> Result {
+        let info = &self.info;
+        // Only what a mapping needs when no descriptor shows the rest (exec's
+        // and the loader's O_NOATIME, say), which the task's user might not
+        // be allowed to reopen with.
+        let flags = if self.mapped_only {
+            info.flags & MAPPED_FLAGS
+        } else {
+            info.flags
+        };
+        ctx.write_record(&Record::File(FileRecord {
+            objref: self.objref,
+            kind: self.kind,
+            flags,
+            mode: info.mode,
+            rdev: info.rdev,
+            pos: info.pos,
+            data,
+        }))
+    }
+}
+
 /// Writes the record of a file reached by its path (regular files,
 /// directories, devices): its kind, open flags, position and path.
-fn checkpoint_path(
-    ctx: &mut Ctx,
-    of: &OpenFile,
-    info: &FileInfo,
-    kind: FileKind,
-    objref: i32,
-) -> Result {
+fn checkpoint_path(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
     let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
-    let path = match saved_path(&of.file, &mut buf) {
+    let path = match saved_path(f.file, &mut buf) {
         Ok(p) => p,
         Err(e) => {
             return Err(ctx.fail(
                 e,
-                objref,
-                format_args!("file {objref}: unlinked or internal file not supported"),
+                f.objref,
+                format_args!("file {}: unlinked or internal file not supported", f.objref),
             ))
         }
     };
-    // Only what a mapping needs when no descriptor shows the rest (exec's
-    // and the loader's O_NOATIME, say), which the task's user might not be
-    // allowed to reopen with.
-    let flags = if of.mapped_only {
-        info.flags & MAPPED_FLAGS
-    } else {
-        info.flags
-    };
-    write_record(ctx, objref, kind, flags, info, FileData::Path(path))
+    f.write(ctx, FileData::Path(path))
 }
 
-/// Writes the file record of a file of kind `kind` under `objref`: what
-/// `info` says of it, open flags `flags`, and its kind's state `data`.
-fn write_record(
+/// Opens the file of record `rec` on `held`, a file that object `what`
+/// `objref` holds, with open flags `flags` at position `pos`, with the
+/// credentials of the task being restored.
+fn reopen_held(
     ctx: &mut Ctx,
-    objref: i32,
-    kind: FileKind,
-    flags: u32,
-    info: &FileInfo,
-    data: FileData<'_>,
-) -> Result {
-    ctx.write_record(&Record::File(FileRecord {
-        objref,
-        kind,
-        flags,
-        mode: info.mode,
-        rdev: info.rdev,
-        pos: info.pos,
-        data,
-    }))
+    rec: &FileRecord<'_>,
+    held: &File,
+    (flags, pos): (u32, i64),
+    (what, objref): (&str, i32),
+) -> Result<ARef<File>> {
+    let cred = ctx.task_cred.clone().ok_or(EINVAL)?;
+    held.reopen(flags, pos, &cred).inspect_err(|e| {
+        ctx.log(format_args!(
+            "file {}: cannot open {what} {objref} (errno {})",
+            rec.objref,
+            -e.to_errno()
+        ))
+    })
 }
 
 /// Returns the path under which `file` can be reopened, in `buf`:
@@ -258,24 +292,29 @@ pub(crate) fn checkpoint_mapped(ctx: &mut Ctx, file: ARef<File>) -> Result<Optio
         file,
         mapped_only: true,
     };
-    // Each area and the executable count as users.
-    if ctx.objref_of(&of).is_some() {
-        return ctx.checkpoint_obj(&of).map(Some);
-    }
-    let info = of.file.info();
-    match kind_of(&of.file, &info).map(|k| k.kind) {
-        // Its own checkpoint says why it cannot be saved, if it cannot.
-        Some(FileKind::Unlinked) => {}
-        Some(FileKind::Regular) => {
-            let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
-            if saved_path(&of.file, &mut buf).is_err() {
-                return Ok(None);
+    let new = ctx.objref_of(&of).is_none();
+    if new {
+        let info = of.file.info();
+        match kind_of(&of.file, &info).map(|k| k.kind) {
+            // Its own checkpoint says why it cannot be saved, if it cannot.
+            Some(FileKind::Unlinked | FileKind::Shmem) => {}
+            Some(FileKind::Regular) => {
+                let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
+                if saved_path(&of.file, &mut buf).is_err() {
+                    return Ok(None);
+                }
             }
+            _ => return Ok(None),
         }
-        _ => return Ok(None),
     }
+    // Each area and the executable count as users.
     let objref = ctx.checkpoint_obj(&of)?;
-    lock::check_unlocked(ctx, &of.file, objref)?;
+    if of.file.is_internal_shmem() {
+        shmem::count_area(ctx, &of.file)?;
+    }
+    if new {
+        lock::check_unlocked(ctx, &of.file, objref)?;
+    }
     Ok(Some(objref))
 }
 

@@ -19,11 +19,11 @@
 //! deferred check compares the ends the image holds with the pipe's open
 //! files.
 
-use super::{saved_path, write_record, FileOps, OpenFile};
+use super::{saved_path, FileOps, Saving};
 use crate::{
     ctx::Ctx,
     objhash::Object,
-    sys::{eopnotsupp, file::File, file::FileInfo},
+    sys::{eopnotsupp, file::File},
 };
 use ckpt_format::{
     stream::ObjKind, FileData, FileKind, FileRecord, PipeRecord, Record, MAX_PATH, MAX_PIPE_DATA,
@@ -167,22 +167,17 @@ fn check_ends(ctx: &mut Ctx, arg: u64) -> Result {
     Ok(())
 }
 
-fn checkpoint(
-    ctx: &mut Ctx,
-    of: &OpenFile,
-    info: &FileInfo,
-    kind: FileKind,
-    objref: i32,
-) -> Result {
-    if !matches!(info.flags & O_ACCMODE, 0 | 1) {
+fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
+    let objref = f.objref;
+    if !matches!(f.info.flags & O_ACCMODE, 0 | 1) {
         return Err(ctx.fail(
             eopnotsupp(),
             objref,
             format_args!("file {objref}: a pipe open for reading and writing"),
         ));
     }
-    let pipe = ctx.checkpoint_obj(&Pipe::Seen(of.file.clone()))?;
-    write_record(ctx, objref, kind, info.flags, info, FileData::Pipe { pipe })
+    let pipe = ctx.checkpoint_obj(&Pipe::Seen(f.file.clone()))?;
+    f.write(ctx, FileData::Pipe { pipe })
 }
 
 fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {

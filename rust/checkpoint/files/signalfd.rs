@@ -3,8 +3,8 @@
 //! Signalfds: the signals they read, restored into a new signalfd. What it
 //! reads, the pending signals, belongs to the task and is restored with it.
 
-use super::{write_record, FileOps, OpenFile};
-use crate::{ctx::Ctx, sys::file::File, sys::file::FileInfo};
+use super::{FileOps, Saving};
+use crate::{ctx::Ctx, sys::file::File};
 use ckpt_format::{FileData, FileKind, FileRecord};
 use kernel::{bindings, prelude::*, types::ARef};
 
@@ -15,22 +15,9 @@ pub(super) const OPS: FileOps = FileOps {
     restore,
 };
 
-fn checkpoint(
-    ctx: &mut Ctx,
-    of: &OpenFile,
-    info: &FileInfo,
-    kind: FileKind,
-    objref: i32,
-) -> Result {
-    let mask = of.file.signalfd_mask().ok_or(EINVAL)?;
-    write_record(
-        ctx,
-        objref,
-        kind,
-        info.flags,
-        info,
-        FileData::Signalfd { mask },
-    )
+fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
+    let mask = f.file.signalfd_mask().ok_or(EINVAL)?;
+    f.write(ctx, FileData::Signalfd { mask })
 }
 
 fn restore(_ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {

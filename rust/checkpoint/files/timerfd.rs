@@ -8,10 +8,10 @@
 //! expiry instead, which holds across a reboot (with
 //! `TFD_TIMER_CANCEL_ON_SET`, until the clock is set again).
 
-use super::{write_record, FileOps, OpenFile};
+use super::{FileOps, Saving};
 use crate::{
     ctx::Ctx,
-    sys::{event::clock_now, file::File, file::FileInfo},
+    sys::{event::clock_now, file::File},
 };
 use ckpt_format::{FileData, FileKind, FileRecord, Timerfd};
 use kernel::{bindings, prelude::*, types::ARef};
@@ -23,14 +23,8 @@ pub(super) const OPS: FileOps = FileOps {
     restore,
 };
 
-fn checkpoint(
-    ctx: &mut Ctx,
-    of: &OpenFile,
-    info: &FileInfo,
-    kind: FileKind,
-    objref: i32,
-) -> Result {
-    let s = of.file.timerfd_state().ok_or(EINVAL)?;
+fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
+    let s = f.file.timerfd_state().ok_or(EINVAL)?;
     let mut t = Timerfd {
         clock: s.clock,
         flags: s.flags,
@@ -41,7 +35,7 @@ fn checkpoint(
     if t.value != 0 && t.is_realtime_expiry() {
         t.value = t.value.saturating_add(clock_now(t.clock));
     }
-    write_record(ctx, objref, kind, info.flags, info, FileData::Timerfd(t))
+    f.write(ctx, FileData::Timerfd(t))
 }
 
 fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {

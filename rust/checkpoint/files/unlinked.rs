@@ -15,12 +15,8 @@
 //! live on internal mounts), is refused, as is one that no file of the
 //! image can read: the task itself could not.
 
-use super::{write_record, FileOps, OpenFile, MAPPED_FLAGS, S_IFMT};
-use crate::{
-    ctx::Ctx,
-    objhash::Object,
-    sys::file::{File, FileInfo},
-};
+use super::{reopen_held, FileOps, Saving, S_IFMT};
+use crate::{ctx::Ctx, objhash::Object, sys::file::File};
 use ckpt_format::{
     stream::ObjKind, FileData, FileKind, FileRecord, UnlinkedRecord, MAX_PATH, MAX_UNLINKED,
 };
@@ -114,35 +110,18 @@ impl Object for Unlinked {
     }
 }
 
-fn checkpoint(
-    ctx: &mut Ctx,
-    of: &OpenFile,
-    info: &FileInfo,
-    kind: FileKind,
-    objref: i32,
-) -> Result {
-    let inode = ctx.checkpoint_obj(&Unlinked::Seen(of.file.clone()))?;
-    let flags = if of.mapped_only {
-        info.flags & MAPPED_FLAGS
-    } else {
-        info.flags
-    };
-    write_record(ctx, objref, kind, flags, info, FileData::Unlinked { inode })
+fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
+    let inode = ctx.checkpoint_obj(&Unlinked::Seen(f.file.clone()))?;
+    f.write(ctx, FileData::Unlinked { inode })
 }
 
 fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
-    let cred = ctx.task_cred.clone().ok_or(EINVAL)?;
     let FileData::Unlinked { inode } = rec.data else {
         return Err(EINVAL);
     };
     let Unlinked::Restored(file) = ctx.fetch::<Unlinked>(inode)? else {
         return Err(EINVAL);
     };
-    file.reopen(rec.flags, rec.pos, &cred).inspect_err(|e| {
-        ctx.log(format_args!(
-            "file {}: cannot open unlinked file {inode} (errno {})",
-            rec.objref,
-            -e.to_errno()
-        ))
-    })
+    let what = ("unlinked file", inode);
+    reopen_held(ctx, rec, &file, (rec.flags, rec.pos), what)
 }

@@ -25,8 +25,10 @@ pub(super) const OPS: AreaOps = AreaOps {
     restore,
 };
 
+/// A file's, or shared anonymous memory's (which maps a file of the
+/// kernel's internal mount, a shared object of the files class).
 fn recognize(v: &Vma) -> bool {
-    v.special == Special::No && v.file.is_some()
+    matches!(v.special, Special::No | Special::SharedAnon) && v.file.is_some()
 }
 
 /// Writes the record of the file, if it was not written yet.
@@ -34,7 +36,7 @@ fn prepare(ctx: &mut Ctx, v: &Vma) -> Result<i32> {
     let file = v.file.clone().ok_or(EINVAL)?;
     match files::checkpoint_mapped(ctx, file)? {
         Some(objref) => Ok(objref),
-        None => Err(unsupported(ctx, v, "unlinked or internal file mapping")),
+        None => Err(unsupported(ctx, v, "internal file mapping")),
     }
 }
 

@@ -125,12 +125,11 @@ fn kind_of(ctx: &mut Ctx, v: &Vma) -> Result<&'static AreaOps> {
     let odd = u64::from(bindings::VM_IO | bindings::VM_PFNMAP | bindings::VM_HUGETLB);
     let what = match v.special {
         Special::Other => "special mapping",
-        Special::SharedAnon => "shared anonymous memory",
         // The vDSO data is VM_IO | VM_PFNMAP too: it is a kind of its own.
         Special::No if v.flags & odd != 0 => "device or hugetlb mapping",
         _ => match KINDS.iter().copied().find(|k| (k.recognize)(v)) {
             Some(k) => return Ok(k),
-            None if v.file.is_none() => "shared anonymous memory",
+            None if v.file.is_none() => "anonymous memory without a file",
             None => "mapping",
         },
     };

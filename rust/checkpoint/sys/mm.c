@@ -6,8 +6,6 @@
 #include <linux/checkpoint.h>
 #include <linux/binfmts.h>
 #include <linux/file.h>
-#include <linux/fs_struct.h>
-#include <linux/namei.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pagewalk.h>
@@ -135,15 +133,6 @@ unsigned long ckpt_next_populated(struct mm_struct *mm, unsigned long start,
  */
 bool ckpt_vma_anon_shmem(struct vm_area_struct *vma)
 {
-	struct path root;
-	bool internal;
-
-	if (!vma_is_anon_shmem(vma))
-		return false;
-	if (!vma->vm_file)
-		return true;
-	get_fs_root(current->fs, &root);
-	internal = !path_is_under(file_user_path(vma->vm_file), &root);
-	path_put(&root);
-	return internal;
+	return vma_is_anon_shmem(vma) &&
+	       (!vma->vm_file || ckpt_file_internal_shmem(vma->vm_file));
 }

@@ -12,6 +12,7 @@ pub(crate) mod file;
 pub(crate) mod lock;
 pub(crate) mod mm;
 pub(crate) mod pipe;
+pub(crate) mod shmem;
 pub(crate) mod signal;
 pub(crate) mod task;
 pub(crate) mod tree;

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Shared memory of the kernel's internal mount: memfds, and shared
+//! anonymous memory (`MAP_SHARED | MAP_ANONYMOUS`, whose areas map a file
+//! of that mount too).
+//!
+//! The memory (its inode) is a shared object ([`Shmem`]) whose record
+//! holds its contents (at most [`MAX_UNLINKED`] bytes, saved once however
+//! many tasks map it), and a memfd's name, seals and mode; each file open
+//! on it, by a descriptor or a memory area, names it by objref, and each
+//! area maps that file again. Restart makes a memfd as `memfd_create()`
+//! would, or shared anonymous memory as `mmap()` would, fills it, adds the
+//! memfd's seals, and opens each file on it: a write by one task is seen
+//! by the others again.
+//!
+//! Memory shared with a task outside the image could not come back
+//! shared: a deferred check compares the areas that map it with those the
+//! image holds, and refuses the checkpoint if some are missing.
+
+use super::{reopen_held, FileOps, Saving};
+use crate::{
+    ctx::Ctx,
+    objhash::Object,
+    sys::{eopnotsupp, file::File},
+};
+use ckpt_format::{
+    stream::ObjKind, FileData, FileKind, FileRecord, ShmemRecord, MAX_MEMFD_NAME, MAX_UNLINKED,
+};
+use kernel::{bindings, prelude::*, str::BStr, types::ARef};
+
+pub(super) const OPS: FileOps = FileOps {
+    kind: FileKind::Shmem,
+    recognize: |file, _| file.is_internal_shmem(),
+    checkpoint,
+    restore,
+};
+
+/// The name a memfd's dentry has before the name given to it.
+const MEMFD_PREFIX: &[u8] = b"memfd:";
+
+/// The name of the file of shared anonymous memory.
+const ANON_NAME: &[u8] = b"dev/zero";
+
+/// Shared memory, the shared object of the file records open on it.
+#[derive(Clone)]
+pub(crate) enum Shmem {
+    /// Checkpoint: the memory, reached through one file open on it.
+    Seen(ARef<File>),
+    /// Restart: the new memory, through a file open for reading and writing.
+    Restored(ARef<File>),
+}
+
+impl Object for Shmem {
+    const KIND: ObjKind = ObjKind::Shmem;
+    type Record<'a> = ShmemRecord<'a>;
+
+    fn addr(&self) -> usize {
+        match self {
+            Shmem::Seen(f) | Shmem::Restored(f) => f.inode_addr(),
+        }
+    }
+
+    fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
+        let Shmem::Seen(file) = self else {
+            return Err(EINVAL);
+        };
+        let mut buf = [0u8; MAX_MEMFD_NAME + MEMFD_PREFIX.len() + 1];
+        let dentry = file.dentry_name(&mut buf);
+        let (memfd, name) = match dentry.strip_prefix(MEMFD_PREFIX) {
+            Some(name) => (true, name),
+            None if dentry == ANON_NAME => (false, &[][..]),
+            None => {
+                return Err(ctx.fail(
+                    eopnotsupp(),
+                    objref,
+                    format_args!(
+                        "shared memory {objref}: internal file {} not supported",
+                        BStr::from_bytes(dentry)
+                    ),
+                ))
+            }
+        };
+        let size = file.size();
+        if size > MAX_UNLINKED as u64 {
+            return Err(ctx.fail(
+                EFBIG,
+                objref,
+                format_args!(
+                    "shared memory {objref}: {size} bytes, more than the {MAX_UNLINKED} saved"
+                ),
+            ));
+        }
+        // CAST: at most `MAX_UNLINKED`.
+        let mut data = KVVec::from_elem(0u8, size as usize, GFP_KERNEL_ACCOUNT)?;
+        file.read_at(&mut data, 0).map_err(|e| {
+            ctx.fail(
+                e,
+                objref,
+                format_args!("shared memory {objref}: its contents cannot be read (write-only?)"),
+            )
+        })?;
+        // Every area that maps it must be in the image.
+        let areas = file.mapped_areas();
+        let arg = u64::from(objref.unsigned_abs()) | areas.min(u32::MAX.into()) << 32;
+        ctx.deferq.add(check_areas, arg)?;
+        ctx.write_record(&ckpt_format::Record::Shmem(ShmemRecord {
+            objref,
+            memfd,
+            seals: file.seals()?,
+            mode: file.info().mode,
+            name,
+            data: &data,
+        }))
+    }
+
+    fn objref(rec: &ShmemRecord<'_>) -> i32 {
+        rec.objref
+    }
+
+    fn restore(ctx: &mut Ctx, rec: &ShmemRecord<'_>) -> Result<Self> {
+        let (name, flags) = match rec.memfd {
+            // Sealing allowed, so that the image's seals can be added; no
+            // exec bits: sealed so, as memfd_create() does.
+            true if rec.mode & 0o111 == 0 => (Some(rec.name), bindings::MFD_NOEXEC_SEAL),
+            true => (Some(rec.name), bindings::MFD_ALLOW_SEALING),
+            false => (None, 0),
+        };
+        let made = File::new_shmem(name, flags, rec.data).and_then(|file| {
+            if rec.memfd {
+                let seals = file.seals()?;
+                if rec.seals & !seals != 0 {
+                    file.add_seals(rec.seals & !seals)?;
+                }
+            }
+            Ok(file)
+        });
+        made.map(Shmem::Restored).inspect_err(|e| {
+            ctx.log(format_args!(
+                "shared memory {}: cannot make it, {} bytes (errno {})",
+                rec.objref,
+                rec.data.len(),
+                -e.to_errno()
+            ))
+        })
+    }
+}
+
+/// Deferred to the end of the checkpoint: refuses shared memory (objref in
+/// the low half of `arg`) that fewer areas of the image map than map it in
+/// all (high half).
+fn check_areas(ctx: &mut Ctx, arg: u64) -> Result {
+    // CAST: the halves `checkpoint()` packed.
+    let (objref, areas) = (arg as u32 as i32, (arg >> 32) as u32);
+    let (seen, _) = ctx.objhash.users(objref);
+    if seen < areas {
+        return Err(ctx.fail(
+            eopnotsupp(),
+            objref,
+            format_args!(
+                "shared memory {objref}: {} of its {areas} memory areas are outside the image",
+                areas - seen
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checkpoint: counts a memory area of the image that maps `file`, shared
+/// memory, for the check of [`check_areas`].
+pub(crate) fn count_area(ctx: &mut Ctx, file: &ARef<File>) -> Result {
+    ctx.checkpoint_obj(&Shmem::Seen(file.clone())).map(|_| ())
+}
+
+fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
+    // Its users are the areas that map it, which count_area() counts.
+    let shmem = ctx.checkpoint_uncounted(&Shmem::Seen(f.file.clone()))?;
+    f.write(ctx, FileData::Shmem { shmem })
+}
+
+fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
+    let FileData::Shmem { shmem } = rec.data else {
+        return Err(EINVAL);
+    };
+    let Shmem::Restored(file) = ctx.fetch::<Shmem>(shmem)? else {
+        return Err(EINVAL);
+    };
+    let what = ("shared memory", shmem);
+    reopen_held(ctx, rec, &file, (rec.flags, rec.pos), what)
+}
