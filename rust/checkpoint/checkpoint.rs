@@ -92,7 +92,7 @@ pub(crate) fn checkpoint(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i6
 /// objects (linux-cr's leak detection): the kernel must count no more
 /// references on each than the image's users account for.
 fn check_leaks(ctx: &mut Ctx) -> Result {
-    match ctx.objhash.leak() {
+    match ctx.objhash.leak()? {
         None => Ok(()),
         Some(l) => Err(ctx.fail(
             EBUSY,

@@ -55,6 +55,14 @@ pub(crate) trait Object: Clone + Send + Sync + 'static {
     fn kernel_refs(&self) -> Option<u64> {
         None
     }
+
+    /// Checkpoint, the leak check: the identity ([`Object::addr`]) of
+    /// another object of the hash (a file) on which this one holds one of
+    /// the references the kernel counts, so that the check does not count
+    /// it as a user outside.
+    fn holds(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// How restart restores the objects of one class, found by record type.
@@ -138,6 +146,10 @@ impl Ctx {
 
 struct Entry {
     kind: ObjKind,
+    /// Checkpoint: [`Object::addr`] of the object.
+    addr: usize,
+    /// Checkpoint: [`Object::holds`] of the object.
+    holds: Option<usize>,
     /// The object, referenced for the life of the hash; `None` at restart
     /// until its restore builds it.
     obj: Option<Arc<dyn Any + Send + Sync>>,
@@ -212,6 +224,8 @@ impl ObjHash {
         let next = objref.checked_add(1).ok_or(ENOSPC)?;
         let entry = Entry {
             kind: T::KIND,
+            addr,
+            holds: obj.holds(),
             obj: Some(hold(obj.clone())?),
             users: 1,
             first_pid: pid,
@@ -270,17 +284,29 @@ impl ObjHash {
     }
 
     /// Checkpoint of a container: the first object on which the kernel
-    /// counts references that none of its users in the image accounts for.
-    pub(crate) fn leak(&self) -> Option<Leak> {
-        self.by_ref.iter().find_map(|(&objref, e)| {
+    /// counts references that none of its users in the image accounts for,
+    /// nor another object of the hash holds.
+    pub(crate) fn leak(&self) -> Result<Option<Leak>> {
+        let mut held: RBTree<usize, u64> = RBTree::new();
+        for e in self.by_ref.values() {
+            let Some(addr) = e.holds else { continue };
+            match held.get_mut(&addr) {
+                Some(n) => *n += 1,
+                None => {
+                    held.insert(RBTreeNode::new(addr, 1, GFP_KERNEL_ACCOUNT)?);
+                }
+            }
+        }
+        Ok(self.by_ref.iter().find_map(|(&objref, e)| {
             let refs = (e.kernel_refs)(e.obj.as_deref()?)?;
+            let refs = refs.saturating_sub(held.get(&e.addr).copied().unwrap_or(0));
             (refs > u64::from(e.users)).then(|| Leak {
                 objref,
                 kind: e.kind,
                 first_pid: e.first_pid,
                 outside: refs - u64::from(e.users),
             })
-        })
+        }))
     }
 }
 
@@ -307,6 +333,8 @@ impl ObjTable for ObjHash {
         }
         let entry = Entry {
             kind,
+            addr: 0,
+            holds: None,
             obj: None,
             users: 0,
             first_pid: 0,

@@ -133,16 +133,9 @@ impl Object for OpenFile {
         rec.objref
     }
 
-    /// Pipe ends are left to their pipe's check of its open ends, shared
-    /// memory to its check of its areas, and FIFOs and unlinked files
-    /// unchecked: the pipe, the unlinked file or the shared memory holds
-    /// one of the files open on it too.
+    /// One reference is the hash's.
     fn kernel_refs(&self) -> Option<u64> {
-        let f = &self.file;
-        match f.pipe().is_some() || f.fifo().is_some() || f.is_unlinked() || f.is_internal_shmem() {
-            true => None,
-            false => Some(self.file.count().saturating_sub(1)),
-        }
+        Some(self.file.count().saturating_sub(1))
     }
 
     fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<Self> {

@@ -65,6 +65,13 @@ impl Object for Pipe {
         }
     }
 
+    fn holds(&self) -> Option<usize> {
+        match self {
+            Pipe::Seen(end) => Some(end.addr()),
+            _ => None,
+        }
+    }
+
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
         let Pipe::Seen(end) = self else {
             return Err(EINVAL);

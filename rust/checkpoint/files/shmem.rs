@@ -60,6 +60,13 @@ impl Object for Shmem {
         }
     }
 
+    fn holds(&self) -> Option<usize> {
+        match self {
+            Shmem::Seen(f) => Some(f.addr()),
+            Shmem::Restored(_) => None,
+        }
+    }
+
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
         let Shmem::Seen(file) = self else {
             return Err(EINVAL);

@@ -48,6 +48,13 @@ impl Object for Unlinked {
         }
     }
 
+    fn holds(&self) -> Option<usize> {
+        match self {
+            Unlinked::Seen(f) => Some(f.addr()),
+            Unlinked::Restored(_) => None,
+        }
+    }
+
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
         let Unlinked::Seen(file) = self else {
             return Err(EINVAL);

@@ -2166,10 +2166,12 @@ TEST(container_survives_restart)
 
 /*
  * A container whose shell and its job share their stdin and stderr with a
- * task outside: a leak, EBUSY with an error record naming the file; as a
+ * task outside, a file of /tmp, linked or not (an object of the image
+ * holds an unlinked file too, which the check must not take for the
+ * task's): a leak, EBUSY with an error record naming the file; as a
  * subtree, it is saved.
  */
-TEST(container_leak_ebusy)
+static void check_container_leak(struct __test_metadata *_metadata, bool unlinked)
 {
 	char path[] = "/tmp/ckpt-leak-XXXXXX", held[] = "/tmp/ckpt-leak-held-XXXXXX";
 	char *argv[] = { "/bin/sh", "-c", "sleep 1000 & echo ready; wait", NULL };
@@ -2183,6 +2185,8 @@ TEST(container_leak_ebusy)
 	ASSERT_LE(0, in);
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	if (unlinked)
+		ASSERT_EQ(0, unlink(held));
 	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
 	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-leak-%d", getpid());
 	ASSERT_EQ(0, mkdir(cg, 0755));
@@ -2201,8 +2205,19 @@ TEST(container_leak_ebusy)
 	EXPECT_EQ(0, empty_cgroup(cg));
 	remove_v2(cg);
 	close(in);
-	unlink(held);
+	if (!unlinked)
+		unlink(held);
 	unlink(path);
+}
+
+TEST(container_leak_ebusy)
+{
+	check_container_leak(_metadata, false);
+}
+
+TEST(container_leak_of_unlinked_file_ebusy)
+{
+	check_container_leak(_metadata, true);
 }
 
 /*
