@@ -220,9 +220,11 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
     Ok(())
 }
 
-/// Checkpoints a counting program in one boot and restarts it in a second
-/// boot of the same kernel, with the image and the program's log kept on
-/// the host (the guest's shared run directory).
+/// Checkpoints two counting programs in one boot and restarts them in a
+/// second boot of the same kernel, with the images and the programs' logs
+/// kept on the host (the guest's shared run directory): one a subtree, the
+/// other the init of a pid namespace, a container, which comes back as the
+/// init of a new one.
 fn reboot_test(p: &Paths, t: &mut Tally) -> Result {
     let d = p.run();
     for f in [
@@ -230,21 +232,59 @@ fn reboot_test(p: &Paths, t: &mut Tally) -> Result {
         "reboot.log",
         "reboot-ckpt.log",
         "reboot-restart.log",
+        "reboot-c.img",
+        "reboot-c.log",
+        "reboot-c-ckpt.log",
+        "reboot-c-restart.log",
     ] {
         let _ = std::fs::remove_file(d.join(f));
     }
-    // The program maps /tmp/reboot.data privately and shared; the second
-    // boot has a fresh /tmp, so the file is made again as it was then.
+    // Each program maps its data file privately and shared; the second
+    // boot has a fresh /tmp, so the files are made again as they were then.
     let data = |shared: &str| {
-        format!("{{ printf '{shared}'; head -c 8191 /dev/zero | tr '\\0' F; }} > /tmp/reboot.data")
+        ["reboot", "reboot-c"]
+            .map(|f| {
+                format!(
+                    "{{ printf '{shared}'; head -c 8191 /dev/zero | tr '\\0' F; }} > /tmp/{f}.data"
+                )
+            })
+            .join("; ")
     };
     let first = format!(
-        "set -e; cd '{d}'; {mk};          \"$CKPT_SELFTESTS/ckpt_sleeper\" ckpt-reboot counter /tmp/reboot.data > reboot.log &          pid=$!; i=0; until grep -q 'verified 25' reboot.log; do          i=$((i+1)); [ $i -lt 600 ]; sleep 0.1; done;          checkpoint --freeze --kill $pid -o reboot.img -l reboot-ckpt.log",
+        r#"set -e; cd '{d}'; {mk}
+wait_log() {{ i=0; until grep -q "$1" "$2"; do i=$((i+1)); [ $i -lt 600 ]; sleep 0.1; done; }}
+"$CKPT_SELFTESTS/ckpt_sleeper" ckpt-reboot counter /tmp/reboot.data > reboot.log &
+pid=$!
+unshare --pid --fork sh -c "exec '$CKPT_SELFTESTS/ckpt_sleeper' ckpt-cont counter /tmp/reboot-c.data > reboot-c.log" &
+upid=$!
+wait_log 'verified 25' reboot.log
+wait_log 'verified 25' reboot-c.log
+checkpoint --freeze --kill $pid -o reboot.img -l reboot-ckpt.log
+cpid=$(cat /proc/$upid/task/$upid/children)
+checkpoint --freeze --kill $cpid -o reboot-c.img -l reboot-c-ckpt.log
+"#,
         d = d.display(),
         mk = data("F"),
     );
     let second = format!(
-        "set -e; cd '{d}'; {mk};          n=$(grep -c '^count' reboot.log); want=$(( (n / 25 + 1) * 25 ));          pid=$(restart -i reboot.img -d -p -l reboot-restart.log);          i=0; until grep -q \"verified $want\" reboot.log; do          if grep -q CORRUPT reboot.log || [ $i -gt 600 ]; then exit 1; fi;          i=$((i+1)); sleep 0.1; done; kill $pid;          awk '/^count/ {{ if ($2 != ++n) exit 1 }}' reboot.log;          echo \"reboot: counted on from $n past $want\"",
+        r#"set -e; cd '{d}'; {mk}
+count_on() {{
+  n=$(grep -c '^count' "$2"); want=$(( (n / 25 + 1) * 25 ))
+  pid=$(restart -i "$1" -d $4 -l "$3")
+  i=0; until grep -q "verified $want" "$2"; do
+    if grep -q CORRUPT "$2" || [ $i -gt 600 ]; then exit 1; fi
+    i=$((i+1)); sleep 0.1
+  done
+  awk '/^count/ {{ if ($2 != ++n) exit 1 }}' "$2"
+  echo "reboot: $1 counted on from $n past $want"
+}}
+count_on reboot.img reboot.log reboot-restart.log -p
+kill $pid
+# A container comes back in a new pid namespace of its own, its init pid 1.
+count_on reboot-c.img reboot-c.log reboot-c-restart.log
+grep "^NSpid:" /proc/$pid/status | grep -q "[[:space:]]1$"
+kill -9 $pid
+"#,
         d = d.display(),
         mk = data("S"),
     );
@@ -260,7 +300,12 @@ fn reboot_test(p: &Paths, t: &mut Tally) -> Result {
     timer.done();
     let ok = two.as_ref().is_some_and(|r| r.status == Some(0));
     if !ok {
-        for f in ["reboot-ckpt.log", "reboot-restart.log"] {
+        for f in [
+            "reboot-ckpt.log",
+            "reboot-restart.log",
+            "reboot-c-ckpt.log",
+            "reboot-c-restart.log",
+        ] {
             let log = std::fs::read_to_string(d.join(f)).unwrap_or_default();
             for l in log.lines() {
                 info(&format!("{f}: {l}"));
@@ -273,7 +318,7 @@ fn reboot_test(p: &Paths, t: &mut Tally) -> Result {
         }
     }
     t.add(
-        "restart across a reboot (guest)",
+        "restart across a reboot, a subtree and a container (guest)",
         usize::from(ok),
         usize::from(!ok),
     );
