@@ -10,10 +10,10 @@
  * until the task is back, stopped before its first instruction); CRIU's
  * `criu dump` and `criu restore -d` of the same task (if criu is on PATH);
  * and in-guest memcpy bandwidth. Then, for trees of 1, 10 and 100
- * processes of 1 MiB each, in a cgroup of their own: checkpoint(2) of the
- * tree into a file and restart(2) with RESTART_TREE (until every task is
- * back, stopped), against `criu dump` and `criu restore -d` of the same
- * tree. Each figure is the best of 3 runs. Prints a table and writes it
+ * processes of 1 MiB each, and a process of 16 threads of 1 MiB each, in
+ * a cgroup of their own: checkpoint(2) of the tree into a file and
+ * restart(2) with RESTART_TREE (until every task is back, stopped),
+ * against `criu dump` and `criu restore -d` of the same tree. Each figure is the best of 3 runs. Prints a table and writes it
  * to OUT.
  */
 #define _GNU_SOURCE
@@ -180,8 +180,11 @@ static double ours_restart(const char *path)
 
 #define TREE_CG CG2_ROOT "/ckpt-bench-tree"
 
-/* A tree of @n processes of 1 MiB each, born in TREE_CG; returns its root. */
-static pid_t spawn_tree(int n)
+/*
+ * A tree of @n tasks of 1 MiB each, born in TREE_CG: ckpt_sleeper in @mode,
+ * fill-tree (processes) or fill-threads (threads); returns its root.
+ */
+static pid_t spawn_tree(const char *mode, int n)
 {
 	char arg[16], ready[5];
 	int p[2];
@@ -197,7 +200,7 @@ static pid_t spawn_tree(int n)
 		dup2(p[1], 1);
 		close(p[0]);
 		setsid();
-		execl(sleeper, "ckpt_sleeper", "ckpt-bench", "fill-tree", arg, NULL);
+		execl(sleeper, "ckpt_sleeper", "ckpt-bench", mode, arg, NULL);
 		_exit(127);
 	}
 	close(p[1]);
@@ -220,10 +223,10 @@ static void kill_tree(void)
 	thaw_v2(TREE_CG);
 }
 
-/* Freezes the tree of @n and checkpoints it into @path; seconds or -1. */
-static double ours_tree_checkpoint(int n, const char *path)
+/* Freezes the tree of @mode and @n and checkpoints it into @path; seconds or -1. */
+static double ours_tree_checkpoint(const char *mode, int n, const char *path)
 {
-	pid_t root = spawn_tree(n);
+	pid_t root = spawn_tree(mode, n);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	double t = now();
 	long id = -1;
@@ -322,10 +325,10 @@ static double criu_restore(const char *dir)
 	return t;
 }
 
-static double criu_tree_dump(int n, const char *dir)
+static double criu_tree_dump(const char *mode, int n, const char *dir)
 {
 	char cmd[512];
-	pid_t root = spawn_tree(n);
+	pid_t root = spawn_tree(mode, n);
 	double t;
 
 	if (root < 0)
@@ -448,16 +451,21 @@ int main(int argc, char **argv)
 	EMIT("\n%-8s %-26s %10s %10s %12s %8s\n", "tree", "operation", "ours", "criu",
 	     "ours/task", "vs criu");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	for (i = 0; i < 3; i++) {
-		static const int trees[] = { 1, 10, 100 };
-		int nt = trees[i];
+	for (i = 0; i < 4; i++) {
+		static const struct { const char *mode, *name; int n; } trees[] = {
+			{ "fill-tree", "procs", 1 },
+			{ "fill-tree", "procs", 10 },
+			{ "fill-tree", "procs", 100 },
+			{ "fill-threads", "threads", 16 },
+		};
+		int nt = trees[i].n;
 		double cp = -1, rs = -1, cd = -1, cr = -1;
 
 		for (r = 0; r < RUNS; r++) {
-			cp = best(cp, ours_tree_checkpoint(nt, img));
+			cp = best(cp, ours_tree_checkpoint(trees[i].mode, nt, img));
 			rs = best(rs, ours_tree_restart(img));
 			if (criu) {
-				cd = best(cd, criu_tree_dump(nt, dir));
+				cd = best(cd, criu_tree_dump(trees[i].mode, nt, dir));
 				cr = best(cr, criu_tree_restore(dir));
 			}
 		}
@@ -470,7 +478,7 @@ int main(int argc, char **argv)
 			char name[32];
 			int k;
 
-			snprintf(name, sizeof(name), "%d procs", nt);
+			snprintf(name, sizeof(name), "%d %s", nt, trees[i].name);
 			for (k = 0; k < 2; k++) {
 				char o[32], c[32], per[32], vs[16] = "-";
 

@@ -29,6 +29,10 @@
  *                              children), 1 MiB of written memory each;
  *                              "ready" once all are, then pause (the
  *                              benchmark's trees)
+ *   ckpt_sleeper NAME fill-threads N
+ *                              a process of N threads, 1 MiB of written
+ *                              memory each; "ready" once all are, then
+ *                              pause (the benchmark's threads)
  *   ckpt_sleeper NAME futex FILE
  *                              wait (FUTEX_WAIT, no timeout) on the first
  *                              word of FILE, mapped shared, until it is 1;
@@ -1217,6 +1221,41 @@ static int touch_mib(size_t mib)
  * A tree of @n processes, the root and @n - 1 children, each with 1 MiB of
  * touched memory: "ready" once all are, then pause (the benchmark's).
  */
+static int fill_ready[2];
+
+static void *fill_thread(void *arg)
+{
+	(void)arg;
+	if (touch_mib(1) || write(fill_ready[1], "r", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static int fill_threads(int n)
+{
+	pthread_t t;
+	char c;
+	int i;
+
+	if (n < 1 || pipe(fill_ready))
+		return 1;
+	for (i = 1; i < n; i++)
+		if (pthread_create(&t, NULL, fill_thread, NULL))
+			return 1;
+	if (touch_mib(1))
+		return 1;
+	for (i = 1; i < n; i++)
+		if (read(fill_ready[0], &c, 1) != 1)
+			return 1;
+	if (write(1, "ready", 5) != 5)
+		return 1;
+	quiet_stdout();
+	for (;;)
+		pause();
+}
+
 static int fill_tree(int n)
 {
 	int ready[2], i;
@@ -1815,6 +1854,8 @@ int main(int argc, char **argv)
 		return tree(argv[3]);
 	if (!strcmp(mode, "fill-tree") && argc > 3)
 		return fill_tree(atoi(argv[3]));
+	if (!strcmp(mode, "fill-threads") && argc > 3)
+		return fill_threads(atoi(argv[3]));
 	if (!strcmp(mode, "fifo") && argc > 3)
 		return fifo_mode(argv[3]);
 	if (!strcmp(mode, "unlinked") && argc > 3)
