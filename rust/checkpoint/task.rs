@@ -101,26 +101,24 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
             ),
         ));
     }
-    let cred_ref = ctx.checkpoint_obj(&task.cred())?;
-    let comm = task.comm();
     let settings = task.settings();
-    ctx.write_record(&Record::Task(TaskRecord {
-        pid,
-        tgid,
-        ppid,
-        cred_ref,
-        comm: &comm,
-        oom_score_adj: settings.oom_score_adj,
-        flags: if settings.no_new_privs != 0 {
-            TaskRecord::NO_NEW_PRIVS
-        } else {
-            0
+    let cred_ref = write_task_record(
+        ctx,
+        task,
+        (pid, tgid, ppid),
+        TaskRecord {
+            oom_score_adj: settings.oom_score_adj,
+            flags: if settings.no_new_privs != 0 {
+                TaskRecord::NO_NEW_PRIVS
+            } else {
+                0
+            },
+            robust_list: settings.robust_list,
+            robust_list_len: settings.robust_list_len,
+            clear_child_tid: settings.clear_child_tid,
+            ..Default::default()
         },
-        robust_list: settings.robust_list,
-        robust_list_len: settings.robust_list_len,
-        clear_child_tid: settings.clear_child_tid,
-        exit_status: 0,
-    }))?;
+    )?;
     cpu::checkpoint_cpu(ctx, task)?;
     signal::checkpoint_signals(ctx, task)?;
     // What the group shares is saved with its leader.
@@ -166,18 +164,34 @@ fn checkpoint_zombie(ctx: &mut Ctx, task: &Task, (pid, tgid, ppid): (i32, i32, i
             ),
         ));
     }
-    let cred_ref = ctx.checkpoint_obj(&task.cred())?;
     let (_, exit_status) = task.exit();
+    let rec = TaskRecord {
+        flags: TaskRecord::ZOMBIE,
+        exit_status,
+        ..Default::default()
+    };
+    write_task_record(ctx, task, (pid, tgid, ppid), rec).map(|_| ())
+}
+
+/// Writes the task record of `task`, `rec` with the pids, credentials and
+/// name that every task has; returns the objref of the credentials.
+fn write_task_record(
+    ctx: &mut Ctx,
+    task: &Task,
+    (pid, tgid, ppid): (i32, i32, i32),
+    rec: TaskRecord<'_>,
+) -> Result<i32> {
+    let cred_ref = ctx.checkpoint_obj(&task.cred())?;
+    let comm = task.comm();
     ctx.write_record(&Record::Task(TaskRecord {
         pid,
         tgid,
         ppid,
         cred_ref,
-        comm: &task.comm(),
-        flags: TaskRecord::ZOMBIE,
-        exit_status,
-        ..Default::default()
-    }))
+        comm: &comm,
+        ..rec
+    }))?;
+    Ok(cred_ref)
 }
 
 /// Checks that the caller may take the settings `t`, as the interfaces that

@@ -141,6 +141,8 @@ pub(crate) fn restore_tree(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<KVVec<T
 enum Stage {
     /// Created; reading its records, or waiting.
     Reading,
+    /// A zombie, its records read, waiting to exit.
+    Zombie,
     /// Its signal actions are set, which decide whether the exit of a
     /// child leaves a zombie: its zombie children may exit.
     Actions,
@@ -157,8 +159,6 @@ struct Turns {
     committed: usize,
     /// How far each task is, by index in the tree.
     stage: KVVec<Stage>,
-    /// Which tasks are zombies, once their records are read.
-    zombie: KVVec<bool>,
     /// Why the restart failed, if it did.
     failed: Option<Error>,
     /// The tasks created so far, killed if the restart fails.
@@ -369,7 +369,7 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
     let state = match restored {
         Restored::Zombie(z) => {
             s.advance(|t| {
-                t.zombie[index] = true;
+                t.stage[index] = Stage::Zombie;
                 t.next = index + 1;
             });
             s.wait(|t| t.next == n)?;
@@ -402,10 +402,14 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
     if let Some(u) = up {
         s.wait(|t| t.stage[u] == Stage::Done)?;
     }
+    // Its zombie children wait for its actions to exit.
     let mut zombies = KVec::new();
-    for (j, c) in s.tasks.iter().enumerate() {
-        if c.ppid == pid && c.is_leader() && s.turns.lock().zombie[j] {
-            zombies.push((c.pid, c.exit_signal), GFP_KERNEL_ACCOUNT)?;
+    {
+        let t = s.turns.lock();
+        for (j, c) in s.tasks.iter().enumerate() {
+            if c.ppid == pid && t.stage[j] == Stage::Zombie {
+                zombies.push((c.pid, c.exit_signal), GFP_KERNEL_ACCOUNT)?;
+            }
         }
     }
     KBox::into_inner(state).commit(&mut s.ctx.lock(), &|| {
@@ -470,7 +474,6 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
     // CAST: at most `MAX_TASKS`.
     ctx.tasks = n as u64;
     let stage = KVVec::from_elem(Stage::Reading, n, GFP_KERNEL_ACCOUNT)?;
-    let zombie = KVVec::from_elem(false, n, GFP_KERNEL_ACCOUNT)?;
     let s = Arc::pin_init(
         pin_init!(Shared {
             ctx <- new_mutex!(ctx),
@@ -478,7 +481,6 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
                 next: 0,
                 committed: 0,
                 stage,
-                zombie,
                 failed: None,
                 created: KVVec::new(),
             }),

@@ -96,19 +96,20 @@ impl Object for Pipe {
             ctx.fail(e, objref, format_args!("pipe {objref}: {why}"))
         })?;
         // A FIFO is found again by its path.
-        let mut buf = match end.fifo() {
-            Some(_) => KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?,
-            None => KVec::new(),
-        };
-        let fifo: &[u8] = match end.fifo() {
-            None => &[],
-            Some(_) => saved_path(end, &mut buf).map_err(|e| {
+        let mut buf = KVec::new();
+        if end.fifo().is_some() {
+            buf.extend_with(MAX_PATH + 1, 0u8, GFP_KERNEL_ACCOUNT)?;
+        }
+        let fifo: &[u8] = if buf.is_empty() {
+            &[]
+        } else {
+            saved_path(end, &mut buf).map_err(|e| {
                 ctx.fail(
                     e,
                     objref,
                     format_args!("fifo {objref}: unlinked, or with no path"),
                 )
-            })?,
+            })?
         };
         ctx.write_record(&Record::Pipe(PipeRecord {
             objref,
