@@ -44,15 +44,23 @@ pub(super) fn check_owner(ctx: &mut Ctx, fd: u32, file: &File) -> Result {
 }
 
 /// Checkpoint: writes the locks held through `file` (objref `objref`, open
-/// as descriptor `fd`): its own, and the POSIX locks of `task`'s table.
+/// as descriptor `fd`): its own, and the POSIX locks of `task`'s table;
+/// counts them in `written`, the task's.
 pub(super) fn checkpoint_locks(
     ctx: &mut Ctx,
     task: &Task,
-    fd: u32,
-    objref: i32,
-    file: &File,
+    (fd, objref, file): (u32, i32, &File),
+    written: &mut usize,
 ) -> Result {
     for l in file.locks(Some(task))?.iter() {
+        *written += 1;
+        if *written > MAX_LOCKS {
+            return Err(ctx.fail(
+                E2BIG,
+                0,
+                format_args!("fd {fd}: more than {MAX_LOCKS} locks in the task"),
+            ));
+        }
         let kind = match l.owner {
             Owner::Flock => LockKind::Flock,
             Owner::Posix => LockKind::Posix,
@@ -92,6 +100,10 @@ fn refuse(ctx: &mut Ctx, fd: u32, what: &str) -> Error {
     )
 }
 
+/// Most lock records a task may have: an image cannot make restart hold
+/// more.
+const MAX_LOCKS: usize = 1 << 12;
+
 /// A POSIX lock to take once the descriptors are installed.
 pub(crate) struct PosixLock {
     file: ARef<File>,
@@ -102,7 +114,13 @@ pub(crate) struct PosixLock {
 /// and returns its POSIX locks, tested.
 pub(super) fn restore_locks(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<KVec<PosixLock>> {
     let mut posix = KVec::new();
+    let mut count = 0;
     while let Some(rec) = ctx.read_if::<LockRecord>(buf)? {
+        count += 1;
+        if count > MAX_LOCKS {
+            ctx.log(format_args!("more than {MAX_LOCKS} locks in a task"));
+            return Err(E2BIG);
+        }
         let file = ctx.fetch::<OpenFile>(rec.objref)?.file;
         let lock = Lock {
             owner: match rec.kind {

@@ -343,8 +343,9 @@ pub(crate) fn checkpoint_files(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
         count += 1;
         from = fd + 1;
     }
+    let mut locks = 0;
     for (fd, objref, file) in files.iter() {
-        lock::checkpoint_locks(ctx, task, *fd, *objref, file)?;
+        lock::checkpoint_locks(ctx, task, (*fd, *objref, file), &mut locks)?;
         // After the locks: a lease sets an owner too.
         lock::check_owner(ctx, *fd, file)?;
     }
