@@ -196,6 +196,50 @@ impl Saving<'_> {
     }
 }
 
+/// What the object of an inode (an unlinked file, shared memory) holds: at
+/// checkpoint, a file open on it, through which it is read; at restart, a
+/// file on the new inode, which each file record on it opens again.
+#[derive(Clone)]
+pub(crate) enum OnInode {
+    /// Checkpoint: a file open on the inode.
+    Seen(ARef<File>),
+    /// Restart: a file on the new inode, open for reading and writing.
+    Restored(ARef<File>),
+}
+
+impl OnInode {
+    /// [`Object::addr`]: the inode.
+    fn addr(&self) -> usize {
+        match self {
+            OnInode::Seen(f) | OnInode::Restored(f) => f.inode_addr(),
+        }
+    }
+
+    /// [`Object::holds`]: the file it was reached through.
+    fn holds(&self) -> Option<usize> {
+        match self {
+            OnInode::Seen(f) => Some(f.addr()),
+            OnInode::Restored(_) => None,
+        }
+    }
+
+    /// Checkpoint: the file it was reached through.
+    fn seen(&self) -> Result<&ARef<File>> {
+        match self {
+            OnInode::Seen(f) => Ok(f),
+            OnInode::Restored(_) => Err(EINVAL),
+        }
+    }
+
+    /// Restart: the file on the new inode.
+    fn restored(&self) -> Result<&ARef<File>> {
+        match self {
+            OnInode::Restored(f) => Ok(f),
+            OnInode::Seen(_) => Err(EINVAL),
+        }
+    }
+}
+
 /// Writes the record of a file reached by its path (regular files,
 /// directories, devices): its kind, open flags, position and path.
 fn checkpoint_path(ctx: &mut Ctx, f: &Saving<'_>) -> Result {

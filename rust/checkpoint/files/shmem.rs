@@ -17,7 +17,7 @@
 //! shared: a deferred check compares the areas that map it with those the
 //! image holds, and refuses the checkpoint if some are missing.
 
-use super::{reopen_held, FileOps, Saving};
+use super::{reopen_held, FileOps, OnInode, Saving};
 use crate::{
     ctx::Ctx,
     objhash::Object,
@@ -41,36 +41,25 @@ const MEMFD_PREFIX: &[u8] = b"memfd:";
 /// The name of the file of shared anonymous memory.
 const ANON_NAME: &[u8] = b"dev/zero";
 
-/// Shared memory, the shared object of the file records open on it.
+/// Shared memory, the shared object of the file records open on it; at
+/// restart, the new memory.
 #[derive(Clone)]
-pub(crate) enum Shmem {
-    /// Checkpoint: the memory, reached through one file open on it.
-    Seen(ARef<File>),
-    /// Restart: the new memory, through a file open for reading and writing.
-    Restored(ARef<File>),
-}
+pub(crate) struct Shmem(OnInode);
 
 impl Object for Shmem {
     const KIND: ObjKind = ObjKind::Shmem;
     type Record<'a> = ShmemRecord<'a>;
 
     fn addr(&self) -> usize {
-        match self {
-            Shmem::Seen(f) | Shmem::Restored(f) => f.inode_addr(),
-        }
+        self.0.addr()
     }
 
     fn holds(&self) -> Option<usize> {
-        match self {
-            Shmem::Seen(f) => Some(f.addr()),
-            Shmem::Restored(_) => None,
-        }
+        self.0.holds()
     }
 
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
-        let Shmem::Seen(file) = self else {
-            return Err(EINVAL);
-        };
+        let file = self.0.seen()?;
         let mut buf = [0u8; MAX_MEMFD_NAME + MEMFD_PREFIX.len() + 1];
         let dentry = file.dentry_name(&mut buf);
         let (memfd, name) = match dentry.strip_prefix(MEMFD_PREFIX) {
@@ -141,7 +130,7 @@ impl Object for Shmem {
             }
             Ok(file)
         });
-        made.map(Shmem::Restored).inspect_err(|e| {
+        made.map(|f| Shmem(OnInode::Restored(f))).inspect_err(|e| {
             ctx.log(format_args!(
                 "shared memory {}: cannot make it, {} bytes (errno {})",
                 rec.objref,
@@ -175,12 +164,13 @@ fn check_areas(ctx: &mut Ctx, arg: u64) -> Result {
 /// Checkpoint: counts a memory area of the image that maps `file`, shared
 /// memory, for the check of [`check_areas`].
 pub(crate) fn count_area(ctx: &mut Ctx, file: &ARef<File>) -> Result {
-    ctx.checkpoint_obj(&Shmem::Seen(file.clone())).map(|_| ())
+    ctx.checkpoint_obj(&Shmem(OnInode::Seen(file.clone())))
+        .map(|_| ())
 }
 
 fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
     // Its users are the areas that map it, which count_area() counts.
-    let shmem = ctx.checkpoint_uncounted(&Shmem::Seen(f.file.clone()))?;
+    let shmem = ctx.checkpoint_uncounted(&Shmem(OnInode::Seen(f.file.clone())))?;
     f.write(ctx, FileData::Shmem { shmem })
 }
 
@@ -188,9 +178,7 @@ fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
     let FileData::Shmem { shmem } = rec.data else {
         return Err(EINVAL);
     };
-    let Shmem::Restored(file) = ctx.fetch::<Shmem>(shmem)? else {
-        return Err(EINVAL);
-    };
+    let file = ctx.fetch::<Shmem>(shmem)?.0.restored()?.clone();
     let what = ("shared memory", shmem);
     reopen_held(ctx, rec, &file, (rec.flags, rec.pos), what)
 }

@@ -15,7 +15,7 @@
 //! live on internal mounts), is refused, as is one that no file of the
 //! image can read: the task itself could not.
 
-use super::{reopen_held, FileOps, Saving, S_IFMT};
+use super::{reopen_held, FileOps, OnInode, Saving, S_IFMT};
 use crate::{ctx::Ctx, objhash::Object, sys::file::File};
 use ckpt_format::{
     stream::ObjKind, FileData, FileKind, FileRecord, UnlinkedRecord, MAX_PATH, MAX_UNLINKED,
@@ -29,36 +29,25 @@ pub(super) const OPS: FileOps = FileOps {
     restore,
 };
 
-/// An unlinked file, the shared object of the file records open on it.
+/// An unlinked file, the shared object of the file records open on it; at
+/// restart, the new file with no name.
 #[derive(Clone)]
-pub(crate) enum Unlinked {
-    /// Checkpoint: the file, reached through one file open on it.
-    Seen(ARef<File>),
-    /// Restart: the new file with no name, open for reading and writing.
-    Restored(ARef<File>),
-}
+pub(crate) struct Unlinked(OnInode);
 
 impl Object for Unlinked {
     const KIND: ObjKind = ObjKind::Unlinked;
     type Record<'a> = UnlinkedRecord<'a>;
 
     fn addr(&self) -> usize {
-        match self {
-            Unlinked::Seen(f) | Unlinked::Restored(f) => f.inode_addr(),
-        }
+        self.0.addr()
     }
 
     fn holds(&self) -> Option<usize> {
-        match self {
-            Unlinked::Seen(f) => Some(f.addr()),
-            Unlinked::Restored(_) => None,
-        }
+        self.0.holds()
     }
 
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
-        let Unlinked::Seen(file) = self else {
-            return Err(EINVAL);
-        };
+        let file = self.0.seen()?;
         let mut buf = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
         let dir = file.dir_path(&mut buf).map_err(|e| {
             ctx.fail(
@@ -104,7 +93,7 @@ impl Object for Unlinked {
         // Made with the credentials of its task, as a path is reopened.
         let cred = ctx.task_cred.clone().ok_or(EINVAL)?;
         File::new_unlinked(rec.dir, rec.mode, rec.data, &cred)
-            .map(Unlinked::Restored)
+            .map(|f| Unlinked(OnInode::Restored(f)))
             .inspect_err(|e| {
                 ctx.log(format_args!(
                     "unlinked file {}: cannot make one of {} bytes in {} (errno {})",
@@ -118,7 +107,7 @@ impl Object for Unlinked {
 }
 
 fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
-    let inode = ctx.checkpoint_obj(&Unlinked::Seen(f.file.clone()))?;
+    let inode = ctx.checkpoint_obj(&Unlinked(OnInode::Seen(f.file.clone())))?;
     f.write(ctx, FileData::Unlinked { inode })
 }
 
@@ -126,9 +115,7 @@ fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
     let FileData::Unlinked { inode } = rec.data else {
         return Err(EINVAL);
     };
-    let Unlinked::Restored(file) = ctx.fetch::<Unlinked>(inode)? else {
-        return Err(EINVAL);
-    };
+    let file = ctx.fetch::<Unlinked>(inode)?.0.restored()?.clone();
     let what = ("unlinked file", inode);
     reopen_held(ctx, rec, &file, (rec.flags, rec.pos), what)
 }

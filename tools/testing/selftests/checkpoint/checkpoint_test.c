@@ -1605,6 +1605,23 @@ static int wait_asleep(pid_t pid, int secs)
 }
 
 /*
+ * Sends SIGUSR1 to @pid, a restarted ckpt_sleeper in @mode: it must check
+ * itself and log "@mode ok" to @log.
+ */
+static void expect_mode_ok(struct __test_metadata *_metadata, const char *mode,
+			   const char *log, pid_t pid)
+{
+	char buf[256], want[64];
+
+	EXPECT_EQ(0, kill(pid, SIGUSR1));
+	snprintf(want, sizeof(want), "%s ", mode);
+	EXPECT_EQ(0, wait_log(log, 0, want, 1, 60));
+	read_file(log, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "%s ok\n", mode);
+	EXPECT_STREQ(want, buf);
+}
+
+/*
  * Runs ckpt_sleeper in @mode, its log at @log; checkpoints and kills it,
  * checks that ckptinfo shows each of the strings @shows (NULL-terminated),
  * restarts it and sends it SIGUSR1: it must log "@mode ok".
@@ -1614,7 +1631,7 @@ static void check_mode_survives(struct __test_metadata *_metadata, const char *m
 {
 	char path[] = "/tmp/ckpt-mode-XXXXXX";
 	static char out[1 << 20];
-	char ready[5], buf[256], want[64];
+	char ready[5];
 	pid_t child;
 	int i;
 
@@ -1631,12 +1648,7 @@ static void check_mode_survives(struct __test_metadata *_metadata, const char *m
 		EXPECT_NE(NULL, strstr(out, shows[i])) TH_LOG("show %d: %.4000s", i, out);
 	child = restart_path(path);
 	ASSERT_LT(0, child);
-	ASSERT_EQ(0, kill(child, SIGUSR1));
-	snprintf(want, sizeof(want), "%s ", mode);
-	EXPECT_EQ(0, wait_log(log, 0, want, 1, 30));
-	read_file(log, buf, sizeof(buf));
-	snprintf(want, sizeof(want), "%s ok\n", mode);
-	EXPECT_STREQ(want, buf);
+	expect_mode_ok(_metadata, mode, log, child);
 	reap(child);
 	unlink(path);
 }
@@ -1664,7 +1676,7 @@ static void check_tree_mode_survives(struct __test_metadata *_metadata, const ch
 				     const char *log)
 {
 	char path[] = "/tmp/ckpt-tmode-XXXXXX";
-	char cg[128], ready[5], buf[256], want[64];
+	char cg[128], ready[5];
 	pid_t root;
 	int fd;
 
@@ -1686,12 +1698,7 @@ static void check_tree_mode_survives(struct __test_metadata *_metadata, const ch
 	ASSERT_EQ(0, empty_cgroup(cg));
 	ASSERT_EQ(0, thaw_v2(cg));
 	EXPECT_EQ(root, restart_tree_in(path, cg));
-	EXPECT_EQ(0, kill(root, SIGUSR1));
-	snprintf(want, sizeof(want), "%s ", mode);
-	EXPECT_EQ(0, wait_log(log, 0, want, 1, 60));
-	read_file(log, buf, sizeof(buf));
-	snprintf(want, sizeof(want), "%s ok\n", mode);
-	EXPECT_STREQ(want, buf);
+	expect_mode_ok(_metadata, mode, log, root);
 	EXPECT_EQ(0, empty_cgroup(cg));
 	remove_v2(cg);
 	unlink(path);
