@@ -44,7 +44,9 @@ use crate::{
         task::{current, Task},
     },
 };
-use ckpt_format::{stream::ObjKind, FdRecord, FileData, FileKind, FileRecord, Record, MAX_PATH};
+use ckpt_format::{
+    stream::ObjKind, FdRecord, FileData, FileKind, FileRecord, Record, MAX_PATH, MAX_UNLINKED,
+};
 use kernel::{prelude::*, str::BStr, types::ARef};
 
 /// The file-type bits of `i_mode`.
@@ -229,6 +231,31 @@ impl OnInode {
             OnInode::Seen(f) => Ok(f),
             OnInode::Restored(_) => Err(EINVAL),
         }
+    }
+
+    /// Checkpoint: reads the contents of the inode, at most
+    /// [`MAX_UNLINKED`] bytes (`EFBIG` and an error record about `what`
+    /// `objref` beyond).
+    fn contents(&self, ctx: &mut Ctx, (what, objref): (&str, i32)) -> Result<KVVec<u8>> {
+        let file = self.seen()?;
+        let size = file.size();
+        if size > MAX_UNLINKED as u64 {
+            return Err(ctx.fail(
+                EFBIG,
+                objref,
+                format_args!("{what} {objref}: {size} bytes, more than the {MAX_UNLINKED} saved"),
+            ));
+        }
+        // CAST: at most `MAX_UNLINKED`.
+        let mut data = KVVec::from_elem(0u8, size as usize, GFP_KERNEL_ACCOUNT)?;
+        file.read_at(&mut data, 0).map_err(|e| {
+            ctx.fail(
+                e,
+                objref,
+                format_args!("{what} {objref}: its contents cannot be read (write-only?)"),
+            )
+        })?;
+        Ok(data)
     }
 
     /// Restart: the file on the new inode.

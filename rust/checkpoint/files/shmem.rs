@@ -5,7 +5,7 @@
 //! of that mount too).
 //!
 //! The memory (its inode) is a shared object ([`Shmem`]) whose record
-//! holds its contents (at most [`MAX_UNLINKED`] bytes, saved once however
+//! holds its contents (at most [`ckpt_format::MAX_UNLINKED`] bytes, saved once however
 //! many tasks map it), and a memfd's name, seals and mode; each file open
 //! on it, by a descriptor or a memory area, names it by objref, and each
 //! area maps that file again. Restart makes a memfd as `memfd_create()`
@@ -23,9 +23,7 @@ use crate::{
     objhash::Object,
     sys::{eopnotsupp, file::File},
 };
-use ckpt_format::{
-    stream::ObjKind, FileData, FileKind, FileRecord, ShmemRecord, MAX_MEMFD_NAME, MAX_UNLINKED,
-};
+use ckpt_format::{stream::ObjKind, FileData, FileKind, FileRecord, ShmemRecord, MAX_MEMFD_NAME};
 use kernel::{bindings, prelude::*, str::BStr, types::ARef};
 
 pub(super) const OPS: FileOps = FileOps {
@@ -76,25 +74,7 @@ impl Object for Shmem {
                 ))
             }
         };
-        let size = file.size();
-        if size > MAX_UNLINKED as u64 {
-            return Err(ctx.fail(
-                EFBIG,
-                objref,
-                format_args!(
-                    "shared memory {objref}: {size} bytes, more than the {MAX_UNLINKED} saved"
-                ),
-            ));
-        }
-        // CAST: at most `MAX_UNLINKED`.
-        let mut data = KVVec::from_elem(0u8, size as usize, GFP_KERNEL_ACCOUNT)?;
-        file.read_at(&mut data, 0).map_err(|e| {
-            ctx.fail(
-                e,
-                objref,
-                format_args!("shared memory {objref}: its contents cannot be read (write-only?)"),
-            )
-        })?;
+        let data = self.0.contents(ctx, ("shared memory", objref))?;
         // Every area that maps it must be in the image.
         let areas = file.mapped_areas();
         let arg = u64::from(objref.unsigned_abs()) | areas.min(u32::MAX.into()) << 32;

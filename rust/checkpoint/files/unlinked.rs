@@ -4,7 +4,7 @@
 //!
 //! Such a file cannot be reopened by path. The file itself (its inode) is
 //! a shared object ([`Unlinked`]) whose record holds its contents (at most
-//! [`MAX_UNLINKED`] bytes), its mode and the path of the directory it was
+//! [`ckpt_format::MAX_UNLINKED`] bytes), its mode and the path of the directory it was
 //! in; each file open on it, by a descriptor or a memory area, names it by
 //! objref. Restart makes one file with no name in that directory
 //! (`O_TMPFILE`, with the credentials of the task being restored) holding
@@ -17,9 +17,7 @@
 
 use super::{reopen_held, FileOps, OnInode, Saving, S_IFMT};
 use crate::{ctx::Ctx, objhash::Object, sys::file::File};
-use ckpt_format::{
-    stream::ObjKind, FileData, FileKind, FileRecord, UnlinkedRecord, MAX_PATH, MAX_UNLINKED,
-};
+use ckpt_format::{stream::ObjKind, FileData, FileKind, FileRecord, UnlinkedRecord, MAX_PATH};
 use kernel::{prelude::*, str::BStr, types::ARef};
 
 pub(super) const OPS: FileOps = FileOps {
@@ -58,25 +56,7 @@ impl Object for Unlinked {
                 ),
             )
         })?;
-        let size = file.size();
-        if size > MAX_UNLINKED as u64 {
-            return Err(ctx.fail(
-                EFBIG,
-                objref,
-                format_args!(
-                    "unlinked file {objref}: {size} bytes, more than the {MAX_UNLINKED} saved"
-                ),
-            ));
-        }
-        // CAST: at most `MAX_UNLINKED`.
-        let mut data = KVVec::from_elem(0u8, size as usize, GFP_KERNEL_ACCOUNT)?;
-        file.read_at(&mut data, 0).map_err(|e| {
-            ctx.fail(
-                e,
-                objref,
-                format_args!("unlinked file {objref}: its contents cannot be read (write-only?)"),
-            )
-        })?;
+        let data = self.0.contents(ctx, ("unlinked file", objref))?;
         ctx.write_record(&ckpt_format::Record::Unlinked(UnlinkedRecord {
             objref,
             mode: file.info().mode,
