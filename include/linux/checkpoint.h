@@ -119,6 +119,7 @@ bool ckpt_file_unlinked(struct file *file);
 u64 ckpt_file_size(struct file *file);
 char *ckpt_file_dir_path(struct file *file, char *buf, int len);
 int ckpt_file_read_at(struct file *file, void *buf, size_t len, s64 pos);
+bool ckpt_path_reachable(const struct path *path);
 bool ckpt_file_internal_shmem(struct file *file);
 int ckpt_file_name(struct file *file, char *buf, int len);
 unsigned long ckpt_shmem_mapped(struct file *file);

@@ -284,6 +284,40 @@ fn checkpoint_path(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
     f.write(ctx, FileData::Path(path))
 }
 
+/// Checkpoint: defers to the end of the checkpoint `check`, which calls
+/// [`check_users`] for object `objref` and the `expected` users the kernel
+/// counts on it.
+fn defer_users_check(
+    ctx: &mut Ctx,
+    check: fn(&mut Ctx, u64) -> Result,
+    objref: i32,
+    expected: u64,
+) -> Result {
+    let arg = u64::from(objref.unsigned_abs()) | expected.min(u32::MAX.into()) << 32;
+    ctx.deferq.add(check, arg)
+}
+
+/// Deferred: refuses the object of `arg` ([`defer_users_check`]) if the
+/// image met fewer of its users than the kernel counts: some are outside,
+/// and it could not come back shared with them. `what` names the object,
+/// `users` its users.
+fn check_users(ctx: &mut Ctx, arg: u64, (what, users): (&str, &str)) -> Result {
+    // CAST: the halves `defer_users_check()` packed.
+    let (objref, expected) = (arg as u32 as i32, (arg >> 32) as u32);
+    let (seen, _) = ctx.objhash.users(objref);
+    if seen < expected {
+        return Err(ctx.fail(
+            eopnotsupp(),
+            objref,
+            format_args!(
+                "{what} {objref}: {} of its {expected} {users} are outside the image",
+                expected - seen
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Opens the file of record `rec` on `held`, a file that object `what`
 /// `objref` holds, with open flags `flags` at position `pos`, with the
 /// credentials of the task being restored.
@@ -425,10 +459,10 @@ pub(crate) fn checkpoint_files(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
 }
 
 /// The descriptors restart installs at the end, and the POSIX locks it
-/// takes through them.
+/// takes through them, each with the descriptor of its file.
 pub(crate) struct Fds {
     fds: KVec<(u32, ARef<File>, bool)>,
-    locks: KVec<lock::PosixLock>,
+    locks: KVec<(u32, lock::PosixLock)>,
 }
 
 impl Fds {
@@ -464,10 +498,12 @@ pub(crate) fn restore_files(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<Fds> {
         fds.fds
             .push((rec.fd as u32, of.file, rec.cloexec), GFP_KERNEL_ACCOUNT)?;
     }
-    fds.locks = lock::restore_locks(ctx, buf)?;
-    if fds.locks.iter().any(|l| fds.fd_of(l.file()).is_none()) {
-        ctx.log(format_args!("a POSIX lock on a file no descriptor holds"));
-        return Err(EINVAL);
+    for l in lock::restore_locks(ctx, buf)? {
+        let Some(fd) = fds.fd_of(l.file()) else {
+            ctx.log(format_args!("a POSIX lock on a file no descriptor holds"));
+            return Err(EINVAL);
+        };
+        fds.locks.push((fd, l), GFP_KERNEL_ACCOUNT)?;
     }
     Ok(fds)
 }
@@ -485,8 +521,8 @@ impl Fds {
                 return Err(e);
             }
         }
-        for l in &self.locks {
-            l.commit(ctx, self.fd_of(l.file()).ok_or(EINVAL)?)?;
+        for (fd, l) in &self.locks {
+            l.commit(ctx, *fd)?;
         }
         Ok(())
     }

@@ -19,7 +19,7 @@
 //! deferred check compares the ends the image holds with the pipe's open
 //! files.
 
-use super::{saved_path, FileOps, Saving};
+use super::{check_users, defer_users_check, saved_path, FileOps, Saving};
 use crate::{
     ctx::Ctx,
     objhash::Object,
@@ -119,9 +119,7 @@ impl Object for Pipe {
         }))?;
         // Anyone may open a FIFO; an anonymous pipe's ends are all known.
         if fifo.is_empty() {
-            // CAST: objrefs are positive.
-            ctx.deferq
-                .add(check_ends, objref as u64 | u64::from(st.ends) << 32)?;
+            defer_users_check(ctx, check_ends, objref, st.ends.into())?;
         }
         Ok(())
     }
@@ -156,23 +154,9 @@ impl Object for Pipe {
     }
 }
 
-/// Deferred to the end of the checkpoint: refuses a pipe (objref in the low
-/// half of `arg`) with fewer ends in the image than open ends (high half).
+/// Deferred: refuses a pipe with fewer ends in the image than open ends.
 fn check_ends(ctx: &mut Ctx, arg: u64) -> Result {
-    // CAST: the halves `checkpoint()` packed.
-    let (objref, ends) = (arg as u32 as i32, (arg >> 32) as u32);
-    let (seen, _) = ctx.objhash.users(objref);
-    if seen < ends {
-        return Err(ctx.fail(
-            eopnotsupp(),
-            objref,
-            format_args!(
-                "pipe {objref}: {} of its {ends} open ends are outside the image",
-                ends - seen
-            ),
-        ));
-    }
-    Ok(())
+    check_users(ctx, arg, ("pipe", "open ends"))
 }
 
 fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {

@@ -17,7 +17,7 @@
 //! shared: a deferred check compares the areas that map it with those the
 //! image holds, and refuses the checkpoint if some are missing.
 
-use super::{reopen_held, FileOps, OnInode, Saving};
+use super::{check_users, defer_users_check, reopen_held, FileOps, OnInode, Saving};
 use crate::{
     ctx::Ctx,
     objhash::Object,
@@ -76,9 +76,7 @@ impl Object for Shmem {
         };
         let data = self.0.contents(ctx, ("shared memory", objref))?;
         // Every area that maps it must be in the image.
-        let areas = file.mapped_areas();
-        let arg = u64::from(objref.unsigned_abs()) | areas.min(u32::MAX.into()) << 32;
-        ctx.deferq.add(check_areas, arg)?;
+        defer_users_check(ctx, check_areas, objref, file.mapped_areas())?;
         ctx.write_record(&ckpt_format::Record::Shmem(ShmemRecord {
             objref,
             memfd,
@@ -121,24 +119,10 @@ impl Object for Shmem {
     }
 }
 
-/// Deferred to the end of the checkpoint: refuses shared memory (objref in
-/// the low half of `arg`) that fewer areas of the image map than map it in
-/// all (high half).
+/// Deferred: refuses shared memory that fewer areas of the image map than
+/// map it in all.
 fn check_areas(ctx: &mut Ctx, arg: u64) -> Result {
-    // CAST: the halves `checkpoint()` packed.
-    let (objref, areas) = (arg as u32 as i32, (arg >> 32) as u32);
-    let (seen, _) = ctx.objhash.users(objref);
-    if seen < areas {
-        return Err(ctx.fail(
-            eopnotsupp(),
-            objref,
-            format_args!(
-                "shared memory {objref}: {} of its {areas} memory areas are outside the image",
-                areas - seen
-            ),
-        ));
-    }
-    Ok(())
+    check_users(ctx, arg, ("shared memory", "memory areas"))
 }
 
 /// Checkpoint: counts a memory area of the image that maps `file`, shared

@@ -112,6 +112,18 @@ u64 ckpt_file_size(struct file *file)
 	return i_size_read(file_inode(file));
 }
 
+/* Whether @path is under the caller's root. */
+bool ckpt_path_reachable(const struct path *path)
+{
+	struct path root;
+	bool under;
+
+	get_fs_root(current->fs, &root);
+	under = path_is_under(path, &root);
+	path_put(&root);
+	return under;
+}
+
 /*
  * The path of the directory that held @file, an unlinked file, in @buf:
  * -EOPNOTSUPP if it is gone too, or is not reachable from the caller's
@@ -121,16 +133,13 @@ char *ckpt_file_dir_path(struct file *file, char *buf, int len)
 {
 	const struct path *path = file_user_path(file);
 	struct path dir = { .mnt = path->mnt };
-	struct path root;
 	char *p;
 
 	dir.dentry = dget_parent(path->dentry);
-	get_fs_root(current->fs, &root);
-	if (d_unlinked(dir.dentry) || !path_is_under(&dir, &root))
+	if (d_unlinked(dir.dentry) || !ckpt_path_reachable(&dir))
 		p = ERR_PTR(-EOPNOTSUPP);
 	else
 		p = d_path(&dir, buf, len);
-	path_put(&root);
 	dput(dir.dentry);
 	return p;
 }

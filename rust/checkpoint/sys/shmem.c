@@ -7,10 +7,8 @@
 #include <linux/checkpoint.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/fs_struct.h>
 #include <linux/memfd.h>
 #include <linux/mm.h>
-#include <linux/namei.h>
 #include <linux/shmem_fs.h>
 
 /*
@@ -20,15 +18,7 @@
  */
 bool ckpt_file_internal_shmem(struct file *file)
 {
-	struct path root;
-	bool internal;
-
-	if (!shmem_file(file))
-		return false;
-	get_fs_root(current->fs, &root);
-	internal = !path_is_under(file_user_path(file), &root);
-	path_put(&root);
-	return internal;
+	return shmem_file(file) && !ckpt_path_reachable(file_user_path(file));
 }
 
 /* Writes the name of @file's dentry into @buf; returns its length. */
