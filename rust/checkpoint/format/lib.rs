@@ -56,8 +56,8 @@ pub use file::{
 pub use header::{ErrorRecord, Header, Tail};
 pub use mm::{vm, MmRecord, PagesRecord, VmaKind, VmaRecord};
 pub use task::{
-    FsRecord, PendingSignal, RestartBlock, RestartKind, SignalsRecord, TaskRecord, TreeRecord,
-    TreeTask, MAX_TASKS, NSIG, RLIM_NLIMITS, SS_AUTODISARM, SS_DISABLE,
+    FsRecord, PendingSignal, RestartBlock, RestartKind, SignalsRecord, TaskRecord, TimerKind,
+    TimerRecord, TreeRecord, TreeTask, MAX_TASKS, NSIG, RLIM_NLIMITS, SS_AUTODISARM, SS_DISABLE,
 };
 
 use codec::{Decoder, Encoder};
@@ -503,6 +503,8 @@ record_table! {
     RestartBlock = 104, "restart_block", RestartBlock;
     /// The tasks of the image and their tree: [`TreeRecord`].
     Tree = 105, "tree", TreeRecord<'a>;
+    /// An interval timer of the process before it: [`TimerRecord`].
+    Timer = 106, "timer", TimerRecord;
     /// Credentials, a shared object: [`CredRecord`].
     Cred = 111, "cred", CredRecord<'a>;
     /// The memory descriptor of the task before it: [`MmRecord`].

@@ -76,6 +76,8 @@ enum Slot {
     Arch,
     RestartBlock,
     Signals,
+    /// Interval timers of the thread group.
+    Timer,
     Fs,
     /// Descriptors, in increasing order.
     Fd,
@@ -94,6 +96,7 @@ impl Slot {
             Slot::Arch => "cpu record not right after its task",
             Slot::RestartBlock => "restart block not after the cpu state",
             Slot::Signals => "signals record out of place",
+            Slot::Timer => "timer record not after the signals of a process",
             Slot::Fs => "fs record out of place",
             Slot::Fd => "fd record out of place",
             Slot::Lock => "lock record not after the descriptors",
@@ -127,11 +130,12 @@ impl Count {
 /// statement of that order in the format, checked by the kernel and the
 /// tools alike. The records of shared objects (credentials, files) are not
 /// part of it: they may come anywhere before their first user.
-const TASK: [(Slot, Count); 9] = [
+const TASK: [(Slot, Count); 10] = [
     (Slot::Task, Count::One),
     (Slot::Arch, Count::OneOrMore),
     (Slot::RestartBlock, Count::Optional),
     (Slot::Signals, Count::One),
+    (Slot::Timer, Count::Many),
     (Slot::Fs, Count::One),
     (Slot::Fd, Count::Many),
     (Slot::Lock, Count::Many),
@@ -165,6 +169,7 @@ fn slot_of(rec: &Record<'_>) -> Option<Slot> {
         Record::Arch(_) => Slot::Arch,
         Record::RestartBlock(_) => Slot::RestartBlock,
         Record::Signals(_) => Slot::Signals,
+        Record::Timer(_) => Slot::Timer,
         Record::Fs(_) => Slot::Fs,
         Record::Fd(_) => Slot::Fd,
         Record::Lock(_) => Slot::Lock,

@@ -182,6 +182,197 @@ pub struct SignalsRecord<'a> {
     pub pending: &'a [u8],
 }
 
+/// What a [`TimerRecord`] holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum TimerKind {
+    /// `ITIMER_VIRTUAL`: the user CPU time of the process.
+    Virtual = 1,
+    /// `ITIMER_PROF`: the user and system CPU time of the process.
+    Prof = 2,
+    /// A POSIX timer (`timer_create()`).
+    Posix = 3,
+}
+
+/// An interval timer of a thread group, after its leader's signals record
+/// (whose [`SignalsRecord::itimer_real`] holds `ITIMER_REAL`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimerRecord {
+    /// Its kind ([`TimerKind`]); `None` only in a record being built.
+    pub kind: Option<TimerKind>,
+    /// A POSIX timer's id.
+    pub id: i32,
+    /// A POSIX timer's clock: one of [`TimerRecord::CLOCKS`].
+    pub clock: i32,
+    /// How a POSIX timer notifies: `SIGEV_SIGNAL`, `SIGEV_NONE`,
+    /// `SIGEV_THREAD`, or `SIGEV_SIGNAL | SIGEV_THREAD_ID`.
+    pub notify: u32,
+    /// The signal it sends.
+    pub signo: u32,
+    /// With `SIGEV_THREAD_ID`, the thread it signals.
+    pub tid: i32,
+    /// [`TimerRecord::ABSTIME`], [`TimerRecord::PENDING`].
+    pub flags: u32,
+    /// What `timer_getoverrun()` returns.
+    pub overrun: i32,
+    /// The overrun count of its queued signal ([`TimerRecord::PENDING`]).
+    pub pending_overrun: i32,
+    /// The value of its signal (`sigev_value`).
+    pub value: u64,
+    /// Nanoseconds to its next expiry (0: disarmed), or with
+    /// [`TimerRecord::ABSTIME`] the time of that expiry.
+    pub expiry: u64,
+    /// Its period in nanoseconds (0: one-shot).
+    pub interval: u64,
+}
+
+impl TimerRecord {
+    /// Payload length.
+    pub const LEN: usize = 4 * 10 + 8 * 3;
+
+    /// Flag: an absolute `CLOCK_REALTIME` timer, whose expiry is a time of
+    /// that clock.
+    pub const ABSTIME: u32 = 1;
+
+    /// Flag: the timer's signal is queued, not yet delivered.
+    pub const PENDING: u32 = 2;
+
+    /// `SIGEV_SIGNAL`, `SIGEV_NONE`, `SIGEV_THREAD`, `SIGEV_THREAD_ID`.
+    pub const SIGEV_SIGNAL: u32 = 0;
+    /// See [`TimerRecord::SIGEV_SIGNAL`].
+    pub const SIGEV_NONE: u32 = 1;
+    /// See [`TimerRecord::SIGEV_SIGNAL`].
+    pub const SIGEV_THREAD: u32 = 2;
+    /// See [`TimerRecord::SIGEV_SIGNAL`].
+    pub const SIGEV_THREAD_ID: u32 = 4;
+
+    /// The clocks of a POSIX timer: `CLOCK_REALTIME`, `CLOCK_MONOTONIC`,
+    /// `CLOCK_PROCESS_CPUTIME_ID`, `CLOCK_BOOTTIME`, the two alarm clocks,
+    /// and `CLOCK_TAI`.
+    pub const CLOCKS: [i32; 7] = [0, 1, 2, 7, 8, 9, 11];
+
+    /// The largest time it holds: `KTIME_MAX`.
+    pub const MAX_TIME: u64 = i64::MAX as u64;
+}
+
+impl<'a> Payload<'a> for TimerRecord {
+    const BOUNDS: (usize, usize) = (Self::LEN, Self::LEN);
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        let kind = self.kind.ok_or(FormatError::BadValue("timer kind"))?;
+        e.u32(kind as u32)?;
+        e.i32(self.id)?;
+        e.i32(self.clock)?;
+        e.u32(self.notify)?;
+        e.u32(self.signo)?;
+        e.i32(self.tid)?;
+        e.u32(self.flags)?;
+        e.i32(self.overrun)?;
+        e.i32(self.pending_overrun)?;
+        e.u32(0)?;
+        e.u64(self.value)?;
+        e.u64(self.expiry)?;
+        e.u64(self.interval)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let kind = match d.u32()? {
+            1 => TimerKind::Virtual,
+            2 => TimerKind::Prof,
+            3 => TimerKind::Posix,
+            _ => return Err(FormatError::BadValue("timer kind")),
+        };
+        let r = Self {
+            kind: Some(kind),
+            id: d.i32()?,
+            clock: d.i32()?,
+            notify: d.u32()?,
+            signo: d.u32()?,
+            tid: d.i32()?,
+            flags: d.u32()?,
+            overrun: d.i32()?,
+            pending_overrun: d.i32()?,
+            value: {
+                if d.u32()? != 0 {
+                    return Err(FormatError::BadValue("timer reserved field"));
+                }
+                d.u64()?
+            },
+            expiry: d.u64()?,
+            interval: d.u64()?,
+        };
+        if r.expiry > Self::MAX_TIME || r.interval > Self::MAX_TIME {
+            return Err(FormatError::BadValue("timer time"));
+        }
+        if kind != TimerKind::Posix {
+            let posix = (r.id, r.clock, r.tid, r.overrun, r.pending_overrun);
+            if posix != (0, 0, 0, 0, 0) || r.notify != 0 || r.signo != 0 || r.flags != 0 {
+                return Err(FormatError::BadValue("interval timer"));
+            }
+            return Ok(r);
+        }
+        let thread_id = Self::SIGEV_SIGNAL | Self::SIGEV_THREAD_ID;
+        let notify = [
+            Self::SIGEV_SIGNAL,
+            Self::SIGEV_NONE,
+            Self::SIGEV_THREAD,
+            thread_id,
+        ];
+        if r.id < 0
+            || !Self::CLOCKS.contains(&r.clock)
+            || !notify.contains(&r.notify)
+            || (r.notify == thread_id) != (r.tid > 0)
+            || r.tid < 0
+            || r.signo as usize > NSIG
+            || (r.notify != Self::SIGEV_NONE && r.signo == 0)
+            || r.flags & !(Self::ABSTIME | Self::PENDING) != 0
+            || (r.flags & Self::ABSTIME != 0 && r.clock != 0)
+            || r.overrun < 0
+            || r.pending_overrun < 0
+            || (r.flags & Self::PENDING == 0 && r.pending_overrun != 0)
+        {
+            return Err(FormatError::BadValue("POSIX timer"));
+        }
+        Ok(r)
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        // `posix 3 clock 1 signal 10 value 0x3 every 50000000 ns next
+        // 2000000 ns overrun 0 pending`, or `virtual every ... next ...`.
+        let kind = match self.kind {
+            Some(TimerKind::Virtual) => "virtual",
+            Some(TimerKind::Prof) => "prof",
+            Some(TimerKind::Posix) | None => "posix",
+        };
+        v.name(Field::new("kind").bare(), kind);
+        if self.kind == Some(TimerKind::Posix) {
+            v.int(Field::new("id").bare(), self.id);
+            v.int("clock", self.clock);
+            v.uint("notify", self.notify);
+            v.uint("signal", self.signo);
+            if self.tid != 0 {
+                v.int("tid", self.tid);
+            }
+            v.hex("value", self.value);
+        }
+        v.uint(Field::new("every").suffix(" ns"), self.interval);
+        let next = match self.flags & Self::ABSTIME != 0 {
+            true => Field::new("at").suffix(" ns (CLOCK_REALTIME)"),
+            false => Field::new("next").suffix(" ns"),
+        };
+        v.uint(next, self.expiry);
+        if self.kind == Some(TimerKind::Posix) {
+            v.int("overrun", self.overrun);
+            if self.flags & Self::PENDING != 0 {
+                v.int(
+                    Field::new("pending").suffix(" overruns"),
+                    self.pending_overrun,
+                );
+            }
+        }
+    }
+}
+
 /// A pending signal of a [`SignalsRecord`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PendingSignal<'a> {

@@ -1254,3 +1254,96 @@ fn shared_memory() {
     s.next(&recs[0], &mut o).unwrap();
     s.next(&recs[2], &mut o).unwrap();
 }
+
+fn posix_timer(id: i32, clock: i32, notify: u32, flags: u32) -> TimerRecord {
+    TimerRecord {
+        kind: Some(TimerKind::Posix),
+        id,
+        clock,
+        notify,
+        signo: 10,
+        flags,
+        value: 0x77,
+        expiry: 1_000_000,
+        interval: 50_000_000,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn timers() {
+    let itimer = |kind| TimerRecord {
+        kind: Some(kind),
+        expiry: 3,
+        interval: 4,
+        ..Default::default()
+    };
+    let recs = [
+        itimer(TimerKind::Virtual),
+        itimer(TimerKind::Prof),
+        posix_timer(0, 1, 0, 0),
+        posix_timer(7, 0, 1, TimerRecord::ABSTIME | TimerRecord::PENDING),
+        TimerRecord {
+            tid: 40,
+            pending_overrun: 2,
+            ..posix_timer(8, 2, 4, TimerRecord::PENDING)
+        },
+    ]
+    .map(Record::Timer);
+    let buf = image(&recs);
+    let back: Vec<_> = Records::new(&buf).map(|i| i.unwrap().record).collect();
+    assert_eq!(back, recs);
+    let bad = |t: TimerRecord| !decodes(&[Record::Timer(t)]);
+    // An interval timer is only its times.
+    assert!(bad(TimerRecord {
+        signo: 10,
+        ..itimer(TimerKind::Prof)
+    }));
+    // Ids, clocks, notifications, signals and flags that timer_create()
+    // and timer_settime() could not have made.
+    assert!(bad(posix_timer(-1, 1, 0, 0)));
+    assert!(bad(posix_timer(1, 3, 0, 0)));
+    assert!(bad(posix_timer(1, -6, 0, 0)));
+    assert!(bad(posix_timer(1, 1, 3, 0)));
+    assert!(bad(posix_timer(1, 1, 4, 0)));
+    assert!(bad(posix_timer(1, 1, 0, 4)));
+    assert!(bad(posix_timer(1, 1, 0, TimerRecord::ABSTIME)));
+    assert!(bad(TimerRecord {
+        signo: 65,
+        ..posix_timer(1, 1, 0, 0)
+    }));
+    assert!(bad(TimerRecord {
+        pending_overrun: 1,
+        ..posix_timer(1, 1, 0, 0)
+    }));
+    assert!(bad(TimerRecord {
+        expiry: u64::MAX,
+        ..posix_timer(1, 1, 0, 0)
+    }));
+    let mut buf = image(&[Record::Timer(posix_timer(1, 1, 0, 0))]);
+    buf[8 + 36] = 1;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+
+    // After the signals of a process, before its fs.
+    let mut s = StreamCheck::new();
+    let mut o = ObjMap::default();
+    for r in [
+        header(),
+        common::tree(),
+        cred(1),
+        task(1),
+        common::cpu(),
+        common::signals(),
+        recs[0],
+        recs[2],
+        fs(),
+    ] {
+        s.next(&r, &mut o).unwrap();
+    }
+    assert_eq!(
+        s.next(&recs[3], &mut o),
+        Err(FormatError::Order(
+            "timer record not after the signals of a process"
+        ))
+    );
+}
