@@ -76,6 +76,31 @@ struct ckpt_pending {
 
 #define CKPT_PENDING_SHARED	1
 
+/* An interval timer of a thread group, as a timer record holds it. */
+enum {
+	CKPT_TIMER_VIRTUAL = 1,	/* ITIMER_VIRTUAL */
+	CKPT_TIMER_PROF = 2,	/* ITIMER_PROF */
+	CKPT_TIMER_POSIX = 3,	/* timer_create() */
+};
+
+struct ckpt_timer {
+	u32 kind;
+	s32 id;
+	s32 clock;
+	u32 notify;		/* sigev_notify */
+	u32 signo;
+	s32 tid;		/* SIGEV_THREAD_ID */
+	u32 flags;		/* CKPT_TIMER_ABSTIME, CKPT_TIMER_PENDING */
+	s32 overrun;		/* timer_getoverrun() */
+	s32 pending_overrun;	/* of its queued signal */
+	u64 value;		/* sigev_value */
+	u64 expiry;		/* ns left (0: disarmed) */
+	u64 interval;		/* ns */
+};
+
+#define CKPT_TIMER_ABSTIME	1	/* absolute CLOCK_REALTIME */
+#define CKPT_TIMER_PENDING	2	/* its signal is queued */
+
 /* Credentials, as a cred record holds them (ids in the caller's namespace). */
 struct ckpt_cred {
 	u32 uids[4];		/* real, effective, saved, fs */
@@ -224,6 +249,10 @@ void ckpt_resume_signals(void);
 bool ckpt_fatal_signal_pending(void);
 u64 ckpt_nofile_limit(void);
 bool ckpt_current_is_alone(void);
+int ckpt_get_timer_ids(struct task_struct *task, s32 *ids, unsigned int max);
+int ckpt_get_timer(struct task_struct *task, struct pid_namespace *ns,
+		   struct ckpt_timer *t);
+int ckpt_set_timer(const struct ckpt_timer *t);
 int ckpt_get_restart_block(struct task_struct *task,
 			   struct ckpt_restart_block *r);
 int ckpt_set_restart_block(const struct ckpt_restart_block *r);

@@ -32,6 +32,7 @@ mod restart;
 mod signal;
 mod sys;
 mod task;
+mod timer;
 mod tree;
 
 /// The architecture: its implementation of [`cpu::Arch`], and its `unsafe`

@@ -11,15 +11,13 @@
 //! group, which only the leader's record holds. At restart the record is checked against the caller's
 //! privilege when it is read (a hard limit above the caller's needs
 //! `CAP_SYS_RESOURCE`), and applied at the end; pending signals are queued
-//! last, as `rt_sigqueueinfo()` to itself would. POSIX timers and the CPU
-//! time interval timers refuse the checkpoint (`EOPNOTSUPP`) until they
-//! are supported.
+//! last, as `rt_sigqueueinfo()` to itself would. The other timers of the
+//! group are timer.rs's.
 
 use crate::{
     ctx::{Ctx, RecordBuf},
     sys::{
         cred::capable,
-        eopnotsupp,
         mm::current as mcur,
         signal::{current, new_signals, Signals},
         task::Task,
@@ -30,17 +28,7 @@ use kernel::{bindings, prelude::*};
 
 /// Writes the signals record of `task`.
 pub(crate) fn checkpoint_signals(ctx: &mut Ctx, task: &Task) -> Result {
-    let s = match task.signals() {
-        Ok(s) => s,
-        Err(e) if e.to_errno() == eopnotsupp().to_errno() => {
-            return Err(ctx.fail(
-                e,
-                0,
-                format_args!("POSIX timers, ITIMER_VIRTUAL and ITIMER_PROF are not supported yet"),
-            ))
-        }
-        Err(e) => return Err(e),
-    };
+    let s = task.signals()?;
     let pending = match task.pending_signals(SignalsRecord::MAX_PENDING) {
         Ok(p) => p,
         Err(e) => {

@@ -5,7 +5,7 @@
 //! A task is its task record, then the records of each class of its state,
 //! in the order [`checkpoint_task`] writes them and [`restore_task`] reads
 //! them: CPU state (with the restart block of its system call), signals,
-//! fs, descriptors, memory. A thread that does not lead its group stops
+//! timers, fs, descriptors, memory. A thread that does not lead its group stops
 //! after its signals: the rest is its group's, saved with the leader. The
 //! shared objects they use come before their first user. Restore reads a
 //! task without changing the caller up to its memory, and returns what is
@@ -21,6 +21,7 @@ use crate::{
         mm::current as mcur,
         task::{current, Task, TaskSettings},
     },
+    timer,
 };
 use ckpt_format::{Record, TaskRecord, TreeTask};
 use kernel::{bindings, prelude::*, types::ARef};
@@ -123,6 +124,7 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
     signal::checkpoint_signals(ctx, task)?;
     // What the group shares is saved with its leader.
     if tgid == pid {
+        timer::checkpoint_timers(ctx, task, pid)?;
         fs::checkpoint_fs(ctx, task, pid)?;
         files::checkpoint_files(ctx, task, pid)?;
         mm::checkpoint_mm(ctx, task, pid)?;
@@ -263,8 +265,9 @@ pub(crate) struct TaskState {
     group: Option<GroupState>,
 }
 
-/// What a thread group shares: fs, descriptors and memory.
+/// What a thread group shares: timers, fs, descriptors and memory.
 struct GroupState {
+    timers: timer::Timers,
     fs: fs::FsState,
     fds: files::Fds,
     mm: mm::MmState,
@@ -323,6 +326,7 @@ pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, me: &TreeTask) ->
     let signals = signal::restore_signals(ctx, buf, leader)?;
     let group = match leader {
         true => Some(GroupState {
+            timers: timer::restore_timers(ctx, buf, me.pid)?,
             fs: fs::restore_fs(ctx, buf)?,
             fds: files::restore_files(ctx, buf)?,
             mm: mm::restore_mm(ctx, buf)?,
@@ -362,6 +366,10 @@ impl TaskState {
                 -e.to_errno()
             ))
         })?;
+        // With its credentials, whose RLIMIT_SIGPENDING they count against.
+        if let Some(g) = &self.group {
+            g.timers.commit(ctx)?;
+        }
         // After the signal state, whose reset forgets the robust list.
         current::set_settings(&self.settings).inspect_err(|e| {
             ctx.log(format_args!(

@@ -15,6 +15,7 @@ pub(crate) mod pipe;
 pub(crate) mod shmem;
 pub(crate) mod signal;
 pub(crate) mod task;
+pub(crate) mod timer;
 pub(crate) mod tree;
 pub(crate) mod uts;
 

@@ -55,9 +55,8 @@ void ckpt_reset_signals(bool group)
 static int ckpt_get_timers(struct task_struct *task, struct ckpt_signals *s);
 
 /*
- * Reads the signal state and settings of @task (stopped, or current).
- * -EOPNOTSUPP for timers that restart cannot restore yet: POSIX timers,
- * ITIMER_VIRTUAL and ITIMER_PROF.
+ * Reads the signal state and settings of @task (stopped, or current), with
+ * ITIMER_REAL; sys/timer.c reads the other timers.
  */
 int ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s)
 {
@@ -103,23 +102,17 @@ int ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s)
 	return ret;
 }
 
-/* Reads ITIMER_REAL; the other timers must be disarmed. Under siglock. */
+/* Reads ITIMER_REAL. Under siglock. */
 static int ckpt_get_timers(struct task_struct *task, struct ckpt_signals *s)
 {
-	struct signal_struct *sig = task->signal;
-	struct hrtimer *timer = &sig->real_timer;
+	struct hrtimer *timer = &task->signal->real_timer;
 
-#ifdef CONFIG_POSIX_TIMERS
-	if (!hlist_empty(&sig->posix_timers) ||
-	    sig->it[CPUCLOCK_PROF].expires || sig->it[CPUCLOCK_VIRT].expires)
-		return -EOPNOTSUPP;
-#endif
 	if (hrtimer_active(timer)) {
 		ktime_t rem = hrtimer_get_remaining(timer);
 
 		/* About to fire: keep it armed, as getitimer() does. */
 		s->itimer_real[0] = rem > 0 ? rem : NSEC_PER_USEC;
-		s->itimer_real[1] = sig->it_real_incr;
+		s->itimer_real[1] = task->signal->it_real_incr;
 	}
 	return 0;
 }
@@ -138,6 +131,11 @@ static int ckpt_collect_pending(struct sigpending *pending, u32 flags,
 		sig = q->info.si_signo;
 		if (sig_kernel_only(sig))
 			continue;
+		/* A POSIX timer's own signal: saved with the timer. */
+		if (q->flags & SIGQUEUE_PREALLOC) {
+			sigaddset(&queued, sig);
+			continue;
+		}
 		if (n >= max)
 			return -E2BIG;
 		p[n].signo = sig;

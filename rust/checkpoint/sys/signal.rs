@@ -46,9 +46,6 @@ pub(crate) fn new_signals() -> Result<KBox<Signals>> {
 impl Task {
     /// Reads the signal state, limits, umask, rseq area and `ITIMER_REAL` of
     /// a stopped task (or of the caller).
-    ///
-    /// Fails with `EOPNOTSUPP` if it has POSIX timers, `ITIMER_VIRTUAL` or
-    /// `ITIMER_PROF` armed.
     pub(crate) fn signals(&self) -> Result<KBox<Signals>> {
         let mut s = new_signals()?;
         // SAFETY: `self` is valid and stopped or the caller; the function

@@ -3017,19 +3017,120 @@ TEST(pending_signals_and_timer_survive_restart)
 	unlink(log);
 }
 
-static void start_posix_timer(void *arg)
+/*
+ * POSIX timers with their ids, clocks, sigevents and settings, one with its
+ * signal pending, and ITIMER_VIRTUAL and ITIMER_PROF: the restarted
+ * program finds each timer by its id and as it was, gets the pending
+ * signal once when it unblocks it, then the timer's next ones, and
+ * SIGPROF after 200 ms of CPU time.
+ */
+TEST(timers_survive_restart)
+{
+	char log[] = "/tmp/ckpt-timers-log-XXXXXX";
+	const char *const shows[] = {
+		"virtual every 100000000000 ns", "prof every 0 ns",
+		"posix 0 clock 1 notify 0 signal 35 value 0x1234 every 50000000 ns",
+		"pending 0 overruns", "posix 3 clock 7", "posix 4 clock 2 notify 4",
+		"ns (CLOCK_REALTIME)", NULL
+	};
+
+	ASSERT_LE(0, mkstemp(log));
+	check_mode_survives(_metadata, "timers", log, shows);
+	unlink(log);
+}
+
+/* A POSIX timer on the CPU clock of the calling thread. */
+static void start_thread_timer(void *arg)
 {
 	struct sigevent sev = { .sigev_notify = SIGEV_NONE };
 	timer_t t;
 
-	if (timer_create(CLOCK_MONOTONIC, &sev, &t))
+	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t))
 		_exit(1);
 }
 
-TEST(posix_timers_refused)
+/* A timer that restart could not give back as it was: refused, the task runs on. */
+TEST(thread_timers_refused)
 {
-	check_refused(_metadata, start_posix_timer, NULL,
-		      "POSIX timers, ITIMER_VIRTUAL and ITIMER_PROF are not supported yet");
+	check_refused(_metadata, start_thread_timer, NULL,
+		      "POSIX timer 0 on clock -2, a thread's or another process's CPU clock; not supported");
+}
+
+/* Offset of the @n-th timer record of @kind in @buf, or 0. */
+static size_t timer_record(const char *buf, const size_t *offs, size_t nrec,
+			   uint32_t kind, int n)
+{
+	uint32_t type, k;
+	size_t r;
+
+	for (r = 0; r < nrec; r++) {
+		memcpy(&type, buf + offs[r], 4);
+		memcpy(&k, buf + offs[r] + 8, 4);
+		if (type == 106 && k == kind && n-- == 0)
+			return offs[r];
+	}
+	return 0;
+}
+
+/* Sets the 32-bit word at @off of @buf to @v, restarts @buf, and restores the word. */
+static int restart_with_word(char *buf, size_t len, size_t off, uint32_t v)
+{
+	uint32_t saved;
+	int err;
+
+	memcpy(&saved, buf + off, 4);
+	memcpy(buf + off, &v, 4);
+	err = restart_buf(buf, len);
+	memcpy(buf + off, &saved, 4);
+	return err;
+}
+
+/*
+ * Images of the timers mode whose timers break the rules, each refused
+ * cleanly with EINVAL: two timers with one id, a thread's CPU clock, a
+ * timer that signals a thread the image does not have, a time beyond
+ * what ktime_t holds, and ITIMER_PROF given a signal.
+ */
+TEST(hostile_timers)
+{
+	char log[] = "/tmp/ckpt-htimer-log-XXXXXX";
+	size_t offs[256], nrec, len, first, second, cpu, prof;
+	uint64_t big = 1ULL << 62, saved;
+	uint32_t id;
+	char *buf;
+	int fd;
+
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	fd = image_of_mode("timers", log);
+	ASSERT_LE(0, fd);
+	buf = slurp(fd, &len);
+	ASSERT_NE(NULL, buf);
+	nrec = record_offsets(buf, len, offs, 256);
+	ASSERT_EQ(0, restart_buf(buf, len));
+	/* Header 8, then kind, id, clock, notify, signo, tid at 8 + 20. */
+	first = timer_record(buf, offs, nrec, 3, 0);
+	second = timer_record(buf, offs, nrec, 3, 1);
+	cpu = timer_record(buf, offs, nrec, 3, 3);
+	prof = timer_record(buf, offs, nrec, 2, 0);
+	ASSERT_NE(0, first);
+	ASSERT_NE(0, second);
+	ASSERT_NE(0, cpu);
+	ASSERT_NE(0, prof);
+	memcpy(&id, buf + first + 12, 4);
+	EXPECT_EQ(EINVAL, restart_with_word(buf, len, second + 12, id));
+	EXPECT_EQ(EINVAL, restart_with_word(buf, len, cpu + 16, 3));
+	EXPECT_EQ(EINVAL, restart_with_word(buf, len, cpu + 28, 1));
+	EXPECT_EQ(EINVAL, restart_with_word(buf, len, prof + 24, 10));
+	memcpy(&saved, buf + first + 56, 8);
+	memcpy(buf + first + 56, &big, 8);
+	EXPECT_EQ(EINVAL, restart_buf(buf, len));
+	memcpy(buf + first + 56, &saved, 8);
+	EXPECT_EQ(0, restart_buf(buf, len));
+	free(buf);
+	close(fd);
+	unlink(log);
 }
 
 TEST(cwd_survives_restart)

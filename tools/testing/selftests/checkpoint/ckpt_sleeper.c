@@ -605,6 +605,171 @@ static void report(const char *mode, int r)
 		pause();
 }
 
+/* Timers mode: the ids of its POSIX timers, as the kernel gave them. */
+enum { T_TICK, T_GONE, T_ABS, T_BOOT, T_CPU, T_COUNT };
+static int tid_of[T_COUNT];
+static volatile sig_atomic_t ticks, tick_value_ok = 1, profs;
+
+static void on_tick(int sig, siginfo_t *si, void *uc)
+{
+	if (si->si_code != SI_TIMER || si->si_value.sival_int != 0x1234 ||
+	    si->si_timerid != tid_of[T_TICK])
+		tick_value_ok = 0;
+	ticks++;
+}
+
+static void on_prof(int sig)
+{
+	profs++;
+}
+
+static int new_timer(clockid_t clock, int notify, int signo, int value)
+{
+	struct sigevent sev = { .sigev_notify = notify, .sigev_signo = signo };
+	int id;
+
+	sev.sigev_value.sival_int = value;
+	if (notify & SIGEV_THREAD_ID)
+		sev._sigev_un._tid = syscall(SYS_gettid);
+	if (syscall(SYS_timer_create, clock, &sev, &id))
+		return -1;
+	return id;
+}
+
+static int set_timer(int id, int flags, time_t sec, long nsec, long every_ns)
+{
+	struct itimerspec it = {
+		.it_value = { sec, nsec },
+		.it_interval = { 0, every_ns },
+	};
+
+	return syscall(SYS_timer_settime, id, flags, &it, NULL);
+}
+
+/* Seconds left on timer @id, or -1. */
+static double timer_left(int id, long *every_ns)
+{
+	struct itimerspec it;
+
+	if (syscall(SYS_timer_gettime, id, &it))
+		return -1;
+	*every_ns = it.it_interval.tv_sec * 1000000000L + it.it_interval.tv_nsec;
+	return it.it_value.tv_sec + it.it_value.tv_nsec / 1e9;
+}
+
+#define TICK_NS 50000000L
+
+/*
+ * The checks of timers mode, after restart: 0, or the number of the one
+ * that failed.
+ */
+static int check_timers(sigset_t *blocked, time_t abs_at)
+{
+	struct itimerval virt, prof;
+	struct timespec now, t0;
+	long every;
+	double left;
+	int i;
+
+	/* Each id is the same timer, the deleted one is still gone. */
+	left = timer_left(tid_of[T_TICK], &every);
+	if (left < 0 || left > 0.05 || every != TICK_NS)
+		return 1;
+	if (timer_left(tid_of[T_GONE], &every) >= 0 || errno != EINVAL)
+		return 2;
+	clock_gettime(CLOCK_REALTIME, &now);
+	left = timer_left(tid_of[T_ABS], &every);
+	left += now.tv_sec + now.tv_nsec / 1e9 - abs_at;
+	if (left < -0.01 || left > 0.01 || every)
+		return 3;
+	left = timer_left(tid_of[T_BOOT], &every);
+	if (left < 3600 - 120 || left > 3600 || every)
+		return 4;
+	left = timer_left(tid_of[T_CPU], &every);
+	if (left < 3600 - 60 || left > 3600 || every)
+		return 5;
+	if (getitimer(ITIMER_VIRTUAL, &virt) || getitimer(ITIMER_PROF, &prof))
+		return 6;
+	if (virt.it_value.tv_sec < 90 || virt.it_value.tv_sec > 100 ||
+	    virt.it_interval.tv_sec != 100 || !prof.it_value.tv_usec ||
+	    prof.it_interval.tv_sec || prof.it_interval.tv_usec)
+		return 7;
+	/* The tick's signal was pending: it arrives once unblocked... */
+	if (ticks)
+		return 8;
+	sigprocmask(SIG_UNBLOCK, blocked, NULL);
+	if (ticks != 1 || !tick_value_ok)
+		return 9;
+	/* ...and the timer goes on ticking, every 50 ms. */
+	for (i = 0; i < 200 && ticks < 4; i++)
+		usleep(TICK_NS / 1000);
+	if (ticks < 4 || !tick_value_ok)
+		return 10;
+	/* ITIMER_PROF fires after 200 ms of CPU time. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!profs) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > 30)
+			return 11;
+	}
+	return 0;
+}
+
+/*
+ * POSIX timers and the CPU interval timers (timers mode): a 50 ms
+ * periodic timer whose signal SIGRTMIN+1 (value 0x1234) is blocked and
+ * pending, a deleted timer between others, an absolute CLOCK_REALTIME
+ * timer two hours ahead (SIGEV_NONE), an hour on CLOCK_BOOTTIME, an hour
+ * of process CPU time signalling the thread itself, ITIMER_VIRTUAL at
+ * 100 s every 100 s and ITIMER_PROF at 200 ms. On SIGUSR1, checks them
+ * (timers_check()) and logs "timers ok" to @log.
+ */
+static int timers_mode(const char *log)
+{
+	struct sigaction sa = { .sa_sigaction = on_tick, .sa_flags = SA_SIGINFO };
+	struct itimerval virt = { { 100, 0 }, { 100, 0 } }, prof = { { 0, 0 }, { 0, 200000 } };
+	struct timespec now;
+	sigset_t blocked, pend;
+	time_t abs_at;
+	int i;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGRTMIN + 1);
+	sigprocmask(SIG_BLOCK, &blocked, NULL);
+	sigaction(SIGRTMIN + 1, &sa, NULL);
+	signal(SIGPROF, on_prof);
+	tid_of[T_TICK] = new_timer(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 1, 0x1234);
+	tid_of[T_GONE] = new_timer(CLOCK_MONOTONIC, SIGEV_NONE, 0, 0);
+	tid_of[T_ABS] = new_timer(CLOCK_REALTIME, SIGEV_NONE, 0, 0);
+	tid_of[T_BOOT] = new_timer(CLOCK_BOOTTIME, SIGEV_SIGNAL, SIGUSR2, 7);
+	tid_of[T_CPU] = new_timer(CLOCK_PROCESS_CPUTIME_ID, SIGEV_THREAD_ID | SIGEV_SIGNAL,
+				  SIGUSR2, 8);
+	for (i = 0; i < T_COUNT; i++)
+		if (pending_log < 0 || tid_of[i] < 0)
+			return 1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	abs_at = now.tv_sec + 7200;
+	if (syscall(SYS_timer_delete, tid_of[T_GONE]) ||
+	    set_timer(tid_of[T_ABS], TIMER_ABSTIME, abs_at, 0, 0) ||
+	    set_timer(tid_of[T_BOOT], 0, 3600, 0, 0) ||
+	    set_timer(tid_of[T_CPU], 0, 3600, 0, 0) ||
+	    setitimer(ITIMER_VIRTUAL, &virt, NULL) || setitimer(ITIMER_PROF, &prof, NULL) ||
+	    set_timer(tid_of[T_TICK], 0, 0, TICK_NS, TICK_NS))
+		return 1;
+	/* Saved with its signal pending. */
+	for (i = 0; i < 500; i++) {
+		sigpending(&pend);
+		if (sigismember(&pend, SIGRTMIN + 1))
+			break;
+		usleep(10000);
+	}
+	if (i == 500 || await_usr1())
+		return 1;
+	report("timers", check_timers(&blocked, abs_at));
+	return 1;
+}
+
 static unsigned char pipe_byte(size_t i)
 {
 	return (i * 7 + i / 4096) & 0xff;
@@ -1870,6 +2035,8 @@ int main(int argc, char **argv)
 		return shm_mode(argv[3]);
 	if (!strcmp(mode, "events") && argc > 3)
 		return event_loop(argv[3]);
+	if (!strcmp(mode, "timers") && argc > 3)
+		return timers_mode(argv[3]);
 	/*
 	 * As uid 65534: wait for SIGUSR1, then exec argv[3] (a setuid-root
 	 * copy of this program).
