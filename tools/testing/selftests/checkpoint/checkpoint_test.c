@@ -3604,6 +3604,109 @@ TEST_F_TIMEOUT(image, flood_of_shared_objects, 300)
 	waitpid(writer, NULL, 0);
 }
 
+/* A counter of the flat-keyed file @file of @dir ("@key N" lines), or -1. */
+static long keyed(const char *dir, const char *file, const char *key)
+{
+	static char buf[1 << 16];
+	char path[256], *p;
+	size_t klen = strlen(key);
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	read_file(path, buf, sizeof(buf));
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, klen) && p[klen] == ' ')
+			return atol(p + klen + 1);
+	return -1;
+}
+
+/* The number in file @file of cgroup @cg, or -1. */
+static long cg_number(const char *cg, const char *file)
+{
+	char path[256], buf[64] = "";
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	return read_file(path, buf, sizeof(buf)) ? atol(buf) : -1;
+}
+
+/*
+ * The flood of cred records again, restarted in a cgroup whose memory.max
+ * (8 MiB) is below what 65536 credentials take: what the image makes the
+ * kernel hold is charged to the restart's cgroup, so the flood fails
+ * there (ENOMEM, or the cgroup's own OOM kill of the restart), nothing
+ * outside it is killed, and the cgroup's charge falls back once the
+ * restart is gone.
+ */
+TEST_F_TIMEOUT(image, flood_in_memory_cgroup, 300)
+{
+	size_t n = 70000, rec, i;
+	char cg[128], *cred = NULL, ctl[256] = "";
+	long kills, peak, after;
+	int p[2], status, err;
+	uint32_t type, len;
+	pid_t writer, runner;
+
+	read_file(CG2_ROOT "/cgroup.controllers", ctl, sizeof(ctl));
+	if (!strstr(ctl, "memory"))
+		SKIP(return, "no memory controller (CONFIG_MEMCG)");
+	ASSERT_EQ(0, write_str(CG2_ROOT, "cgroup.subtree_control", "+memory"));
+	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-memflood-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ASSERT_EQ(0, write_str(cg, "memory.max", "8388608"));
+	for (i = 0; i < self->nrec; i++) {
+		memcpy(&type, self->buf + self->offs[i], 4);
+		if (type == 111)
+			cred = self->buf + self->offs[i];
+	}
+	ASSERT_NE(NULL, cred);
+	memcpy(&len, cred + 4, 4);
+	rec = (len + 7) & ~7u;
+	/* -1 without CONFIG_VM_EVENT_COUNTERS. */
+	kills = keyed("/proc", "vmstat", "oom_kill");
+	ASSERT_EQ(0, pipe(p));
+	writer = fork();
+	if (writer == 0) {
+		close(p[0]);
+		if (write(p[1], self->buf, self->offs[1]) != (ssize_t)self->offs[1])
+			_exit(1);
+		for (i = 0; i < n; i++) {
+			int32_t objref = 1000 + i;
+
+			memcpy(cred + 8, &objref, 4);
+			if (write(p[1], cred, rec) != (ssize_t)rec)
+				_exit(0);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	runner = fork();
+	if (runner == 0) {
+		if (write_str(cg, "cgroup.procs", "0"))
+			_exit(2);
+		err = restart_fd(p[0], NULL);
+		_exit(err == ENOMEM ? 0 : err == -SIGKILL ? 1 : 3);
+	}
+	close(p[0]);
+	ASSERT_EQ(runner, waitpid(runner, &status, 0));
+	kill(writer, SIGKILL);
+	waitpid(writer, NULL, 0);
+	/* Refused in the cgroup: ENOMEM, or killed there; never E2BIG. */
+	EXPECT_TRUE((WIFEXITED(status) && WEXITSTATUS(status) <= 1) ||
+		    (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
+		TH_LOG("runner status %#x", status);
+	/* Every OOM kill since was the cgroup's. */
+	if (kills >= 0)
+		EXPECT_EQ(keyed("/proc", "vmstat", "oom_kill") - kills,
+			  keyed(cg, "memory.events", "oom_kill"));
+	EXPECT_LT(0, keyed(cg, "memory.events", "max"));
+	/* The flood was charged to the cgroup, and went with the restart. */
+	peak = cg_number(cg, "memory.peak");
+	EXPECT_LT(4 << 20, peak);
+	for (i = 0; i < 200 && (after = cg_number(cg, "memory.current")) > (1 << 20); i++)
+		usleep(50 * 1000);
+	EXPECT_GT(1 << 20, after) TH_LOG("%ld bytes still charged, %ld at the peak", after, peak);
+	EXPECT_EQ(0, rmdir(cg));
+}
+
 TEST_F_TIMEOUT(image, oversized_lengths, 600)
 {
 	uint32_t lens[] = { 0, 7, 4096, 1 << 24, (1u << 24) + 1, 0xffffffff };
