@@ -144,12 +144,13 @@ bool ckpt_file_unlinked(struct file *file);
 u64 ckpt_file_size(struct file *file);
 char *ckpt_file_dir_path(struct file *file, char *buf, int len);
 int ckpt_file_read_at(struct file *file, void *buf, size_t len, s64 pos);
+int ckpt_file_write_at(struct file *file, const void *buf, size_t len, s64 pos);
 bool ckpt_path_reachable(const struct path *path);
 bool ckpt_file_internal_shmem(struct file *file);
 int ckpt_file_name(struct file *file, char *buf, int len);
 unsigned long ckpt_shmem_mapped(struct file *file);
 struct file *ckpt_new_shmem(const char *memfd_name, unsigned int flags,
-			    const void *data, size_t len);
+			    const void *data, size_t len, loff_t size);
 struct file *ckpt_new_unlinked(const char *dir, umode_t mode, const void *data,
 			       size_t len, const struct cred *cred);
 struct inode *ckpt_file_inode(struct file *file);

@@ -12,7 +12,8 @@ use crate::{
     tree,
 };
 use ckpt_format::{
-    Header, Record, Tail, CHECKPOINT_FLAGS_MASK, CHECKPOINT_SUBTREE, FORMAT_VERSION,
+    Header, Record, Tail, CHECKPOINT_BIG_FILES, CHECKPOINT_FLAGS_MASK, CHECKPOINT_SUBTREE,
+    FORMAT_VERSION,
 };
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
@@ -67,6 +68,7 @@ pub(crate) fn checkpoint(pid: i32, fd: i32, flags: u64, logfd: i32) -> Result<i6
         // Its tasks are named as they see each other.
         ctx.pidns = PidNs::of(&root);
     }
+    ctx.big_files = flags & CHECKPOINT_BIG_FILES != 0;
     write_header(&mut ctx, flags, id)?;
     let result = (|| {
         tree::checkpoint_tree(&mut ctx, &root)?;

@@ -78,6 +78,9 @@ pub(crate) struct Ctx {
     /// Checkpoint: the pid of the task being saved, the first user of the
     /// objects it meets first.
     pub(crate) task_pid: i32,
+    /// Checkpoint: `CHECKPOINT_BIG_FILES`, unlinked files and shared memory
+    /// of any size.
+    pub(crate) big_files: bool,
 }
 
 impl Ctx {
@@ -114,6 +117,7 @@ impl Ctx {
             task_cred: None,
             pidns: PidNs::caller(),
             task_pid: 0,
+            big_files: false,
         })
     }
 
@@ -271,6 +275,11 @@ impl Ctx {
     fn skip_objects(&mut self, buf: &mut RecordBuf) -> Result<(RecordType, u64)> {
         loop {
             let (ty, offset) = self.peek_type()?;
+            if ty == RecordType::Contents {
+                let rec = self.next_record(buf)?;
+                objhash::restore_contents(self, rec)?;
+                continue;
+            }
             let Some(class) = objhash::class_of(ty) else {
                 return Ok((ty, offset));
             };

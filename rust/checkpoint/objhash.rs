@@ -16,7 +16,7 @@
 use crate::{ctx::Ctx, files, sys::cred::Cred};
 use ckpt_format::{
     stream::{ObjKind, ObjTable},
-    FormatError, Record, RecordKind, RecordType,
+    ContentsRecord, FormatError, Record, RecordKind, RecordType,
 };
 use core::any::Any;
 use kernel::{
@@ -56,6 +56,13 @@ pub(crate) trait Object: Clone + Send + Sync + 'static {
         None
     }
 
+    /// Restart: writes the data of a contents record, which continues the
+    /// object's own record, into its contents; `EINVAL` for a class
+    /// without them.
+    fn restore_contents(&self, _ctx: &mut Ctx, _rec: &ContentsRecord<'_>) -> Result {
+        Err(EINVAL)
+    }
+
     /// Checkpoint, the leak check: the identity ([`Object::addr`]) of
     /// another object of the hash (a file) on which this one holds one of
     /// the references the kernel counts, so that the check does not count
@@ -65,17 +72,22 @@ pub(crate) trait Object: Clone + Send + Sync + 'static {
     }
 }
 
-/// How restart restores the objects of one class, found by record type.
+/// How restart restores the objects of one class, found by record type,
+/// and the contents records that continue one.
 pub(crate) struct Class {
+    kind: ObjKind,
     record: RecordType,
     restore: fn(&mut Ctx, Record<'_>) -> Result,
+    contents: fn(&mut Ctx, &ContentsRecord<'_>) -> Result,
 }
 
 impl Class {
     const fn of<T: Object>() -> Self {
         Self {
+            kind: T::KIND,
             record: <T::Record<'static> as RecordKind<'static>>::TYPE,
             restore: restore_obj::<T>,
+            contents: restore_contents_of::<T>,
         }
     }
 
@@ -103,6 +115,22 @@ fn restore_obj<T: Object>(ctx: &mut Ctx, rec: Record<'_>) -> Result {
     let rec = T::Record::from_record(rec).ok_or(EINVAL)?;
     let obj = T::restore(ctx, &rec)?;
     ctx.objhash.set(T::objref(&rec), obj)
+}
+
+/// Restart: gives the object that a contents record continues (the one
+/// whose record came right before, as the stream rules require) its data.
+pub(crate) fn restore_contents(ctx: &mut Ctx, rec: Record<'_>) -> Result {
+    let Record::Contents(c) = rec else {
+        return Err(EINVAL);
+    };
+    let kind = ctx.objhash.kind_of(c.objref).ok_or(EINVAL)?;
+    let class = CLASSES.iter().find(|k| k.kind == kind).ok_or(EINVAL)?;
+    (class.contents)(ctx, &c)
+}
+
+fn restore_contents_of<T: Object>(ctx: &mut Ctx, rec: &ContentsRecord<'_>) -> Result {
+    let obj = ctx.objhash.get::<T>(rec.objref)?;
+    obj.restore_contents(ctx, rec)
 }
 
 /// What the hash holds of an object: a counted reference, of any class.
@@ -266,6 +294,14 @@ impl ObjHash {
 
     /// Restart: returns the object restored for `objref`, which must be of
     /// class `T`.
+    /// Restart: returns the object restored for `objref`, of class `T`,
+    /// without counting a user.
+    fn get<T: Object>(&self, objref: i32) -> Result<T> {
+        let e = self.by_ref.get(&objref).ok_or(EINVAL)?;
+        let obj = e.obj.as_deref().and_then(|o| o.downcast_ref::<T>());
+        obj.cloned().ok_or(EINVAL)
+    }
+
     pub(crate) fn fetch<T: Object>(&mut self, objref: i32) -> Result<T> {
         let e = self.by_ref.get_mut(&objref).ok_or(EINVAL)?;
         let obj = e

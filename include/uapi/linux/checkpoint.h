@@ -17,6 +17,12 @@
  * used by no task outside it.
  */
 #define CHECKPOINT_SUBTREE	0x1
+/*
+ * checkpoint(2): save unlinked files and shared memory (memfds, shared
+ * anonymous memory) of any size; without it, those above 8 MiB are
+ * refused with EFBIG.
+ */
+#define CHECKPOINT_BIG_FILES	0x2
 
 /* restart(2): stop the restored tasks (SIGSTOP) before they run. */
 #define RESTART_FROZEN		0x1
@@ -28,7 +34,7 @@
 #define RESTART_TREE		0x2
 
 /* Any other set bit makes the call fail with EINVAL. */
-#define CHECKPOINT_FLAGS_MASK	0x1
+#define CHECKPOINT_FLAGS_MASK	0x3
 #define RESTART_FLAGS_MASK	0x3
 
 /*

@@ -45,7 +45,8 @@ use crate::{
     },
 };
 use ckpt_format::{
-    stream::ObjKind, FdRecord, FileData, FileKind, FileRecord, Record, MAX_PATH, MAX_UNLINKED,
+    head_len, stream::ObjKind, ContentsRecord, FdRecord, FileData, FileKind, FileRecord, Record,
+    MAX_PATH, MAX_UNLINKED,
 };
 use kernel::{prelude::*, str::BStr, types::ARef};
 
@@ -233,29 +234,79 @@ impl OnInode {
         }
     }
 
-    /// Checkpoint: reads the contents of the inode, at most
-    /// [`MAX_UNLINKED`] bytes (`EFBIG` and an error record about `what`
-    /// `objref` beyond).
-    fn contents(&self, ctx: &mut Ctx, (what, objref): (&str, i32)) -> Result<KVVec<u8>> {
+    /// Checkpoint: returns the size of the inode and its first bytes, the
+    /// head that the object's own record holds ([`head_len`]). Beyond
+    /// [`MAX_UNLINKED`] bytes, refused (`EFBIG` and an error record about
+    /// `what` `objref`) without `CHECKPOINT_BIG_FILES`.
+    fn head(&self, ctx: &mut Ctx, (what, objref): (&str, i32)) -> Result<(u64, KVVec<u8>)> {
         let file = self.seen()?;
         let size = file.size();
-        if size > MAX_UNLINKED as u64 {
+        if size > MAX_UNLINKED as u64 && !ctx.big_files {
             return Err(ctx.fail(
                 EFBIG,
                 objref,
-                format_args!("{what} {objref}: {size} bytes, more than the {MAX_UNLINKED} saved"),
+                format_args!(
+                    "{what} {objref}: {size} bytes, more than the {MAX_UNLINKED} saved without CHECKPOINT_BIG_FILES"
+                ),
             ));
         }
-        // CAST: at most `MAX_UNLINKED`.
-        let mut data = KVVec::from_elem(0u8, size as usize, GFP_KERNEL_ACCOUNT)?;
-        file.read_at(&mut data, 0).map_err(|e| {
+        let mut data = KVVec::from_elem(0u8, head_len(size), GFP_KERNEL_ACCOUNT)?;
+        self.read(ctx, &mut data, 0, (what, objref))?;
+        Ok((size, data))
+    }
+
+    /// Checkpoint: after the object's record, writes the rest of its
+    /// `size` bytes in contents records, from `from`.
+    fn write_rest(&self, ctx: &mut Ctx, (from, size): (u64, u64), objref: i32) -> Result {
+        if from >= size {
+            return Ok(());
+        }
+        let chunk = ContentsRecord::MAX_DATA;
+        let mut buf = KVVec::from_elem(0u8, chunk, GFP_KERNEL_ACCOUNT)?;
+        let mut at = from;
+        while at < size {
+            // CAST: at most `chunk`.
+            let len = (size - at).min(chunk as u64) as usize;
+            self.read(ctx, &mut buf[..len], at, ("contents of", objref))?;
+            ctx.write_record(&Record::Contents(ContentsRecord {
+                objref,
+                offset: at,
+                data: &buf[..len],
+            }))?;
+            at += len as u64;
+        }
+        Ok(())
+    }
+
+    /// Checkpoint: reads `buf.len()` bytes of the inode at `pos`.
+    fn read(&self, ctx: &mut Ctx, buf: &mut [u8], pos: u64, (what, objref): (&str, i32)) -> Result {
+        let pos = i64::try_from(pos).map_err(|_| EFBIG)?;
+        self.seen()?.read_at(buf, pos).map_err(|e| {
             ctx.fail(
                 e,
                 objref,
-                format_args!("{what} {objref}: its contents cannot be read (write-only?)"),
+                format_args!(
+                    "{what} {objref}: its contents cannot be read (write-only, or shrunk?)"
+                ),
             )
+        })
+    }
+
+    /// Restart: writes the data of a contents record into the new inode;
+    /// returns where it ends.
+    fn write_contents(&self, ctx: &mut Ctx, rec: &ContentsRecord<'_>) -> Result<u64> {
+        let pos = i64::try_from(rec.offset).map_err(|_| EFBIG)?;
+        self.restored()?.write_at(rec.data, pos).inspect_err(|e| {
+            ctx.log(format_args!(
+                "object {}: cannot write {} bytes of contents at {} (errno {})",
+                rec.objref,
+                rec.data.len(),
+                rec.offset,
+                -e.to_errno()
+            ))
         })?;
-        Ok(data)
+        // CAST: at most `ContentsRecord::MAX_DATA`.
+        Ok(rec.offset + rec.data.len() as u64)
     }
 
     /// Restart: the file on the new inode.

@@ -5,12 +5,13 @@
 //! of that mount too).
 //!
 //! The memory (its inode) is a shared object ([`Shmem`]) whose record
-//! holds its contents (at most [`ckpt_format::MAX_UNLINKED`] bytes, saved once however
-//! many tasks map it), and a memfd's name, seals and mode; each file open
+//! holds its contents (saved once however many tasks map it: the first
+//! [`ckpt_format::MAX_UNLINKED`] bytes, contents records the rest), and a
+//! memfd's name, seals and mode; each file open
 //! on it, by a descriptor or a memory area, names it by objref, and each
 //! area maps that file again. Restart makes a memfd as `memfd_create()`
-//! would, or shared anonymous memory as `mmap()` would, fills it, adds the
-//! memfd's seals, and opens each file on it: a write by one task is seen
+//! would, or shared anonymous memory as `mmap()` would, fills it, then adds
+//! the memfd's seals, and opens each file on it: a write by one task is seen
 //! by the others again.
 //!
 //! Memory shared with a task outside the image could not come back
@@ -23,7 +24,9 @@ use crate::{
     objhash::Object,
     sys::{eopnotsupp, file::File},
 };
-use ckpt_format::{stream::ObjKind, FileData, FileKind, FileRecord, ShmemRecord, MAX_MEMFD_NAME};
+use ckpt_format::{
+    stream::ObjKind, ContentsRecord, FileData, FileKind, FileRecord, ShmemRecord, MAX_MEMFD_NAME,
+};
 use kernel::{bindings, prelude::*, str::BStr, types::ARef};
 
 pub(super) const OPS: FileOps = FileOps {
@@ -42,22 +45,47 @@ const ANON_NAME: &[u8] = b"dev/zero";
 /// Shared memory, the shared object of the file records open on it; at
 /// restart, the new memory.
 #[derive(Clone)]
-pub(crate) struct Shmem(OnInode);
+pub(crate) struct Shmem {
+    on: OnInode,
+    /// Restart: its size, and the seals it gets once it is filled.
+    size: u64,
+    seals: u32,
+}
+
+impl Shmem {
+    /// Checkpoint: the shared memory that `file` is open on.
+    fn seen(file: &ARef<File>) -> Self {
+        Shmem {
+            on: OnInode::Seen(file.clone()),
+            size: 0,
+            seals: 0,
+        }
+    }
+
+    /// Restart: adds the seals of a memfd whose contents are all in.
+    fn seal(&self) -> Result {
+        let file = self.on.restored()?;
+        if self.seals & !file.seals()? != 0 {
+            file.add_seals(self.seals & !file.seals()?)?;
+        }
+        Ok(())
+    }
+}
 
 impl Object for Shmem {
     const KIND: ObjKind = ObjKind::Shmem;
     type Record<'a> = ShmemRecord<'a>;
 
     fn addr(&self) -> usize {
-        self.0.addr()
+        self.on.addr()
     }
 
     fn holds(&self) -> Option<usize> {
-        self.0.holds()
+        self.on.holds()
     }
 
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
-        let file = self.0.seen()?;
+        let file = self.on.seen()?;
         let mut buf = [0u8; MAX_MEMFD_NAME + MEMFD_PREFIX.len() + 1];
         let dentry = file.dentry_name(&mut buf);
         let (memfd, name) = match dentry.strip_prefix(MEMFD_PREFIX) {
@@ -74,7 +102,7 @@ impl Object for Shmem {
                 ))
             }
         };
-        let data = self.0.contents(ctx, ("shared memory", objref))?;
+        let (size, head) = self.on.head(ctx, ("shared memory", objref))?;
         // Every area that maps it must be in the image.
         defer_users_check(ctx, check_areas, objref, file.mapped_areas())?;
         ctx.write_record(&ckpt_format::Record::Shmem(ShmemRecord {
@@ -83,8 +111,18 @@ impl Object for Shmem {
             seals: file.seals()?,
             mode: file.info().mode,
             name,
-            data: &data,
-        }))
+            size,
+            data: &head,
+        }))?;
+        // CAST: at most `MAX_UNLINKED`.
+        self.on.write_rest(ctx, (head.len() as u64, size), objref)
+    }
+
+    fn restore_contents(&self, ctx: &mut Ctx, rec: &ContentsRecord<'_>) -> Result {
+        if self.on.write_contents(ctx, rec)? == self.size {
+            self.seal()?;
+        }
+        Ok(())
     }
 
     fn objref(rec: &ShmemRecord<'_>) -> i32 {
@@ -99,20 +137,25 @@ impl Object for Shmem {
             true => (Some(rec.name), bindings::MFD_ALLOW_SEALING),
             false => (None, 0),
         };
-        let made = File::new_shmem(name, flags, rec.data).and_then(|file| {
-            if rec.memfd {
-                let seals = file.seals()?;
-                if rec.seals & !seals != 0 {
-                    file.add_seals(rec.seals & !seals)?;
-                }
+        let made = File::new_shmem(name, flags, rec.data, rec.size).and_then(|file| {
+            let shmem = Shmem {
+                on: OnInode::Restored(file),
+                size: rec.size,
+                // Shared anonymous memory has F_SEAL_SEAL from the start.
+                seals: if rec.memfd { rec.seals } else { 0 },
+            };
+            // Sealed once filled: now, or after its contents records.
+            // CAST: at most `MAX_UNLINKED`.
+            if rec.data.len() as u64 == rec.size {
+                shmem.seal()?;
             }
-            Ok(file)
+            Ok(shmem)
         });
-        made.map(|f| Shmem(OnInode::Restored(f))).inspect_err(|e| {
+        made.inspect_err(|e| {
             ctx.log(format_args!(
                 "shared memory {}: cannot make it, {} bytes (errno {})",
                 rec.objref,
-                rec.data.len(),
+                rec.size,
                 -e.to_errno()
             ))
         })
@@ -128,13 +171,12 @@ fn check_areas(ctx: &mut Ctx, arg: u64) -> Result {
 /// Checkpoint: counts a memory area of the image that maps `file`, shared
 /// memory, for the check of [`check_areas`].
 pub(crate) fn count_area(ctx: &mut Ctx, file: &ARef<File>) -> Result {
-    ctx.checkpoint_obj(&Shmem(OnInode::Seen(file.clone())))
-        .map(|_| ())
+    ctx.checkpoint_obj(&Shmem::seen(file)).map(|_| ())
 }
 
 fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
     // Its users are the areas that map it, which count_area() counts.
-    let shmem = ctx.checkpoint_uncounted(&Shmem(OnInode::Seen(f.file.clone())))?;
+    let shmem = ctx.checkpoint_uncounted(&Shmem::seen(f.file))?;
     f.write(ctx, FileData::Shmem { shmem })
 }
 
@@ -142,7 +184,7 @@ fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
     let FileData::Shmem { shmem } = rec.data else {
         return Err(EINVAL);
     };
-    let file = ctx.fetch::<Shmem>(shmem)?.0.restored()?.clone();
+    let file = ctx.fetch::<Shmem>(shmem)?.on.restored()?.clone();
     let what = ("shared memory", shmem);
     reopen_held(ctx, rec, &file, (rec.flags, rec.pos), what)
 }

@@ -3,8 +3,9 @@
 //! Unlinked files: regular files whose last name is gone, open or mapped.
 //!
 //! Such a file cannot be reopened by path. The file itself (its inode) is
-//! a shared object ([`Unlinked`]) whose record holds its contents (at most
-//! [`ckpt_format::MAX_UNLINKED`] bytes), its mode and the path of the directory it was
+//! a shared object ([`Unlinked`]) whose record holds its contents (the
+//! first [`ckpt_format::MAX_UNLINKED`] bytes, contents records the rest),
+//! its mode and the path of the directory it was
 //! in; each file open on it, by a descriptor or a memory area, names it by
 //! objref. Restart makes one file with no name in that directory
 //! (`O_TMPFILE`, with the credentials of the task being restored) holding
@@ -17,7 +18,9 @@
 
 use super::{reopen_held, FileOps, OnInode, Saving, S_IFMT};
 use crate::{ctx::Ctx, objhash::Object, sys::file::File};
-use ckpt_format::{stream::ObjKind, FileData, FileKind, FileRecord, UnlinkedRecord, MAX_PATH};
+use ckpt_format::{
+    stream::ObjKind, ContentsRecord, FileData, FileKind, FileRecord, UnlinkedRecord, MAX_PATH,
+};
 use kernel::{prelude::*, str::BStr, types::ARef};
 
 pub(super) const OPS: FileOps = FileOps {
@@ -56,17 +59,24 @@ impl Object for Unlinked {
                 ),
             )
         })?;
-        let data = self.0.contents(ctx, ("unlinked file", objref))?;
+        let (size, head) = self.0.head(ctx, ("unlinked file", objref))?;
         ctx.write_record(&ckpt_format::Record::Unlinked(UnlinkedRecord {
             objref,
             mode: file.info().mode,
             dir,
-            data: &data,
-        }))
+            size,
+            data: &head,
+        }))?;
+        // CAST: at most `MAX_UNLINKED`.
+        self.0.write_rest(ctx, (head.len() as u64, size), objref)
     }
 
     fn objref(rec: &UnlinkedRecord<'_>) -> i32 {
         rec.objref
+    }
+
+    fn restore_contents(&self, ctx: &mut Ctx, rec: &ContentsRecord<'_>) -> Result {
+        self.0.write_contents(ctx, rec).map(|_| ())
     }
 
     fn restore(ctx: &mut Ctx, rec: &UnlinkedRecord<'_>) -> Result<Self> {
@@ -78,7 +88,7 @@ impl Object for Unlinked {
                 ctx.log(format_args!(
                     "unlinked file {}: cannot make one of {} bytes in {} (errno {})",
                     rec.objref,
-                    rec.data.len(),
+                    rec.size,
                     BStr::from_bytes(rec.dir),
                     -e.to_errno()
                 ))

@@ -45,6 +45,21 @@ pub enum FileKind {
 /// checkpoint.
 pub const MAX_UNLINKED: usize = 8 << 20;
 
+/// The largest size of an unlinked file or of shared memory: `MAX_LFS_FILESIZE`.
+pub const MAX_CONTENTS: u64 = i64::MAX as u64;
+
+/// The length of the head of contents of `size` bytes that their own record
+/// holds: all of them, up to [`MAX_UNLINKED`].
+pub fn head_len(size: u64) -> usize {
+    // CAST: at most `MAX_UNLINKED`.
+    size.min(MAX_UNLINKED as u64) as usize
+}
+
+/// Whether `data` is the head of contents of `size` bytes.
+fn head_of(size: u64, data: &[u8]) -> bool {
+    size <= MAX_CONTENTS && data.len() == head_len(size)
+}
+
 impl FileKind {
     /// Decodes a kind number.
     pub fn from_u32(v: u32) -> Result<Self, FormatError> {
@@ -738,7 +753,10 @@ pub struct UnlinkedRecord<'a> {
     pub mode: u32,
     /// The absolute path of the directory it was in.
     pub dir: &'a [u8],
-    /// Its contents, at most [`MAX_UNLINKED`] bytes.
+    /// Its size: beyond [`MAX_UNLINKED`] bytes, contents records follow
+    /// with the rest.
+    pub size: u64,
+    /// Its contents, the first [`MAX_UNLINKED`] bytes at most.
     pub data: &'a [u8],
 }
 
@@ -755,15 +773,15 @@ impl<'a> Payload<'a> for UnlinkedRecord<'a> {
     }
 
     fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
-        if self.dir.len() > MAX_PATH || self.data.len() > MAX_UNLINKED {
+        if self.dir.len() > MAX_PATH || !head_of(self.size, self.data) {
             return Err(FormatError::BadValue("unlinked file"));
         }
         e.i32(self.objref)?;
         e.u32(self.mode)?;
-        // CAST: both bounded above.
+        // CAST: bounded above.
         e.u32(self.dir.len() as u32)?;
         e.u32(0)?;
-        e.u64(self.data.len() as u64)?;
+        e.u64(self.size)?;
         e.bytes(self.dir)?;
         e.bytes(self.data)
     }
@@ -773,8 +791,8 @@ impl<'a> Payload<'a> for UnlinkedRecord<'a> {
         let mode = d.u32()?;
         let dir_len = d.u32()? as usize;
         let reserved = d.u32()?;
-        let len = d.u64()?;
-        if reserved != 0 || dir_len > MAX_PATH || len > MAX_UNLINKED as u64 {
+        let size = d.u64()?;
+        if reserved != 0 || dir_len > MAX_PATH || size > MAX_CONTENTS {
             return Err(FormatError::BadValue("unlinked file"));
         }
         if mode & 0o170000 != 0o100000 || mode & !0o177777 != 0 {
@@ -784,12 +802,12 @@ impl<'a> Payload<'a> for UnlinkedRecord<'a> {
         if !dir.starts_with(b"/") || dir.contains(&0) {
             return Err(FormatError::BadValue("unlinked file directory"));
         }
-        // CAST: bounded above.
-        let data = d.bytes(len as usize)?;
+        let data = d.bytes(head_len(size))?;
         Ok(Self {
             objref,
             mode,
             dir,
+            size,
             data,
         })
     }
@@ -798,8 +816,7 @@ impl<'a> Payload<'a> for UnlinkedRecord<'a> {
         v.int("objref", self.objref);
         v.oct("mode", self.mode);
         v.str(Field::new("dir").bare(), self.dir);
-        // CAST: at most `MAX_UNLINKED`.
-        v.uint(Field::new("size").suffix(" bytes"), self.data.len() as u64);
+        v.uint(Field::new("size").suffix(" bytes"), self.size);
     }
 }
 
@@ -825,7 +842,10 @@ pub struct ShmemRecord<'a> {
     pub mode: u32,
     /// A memfd's name, without its `memfd:` prefix; empty otherwise.
     pub name: &'a [u8],
-    /// Its contents, its whole size, at most [`MAX_UNLINKED`] bytes.
+    /// Its size: beyond [`MAX_UNLINKED`] bytes, contents records follow
+    /// with the rest.
+    pub size: u64,
+    /// Its contents, the first [`MAX_UNLINKED`] bytes at most.
     pub data: &'a [u8],
 }
 
@@ -845,7 +865,7 @@ impl<'a> Payload<'a> for ShmemRecord<'a> {
     }
 
     fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
-        if self.name.len() > MAX_MEMFD_NAME || self.data.len() > MAX_UNLINKED {
+        if self.name.len() > MAX_MEMFD_NAME || !head_of(self.size, self.data) {
             return Err(FormatError::BadValue("shared memory"));
         }
         e.i32(self.objref)?;
@@ -855,7 +875,7 @@ impl<'a> Payload<'a> for ShmemRecord<'a> {
         // CAST: both bounded above.
         e.u32(self.name.len() as u32)?;
         e.u32(0)?;
-        e.u64(self.data.len() as u64)?;
+        e.u64(self.size)?;
         e.bytes(self.name)?;
         e.bytes(self.data)
     }
@@ -871,8 +891,8 @@ impl<'a> Payload<'a> for ShmemRecord<'a> {
         let mode = d.u32()?;
         let name_len = d.u32()? as usize;
         let reserved = d.u32()?;
-        let len = d.u64()?;
-        if reserved != 0 || len > MAX_UNLINKED as u64 || name_len > MAX_MEMFD_NAME {
+        let size = d.u64()?;
+        if reserved != 0 || size > MAX_CONTENTS || name_len > MAX_MEMFD_NAME {
             return Err(FormatError::BadValue("shared memory"));
         }
         // Shared anonymous memory has no name and no seals but its own.
@@ -886,14 +906,14 @@ impl<'a> Payload<'a> for ShmemRecord<'a> {
         if name.contains(&0) || name.contains(&b'/') {
             return Err(FormatError::BadValue("memfd name"));
         }
-        // CAST: bounded above.
-        let data = d.bytes(len as usize)?;
+        let data = d.bytes(head_len(size))?;
         Ok(Self {
             objref,
             memfd,
             seals,
             mode,
             name,
+            size,
             data,
         })
     }
@@ -907,7 +927,68 @@ impl<'a> Payload<'a> for ShmemRecord<'a> {
             v.name(Field::new("kind").bare(), "shared anonymous memory");
         }
         v.oct("mode", self.mode);
-        // CAST: at most `MAX_UNLINKED`.
+        v.uint(Field::new("size").suffix(" bytes"), self.size);
+    }
+}
+
+/// More of the contents of an unlinked file or of shared memory, whose
+/// record holds their first [`MAX_UNLINKED`] bytes at most: the bytes at
+/// `offset`, right after that record or the contents record before it.
+/// Only an image taken with [`crate::CHECKPOINT_BIG_FILES`] has them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContentsRecord<'a> {
+    /// Objref of the unlinked file or shared memory.
+    pub objref: i32,
+    /// Where the bytes go: the end of what came before.
+    pub offset: u64,
+    /// The bytes, at least one, at most [`ContentsRecord::MAX_DATA`].
+    pub data: &'a [u8],
+}
+
+impl ContentsRecord<'_> {
+    /// Payload length without the data.
+    pub const PREFIX: usize = 4 * 2 + 8;
+
+    /// Most bytes of one record.
+    pub const MAX_DATA: usize = 1 << 20;
+}
+
+impl<'a> Payload<'a> for ContentsRecord<'a> {
+    const BOUNDS: (usize, usize) = (Self::PREFIX + 1, Self::PREFIX + Self::MAX_DATA);
+
+    fn payload_len(&self) -> usize {
+        Self::PREFIX + self.data.len()
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        if self.data.is_empty() || self.data.len() > Self::MAX_DATA {
+            return Err(FormatError::BadValue("contents length"));
+        }
+        e.i32(self.objref)?;
+        // CAST: at most `MAX_DATA`.
+        e.u32(self.data.len() as u32)?;
+        e.u64(self.offset)?;
+        e.bytes(self.data)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let objref = d.i32()?;
+        let len = d.u32()? as usize;
+        let offset = d.u64()?;
+        if len == 0 || len > Self::MAX_DATA || offset > i64::MAX as u64 - len as u64 {
+            return Err(FormatError::BadValue("contents length"));
+        }
+        Ok(Self {
+            objref,
+            offset,
+            data: d.bytes(len)?,
+        })
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        v.int("objref", self.objref);
+        v.uint("offset", self.offset);
+        // CAST: at most `MAX_DATA`.
         v.uint(Field::new("size").suffix(" bytes"), self.data.len() as u64);
     }
 }

@@ -49,9 +49,9 @@ pub use arch::{Arch, ArchRecord, CpuX86_64, Xstate};
 pub use codec::{LeArray, LeValue};
 pub use cred::CredRecord;
 pub use file::{
-    EpollWatch, FdRecord, FileData, FileKind, FileRecord, LockKind, LockRecord, PipeRecord,
-    ShmemRecord, Timerfd, UnlinkedRecord, LOCK_TO_END, MAX_EPOLL_WATCHES, MAX_MEMFD_NAME,
-    MAX_PIPE_DATA, MAX_UNLINKED, MEM_CHAR_DEVICES,
+    head_len, ContentsRecord, EpollWatch, FdRecord, FileData, FileKind, FileRecord, LockKind,
+    LockRecord, PipeRecord, ShmemRecord, Timerfd, UnlinkedRecord, LOCK_TO_END, MAX_CONTENTS,
+    MAX_EPOLL_WATCHES, MAX_MEMFD_NAME, MAX_PIPE_DATA, MAX_UNLINKED, MEM_CHAR_DEVICES,
 };
 pub use header::{ErrorRecord, Header, Tail};
 pub use mm::{vm, MmRecord, PagesRecord, VmaKind, VmaRecord};
@@ -119,8 +119,13 @@ pub const MAX_SMALL_RECORD: usize = 512;
 /// objects they use are used by no task outside it.
 pub const CHECKPOINT_SUBTREE: u64 = 1;
 
+/// `checkpoint(2)` flag: save unlinked files and shared memory of any
+/// size, their contents beyond [`MAX_UNLINKED`] bytes in contents records;
+/// without it they are refused (`EFBIG`).
+pub const CHECKPOINT_BIG_FILES: u64 = 2;
+
 /// Flags of `checkpoint(2)`.
-pub const CHECKPOINT_FLAGS_MASK: u64 = CHECKPOINT_SUBTREE;
+pub const CHECKPOINT_FLAGS_MASK: u64 = CHECKPOINT_SUBTREE | CHECKPOINT_BIG_FILES;
 
 /// `restart(2)` flag: stop the restored tasks (`SIGSTOP`) before they run,
 /// so that a tool can inspect them; `SIGCONT` resumes them.
@@ -527,6 +532,9 @@ record_table! {
     /// Shared memory (a memfd, or shared anonymous memory), a shared object
     /// of the file records open on it: [`ShmemRecord`].
     Shmem = 406, "shmem", ShmemRecord<'a>;
+    /// More of the contents of an unlinked file or of shared memory:
+    /// [`ContentsRecord`].
+    Contents = 407, "contents", ContentsRecord<'a>;
     /// End of the image: [`Tail`].
     Tail = 5001, "tail", Tail;
     /// Checkpoint failure: [`ErrorRecord`].

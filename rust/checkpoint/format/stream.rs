@@ -235,6 +235,9 @@ pub struct StreamCheck {
     page_size: u32,
     arch: Option<Arch>,
     task: Option<TaskPos>,
+    /// The unlinked file or shared memory whose contents records must come
+    /// next: its objref, where the next one starts, and its size.
+    contents: Option<(i32, u64, u64)>,
 }
 
 impl Default for StreamCheck {
@@ -253,6 +256,7 @@ impl StreamCheck {
             page_size: 0,
             arch: None,
             task: None,
+            contents: None,
         }
     }
 
@@ -267,6 +271,23 @@ impl StreamCheck {
         rec: &Record<'_>,
         objs: &mut T,
     ) -> Result<(), T::Error> {
+        // Contents records continue the record right before them, up to
+        // its size.
+        if let Some((objref, at, size)) = self.contents {
+            let Record::Contents(c) = rec else {
+                return Err(FormatError::Order("contents record missing").into());
+            };
+            // CAST: at most `ContentsRecord::MAX_DATA`.
+            let end = at + c.data.len() as u64;
+            if c.objref != objref || c.offset != at || end > size {
+                return Err(FormatError::Order("contents record out of place").into());
+            }
+            self.contents = (end < size).then_some((objref, end, size));
+            return Ok(());
+        }
+        if let Record::Contents(_) = rec {
+            return Err(FormatError::Order("contents record not after its object").into());
+        }
         match (self.state, rec) {
             (State::Done, _) => Err(FormatError::Order("record after the tail").into()),
             (State::Start, Record::Header(h)) => {
@@ -299,8 +320,16 @@ impl StreamCheck {
                 define(objs, f.objref, ObjKind::File)
             }
             (_, Record::Pipe(p)) => define(objs, p.objref, ObjKind::Pipe),
-            (_, Record::Unlinked(u)) => define(objs, u.objref, ObjKind::Unlinked),
-            (_, Record::Shmem(m)) => define(objs, m.objref, ObjKind::Shmem),
+            (_, Record::Unlinked(u)) => {
+                define(objs, u.objref, ObjKind::Unlinked)?;
+                self.expect_contents(u.objref, u.data, u.size);
+                Ok(())
+            }
+            (_, Record::Shmem(m)) => {
+                define(objs, m.objref, ObjKind::Shmem)?;
+                self.expect_contents(m.objref, m.data, m.size);
+                Ok(())
+            }
             (_, Record::Pages(p)) => {
                 let Some(TaskPos {
                     mem: Mem::Area { start, end, last },
@@ -371,6 +400,14 @@ impl StreamCheck {
             }
             (_, r) => self.task_record(r, objs),
         }
+    }
+
+    /// After the record of object `objref` with the first bytes `head` of
+    /// its `size`: contents records must follow with the rest.
+    fn expect_contents(&mut self, objref: i32, head: &[u8], size: u64) {
+        // CAST: at most `MAX_UNLINKED`.
+        let at = head.len() as u64;
+        self.contents = (at < size).then_some((objref, at, size));
     }
 
     /// Checks a record of the current task against its place in [`TASK`]

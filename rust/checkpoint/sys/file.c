@@ -167,6 +167,26 @@ int ckpt_file_read_at(struct file *file, void *buf, size_t len, s64 pos)
 	return 0;
 }
 
+/* Writes the @len bytes at @buf into @file at @pos, as pwrite() would. */
+int ckpt_file_write_at(struct file *file, const void *buf, size_t len, s64 pos)
+{
+	loff_t off = pos;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = kernel_write(file, buf + done, len - done, &off);
+
+		if (n < 0)
+			return n;
+		if (!n)
+			return -EIO;
+		done += n;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
 /*
  * Makes a file with no name in directory @dir (O_TMPFILE, as the caller with
  * @cred) of mode @mode holding the @len bytes of @data. Returns it, open for

@@ -263,6 +263,14 @@ impl File {
         })
     }
 
+    /// Writes all of `buf` into the file at `pos`, as `pwrite()` would.
+    pub(crate) fn write_at(&self, buf: &[u8], pos: i64) -> Result {
+        // SAFETY: The file is valid and `buf` readable for its length.
+        kernel::error::to_result(unsafe {
+            bindings::ckpt_file_write_at(self.as_ptr(), buf.as_ptr().cast(), buf.len(), pos)
+        })
+    }
+
     /// Checks that a task with credentials `cred` could `chdir()` to this
     /// directory, or `chroot()` to it if `root` (`CAP_SYS_CHROOT`).
     pub(crate) fn may_enter(&self, cred: &Cred, root: bool) -> Result {

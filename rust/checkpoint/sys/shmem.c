@@ -42,21 +42,24 @@ unsigned long ckpt_shmem_mapped(struct file *file)
 }
 
 /*
- * Makes shared memory holding the @len bytes at @data: a memfd named
- * @memfd_name made as memfd_create() would with @flags, or, if it is NULL,
- * the file of shared anonymous memory (as shmem_zero_setup() makes it).
+ * Makes shared memory of @size bytes whose first @len are those at @data
+ * (the rest comes later): a memfd named @memfd_name made as memfd_create()
+ * would with @flags, or, if it is NULL, the file of shared anonymous
+ * memory (as shmem_zero_setup() makes it).
  */
 struct file *ckpt_new_shmem(const char *memfd_name, unsigned int flags,
-			    const void *data, size_t len)
+			    const void *data, size_t len, loff_t size)
 {
 	struct file *file;
 	loff_t pos = 0;
 	ssize_t n;
 
+	if (len > size)
+		return ERR_PTR(-EINVAL);
 	if (memfd_name)
 		file = memfd_file_create(memfd_name, flags);
 	else
-		file = shmem_kernel_file_setup("dev/zero", len, VM_NORESERVE);
+		file = shmem_kernel_file_setup("dev/zero", size, VM_NORESERVE);
 	if (IS_ERR(file) || !len)
 		return file;
 	n = kernel_write(file, data, len, &pos);

@@ -55,11 +55,17 @@ impl File {
         u64::try_from(n).unwrap_or(u64::MAX)
     }
 
-    /// Makes shared memory holding `data`: a memfd named `memfd` as
-    /// `memfd_create()` makes it with `flags`, or, if `None`, the file of
-    /// shared anonymous memory. Returns a file open on it for reading and
-    /// writing.
-    pub(crate) fn new_shmem(memfd: Option<&[u8]>, flags: u32, data: &[u8]) -> Result<ARef<File>> {
+    /// Makes shared memory of `size` bytes that begin with `data` (the
+    /// caller writes the rest): a memfd named `memfd` as `memfd_create()`
+    /// makes it with `flags`, or, if `None`, the file of shared anonymous
+    /// memory. Returns a file open on it for reading and writing.
+    pub(crate) fn new_shmem(
+        memfd: Option<&[u8]>,
+        flags: u32,
+        data: &[u8],
+        size: u64,
+    ) -> Result<ARef<File>> {
+        let size = i64::try_from(size).map_err(|_| EFBIG)?;
         let name = memfd.map(c_path).transpose()?;
         let name = name.as_ref().map_or(ptr::null(), |n| n.as_ptr());
         // SAFETY: `name` is null or NUL-terminated, `data` valid for its
@@ -71,6 +77,7 @@ impl File {
                 flags,
                 data.as_ptr().cast(),
                 data.len(),
+                size,
             ))
         }
     }

@@ -884,6 +884,7 @@ fn unlinked_files() {
             objref: 6,
             mode: 0o100600,
             dir,
+            size: data.len() as u64,
             data,
         })
     };
@@ -1199,6 +1200,7 @@ fn shmem(memfd: bool, seals: u32, name: &'static [u8]) -> Record<'static> {
         seals,
         mode: 0o100777,
         name,
+        size: 6,
         data: b"shared",
     })
 }
@@ -1236,6 +1238,7 @@ fn shared_memory() {
         seals: 1,
         mode: 0o100777,
         name: &long,
+        size: 0,
         data: b"",
     });
     assert!(r.encode(&mut out).is_err());
@@ -1346,4 +1349,73 @@ fn timers() {
             "timer record not after the signals of a process"
         ))
     );
+}
+
+#[test]
+fn contents_beyond_the_record() {
+    let head: &'static [u8] = Box::leak(vec![0x33u8; MAX_UNLINKED].into_boxed_slice());
+    let big = MAX_UNLINKED as u64 + 10;
+    let shm = |size| {
+        Record::Shmem(ShmemRecord {
+            objref: 2,
+            memfd: true,
+            seals: 0,
+            mode: 0o100600,
+            name: b"big",
+            size,
+            data: head,
+        })
+    };
+    let more = |objref, offset, data: &'static [u8]| {
+        Record::Contents(ContentsRecord {
+            objref,
+            offset,
+            data,
+        })
+    };
+    let m = MAX_UNLINKED as u64;
+    let recs = [shm(big), more(2, m, b"01234"), more(2, m + 5, b"56789")];
+    let buf = image(&recs);
+    let back: Vec<_> = Records::new(&buf).map(|i| i.unwrap().record).collect();
+    assert_eq!(back, recs);
+    // The head is all of the first MAX_UNLINKED bytes, and no more.
+    let mut out = vec![0u8; MAX_UNLINKED + 4096];
+    assert!(shm(m - 1).encode(&mut out).is_err());
+    assert!(more(2, m, b"").encode(&mut out).is_err());
+
+    // Right after their object, in order, up to its size, and all of it.
+    let start = || {
+        let mut s = StreamCheck::new();
+        let mut o = ObjMap::default();
+        for r in [header(), common::tree(), cred(1)] {
+            s.next(&r, &mut o).unwrap();
+        }
+        (s, o)
+    };
+    let (mut s, mut o) = start();
+    for r in &recs {
+        s.next(r, &mut o).unwrap();
+    }
+    assert_eq!(
+        s.next(&more(2, m + 10, b"x"), &mut o),
+        Err(FormatError::Order("contents record not after its object"))
+    );
+    let (mut s, mut o) = start();
+    s.next(&shm(big), &mut o).unwrap();
+    assert_eq!(
+        s.next(&cred(3), &mut o),
+        Err(FormatError::Order("contents record missing"))
+    );
+    for bad in [
+        more(2, m + 1, b"0"),
+        more(3, m, b"0"),
+        more(2, m, b"0123456789a"),
+    ] {
+        let (mut s, mut o) = start();
+        s.next(&shm(big), &mut o).unwrap();
+        assert_eq!(
+            s.next(&bad, &mut o),
+            Err(FormatError::Order("contents record out of place"))
+        );
+    }
 }

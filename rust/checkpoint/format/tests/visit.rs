@@ -180,6 +180,7 @@ fn every_record_type_shows_its_fields() {
             objref: 3,
             mode: 0o100600,
             dir: b"/tmp",
+            size: 3,
             data: b"abc",
         }
         .into_record(),
@@ -197,7 +198,14 @@ fn every_record_type_shows_its_fields() {
             seals: 7,
             mode: 0o100777,
             name: b"m",
+            size: 3,
             data: b"abc",
+        }
+        .into_record(),
+        ContentsRecord {
+            objref: 4,
+            offset: 3,
+            data: b"d",
         }
         .into_record(),
         Tail.into_record(),

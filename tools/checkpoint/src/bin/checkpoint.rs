@@ -8,6 +8,7 @@ use std::os::fd::AsRawFd;
 
 const USAGE: &str = "\
 usage: checkpoint PID [-o FILE] [-l LOGFILE] [--freeze] [--kill] [--subtree]
+                      [--big-files]
 
 Calls checkpoint(2) on task PID and its descendants (0: this tool itself,
 alone) and writes the image to FILE, or to standard output. The tasks must
@@ -25,6 +26,9 @@ open file with a task outside. Any other PID is saved as a subtree
                      it and its descendants, before they are thawed)
   -s, --subtree      save the init of a pid namespace as a subtree: no
                      check for sharing, pids as this tool sees them
+  -b, --big-files    save unlinked files and shared memory (memfds, shared
+                     anonymous memory) of any size; without it, those above
+                     8 MiB are refused (EFBIG)
   -h, --help         this text
 
 Prints the checkpoint id on standard error. Needs ptrace attach access to
@@ -39,6 +43,7 @@ fn main() {
     let freeze = args.flag("--freeze", "-f");
     let kill = args.flag("--kill", "-k");
     let subtree = args.flag("--subtree", "-s");
+    let big_files = args.flag("--big-files", "-b");
     let out = args.value("-o", "--output", USAGE);
     let log = args.value("-l", "--log", USAGE);
     let ops = args.operands(USAGE);
@@ -73,6 +78,10 @@ fn main() {
     } else {
         eprintln!("checkpoint: pid {pid} is not the init of a pid namespace: saving its subtree");
         ckpt_format::CHECKPOINT_SUBTREE
+    };
+    let flags = match big_files {
+        true => flags | ckpt_format::CHECKPOINT_BIG_FILES,
+        false => flags,
     };
     match ckpt_tools::checkpoint(pid, fd, flags, logfd) {
         Ok(id) => eprintln!("checkpoint: pid {pid}: id {id}"),

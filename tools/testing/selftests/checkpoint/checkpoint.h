@@ -27,6 +27,7 @@
 #ifndef CHECKPOINT_SUBTREE
 /* include/uapi/linux/checkpoint.h */
 #define CHECKPOINT_SUBTREE	0x1
+#define CHECKPOINT_BIG_FILES	0x2
 #define RESTART_FROZEN		0x1
 #define RESTART_TREE		0x2
 #endif

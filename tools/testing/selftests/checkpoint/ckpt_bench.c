@@ -45,8 +45,8 @@ static double now(void)
 
 static const char *sleeper;
 
-/* A target with @mib MiB of touched memory, ready when this returns. */
-static pid_t spawn(int mib)
+/* A target in @mode (fill, fill-shared) with @mib MiB, ready when this returns. */
+static pid_t spawn_mode(const char *mode, int mib)
 {
 	char arg[16], ready[5];
 	int p[2];
@@ -60,7 +60,7 @@ static pid_t spawn(int mib)
 		dup2(p[1], 1);
 		close(p[0]);
 		setsid();
-		execl(sleeper, "ckpt_sleeper", "ckpt-bench", "fill", arg, NULL);
+		execl(sleeper, "ckpt_sleeper", "ckpt-bench", mode, arg, NULL);
 		_exit(127);
 	}
 	close(p[1]);
@@ -68,6 +68,12 @@ static pid_t spawn(int mib)
 		pid = -1;
 	close(p[0]);
 	return pid;
+}
+
+/* A target with @mib MiB of touched private memory. */
+static pid_t spawn(int mib)
+{
+	return spawn_mode("fill", mib);
 }
 
 static void reap(pid_t pid)
@@ -98,8 +104,11 @@ static double memcpy_bw(void)
 	return n / best;
 }
 
-/* Freezes, checkpoints @pid into @fd and kills it; returns seconds or -1. */
-static double ours_checkpoint(pid_t pid, int fd)
+/*
+ * Freezes, checkpoints @pid into @fd (with @flags besides
+ * CHECKPOINT_SUBTREE) and kills it; returns seconds or -1.
+ */
+static double ours_checkpoint_flags(pid_t pid, int fd, unsigned long flags)
 {
 	char cg[128];
 	double t = now();
@@ -107,12 +116,31 @@ static double ours_checkpoint(pid_t pid, int fd)
 
 	if (freeze_v2(pid, cg, sizeof(cg)))
 		return -1;
-	id = sys_checkpoint(pid, fd, CHECKPOINT_SUBTREE, -1);
+	id = sys_checkpoint(pid, fd, CHECKPOINT_SUBTREE | flags, -1);
 	t = now() - t;
 	reap(pid);
 	thaw_v2(cg);
 	remove_v2(cg);
 	return id > 0 ? t : -1;
+}
+
+static double ours_checkpoint(pid_t pid, int fd)
+{
+	return ours_checkpoint_flags(pid, fd, 0);
+}
+
+/* The shared-memory target of @mib MiB, checkpointed into @path. */
+static double ours_shared_checkpoint(int mib, const char *path)
+{
+	pid_t pid = spawn_mode("fill-shared", mib);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	double t;
+
+	if (pid < 0 || fd < 0)
+		return -1;
+	t = ours_checkpoint_flags(pid, fd, CHECKPOINT_BIG_FILES);
+	close(fd);
+	return t;
 }
 
 /* Checkpoint into a pipe that a child drains to /dev/null. */
@@ -287,10 +315,10 @@ static double run(const char *cmd)
 	return now() - t;
 }
 
-static double criu_dump(int mib, const char *dir)
+static double criu_dump_mode(const char *mode, int mib, const char *dir)
 {
 	char cmd[512];
-	pid_t pid = spawn(mib);
+	pid_t pid = spawn_mode(mode, mib);
 	double t;
 
 	if (pid < 0)
@@ -303,6 +331,11 @@ static double criu_dump(int mib, const char *dir)
 	t = run(cmd);
 	waitpid(pid, NULL, 0);
 	return t;
+}
+
+static double criu_dump(int mib, const char *dir)
+{
+	return criu_dump_mode("fill", mib, dir);
 }
 
 static double criu_restore(const char *dir)
@@ -448,6 +481,42 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	{
+		double cf = -1, rs = -1, cd = -1, cr = -1;
+		const int mib = 256;
+
+		for (r = 0; r < RUNS; r++) {
+			cf = best(cf, ours_shared_checkpoint(mib, img));
+			rs = best(rs, ours_restart(img));
+			if (criu) {
+				cd = best(cd, criu_dump_mode("fill-shared", mib, dir));
+				cr = best(cr, criu_restore(dir));
+			}
+		}
+		unlink(img);
+		{
+			struct { const char *op; double ours, theirs; } rows[] = {
+				{ "checkpoint into a file", cf, cd },
+				{ "restart from a file", rs, cr },
+			};
+			int k;
+
+			for (k = 0; k < 2; k++) {
+				char o[32], c[32], vs[16] = "-", vm[16] = "-";
+				double mibs = rows[k].ours > 0 ? mib / rows[k].ours : 0;
+
+				fmt_time(o, sizeof(o), rows[k].ours);
+				fmt_time(c, sizeof(c), rows[k].theirs);
+				if (rows[k].ours > 0 && rows[k].theirs > 0)
+					snprintf(vs, sizeof(vs), "%.1fx",
+						 rows[k].theirs / rows[k].ours);
+				if (rows[k].ours > 0)
+					snprintf(vm, sizeof(vm), "%.2f", mibs * (1 << 20) / bw);
+				EMIT("%-8s %-26s %10s %10s %12.0f %8s %8s\n",
+				     k ? "" : "memfd", rows[k].op, o, c, mibs, vs, vm);
+			}
+		}
+	}
 	EMIT("\n%-8s %-26s %10s %10s %12s %8s\n", "tree", "operation", "ours", "criu",
 	     "ours/task", "vs criu");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -494,7 +563,9 @@ int main(int argc, char **argv)
 		}
 	}
 	rmdir(TREE_CG);
-	EMIT("\n'vs criu': criu time / our time (higher is better, criu dump is\n"
+	EMIT("\nmemfd: 256 MiB of a memfd, mapped shared and written, and a pipe with\n"
+	     "a full buffer (ours with CHECKPOINT_BIG_FILES).\n");
+	EMIT("'vs criu': criu time / our time (higher is better, criu dump is\n"
 	     "compared with both of our checkpoints); 'vs memcpy': our throughput /\n"
 	     "memcpy bandwidth. Ours includes the cgroup freeze; criu's includes\n"
 	     "starting criu.\n");

@@ -24,6 +24,11 @@
  *                              umask 027, also checked
  *   ckpt_sleeper NAME fill MIB write to MIB MiB of anonymous memory, say
  *                              "ready", pause (the benchmark's target)
+ *   ckpt_sleeper NAME fill-shared MIB
+ *                              a memfd of MIB MiB, mapped shared and
+ *                              written, and a pipe with a full buffer;
+ *                              say "ready", pause (the benchmark's
+ *                              shared memory)
  *   ckpt_sleeper NAME fill-tree N
  *                              a tree of N processes (the root and N - 1
  *                              children), 1 MiB of written memory each;
@@ -1051,6 +1056,95 @@ static int shm_mode(const char *log)
 	return 1;
 }
 
+/* Big-files mode: sizes that are not multiples of a contents record. */
+#define BIG_MEMFD ((20 << 20) + 12345)
+#define BIG_ANON (12 << 20)
+#define BIG_UNLINKED ((9 << 20) + 77)
+
+static unsigned char big_byte(size_t i, int salt)
+{
+	return (i * 131 + i / 4096 + salt) & 0xff;
+}
+
+static void big_fill(unsigned char *p, size_t len, int salt)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = big_byte(i, salt);
+}
+
+/* 0 if the @len bytes at @p are those of big_fill(), else 1. */
+static int big_check(const unsigned char *p, size_t len, int salt)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != big_byte(i, salt))
+			return 1;
+	return 0;
+}
+
+/* The checks of big-files mode, after restart: 0, or the one that failed. */
+static int check_big(int mfd, unsigned char *mem, unsigned char *anon, int ufd)
+{
+	static unsigned char buf[BIG_UNLINKED];
+	unsigned int seals = F_SEAL_SHRINK | F_SEAL_GROW;
+	struct stat st;
+	char c = 0;
+
+	if (big_check(mem, BIG_MEMFD, 1))
+		return 1;
+	if (big_check(anon, BIG_ANON, 2))
+		return 2;
+	if (fstat(mfd, &st) || st.st_size != BIG_MEMFD || fcntl(mfd, F_GET_SEALS) != seals)
+		return 3;
+	/* Still one memory: a write through the mapping shows through the fd. */
+	mem[BIG_MEMFD - 1] ^= 0xff;
+	if (pread(mfd, &c, 1, BIG_MEMFD - 1) != 1 || (unsigned char)c != mem[BIG_MEMFD - 1])
+		return 4;
+	if (fstat(ufd, &st) || st.st_size != BIG_UNLINKED || st.st_nlink != 0)
+		return 5;
+	if (pread(ufd, buf, BIG_UNLINKED, 0) != BIG_UNLINKED || big_check(buf, BIG_UNLINKED, 3))
+		return 6;
+	return 0;
+}
+
+/*
+ * Big-files mode: a sealed memfd of 20 MiB and a bit, mapped shared, 12 MiB
+ * of shared anonymous memory, and an unlinked file of 9 MiB and a bit in
+ * /tmp, open for reading and writing, each with its own pattern. On
+ * SIGUSR1, checks them (check_big()) and logs "big-files ok" to @log.
+ */
+static int big_files_mode(const char *log)
+{
+	static unsigned char buf[BIG_UNLINKED];
+	char path[] = "/tmp/ckpt-big-XXXXXX";
+	unsigned char *mem, *anon;
+	int mfd, ufd;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	mfd = memfd_create("ckpt-big", MFD_ALLOW_SEALING);
+	ufd = mkstemp(path);
+	if (pending_log < 0 || mfd < 0 || ufd < 0 || ftruncate(mfd, BIG_MEMFD) || unlink(path))
+		return 1;
+	mem = mmap(NULL, BIG_MEMFD, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	anon = mmap(NULL, BIG_ANON, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED || anon == MAP_FAILED ||
+	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
+		return 1;
+	big_fill(mem, BIG_MEMFD, 1);
+	big_fill(anon, BIG_ANON, 2);
+	big_fill(buf, BIG_UNLINKED, 3);
+	if (write(ufd, buf, BIG_UNLINKED) != BIG_UNLINKED)
+		return 1;
+	memset(buf, 0, sizeof(buf));
+	if (await_usr1())
+		return 1;
+	report("big-files", check_big(mfd, mem, anon, ufd));
+	return 1;
+}
+
 #define EV_PERIOD_NS (50 * 1000 * 1000)
 #define EV_INFO 1024
 
@@ -2037,6 +2131,8 @@ int main(int argc, char **argv)
 		return event_loop(argv[3]);
 	if (!strcmp(mode, "timers") && argc > 3)
 		return timers_mode(argv[3]);
+	if (!strcmp(mode, "big-files") && argc > 3)
+		return big_files_mode(argv[3]);
 	/*
 	 * As uid 65534: wait for SIGUSR1, then exec argv[3] (a setuid-root
 	 * copy of this program).
@@ -2072,6 +2168,21 @@ int main(int argc, char **argv)
 		if (m == MAP_FAILED)
 			return 1;
 		memset(m, 0x5a, n);
+	}
+	/* The benchmark's shared memory: a memfd of argv[3] MiB, mapped, and a full pipe. */
+	if (!strcmp(mode, "fill-shared") && argc > 3) {
+		size_t n = strtoul(argv[3], NULL, 0) << 20;
+		int fd = memfd_create("ckpt-bench", 0), p[2];
+		char *m;
+
+		if (fd < 0 || ftruncate(fd, n) || pipe2(p, O_NONBLOCK))
+			return 1;
+		m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			return 1;
+		memset(m, 0x5a, n);
+		while (write(p[1], m, 4096) > 0)
+			;
 	}
 	/*
 	 * A task of uid and gid 65534 with groups 7 and 8, with root's
