@@ -39,6 +39,8 @@ pub enum FileKind {
     /// memfd, or shared anonymous memory), whose contents are a
     /// [`ShmemRecord`], shared by all the files open on it.
     Shmem = 11,
+    /// An inotify file, with its watches.
+    Inotify = 12,
 }
 
 /// Most bytes an unlinked file may hold: larger ones are refused at
@@ -75,6 +77,7 @@ impl FileKind {
             9 => Self::Timerfd,
             10 => Self::Epoll,
             11 => Self::Shmem,
+            12 => Self::Inotify,
             _ => return Err(FormatError::BadValue("file kind")),
         })
     }
@@ -93,17 +96,18 @@ impl FileKind {
             Self::Timerfd => "timerfd",
             Self::Epoll => "epoll",
             Self::Shmem => "shmem",
+            Self::Inotify => "inotify",
         }
     }
 
     /// The file type bits (`S_IFMT`) of its inode: anonymous inodes
-    /// (eventfd, signalfd, timerfd, epoll) have none.
+    /// (eventfd, signalfd, timerfd, epoll, inotify) have none.
     fn file_type(self) -> u32 {
         match self {
             Self::Regular | Self::Unlinked | Self::Shmem => 0o100000,
             Self::Directory => 0o040000,
             Self::CharDevice => 0o020000,
-            Self::Eventfd | Self::Signalfd | Self::Timerfd | Self::Epoll => 0,
+            Self::Eventfd | Self::Signalfd | Self::Timerfd | Self::Epoll | Self::Inotify => 0,
             Self::Pipe | Self::Fifo => 0o010000,
         }
     }
@@ -156,6 +160,120 @@ pub enum FileData<'a> {
         /// The watches, in no particular order.
         watches: LeArray<'a, EpollWatch>,
     },
+    /// An inotify file: its watches, laid out as [`InotifyWatch::iter`]
+    /// reads them, at most [`MAX_INOTIFY_WATCHES`] in
+    /// [`MAX_INOTIFY_BYTES`].
+    Inotify {
+        /// The number of watches.
+        count: u32,
+        /// The watches, by increasing watch descriptor.
+        watches: &'a [u8],
+    },
+}
+
+/// Most watches an inotify record holds.
+pub const MAX_INOTIFY_WATCHES: usize = 8192;
+
+/// Most bytes the watches of an inotify record take.
+pub const MAX_INOTIFY_BYTES: usize = 1 << 20;
+
+/// A watch of an inotify file: in the image, its wd and mask as `i32` and
+/// `u32`, the length of its path as `u32`, then the path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InotifyWatch<'a> {
+    /// Its watch descriptor, positive.
+    pub wd: i32,
+    /// Its mask, as `inotify_add_watch()` takes it: events, and
+    /// `IN_EXCL_UNLINK` and `IN_ONESHOT`.
+    pub mask: u32,
+    /// The absolute path of the watched inode, as the checkpointer saw it.
+    pub path: &'a [u8],
+}
+
+impl<'a> InotifyWatch<'a> {
+    /// Length of a watch without its path.
+    pub const PREFIX: usize = 4 * 3;
+
+    /// The bits a mask may have: `IN_ALL_EVENTS`, `IN_EXCL_UNLINK` and
+    /// `IN_ONESHOT`.
+    pub const MASK: u32 = 0xfff | 0x0400_0000 | 0x8000_0000;
+
+    /// Its length in the image.
+    pub fn encoded_len(&self) -> usize {
+        Self::PREFIX + self.path.len()
+    }
+
+    /// Writes it at the start of `out`, which [`InotifyWatch::encoded_len`]
+    /// bytes must fit.
+    pub fn write(&self, out: &mut [u8]) -> Result<(), FormatError> {
+        let out = out
+            .get_mut(..self.encoded_len())
+            .ok_or(FormatError::Truncated)?;
+        out[..4].copy_from_slice(&self.wd.to_le_bytes());
+        out[4..8].copy_from_slice(&self.mask.to_le_bytes());
+        // CAST: paths are at most `MAX_PATH`.
+        out[8..12].copy_from_slice(&(self.path.len() as u32).to_le_bytes());
+        out[12..].copy_from_slice(self.path);
+        Ok(())
+    }
+
+    /// Returns the watches laid out in `bytes`; one that does not fit ends
+    /// the iteration with an error.
+    pub fn iter(bytes: &'a [u8]) -> impl Iterator<Item = Result<Self, FormatError>> + 'a {
+        let mut rest = bytes;
+        core::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            let word = |b: &[u8], i: usize| b.get(i..i + 4).map(|w| [w[0], w[1], w[2], w[3]]);
+            let head = (word(rest, 0), word(rest, 4), word(rest, 8));
+            let (Some(wd), Some(mask), Some(len)) = head else {
+                rest = &[];
+                return Some(Err(FormatError::Truncated));
+            };
+            let len = u32::from_le_bytes(len) as usize;
+            let Some(path) = rest.get(Self::PREFIX..Self::PREFIX + len) else {
+                rest = &[];
+                return Some(Err(FormatError::Truncated));
+            };
+            rest = &rest[Self::PREFIX + len..];
+            Some(Ok(Self {
+                wd: i32::from_le_bytes(wd),
+                mask: u32::from_le_bytes(mask),
+                path,
+            }))
+        })
+    }
+
+    /// Checks the watches of an inotify record: `count` of them in
+    /// `bytes`, by increasing wd, each with a valid mask and an absolute
+    /// path.
+    fn check(count: u32, bytes: &'a [u8]) -> Result<(), FormatError> {
+        let bad = FormatError::BadValue("inotify watch");
+        if count as usize > MAX_INOTIFY_WATCHES || bytes.len() > MAX_INOTIFY_BYTES {
+            return Err(FormatError::BadValue("inotify watch count"));
+        }
+        let mut n = 0u32;
+        let mut last = 0;
+        for w in Self::iter(bytes) {
+            let w = w?;
+            if w.wd <= last
+                || w.mask & !Self::MASK != 0
+                || w.mask & 0xfff == 0
+                || w.path.len() > MAX_PATH
+                || !w.path.starts_with(b"/")
+                || w.path.contains(&0)
+            {
+                return Err(bad);
+            }
+            last = w.wd;
+            n += 1;
+        }
+        if n != count {
+            return Err(bad);
+        }
+        Ok(())
+    }
 }
 
 /// The state of a timerfd.
@@ -288,6 +406,7 @@ impl<'a> FileRecord<'a> {
             FileData::Signalfd { .. } => 8,
             FileData::Timerfd(_) => 4 * 2 + 8 * 3,
             FileData::Epoll { watches } => 8 + watches.byte_len(),
+            FileData::Inotify { watches, .. } => 8 + watches.len(),
         }
     }
 }
@@ -295,6 +414,7 @@ impl<'a> FileRecord<'a> {
 impl<'a> Payload<'a> for FileRecord<'a> {
     const BOUNDS: (usize, usize) = (
         Self::MIN_LEN,
+        // The larger of an epoll's watches and an inotify file's.
         Self::COMMON_LEN + 8 + MAX_EPOLL_WATCHES * EpollWatch::LEN,
     );
 
@@ -344,6 +464,12 @@ impl<'a> Payload<'a> for FileRecord<'a> {
                 e.u32(watches.len() as u32)?;
                 e.u32(0)?;
                 e.array(&watches)
+            }
+            (FileKind::Inotify, FileData::Inotify { count, watches }) => {
+                InotifyWatch::check(count, watches)?;
+                e.u32(count)?;
+                e.u32(0)?;
+                e.bytes(watches)
             }
             _ => Err(FormatError::BadValue("file data of another kind")),
         }
@@ -446,6 +572,16 @@ impl<'a> Payload<'a> for FileRecord<'a> {
                 }
                 FileData::Epoll { watches }
             }
+            FileKind::Inotify => {
+                let count = d.u32()?;
+                if d.u32()? != 0 {
+                    return Err(FormatError::BadValue("inotify reserved field"));
+                }
+                let watches = d.remaining();
+                InotifyWatch::check(count, watches)?;
+                d.bytes(watches.len())?;
+                FileData::Inotify { count, watches }
+            }
         };
         if mode & 0o170000 != kind.file_type() || mode & !0o177777 != 0 {
             return Err(FormatError::BadValue("file mode"));
@@ -499,6 +635,14 @@ impl<'a> Payload<'a> for FileRecord<'a> {
                     v.int(Field::new("fd").detail(), w.fd);
                     v.hex(Field::new("events").detail(), w.events);
                     v.hex(Field::new("data").detail(), w.data);
+                }
+            }
+            FileData::Inotify { count, watches } => {
+                v.uint("watches", count);
+                for w in InotifyWatch::iter(watches).flatten() {
+                    v.int(Field::new("wd").detail(), w.wd);
+                    v.hex(Field::new("mask").detail(), w.mask);
+                    v.str(Field::new("watch").detail(), w.path);
                 }
             }
         }

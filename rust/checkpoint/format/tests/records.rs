@@ -1419,3 +1419,79 @@ fn contents_beyond_the_record() {
         );
     }
 }
+
+fn inotify(count: u32, watches: &[InotifyWatch<'_>]) -> Vec<u8> {
+    let mut bytes = vec![];
+    for w in watches {
+        let mut b = vec![0u8; w.encoded_len()];
+        w.write(&mut b).unwrap();
+        bytes.extend(b);
+    }
+    let watches: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    image(&[Record::File(FileRecord {
+        objref: 3,
+        kind: FileKind::Inotify,
+        flags: 0o4000,
+        mode: 0,
+        rdev: 0,
+        pos: 0,
+        data: FileData::Inotify { count, watches },
+    })])
+}
+
+#[test]
+fn inotify_watches() {
+    let w = |wd, mask, path| InotifyWatch { wd, mask, path };
+    let good = [w(1, 0x300, &b"/tmp/d"[..]), w(4, 0x8000_0002, b"/tmp/f")];
+    let buf = inotify(2, &good);
+    let back: Vec<_> = Records::new(&buf).map(|i| i.unwrap().record).collect();
+    let Record::File(FileRecord {
+        data: FileData::Inotify { count, watches },
+        ..
+    }) = back[0]
+    else {
+        panic!("not an inotify file: {back:?}");
+    };
+    assert_eq!(count, 2);
+    let got: Vec<_> = InotifyWatch::iter(watches).map(|w| w.unwrap()).collect();
+    assert_eq!(got, good);
+    // By increasing wd, masks of inotify_add_watch(), absolute paths, and
+    // as many as the count says.
+    // (Encoding checks them as decoding does.)
+    let bad = |count, ws: &[InotifyWatch<'_>]| {
+        let mut bytes = vec![];
+        for w in ws {
+            let mut b = vec![0u8; w.encoded_len()];
+            w.write(&mut b).unwrap();
+            bytes.extend(b);
+        }
+        let mut out = vec![0u8; 8192];
+        Record::File(FileRecord {
+            objref: 3,
+            kind: FileKind::Inotify,
+            flags: 0,
+            mode: 0,
+            rdev: 0,
+            pos: 0,
+            data: FileData::Inotify {
+                count,
+                watches: &bytes,
+            },
+        })
+        .encode(&mut out)
+        .is_err()
+    };
+    assert!(!bad(2, &good));
+    assert!(bad(2, &[w(4, 2, b"/a"), w(1, 2, b"/b")]));
+    assert!(bad(2, &[w(1, 2, b"/a"), w(1, 2, b"/b")]));
+    assert!(bad(1, &[w(0, 2, b"/a")]));
+    assert!(bad(1, &[w(1, 0, b"/a")]));
+    assert!(bad(1, &[w(1, 0x2000_0002, b"/a")]));
+    assert!(bad(1, &[w(1, 2, b"a")]));
+    assert!(bad(1, &[w(1, 2, b"/a\0")]));
+    assert!(bad(3, &[w(1, 2, b"/a")]));
+    let mut buf = inotify(1, &[w(1, 2, b"/abc")]);
+    // A path length past the record.
+    buf[8 + 32 + 8 + 8] = 9;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+}
