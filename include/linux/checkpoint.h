@@ -250,6 +250,13 @@ void ckpt_resume_signals(void);
 bool ckpt_fatal_signal_pending(void);
 u64 ckpt_nofile_limit(void);
 bool ckpt_current_is_alone(void);
+bool ckpt_file_is_inotify(struct file *file);
+unsigned int ckpt_inotify_queued(struct file *file);
+char *ckpt_inotify_next_watch(struct file *file, int *wd, u32 *mask,
+			      char *buf, int len);
+struct file *ckpt_inotify_create(bool nonblock);
+int ckpt_inotify_add_watch(struct file *file, const char *name, u32 mask,
+			   int wd, const struct cred *cred);
 int ckpt_get_timer_ids(struct task_struct *task, s32 *ids, unsigned int max);
 int ckpt_get_timer(struct task_struct *task, struct pid_namespace *ns,
 		   struct ckpt_timer *t);

@@ -22,6 +22,7 @@ mod dir;
 mod epoll;
 mod eventfd;
 mod fifo;
+mod inotify;
 mod lock;
 mod memdev;
 mod pipe;
@@ -78,6 +79,7 @@ const KINDS: &[&FileOps] = &[
     &signalfd::OPS,
     &timerfd::OPS,
     &epoll::OPS,
+    &inotify::OPS,
     &pipe::OPS,
     &fifo::OPS,
 ];
@@ -96,7 +98,7 @@ fn unsupported_kind(mode: u32) -> &'static str {
         0o060000 => "block device",
         0o120000 => "symbolic link",
         // Anonymous inodes have no file type.
-        0 => "anonymous inode (inotify, fanotify, pidfd, memfd_secret, ...)",
+        0 => "anonymous inode (fanotify, pidfd, userfaultfd, memfd_secret, ...)",
         _ => "special file",
     }
 }

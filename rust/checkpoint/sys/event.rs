@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Event files: eventfds, signalfds, timerfds and epoll files, each read and
-//! made again through its own file's functions, without a descriptor.
+//! Event files: eventfds, signalfds, timerfds, epoll and inotify files,
+//! each read and made again through its own file's functions, without a
+//! descriptor.
 //!
 //! C headers: [`include/linux/eventfd.h`](srctree/include/linux/eventfd.h),
 //! [`include/linux/signalfd.h`](srctree/include/linux/signalfd.h),
 //! [`include/linux/timerfd.h`](srctree/include/linux/timerfd.h),
-//! [`include/linux/eventpoll.h`](srctree/include/linux/eventpoll.h)
+//! [`include/linux/eventpoll.h`](srctree/include/linux/eventpoll.h),
+//! [`include/linux/inotify.h`](srctree/include/linux/inotify.h)
 
-use super::file::File;
+use super::{
+    cred::Cred,
+    file::{c_path, File},
+};
 use core::ptr;
 use kernel::{bindings, error::to_result, prelude::*, types::ARef};
 
@@ -248,6 +253,85 @@ impl File {
         // is an epoll file and only reads and writes `ev`.
         to_result(unsafe {
             bindings::epoll_ctl_file(self.as_ptr(), op, target.as_ptr(), fd, &mut ev, false)
+        })
+    }
+}
+
+/// A watch of an inotify file, as checkpoint reads it.
+pub(crate) struct InotifyWatch {
+    /// Its watch descriptor.
+    pub(crate) wd: i32,
+    /// Its mask, as `inotify_add_watch()` takes it.
+    pub(crate) mask: u32,
+}
+
+/// Inotify files (glue: sys/event.c).
+impl File {
+    /// Returns true if the file is an inotify file.
+    pub(crate) fn is_inotify(&self) -> bool {
+        // SAFETY: The file is valid; the function compares its ops.
+        unsafe { bindings::ckpt_file_is_inotify(self.as_ptr()) }
+    }
+
+    /// Returns the number of events an inotify file holds unread.
+    pub(crate) fn inotify_queued(&self) -> u32 {
+        // SAFETY: The file is valid and an inotify file.
+        unsafe { bindings::ckpt_inotify_queued(self.as_ptr()) }
+    }
+
+    /// Returns the watch of an inotify file with the smallest wd at least
+    /// `from`, with the path of its inode in `buf`, or `None` after the
+    /// last; `EOPNOTSUPP` if the inode has no name in reach of the
+    /// caller's root.
+    pub(crate) fn inotify_next_watch<'b>(
+        &self,
+        from: i32,
+        buf: &'b mut [u8],
+    ) -> Result<Option<(InotifyWatch, &'b [u8])>> {
+        let len = i32::try_from(buf.len()).map_err(|_| EINVAL)?;
+        let (mut wd, mut mask) = (from, 0);
+        // SAFETY: The file is valid; `buf` is writable for `len` bytes; the
+        // function writes `wd`, `mask` and the path into `buf`, and returns
+        // a pointer into `buf`, null, or an error pointer.
+        let p = unsafe {
+            bindings::ckpt_inotify_next_watch(
+                self.as_ptr(),
+                &mut wd,
+                &mut mask,
+                buf.as_mut_ptr().cast(),
+                len,
+            )
+        };
+        if p.is_null() {
+            return Ok(None);
+        }
+        let p = kernel::error::from_err_ptr(p)?;
+        let path = super::in_buf(buf, p)?;
+        Ok(Some((InotifyWatch { wd, mask }, path)))
+    }
+
+    /// Creates an inotify file, non-blocking if `nonblock`.
+    pub(crate) fn new_inotify(nonblock: bool) -> Result<ARef<File>> {
+        // SAFETY: No preconditions; the function returns a referenced file
+        // or an error pointer, which `from_new` takes.
+        unsafe { File::from_new(bindings::ckpt_inotify_create(nonblock)) }
+    }
+
+    /// Adds to an inotify file the watch `w` on the inode at `path`, looked
+    /// up and checked as a task with credentials `cred`, as
+    /// `inotify_add_watch()` would, under its own wd.
+    pub(crate) fn inotify_add(&self, w: &InotifyWatch, path: &[u8], cred: &Cred) -> Result {
+        let c = c_path(path)?;
+        // SAFETY: The file is valid, `c` NUL-terminated, `cred` valid; the
+        // function checks that the file is an inotify file.
+        to_result(unsafe {
+            bindings::ckpt_inotify_add_watch(
+                self.as_ptr(),
+                c.as_ptr().cast(),
+                w.mask,
+                w.wd,
+                cred.as_ptr().cast_const(),
+            )
         })
     }
 }

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <grp.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -1762,6 +1763,27 @@ TEST(shared_memory_survives_restart)
 }
 
 /*
+ * An inotify file watching a directory and, once, a file in it, with a
+ * removed watch between them: after restart the same wds and masks
+ * report new events, and a new watch gets the next wd.
+ */
+TEST(inotify_survives_restart)
+{
+	char log[] = "/tmp/ckpt-ino-log-XXXXXX", dir[64], file[80];
+	const char *const shows[] = { "inotify", "watches 2", NULL };
+
+	ASSERT_LE(0, mkstemp(log));
+	check_mode_survives(_metadata, "inotify", log, shows);
+	snprintf(dir, sizeof(dir), "%s.d", log);
+	snprintf(file, sizeof(file), "%s/f", dir);
+	unlink(file);
+	snprintf(file, sizeof(file), "%s/after", dir);
+	unlink(file);
+	rmdir(dir);
+	unlink(log);
+}
+
+/*
  * A memfd of 20 MiB and a bit, 12 MiB of shared anonymous memory and an
  * unlinked file of 9 MiB and a bit: refused (EFBIG) without
  * CHECKPOINT_BIG_FILES, saved with it, their contents beyond the first
@@ -3455,6 +3477,60 @@ TEST(hostile_event_files)
 	unlink(log);
 }
 
+/* An inotify file with an event not read yet: its watch on / saw / opened. */
+static void queue_inotify_event(void *arg)
+{
+	int fd = inotify_init1(0);
+
+	(void)arg;
+	if (fd < 0 || inotify_add_watch(fd, "/", IN_OPEN) != 1 || close(open("/", O_RDONLY)))
+		_exit(1);
+}
+
+TEST(inotify_with_queued_events_refused)
+{
+	check_refused(_metadata, queue_inotify_event, NULL, "1 events not read yet");
+}
+
+/*
+ * Images of the inotify mode whose watches break the rules: a path that
+ * is not there (ENOENT), and a wd taken twice (EINVAL), refused cleanly.
+ */
+TEST(hostile_inotify)
+{
+	char log[] = "/tmp/ckpt-hino-log-XXXXXX", dir[64], path[80];
+	size_t offs[256], nrec, len, ino;
+	char *buf;
+	int fd;
+
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	fd = image_of_mode("inotify", log);
+	ASSERT_LE(0, fd);
+	buf = slurp(fd, &len);
+	ASSERT_NE(NULL, buf);
+	nrec = record_offsets(buf, len, offs, 256);
+	ASSERT_EQ(0, restart_buf(buf, len));
+	ino = file_record(buf, offs, nrec, 12, 2);
+	ASSERT_NE(0, ino);
+	/* Header 8, common fields 32, count and reserved 8: the first watch. */
+	snprintf(dir, sizeof(dir), "%s.d", log);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	/* Its path, "/tmp/ckpt-hino-log-XXXXXX.d", made ".e", which is not there. */
+	ASSERT_EQ('d', buf[ino + 48 + 12 + strlen(dir) - 1]);
+	buf[ino + 48 + 12 + strlen(dir) - 1] = 'e';
+	EXPECT_EQ(ENOENT, restart_buf(buf, len));
+	buf[ino + 48 + 12 + strlen(dir) - 1] = 'd';
+	/* The second watch's wd, 3, made the first's, 1. */
+	buf[ino + 48 + 12 + strlen(dir) + 0] = 1;
+	EXPECT_EQ(EINVAL, restart_buf(buf, len));
+	free(buf);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+	unlink(log);
+}
 
 FIXTURE(image)
 {

@@ -166,6 +166,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <signal.h>
@@ -1053,6 +1054,138 @@ static int shm_mode(const char *log)
 	if (!r)
 		r = check_shm(mfd, anon, mem, seals);
 	report("shm", r);
+	return 1;
+}
+
+static size_t read_file_into(const char *path, char *buf, size_t size);
+
+/* The wd and mask of each "inotify wd:" line of /proc/self/fdinfo/@fd, into @out. */
+static void inotify_infos(int fd, char *out, size_t len)
+{
+	char path[64], buf[4096], *p, *end;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	read_file_into(path, buf, sizeof(buf));
+	out[0] = 0;
+	for (p = strstr(buf, "inotify wd:"); p; p = strstr(end, "inotify wd:")) {
+		char *mask = strstr(p, "mask:");
+
+		end = strchr(p, '\n');
+		if (!end || !mask || mask > end)
+			break;
+		/* wd and mask, not the inode number (another after a reboot). */
+		p += strlen("inotify ");
+		n += snprintf(out + n, len - n, "%.*s %.*s;", (int)(strchr(p, ' ') - p), p,
+			      (int)(strchr(mask, ' ') - mask), mask);
+		if (n >= len)
+			break;
+	}
+}
+
+/*
+ * Reads the next event of inotify file @fd into @ev (and its name), or
+ * fails. A read() takes whole events: they are kept until used.
+ */
+static int next_event(int fd, struct inotify_event *ev, char *name, size_t len)
+{
+	static char buf[4096] __attribute__((aligned(8)));
+	static size_t at, end;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct inotify_event *e;
+	ssize_t n;
+
+	if (at == end) {
+		if (poll(&pfd, 1, 5000) != 1)
+			return -1;
+		n = read(fd, buf, sizeof(buf));
+		if (n < (ssize_t)sizeof(*e))
+			return -1;
+		at = 0;
+		end = n;
+	}
+	e = (struct inotify_event *)(buf + at);
+	at += sizeof(*e) + e->len;
+	if (at > end)
+		return -1;
+	*ev = *e;
+	snprintf(name, len, "%s", e->len ? e->name : "");
+	return 0;
+}
+
+/*
+ * The checks of inotify mode after restart: 0, or the one that failed.
+ * @dir is watched as wd 1, @dir/f as wd 3, once; wd 2 was removed.
+ */
+static int check_inotify(int fd, const char *dir, const char *before)
+{
+	char path[4200], info[1024], name[256];
+	struct inotify_event ev;
+	int f, wd;
+
+	/* The same watches, masks and flags, and no event queued. */
+	inotify_infos(fd, info, sizeof(info));
+	if (strcmp(info, before))
+		return 1;
+	if (!(fcntl(fd, F_GETFL) & O_NONBLOCK) || !(fcntl(fd, F_GETFD) & FD_CLOEXEC) ||
+	    read(fd, path, sizeof(path)) != -1 || errno != EAGAIN)
+		return 2;
+	/* The directory's watch reports a file made now... */
+	snprintf(path, sizeof(path), "%s/after", dir);
+	f = open(path, O_CREAT | O_WRONLY, 0600);
+	if (f < 0 || next_event(fd, &ev, name, sizeof(name)) || ev.wd != 1 ||
+	    ev.mask != IN_CREATE || strcmp(name, "after"))
+		return 3;
+	close(f);
+	/* ...the file's one-shot watch a write, once, then IN_IGNORED... */
+	snprintf(path, sizeof(path), "%s/f", dir);
+	f = open(path, O_WRONLY | O_APPEND);
+	if (f < 0 || write(f, "x", 1) != 1 || write(f, "y", 1) != 1)
+		return 4;
+	close(f);
+	if (next_event(fd, &ev, name, sizeof(name)) || ev.wd != 3 || ev.mask != IN_MODIFY)
+		return 5;
+	if (next_event(fd, &ev, name, sizeof(name)) || ev.wd != 3 || ev.mask != IN_IGNORED)
+		return 6;
+	/* ...and a new watch gets a wd after them all, as before. */
+	wd = inotify_add_watch(fd, path, IN_ATTRIB);
+	if (wd != 4)
+		return 7;
+	return 0;
+}
+
+/*
+ * Inotify mode: an inotify file (IN_NONBLOCK | IN_CLOEXEC) watching the
+ * directory @log.d (wd 1: creations, deletions, moves in) and the file f
+ * in it (wd 3: a one-shot IN_MODIFY), wd 2 removed, its events read. On
+ * SIGUSR1, checks it (check_inotify()) and logs "inotify ok" to @log.
+ */
+static int inotify_mode(const char *log)
+{
+	char dir[4096], path[4200], before[1024], buf[4096];
+	int fd, f;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	snprintf(dir, sizeof(dir), "%s.d", log);
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (pending_log < 0 || fd < 0 || mkdir(dir, 0700))
+		return 1;
+	snprintf(path, sizeof(path), "%s/f", dir);
+	f = open(path, O_CREAT | O_WRONLY, 0600);
+	if (f < 0 || close(f))
+		return 1;
+	if (inotify_add_watch(fd, dir, IN_CREATE | IN_DELETE | IN_MOVED_TO) != 1 ||
+	    inotify_add_watch(fd, path, IN_CLOSE_WRITE) != 2 ||
+	    inotify_rm_watch(fd, 2) ||
+	    inotify_add_watch(fd, path, IN_MODIFY | IN_ONESHOT) != 3)
+		return 1;
+	/* Nothing queued: IN_IGNORED of wd 2, read. */
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	inotify_infos(fd, before, sizeof(before));
+	if (!strstr(before, "wd:3 mask:80000002;") || await_usr1())
+		return 1;
+	report("inotify", check_inotify(fd, dir, before));
 	return 1;
 }
 
@@ -2133,6 +2266,8 @@ int main(int argc, char **argv)
 		return timers_mode(argv[3]);
 	if (!strcmp(mode, "big-files") && argc > 3)
 		return big_files_mode(argv[3]);
+	if (!strcmp(mode, "inotify") && argc > 3)
+		return inotify_mode(argv[3]);
 	/*
 	 * As uid 65534: wait for SIGUSR1, then exec argv[3] (a setuid-root
 	 * copy of this program).
