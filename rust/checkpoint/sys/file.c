@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -46,11 +47,33 @@ struct file *ckpt_next_fd(struct task_struct *task, unsigned int *fd,
 
 /*
  * The path of @file as user space sees it: for the backing file that an
- * overlayfs mapping holds, the overlay path (as /proc/PID/maps shows).
+ * overlayfs mapping holds, the overlay path (as /proc/PID/maps shows). A
+ * file whose name was unlinked while its inode keeps another link is
+ * named by that link, if the dcache knows it: reopened through it, it is
+ * the same file again. Otherwise its path ends in " (deleted)".
  */
 char *ckpt_file_path(struct file *file, char *buf, int len)
 {
-	return d_path(file_user_path(file), buf, len);
+	const struct path *path = file_user_path(file);
+	struct path other;
+	char *p;
+
+	if (!d_unlinked(path->dentry) || !d_inode(path->dentry)->i_nlink)
+		return d_path(path, buf, len);
+	other.dentry = d_find_alias(d_inode(path->dentry));
+	if (!other.dentry)
+		return d_path(path, buf, len);
+	if (is_subdir(other.dentry, path->mnt->mnt_root))
+		other.mnt = mntget(path->mnt);
+	else
+		other.mnt = mount_of_dentry(other.dentry);
+	if (!other.mnt) {
+		dput(other.dentry);
+		return d_path(path, buf, len);
+	}
+	p = d_path(&other, buf, len);
+	path_put(&other);
+	return p;
 }
 
 /* What an image records of an open file. */

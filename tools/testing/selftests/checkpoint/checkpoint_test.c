@@ -1784,6 +1784,26 @@ TEST(inotify_survives_restart)
 }
 
 /*
+ * A file open under a name that was unlinked after a second link was
+ * made, which the task holds open too: it comes back open through that
+ * link, the same file, at its position.
+ */
+TEST(unlinked_name_with_another_link_survives_restart)
+{
+	char log[] = "/tmp/ckpt-hl-log-XXXXXX", path[80], show[96];
+	const char *const shows[] = { show, NULL };
+
+	ASSERT_LE(0, mkstemp(log));
+	snprintf(show, sizeof(show), "pos 11 %s.d/b", log);
+	check_mode_survives(_metadata, "hardlink", log, shows);
+	snprintf(path, sizeof(path), "%s.d/b", log);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s.d", log);
+	rmdir(path);
+	unlink(log);
+}
+
+/*
  * A memfd of 20 MiB and a bit, 12 MiB of shared anonymous memory and an
  * unlinked file of 9 MiB and a bit: refused (EFBIG) without
  * CHECKPOINT_BIG_FILES, saved with it, their contents beyond the first

@@ -1189,6 +1189,42 @@ static int inotify_mode(const char *log)
 	return 1;
 }
 
+/*
+ * Hard-link mode: a file opened as @log.d/a, linked as @log.d/b and opened
+ * as b too, then unlinked as a, written through the first descriptor. On
+ * SIGUSR1, checks that it is still b's file, and logs "hardlink ok" to
+ * @log.
+ */
+static int hardlink_mode(const char *log)
+{
+	char dir[4096], a[4200], b[4200], buf[32] = "";
+	struct stat fs, bs;
+	int fd, r = 0, f;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	snprintf(dir, sizeof(dir), "%s.d", log);
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	if (pending_log < 0 || mkdir(dir, 0700))
+		return 1;
+	fd = open(a, O_CREAT | O_RDWR, 0600);
+	if (fd < 0 || write(fd, "hello", 5) != 5 || link(a, b) || open(b, O_RDONLY) < 0 ||
+	    unlink(a) || write(fd, " world", 6) != 6 || await_usr1())
+		return 1;
+	/* The same inode as b, its one link, with what was written, at 11. */
+	if (fstat(fd, &fs) || stat(b, &bs) || fs.st_ino != bs.st_ino || fs.st_nlink != 1)
+		r = 1;
+	else if (pread(fd, buf, sizeof(buf), 0) != 11 || memcmp(buf, "hello world", 11) ||
+		 lseek(fd, 0, SEEK_CUR) != 11)
+		r = 2;
+	/* A write through it shows through b. */
+	else if (write(fd, "!", 1) != 1 || (f = open(b, O_RDONLY)) < 0 ||
+		 pread(f, buf, sizeof(buf), 0) != 12 || buf[11] != '!')
+		r = 3;
+	report("hardlink", r);
+	return 1;
+}
+
 /* Big-files mode: sizes that are not multiples of a contents record. */
 #define BIG_MEMFD ((20 << 20) + 12345)
 #define BIG_ANON (12 << 20)
@@ -2268,6 +2304,8 @@ int main(int argc, char **argv)
 		return big_files_mode(argv[3]);
 	if (!strcmp(mode, "inotify") && argc > 3)
 		return inotify_mode(argv[3]);
+	if (!strcmp(mode, "hardlink") && argc > 3)
+		return hardlink_mode(argv[3]);
 	/*
 	 * As uid 65534: wait for SIGUSR1, then exec argv[3] (a setuid-root
 	 * copy of this program).
