@@ -251,7 +251,9 @@ bool ckpt_fatal_signal_pending(void);
 u64 ckpt_nofile_limit(void);
 bool ckpt_current_is_alone(void);
 bool ckpt_file_is_inotify(struct file *file);
-unsigned int ckpt_inotify_queued(struct file *file);
+ssize_t ckpt_inotify_events(struct file *file, void *buf, size_t len);
+int ckpt_inotify_queue(struct file *file, int wd, u32 mask, u32 cookie,
+		       const char *name, size_t name_len);
 char *ckpt_inotify_next_watch(struct file *file, int *wd, u32 *mask,
 			      char *buf, int len);
 struct file *ckpt_inotify_create(bool nonblock);

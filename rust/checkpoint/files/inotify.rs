@@ -10,8 +10,9 @@
 //! refuses an inode with no such path (unlinked, or out of reach of the
 //! checkpointer's root). Restart looks the path up and checks it as the
 //! task being restored, so that a watch needs read permission on the
-//! inode, as `inotify_add_watch()` does. Events queued and not read yet
-//! are not saved: such a file refuses the checkpoint (`EOPNOTSUPP`).
+//! inode, as `inotify_add_watch()` does. The events the file holds unread
+//! are saved as `read()` would give them (at most
+//! [`MAX_INOTIFY_BYTES`]), and queued again after the watches.
 
 use super::{FileOps, Saving};
 use crate::{
@@ -19,7 +20,8 @@ use crate::{
     sys::{eopnotsupp, event::InotifyWatch as Watch, file::File},
 };
 use ckpt_format::{
-    FileData, FileKind, FileRecord, InotifyWatch, MAX_INOTIFY_BYTES, MAX_INOTIFY_WATCHES, MAX_PATH,
+    FileData, FileKind, FileRecord, InotifyEvent, InotifyWatch, MAX_INOTIFY_BYTES,
+    MAX_INOTIFY_WATCHES, MAX_PATH,
 };
 use kernel::{bindings, prelude::*, str::BStr, types::ARef};
 
@@ -32,14 +34,14 @@ pub(super) const OPS: FileOps = FileOps {
 
 fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
     let objref = f.objref;
-    let queued = f.file.inotify_queued();
-    if queued != 0 {
-        return Err(ctx.fail(
-            eopnotsupp(),
+    let mut events = KVVec::from_elem(0u8, MAX_INOTIFY_BYTES, GFP_KERNEL_ACCOUNT)?;
+    let len = f.file.inotify_events(&mut events).map_err(|e| {
+        ctx.fail(
+            e,
             objref,
-            format_args!("inotify {objref}: {queued} events not read yet; not supported"),
-        ));
-    }
+            format_args!("inotify {objref}: more than {MAX_INOTIFY_BYTES} bytes of events queued"),
+        )
+    })?;
     let mut path = KVec::from_elem(0u8, MAX_PATH + 1, GFP_KERNEL_ACCOUNT)?;
     let mut watches = KVVec::new();
     let (mut count, mut from) = (0u32, 1);
@@ -81,12 +83,16 @@ fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
         FileData::Inotify {
             count,
             watches: &watches,
+            events: &events[..len],
         },
     )
 }
 
 fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
-    let FileData::Inotify { watches, .. } = rec.data else {
+    let FileData::Inotify {
+        watches, events, ..
+    } = rec.data
+    else {
         return Err(EINVAL);
     };
     let cred = ctx.task_cred.clone().ok_or(EINVAL)?;
@@ -106,6 +112,18 @@ fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
                 -e.to_errno()
             ))
         })?;
+    }
+    for e in InotifyEvent::iter(events) {
+        let e = e.map_err(|_| EINVAL)?;
+        file.inotify_queue(e.wd, e.mask, e.cookie, e.name)
+            .inspect_err(|err| {
+                ctx.log(format_args!(
+                    "file {}: cannot queue an event of wd {} (errno {})",
+                    rec.objref,
+                    e.wd,
+                    -err.to_errno()
+                ))
+            })?;
     }
     Ok(file)
 }

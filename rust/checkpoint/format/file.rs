@@ -162,13 +162,105 @@ pub enum FileData<'a> {
     },
     /// An inotify file: its watches, laid out as [`InotifyWatch::iter`]
     /// reads them, at most [`MAX_INOTIFY_WATCHES`] in
-    /// [`MAX_INOTIFY_BYTES`].
+    /// [`MAX_INOTIFY_BYTES`], and the events it holds unread, as
+    /// [`InotifyEvent::iter`] reads them, in [`MAX_INOTIFY_BYTES`] at most.
     Inotify {
         /// The number of watches.
         count: u32,
         /// The watches, by increasing watch descriptor.
         watches: &'a [u8],
+        /// The events, oldest first, as `read()` gives them.
+        events: &'a [u8],
     },
+}
+
+/// An event an inotify file holds unread: in the image, as `read()` gives
+/// it (`struct inotify_event`): its wd, mask and cookie, the length of its
+/// name (0, or a multiple of 16 with room for a NUL), then the name padded
+/// with NULs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InotifyEvent<'a> {
+    /// The wd of its watch (-1 for `IN_Q_OVERFLOW`).
+    pub wd: i32,
+    /// Its mask: events, `IN_ISDIR`, `IN_UNMOUNT`, `IN_IGNORED`,
+    /// `IN_Q_OVERFLOW`.
+    pub mask: u32,
+    /// Its cookie, which pairs the two events of a rename.
+    pub cookie: u32,
+    /// The name of the entry of a watched directory, without its padding.
+    pub name: &'a [u8],
+}
+
+impl<'a> InotifyEvent<'a> {
+    /// Length of an event without its name.
+    pub const PREFIX: usize = 16;
+
+    /// The bits a mask may have.
+    pub const MASK: u32 = 0xfff | 0x4000_0000 | 0x2000 | 0x8000 | 0x4000;
+
+    /// Returns the events laid out in `bytes`; one that does not fit ends
+    /// the iteration with an error.
+    pub fn iter(bytes: &'a [u8]) -> impl Iterator<Item = Result<Self, FormatError>> + 'a {
+        let mut rest = bytes;
+        core::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            let word = |i: usize| rest.get(i..i + 4).map(|w| [w[0], w[1], w[2], w[3]]);
+            let (Some(wd), Some(mask), Some(cookie), Some(len)) =
+                (word(0), word(4), word(8), word(12))
+            else {
+                rest = &[];
+                return Some(Err(FormatError::Truncated));
+            };
+            let len = u32::from_le_bytes(len) as usize;
+            let Some(padded) = rest.get(Self::PREFIX..Self::PREFIX + len) else {
+                rest = &[];
+                return Some(Err(FormatError::Truncated));
+            };
+            rest = &rest[Self::PREFIX + len..];
+            let name = &padded[..padded.iter().position(|&b| b == 0).unwrap_or(len)];
+            Some(Ok(Self {
+                wd: i32::from_le_bytes(wd),
+                mask: u32::from_le_bytes(mask),
+                cookie: u32::from_le_bytes(cookie),
+                name,
+            }))
+        })
+    }
+
+    /// Checks the events of an inotify record: each with a known mask,
+    /// and a name as `read()` pads it: none, or NUL-terminated within a
+    /// multiple of 16 bytes, at most `NAME_MAX`, without `/`.
+    fn check(bytes: &'a [u8]) -> Result<(), FormatError> {
+        if bytes.len() > MAX_INOTIFY_BYTES {
+            return Err(FormatError::BadValue("inotify events"));
+        }
+        let mut at = 0;
+        for e in Self::iter(bytes) {
+            let e = e?;
+            let len = u32::from_le_bytes([
+                bytes[at + 12],
+                bytes[at + 13],
+                bytes[at + 14],
+                bytes[at + 15],
+            ]) as usize;
+            let padded = &bytes[at + Self::PREFIX..at + Self::PREFIX + len];
+            if e.wd < -1
+                || e.mask == 0
+                || e.mask & !Self::MASK != 0
+                || len % 16 != 0
+                || (len != 0 && (e.name.is_empty() || e.name.len() >= len))
+                || e.name.len() > 255
+                || e.name.contains(&b'/')
+                || padded[e.name.len()..].iter().any(|&b| b != 0)
+            {
+                return Err(FormatError::BadValue("inotify event"));
+            }
+            at += Self::PREFIX + len;
+        }
+        Ok(())
+    }
 }
 
 /// Most watches an inotify record holds.
@@ -406,7 +498,9 @@ impl<'a> FileRecord<'a> {
             FileData::Signalfd { .. } => 8,
             FileData::Timerfd(_) => 4 * 2 + 8 * 3,
             FileData::Epoll { watches } => 8 + watches.byte_len(),
-            FileData::Inotify { watches, .. } => 8 + watches.len(),
+            FileData::Inotify {
+                watches, events, ..
+            } => 8 + watches.len() + events.len(),
         }
     }
 }
@@ -414,8 +508,9 @@ impl<'a> FileRecord<'a> {
 impl<'a> Payload<'a> for FileRecord<'a> {
     const BOUNDS: (usize, usize) = (
         Self::MIN_LEN,
-        // The larger of an epoll's watches and an inotify file's.
-        Self::COMMON_LEN + 8 + MAX_EPOLL_WATCHES * EpollWatch::LEN,
+        // The larger of an epoll's watches and an inotify file's watches
+        // and events.
+        Self::COMMON_LEN + 8 + 2 * MAX_INOTIFY_BYTES,
     );
 
     fn payload_len(&self) -> usize {
@@ -465,11 +560,21 @@ impl<'a> Payload<'a> for FileRecord<'a> {
                 e.u32(0)?;
                 e.array(&watches)
             }
-            (FileKind::Inotify, FileData::Inotify { count, watches }) => {
+            (
+                FileKind::Inotify,
+                FileData::Inotify {
+                    count,
+                    watches,
+                    events,
+                },
+            ) => {
                 InotifyWatch::check(count, watches)?;
+                InotifyEvent::check(events)?;
                 e.u32(count)?;
-                e.u32(0)?;
-                e.bytes(watches)
+                // CAST: at most `MAX_INOTIFY_BYTES`.
+                e.u32(events.len() as u32)?;
+                e.bytes(watches)?;
+                e.bytes(events)
             }
             _ => Err(FormatError::BadValue("file data of another kind")),
         }
@@ -574,13 +679,18 @@ impl<'a> Payload<'a> for FileRecord<'a> {
             }
             FileKind::Inotify => {
                 let count = d.u32()?;
-                if d.u32()? != 0 {
-                    return Err(FormatError::BadValue("inotify reserved field"));
-                }
-                let watches = d.remaining();
+                let events_len = d.u32()? as usize;
+                // The watches, then the events, to the end of the record.
+                let watches_len = d.remaining().len().checked_sub(events_len);
+                let watches = d.bytes(watches_len.ok_or(FormatError::Truncated)?)?;
                 InotifyWatch::check(count, watches)?;
-                d.bytes(watches.len())?;
-                FileData::Inotify { count, watches }
+                let events = d.bytes(events_len)?;
+                InotifyEvent::check(events)?;
+                FileData::Inotify {
+                    count,
+                    watches,
+                    events,
+                }
             }
         };
         if mode & 0o170000 != kind.file_type() || mode & !0o177777 != 0 {
@@ -637,12 +747,24 @@ impl<'a> Payload<'a> for FileRecord<'a> {
                     v.hex(Field::new("data").detail(), w.data);
                 }
             }
-            FileData::Inotify { count, watches } => {
+            FileData::Inotify {
+                count,
+                watches,
+                events,
+            } => {
                 v.uint("watches", count);
                 for w in InotifyWatch::iter(watches).flatten() {
                     v.int(Field::new("wd").detail(), w.wd);
                     v.hex(Field::new("mask").detail(), w.mask);
                     v.str(Field::new("watch").detail(), w.path);
+                }
+                // CAST: at most `MAX_INOTIFY_BYTES`.
+                let n = InotifyEvent::iter(events).count() as u64;
+                v.uint("events", n);
+                for e in InotifyEvent::iter(events).flatten() {
+                    v.int(Field::new("event_wd").detail(), e.wd);
+                    v.hex(Field::new("event_mask").detail(), e.mask);
+                    v.str(Field::new("event_name").detail(), e.name);
                 }
             }
         }

@@ -49,10 +49,10 @@ pub use arch::{Arch, ArchRecord, CpuX86_64, Xstate};
 pub use codec::{LeArray, LeValue};
 pub use cred::CredRecord;
 pub use file::{
-    head_len, ContentsRecord, EpollWatch, FdRecord, FileData, FileKind, FileRecord, InotifyWatch,
-    LockKind, LockRecord, PipeRecord, ShmemRecord, Timerfd, UnlinkedRecord, LOCK_TO_END,
-    MAX_CONTENTS, MAX_EPOLL_WATCHES, MAX_INOTIFY_BYTES, MAX_INOTIFY_WATCHES, MAX_MEMFD_NAME,
-    MAX_PIPE_DATA, MAX_UNLINKED, MEM_CHAR_DEVICES,
+    head_len, ContentsRecord, EpollWatch, FdRecord, FileData, FileKind, FileRecord, InotifyEvent,
+    InotifyWatch, LockKind, LockRecord, PipeRecord, ShmemRecord, Timerfd, UnlinkedRecord,
+    LOCK_TO_END, MAX_CONTENTS, MAX_EPOLL_WATCHES, MAX_INOTIFY_BYTES, MAX_INOTIFY_WATCHES,
+    MAX_MEMFD_NAME, MAX_PIPE_DATA, MAX_UNLINKED, MEM_CHAR_DEVICES,
 };
 pub use header::{ErrorRecord, Header, Tail};
 pub use mm::{vm, MmRecord, PagesRecord, VmaKind, VmaRecord};

@@ -3,7 +3,8 @@
  * Checkpoint/restart glue: inotify files (sys/event.rs). The other event
  * files need none: their own functions take and give what Rust holds.
  * An inotify watch names an inode, which checkpoint names by a path and
- * restart looks up again as the task being restored.
+ * restart looks up again as the task being restored; the events it holds
+ * are copied as read() gives them.
  */
 
 #include <linux/checkpoint.h>
@@ -20,10 +21,21 @@ bool ckpt_file_is_inotify(struct file *file)
 	return is_file_inotify(file);
 }
 
-/* The events @file, an inotify file, holds unread. */
-unsigned int ckpt_inotify_queued(struct file *file)
+/*
+ * Copies the events @file, an inotify file, holds unread into @buf, as
+ * read() would give them, without taking them; returns their length, or
+ * -E2BIG beyond @len.
+ */
+ssize_t ckpt_inotify_events(struct file *file, void *buf, size_t len)
 {
-	return inotify_queued_events(file);
+	return inotify_get_events(file, buf, len);
+}
+
+/* Queues on @file, an inotify file, an event of @name_len bytes of @name. */
+int ckpt_inotify_queue(struct file *file, int wd, u32 mask, u32 cookie,
+		       const char *name, size_t name_len)
+{
+	return inotify_queue_event(file, wd, mask, cookie, name, name_len);
 }
 
 /*

@@ -273,10 +273,34 @@ impl File {
         unsafe { bindings::ckpt_file_is_inotify(self.as_ptr()) }
     }
 
-    /// Returns the number of events an inotify file holds unread.
-    pub(crate) fn inotify_queued(&self) -> u32 {
-        // SAFETY: The file is valid and an inotify file.
-        unsafe { bindings::ckpt_inotify_queued(self.as_ptr()) }
+    /// Copies the events an inotify file holds unread into `buf`, as
+    /// `read()` would give them, without taking them; returns their
+    /// length, or `E2BIG` if they do not fit.
+    pub(crate) fn inotify_events(&self, buf: &mut [u8]) -> Result<usize> {
+        // SAFETY: The file is valid and an inotify file; `buf` is writable
+        // for its length, which the function does not write past.
+        let n = unsafe {
+            bindings::ckpt_inotify_events(self.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
+        };
+        // CAST: `ssize_t` errnos are small negative numbers.
+        usize::try_from(n).map_err(|_| Error::from_errno(n as i32))
+    }
+
+    /// Queues an event on an inotify file: watch `wd`, `mask`, `cookie`
+    /// and `name` (an entry name, at most `NAME_MAX` bytes).
+    pub(crate) fn inotify_queue(&self, wd: i32, mask: u32, cookie: u32, name: &[u8]) -> Result {
+        // SAFETY: The file is valid and an inotify file; `name` is readable
+        // for its length, which the function checks.
+        to_result(unsafe {
+            bindings::ckpt_inotify_queue(
+                self.as_ptr(),
+                wd,
+                mask,
+                cookie,
+                name.as_ptr().cast(),
+                name.len(),
+            )
+        })
     }
 
     /// Returns the watch of an inotify file with the smallest wd at least

@@ -1420,7 +1420,19 @@ fn contents_beyond_the_record() {
     }
 }
 
-fn inotify(count: u32, watches: &[InotifyWatch<'_>]) -> Vec<u8> {
+/// An event as read() gives it: wd, mask, cookie, padded name.
+fn event(wd: i32, mask: u32, name: &[u8], len: u32) -> Vec<u8> {
+    let mut b = vec![];
+    b.extend(wd.to_le_bytes());
+    b.extend(mask.to_le_bytes());
+    b.extend(7u32.to_le_bytes());
+    b.extend(len.to_le_bytes());
+    b.extend(name);
+    b.resize(16 + len as usize, 0);
+    b
+}
+
+fn inotify(count: u32, watches: &[InotifyWatch<'_>], events: &[u8]) -> Vec<u8> {
     let mut bytes = vec![];
     for w in watches {
         let mut b = vec![0u8; w.encoded_len()];
@@ -1428,6 +1440,7 @@ fn inotify(count: u32, watches: &[InotifyWatch<'_>]) -> Vec<u8> {
         bytes.extend(b);
     }
     let watches: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    let events: &'static [u8] = Box::leak(events.to_vec().into_boxed_slice());
     image(&[Record::File(FileRecord {
         objref: 3,
         kind: FileKind::Inotify,
@@ -1435,7 +1448,11 @@ fn inotify(count: u32, watches: &[InotifyWatch<'_>]) -> Vec<u8> {
         mode: 0,
         rdev: 0,
         pos: 0,
-        data: FileData::Inotify { count, watches },
+        data: FileData::Inotify {
+            count,
+            watches,
+            events,
+        },
     })])
 }
 
@@ -1443,10 +1460,17 @@ fn inotify(count: u32, watches: &[InotifyWatch<'_>]) -> Vec<u8> {
 fn inotify_watches() {
     let w = |wd, mask, path| InotifyWatch { wd, mask, path };
     let good = [w(1, 0x300, &b"/tmp/d"[..]), w(4, 0x8000_0002, b"/tmp/f")];
-    let buf = inotify(2, &good);
+    let mut evs = event(1, 0x100, b"after", 16);
+    evs.extend(event(-1, 0x4000, b"", 0));
+    let buf = inotify(2, &good, &evs);
     let back: Vec<_> = Records::new(&buf).map(|i| i.unwrap().record).collect();
     let Record::File(FileRecord {
-        data: FileData::Inotify { count, watches },
+        data:
+            FileData::Inotify {
+                count,
+                watches,
+                events,
+            },
         ..
     }) = back[0]
     else {
@@ -1455,6 +1479,45 @@ fn inotify_watches() {
     assert_eq!(count, 2);
     let got: Vec<_> = InotifyWatch::iter(watches).map(|w| w.unwrap()).collect();
     assert_eq!(got, good);
+    let got: Vec<_> = InotifyEvent::iter(events).map(|e| e.unwrap()).collect();
+    let want = [(1, 0x100, &b"after"[..]), (-1, 0x4000, b"")];
+    assert_eq!(
+        got.iter()
+            .map(|e| (e.wd, e.mask, e.name))
+            .collect::<Vec<_>>(),
+        want
+    );
+    // Events as read() gives them: names padded to 16 with a NUL, known
+    // masks, wds from -1.
+    let bad_events = |ev: Vec<u8>| {
+        let mut out = vec![0u8; 8192];
+        Record::File(FileRecord {
+            objref: 3,
+            kind: FileKind::Inotify,
+            flags: 0,
+            mode: 0,
+            rdev: 0,
+            pos: 0,
+            data: FileData::Inotify {
+                count: 0,
+                watches: &[],
+                events: &ev,
+            },
+        })
+        .encode(&mut out)
+        .is_err()
+    };
+    assert!(!bad_events(evs.clone()));
+    assert!(bad_events(event(1, 0x100, b"after", 8)));
+    assert!(bad_events(event(1, 0x100, b"0123456789abcdef", 16)));
+    assert!(bad_events(event(1, 0x100, b"a/b", 16)));
+    assert!(bad_events(event(1, 0x100, b"", 16)));
+    assert!(bad_events(event(1, 0, b"", 0)));
+    assert!(bad_events(event(1, 0x0100_0000, b"", 0)));
+    assert!(bad_events(event(-2, 0x100, b"", 0)));
+    let mut padded = event(1, 0x100, b"ab", 16);
+    padded[16 + 5] = b'x';
+    assert!(bad_events(padded));
     // By increasing wd, masks of inotify_add_watch(), absolute paths, and
     // as many as the count says.
     // (Encoding checks them as decoding does.)
@@ -1476,6 +1539,7 @@ fn inotify_watches() {
             data: FileData::Inotify {
                 count,
                 watches: &bytes,
+                events: &[],
             },
         })
         .encode(&mut out)
@@ -1490,7 +1554,7 @@ fn inotify_watches() {
     assert!(bad(1, &[w(1, 2, b"a")]));
     assert!(bad(1, &[w(1, 2, b"/a\0")]));
     assert!(bad(3, &[w(1, 2, b"/a")]));
-    let mut buf = inotify(1, &[w(1, 2, b"/abc")]);
+    let mut buf = inotify(1, &[w(1, 2, b"/abc")], &[]);
     // A path length past the record.
     buf[8 + 32 + 8 + 8] = 9;
     assert!(Records::new(&buf).any(|i| i.is_err()));

@@ -1764,13 +1764,14 @@ TEST(shared_memory_survives_restart)
 
 /*
  * An inotify file watching a directory and, once, a file in it, with a
- * removed watch between them: after restart the same wds and masks
- * report new events, and a new watch gets the next wd.
+ * removed watch between them and two events unread: after restart it
+ * holds the same events, the same wds and masks report new ones, and a
+ * new watch gets the next wd.
  */
 TEST(inotify_survives_restart)
 {
 	char log[] = "/tmp/ckpt-ino-log-XXXXXX", dir[64], file[80];
-	const char *const shows[] = { "inotify", "watches 2", NULL };
+	const char *const shows[] = { "inotify", "watches 2 events 2", NULL };
 
 	ASSERT_LE(0, mkstemp(log));
 	check_mode_survives(_metadata, "inotify", log, shows);
@@ -1778,6 +1779,8 @@ TEST(inotify_survives_restart)
 	snprintf(file, sizeof(file), "%s/f", dir);
 	unlink(file);
 	snprintf(file, sizeof(file), "%s/after", dir);
+	unlink(file);
+	snprintf(file, sizeof(file), "%s/before", dir);
 	unlink(file);
 	rmdir(dir);
 	unlink(log);
@@ -3497,29 +3500,16 @@ TEST(hostile_event_files)
 	unlink(log);
 }
 
-/* An inotify file with an event not read yet: its watch on / saw / opened. */
-static void queue_inotify_event(void *arg)
-{
-	int fd = inotify_init1(0);
-
-	(void)arg;
-	if (fd < 0 || inotify_add_watch(fd, "/", IN_OPEN) != 1 || close(open("/", O_RDONLY)))
-		_exit(1);
-}
-
-TEST(inotify_with_queued_events_refused)
-{
-	check_refused(_metadata, queue_inotify_event, NULL, "1 events not read yet");
-}
-
 /*
- * Images of the inotify mode whose watches break the rules: a path that
- * is not there (ENOENT), and a wd taken twice (EINVAL), refused cleanly.
+ * Images of the inotify mode whose watches and events break the rules: a
+ * path that is not there (ENOENT), an event without a mask and a wd taken
+ * twice (EINVAL), refused cleanly.
  */
 TEST(hostile_inotify)
 {
 	char log[] = "/tmp/ckpt-hino-log-XXXXXX", dir[64], path[80];
-	size_t offs[256], nrec, len, ino;
+	size_t offs[256], nrec, len, ino, ev;
+	uint32_t mask;
 	char *buf;
 	int fd;
 
@@ -3542,11 +3532,20 @@ TEST(hostile_inotify)
 	buf[ino + 48 + 12 + strlen(dir) - 1] = 'e';
 	EXPECT_EQ(ENOENT, restart_buf(buf, len));
 	buf[ino + 48 + 12 + strlen(dir) - 1] = 'd';
+	/* The first event's mask (after two watches, on dir and dir/f): 0. */
+	ev = ino + 48 + 12 + strlen(dir) + 12 + strlen(dir) + 2;
+	memcpy(&mask, buf + ev + 4, 4);
+	ASSERT_EQ(IN_IGNORED, mask);
+	memset(buf + ev + 4, 0, 4);
+	EXPECT_EQ(EINVAL, restart_buf(buf, len));
+	memcpy(buf + ev + 4, &mask, 4);
 	/* The second watch's wd, 3, made the first's, 1. */
 	buf[ino + 48 + 12 + strlen(dir) + 0] = 1;
 	EXPECT_EQ(EINVAL, restart_buf(buf, len));
 	free(buf);
 	close(fd);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/before", dir);
 	unlink(path);
 	rmdir(dir);
 	unlink(log);

@@ -1123,13 +1123,17 @@ static int check_inotify(int fd, const char *dir, const char *before)
 	struct inotify_event ev;
 	int f, wd;
 
-	/* The same watches, masks and flags, and no event queued. */
+	/* The same watches, masks and flags, and the file's flags... */
 	inotify_infos(fd, info, sizeof(info));
 	if (strcmp(info, before))
 		return 1;
-	if (!(fcntl(fd, F_GETFL) & O_NONBLOCK) || !(fcntl(fd, F_GETFD) & FD_CLOEXEC) ||
-	    read(fd, path, sizeof(path)) != -1 || errno != EAGAIN)
+	if (!(fcntl(fd, F_GETFL) & O_NONBLOCK) || !(fcntl(fd, F_GETFD) & FD_CLOEXEC))
 		return 2;
+	/* ...the events it held, in order, and no more. */
+	if (next_event(fd, &ev, name, sizeof(name)) || ev.wd != 2 || ev.mask != IN_IGNORED ||
+	    next_event(fd, &ev, name, sizeof(name)) || ev.wd != 1 || ev.mask != IN_CREATE ||
+	    strcmp(name, "before") || read(fd, path, sizeof(path)) != -1 || errno != EAGAIN)
+		return 8;
 	/* The directory's watch reports a file made now... */
 	snprintf(path, sizeof(path), "%s/after", dir);
 	f = open(path, O_CREAT | O_WRONLY, 0600);
@@ -1157,12 +1161,12 @@ static int check_inotify(int fd, const char *dir, const char *before)
 /*
  * Inotify mode: an inotify file (IN_NONBLOCK | IN_CLOEXEC) watching the
  * directory @log.d (wd 1: creations, deletions, moves in) and the file f
- * in it (wd 3: a one-shot IN_MODIFY), wd 2 removed, its events read. On
+ * in it (wd 3: a one-shot IN_MODIFY), wd 2 removed, two events unread. On
  * SIGUSR1, checks it (check_inotify()) and logs "inotify ok" to @log.
  */
 static int inotify_mode(const char *log)
 {
-	char dir[4096], path[4200], before[1024], buf[4096];
+	char dir[4096], path[4200], before[1024];
 	int fd, f;
 
 	pending_log = open(log, O_WRONLY | O_APPEND);
@@ -1179,9 +1183,11 @@ static int inotify_mode(const char *log)
 	    inotify_rm_watch(fd, 2) ||
 	    inotify_add_watch(fd, path, IN_MODIFY | IN_ONESHOT) != 3)
 		return 1;
-	/* Nothing queued: IN_IGNORED of wd 2, read. */
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	/* Two events held unread: wd 2's IN_IGNORED, and IN_CREATE "before". */
+	snprintf(path, sizeof(path), "%s/before", dir);
+	f = open(path, O_CREAT | O_WRONLY, 0600);
+	if (f < 0 || close(f))
+		return 1;
 	inotify_infos(fd, before, sizeof(before));
 	if (!strstr(before, "wd:3 mask:80000002;") || await_usr1())
 		return 1;
