@@ -167,17 +167,17 @@ char *ckpt_file_dir_path(struct file *file, char *buf, int len)
 	return p;
 }
 
-/*
- * Reads @len bytes of @file from @pos, as pread(2) would (-EBADF if it is
- * not open for reading); -EIO if the file ends first.
- */
-int ckpt_file_read_at(struct file *file, void *buf, size_t len, s64 pos)
+/* Moves @len bytes between @buf and @file at @pos, as pread() or pwrite(). */
+static int ckpt_file_rw_at(struct file *file, void *buf, size_t len, s64 pos,
+			   bool write)
 {
 	loff_t off = pos;
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = kernel_read(file, buf + done, len - done, &off);
+		ssize_t n = write ?
+			kernel_write(file, buf + done, len - done, &off) :
+			kernel_read(file, buf + done, len - done, &off);
 
 		if (n < 0)
 			return n;
@@ -190,24 +190,19 @@ int ckpt_file_read_at(struct file *file, void *buf, size_t len, s64 pos)
 	return 0;
 }
 
+/*
+ * Reads @len bytes of @file from @pos, as pread(2) would (-EBADF if it is
+ * not open for reading); -EIO if the file ends first.
+ */
+int ckpt_file_read_at(struct file *file, void *buf, size_t len, s64 pos)
+{
+	return ckpt_file_rw_at(file, buf, len, pos, false);
+}
+
 /* Writes the @len bytes at @buf into @file at @pos, as pwrite() would. */
 int ckpt_file_write_at(struct file *file, const void *buf, size_t len, s64 pos)
 {
-	loff_t off = pos;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = kernel_write(file, buf + done, len - done, &off);
-
-		if (n < 0)
-			return n;
-		if (!n)
-			return -EIO;
-		done += n;
-		if (fatal_signal_pending(current))
-			return -EINTR;
-	}
-	return 0;
+	return ckpt_file_rw_at(file, (void *)buf, len, pos, true);
 }
 
 /*

@@ -3714,30 +3714,33 @@ TEST_F(image, xstate_reserved_header)
 	EXPECT_EQ(EINVAL, restart_buf(self->buf, self->len));
 }
 
-TEST_F_TIMEOUT(image, flood_of_shared_objects, 300)
+/*
+ * The read end of a pipe that a child (*@writer) fills with the header of
+ * the image @buf, then 70000 copies of its cred record with new objrefs;
+ * or -1.
+ */
+static int cred_flood(char *buf, const size_t *offs, size_t nrec, pid_t *writer)
 {
-	size_t n = 70000, rec, i;
-	int p[2], err;
+	size_t rec, i;
 	uint32_t type, len;
-	pid_t writer;
 	char *cred = NULL;
+	int p[2];
 
-	/* The header, then cred records without end, with new objrefs. */
-	for (i = 0; i < self->nrec; i++) {
-		memcpy(&type, self->buf + self->offs[i], 4);
+	for (i = 0; i < nrec; i++) {
+		memcpy(&type, buf + offs[i], 4);
 		if (type == 111)
-			cred = self->buf + self->offs[i];
+			cred = buf + offs[i];
 	}
-	ASSERT_NE(NULL, cred);
+	if (!cred || pipe(p))
+		return -1;
 	memcpy(&len, cred + 4, 4);
 	rec = (len + 7) & ~7u;
-	ASSERT_EQ(0, pipe(p));
-	writer = fork();
-	if (writer == 0) {
+	*writer = fork();
+	if (*writer == 0) {
 		close(p[0]);
-		if (write(p[1], self->buf, self->offs[1]) != (ssize_t)self->offs[1])
+		if (write(p[1], buf, offs[1]) != (ssize_t)offs[1])
 			_exit(1);
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < 70000; i++) {
 			int32_t objref = 1000 + i;
 
 			memcpy(cred + 8, &objref, 4);
@@ -3747,10 +3750,20 @@ TEST_F_TIMEOUT(image, flood_of_shared_objects, 300)
 		_exit(0);
 	}
 	close(p[1]);
+	return *writer > 0 ? p[0] : -1;
+}
+
+TEST_F_TIMEOUT(image, flood_of_shared_objects, 300)
+{
+	pid_t writer;
+	int fd, err;
+
+	fd = cred_flood(self->buf, self->offs, self->nrec, &writer);
+	ASSERT_LE(0, fd);
 	/* The kernel holds at most 65536 objects: E2BIG, not all of memory. */
-	err = restart_fd(p[0], NULL);
+	err = restart_fd(fd, NULL);
 	EXPECT_EQ(E2BIG, err);
-	close(p[0]);
+	close(fd);
 	kill(writer, SIGKILL);
 	waitpid(writer, NULL, 0);
 }
@@ -3789,11 +3802,9 @@ static long cg_number(const char *cg, const char *file)
  */
 TEST_F_TIMEOUT(image, flood_in_memory_cgroup, 300)
 {
-	size_t n = 70000, rec, i;
-	char cg[128], *cred = NULL, ctl[256] = "";
+	char cg[128], ctl[256] = "";
 	long kills, peak, after;
-	int p[2], status, err;
-	uint32_t type, len;
+	int fd, status, err, i;
 	pid_t writer, runner;
 
 	read_file(CG2_ROOT "/cgroup.controllers", ctl, sizeof(ctl));
@@ -3803,40 +3814,18 @@ TEST_F_TIMEOUT(image, flood_in_memory_cgroup, 300)
 	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-memflood-%d", getpid());
 	ASSERT_EQ(0, mkdir(cg, 0755));
 	ASSERT_EQ(0, write_str(cg, "memory.max", "8388608"));
-	for (i = 0; i < self->nrec; i++) {
-		memcpy(&type, self->buf + self->offs[i], 4);
-		if (type == 111)
-			cred = self->buf + self->offs[i];
-	}
-	ASSERT_NE(NULL, cred);
-	memcpy(&len, cred + 4, 4);
-	rec = (len + 7) & ~7u;
 	/* -1 without CONFIG_VM_EVENT_COUNTERS. */
 	kills = keyed("/proc", "vmstat", "oom_kill");
-	ASSERT_EQ(0, pipe(p));
-	writer = fork();
-	if (writer == 0) {
-		close(p[0]);
-		if (write(p[1], self->buf, self->offs[1]) != (ssize_t)self->offs[1])
-			_exit(1);
-		for (i = 0; i < n; i++) {
-			int32_t objref = 1000 + i;
-
-			memcpy(cred + 8, &objref, 4);
-			if (write(p[1], cred, rec) != (ssize_t)rec)
-				_exit(0);
-		}
-		_exit(0);
-	}
-	close(p[1]);
+	fd = cred_flood(self->buf, self->offs, self->nrec, &writer);
+	ASSERT_LE(0, fd);
 	runner = fork();
 	if (runner == 0) {
 		if (write_str(cg, "cgroup.procs", "0"))
 			_exit(2);
-		err = restart_fd(p[0], NULL);
+		err = restart_fd(fd, NULL);
 		_exit(err == ENOMEM ? 0 : err == -SIGKILL ? 1 : 3);
 	}
-	close(p[0]);
+	close(fd);
 	ASSERT_EQ(runner, waitpid(runner, &status, 0));
 	kill(writer, SIGKILL);
 	waitpid(writer, NULL, 0);

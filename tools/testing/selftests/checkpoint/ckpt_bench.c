@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,16 +408,62 @@ static void fmt_time(char *buf, size_t n, double t)
 		snprintf(buf, n, "%8.1fms", t * 1e3);
 }
 
+/* The output file, besides standard output. */
+static FILE *out_file;
+
+/* Prints a line on standard output and into the output file, if any. */
+static void __attribute__((format(printf, 1, 2))) emit(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fputs(line, stdout);
+	if (out_file)
+		fputs(line, out_file);
+}
+
+/* An operation, our best time and criu's (-1: failed or not run). */
+struct row {
+	const char *op;
+	double ours, theirs;
+};
+
+/*
+ * Prints the @n rows of operations on @mib MiB, the first labelled @label:
+ * times, our throughput, the ratio to criu and to memcpy bandwidth @bw.
+ */
+static void emit_memory_rows(const char *label, int mib, double bw,
+			     const struct row *rows, int n)
+{
+	int k;
+
+	for (k = 0; k < n; k++) {
+		char o[32], c[32], vs[16] = "-", vm[16] = "-";
+		double mibs = rows[k].ours > 0 ? mib / rows[k].ours : 0;
+
+		fmt_time(o, sizeof(o), rows[k].ours);
+		fmt_time(c, sizeof(c), rows[k].theirs);
+		if (rows[k].ours > 0 && rows[k].theirs > 0)
+			snprintf(vs, sizeof(vs), "%.1fx", rows[k].theirs / rows[k].ours);
+		if (rows[k].ours > 0)
+			snprintf(vm, sizeof(vm), "%.2f", mibs * (1 << 20) / bw);
+		emit("%-8s %-26s %10s %10s %12.0f %8s %8s\n", k ? "" : label,
+		     rows[k].op, o, c, mibs, vs, vm);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const int sizes[] = { 1, 64, 256 };
 	char path[4096], *slash, img[] = "/tmp/ckpt-bench.img", dir[] = "/tmp/ckpt-bench-criu";
-	FILE *out = argc > 1 ? fopen(argv[1], "w") : NULL;
 	double bw = memcpy_bw();
 	int criu = criu_available(), i, r;
-	char line[512];
 	ssize_t n;
 
+	out_file = argc > 1 ? fopen(argv[1], "w") : NULL;
 	n = readlink("/proc/self/exe", path, sizeof(path) - 32);
 	if (n <= 0)
 		return 1;
@@ -429,17 +476,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-#define EMIT(...) do {						\
-		snprintf(line, sizeof(line), __VA_ARGS__);		\
-		fputs(line, stdout);					\
-		if (out)						\
-			fputs(line, out);				\
-	} while (0)
-
-	EMIT("memcpy bandwidth in the guest: %.0f MiB/s (256 MiB, best of %d)\n",
+	emit("memcpy bandwidth in the guest: %.0f MiB/s (256 MiB, best of %d)\n",
 	     bw / (1 << 20), RUNS);
-	EMIT("criu: %s\n\n", criu ? "found" : "not found (its columns are empty)");
-	EMIT("%-8s %-26s %10s %10s %12s %8s %8s\n", "memory", "operation", "ours",
+	emit("criu: %s\n\n", criu ? "found" : "not found (its columns are empty)");
+	emit("%-8s %-26s %10s %10s %12s %8s %8s\n", "memory", "operation", "ours",
 	     "criu", "ours MiB/s", "vs criu", "vs memcpy");
 	for (i = 0; i < 3; i++) {
 		int mib = sizes[i];
@@ -456,29 +496,15 @@ int main(int argc, char **argv)
 		}
 		unlink(img);
 		{
-			struct { const char *op; double ours, theirs; } rows[] = {
+			const struct row rows[] = {
 				{ "checkpoint into a pipe", cp, cd },
 				{ "checkpoint into a file", cf, cd },
 				{ "restart from a file", rs, cr },
 			};
-			int k;
+			char label[16];
 
-			for (k = 0; k < 3; k++) {
-				char o[32], c[32], vs[16] = "-", vm[16] = "-";
-				double mibs = rows[k].ours > 0 ? mib / rows[k].ours : 0;
-
-				fmt_time(o, sizeof(o), rows[k].ours);
-				fmt_time(c, sizeof(c), rows[k].theirs);
-				if (rows[k].ours > 0 && rows[k].theirs > 0)
-					snprintf(vs, sizeof(vs), "%.1fx",
-						 rows[k].theirs / rows[k].ours);
-				if (rows[k].ours > 0)
-					snprintf(vm, sizeof(vm), "%.2f",
-						 mibs * (1 << 20) / bw);
-				EMIT("%-8s %-26s %10s %10s %12.0f %8s %8s\n",
-				     k ? "" : (mib == 1 ? "1 MiB" : mib == 64 ? "64 MiB" : "256 MiB"),
-				     rows[k].op, o, c, mibs, vs, vm);
-			}
+			snprintf(label, sizeof(label), "%d MiB", mib);
+			emit_memory_rows(label, mib, bw, rows, 3);
 		}
 	}
 	{
@@ -495,29 +521,15 @@ int main(int argc, char **argv)
 		}
 		unlink(img);
 		{
-			struct { const char *op; double ours, theirs; } rows[] = {
+			const struct row rows[] = {
 				{ "checkpoint into a file", cf, cd },
 				{ "restart from a file", rs, cr },
 			};
-			int k;
 
-			for (k = 0; k < 2; k++) {
-				char o[32], c[32], vs[16] = "-", vm[16] = "-";
-				double mibs = rows[k].ours > 0 ? mib / rows[k].ours : 0;
-
-				fmt_time(o, sizeof(o), rows[k].ours);
-				fmt_time(c, sizeof(c), rows[k].theirs);
-				if (rows[k].ours > 0 && rows[k].theirs > 0)
-					snprintf(vs, sizeof(vs), "%.1fx",
-						 rows[k].theirs / rows[k].ours);
-				if (rows[k].ours > 0)
-					snprintf(vm, sizeof(vm), "%.2f", mibs * (1 << 20) / bw);
-				EMIT("%-8s %-26s %10s %10s %12.0f %8s %8s\n",
-				     k ? "" : "memfd", rows[k].op, o, c, mibs, vs, vm);
-			}
+			emit_memory_rows("memfd", mib, bw, rows, 2);
 		}
 	}
-	EMIT("\n%-8s %-26s %10s %10s %12s %8s\n", "tree", "operation", "ours", "criu",
+	emit("\n%-8s %-26s %10s %10s %12s %8s\n", "tree", "operation", "ours", "criu",
 	     "ours/task", "vs criu");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	for (i = 0; i < 4; i++) {
@@ -540,7 +552,7 @@ int main(int argc, char **argv)
 		}
 		unlink(img);
 		{
-			struct { const char *op; double ours, theirs; } rows[] = {
+			const struct row rows[] = {
 				{ "checkpoint into a file", cp, cd },
 				{ "restart from a file", rs, cr },
 			};
@@ -557,19 +569,19 @@ int main(int argc, char **argv)
 				if (rows[k].ours > 0 && rows[k].theirs > 0)
 					snprintf(vs, sizeof(vs), "%.1fx",
 						 rows[k].theirs / rows[k].ours);
-				EMIT("%-8s %-26s %10s %10s %12s %8s\n", k ? "" : name,
+				emit("%-8s %-26s %10s %10s %12s %8s\n", k ? "" : name,
 				     rows[k].op, o, c, per, vs);
 			}
 		}
 	}
 	rmdir(TREE_CG);
-	EMIT("\nmemfd: 256 MiB of a memfd, mapped shared and written, and a pipe with\n"
+	emit("\nmemfd: 256 MiB of a memfd, mapped shared and written, and a pipe with\n"
 	     "a full buffer (ours with CHECKPOINT_BIG_FILES).\n");
-	EMIT("'vs criu': criu time / our time (higher is better, criu dump is\n"
+	emit("'vs criu': criu time / our time (higher is better, criu dump is\n"
 	     "compared with both of our checkpoints); 'vs memcpy': our throughput /\n"
 	     "memcpy bandwidth. Ours includes the cgroup freeze; criu's includes\n"
 	     "starting criu.\n");
-	if (out)
-		fclose(out);
+	if (out_file)
+		fclose(out_file);
 	return 0;
 }
