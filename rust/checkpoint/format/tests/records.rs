@@ -579,9 +579,7 @@ fn pipes_and_eventfds_round_trip() {
 
 #[test]
 fn pipe_rules() {
-    let mut s = StreamCheck::new();
-    let mut o = ObjMap::default();
-    for r in [
+    let (mut s, mut o) = stream_after(&[
         header(),
         common::tree(),
         cred(1),
@@ -589,9 +587,7 @@ fn pipe_rules() {
         common::cpu(),
         common::signals(),
         fs(),
-    ] {
-        s.next(&r, &mut o).unwrap();
-    }
+    ]);
     // An end names a pipe defined before it.
     assert_eq!(
         s.next(&pipe_end(3, 2, 0), &mut o),
@@ -1258,6 +1254,16 @@ fn shared_memory() {
     s.next(&recs[2], &mut o).unwrap();
 }
 
+/// A stream check that accepted `recs`.
+fn stream_after(recs: &[Record<'_>]) -> (StreamCheck, ObjMap) {
+    let mut s = StreamCheck::new();
+    let mut o = ObjMap::default();
+    for r in recs {
+        s.next(r, &mut o).unwrap();
+    }
+    (s, o)
+}
+
 fn posix_timer(id: i32, clock: i32, notify: u32, flags: u32) -> TimerRecord {
     TimerRecord {
         kind: Some(TimerKind::Posix),
@@ -1328,9 +1334,7 @@ fn timers() {
     assert!(Records::new(&buf).any(|i| i.is_err()));
 
     // After the signals of a process, before its fs.
-    let mut s = StreamCheck::new();
-    let mut o = ObjMap::default();
-    for r in [
+    let (mut s, mut o) = stream_after(&[
         header(),
         common::tree(),
         cred(1),
@@ -1340,9 +1344,7 @@ fn timers() {
         recs[0],
         recs[2],
         fs(),
-    ] {
-        s.next(&r, &mut o).unwrap();
-    }
+    ]);
     assert_eq!(
         s.next(&recs[3], &mut o),
         Err(FormatError::Order(
@@ -1384,14 +1386,7 @@ fn contents_beyond_the_record() {
     assert!(more(2, m, b"").encode(&mut out).is_err());
 
     // Right after their object, in order, up to its size, and all of it.
-    let start = || {
-        let mut s = StreamCheck::new();
-        let mut o = ObjMap::default();
-        for r in [header(), common::tree(), cred(1)] {
-            s.next(&r, &mut o).unwrap();
-        }
-        (s, o)
-    };
+    let start = || stream_after(&[header(), common::tree(), cred(1)]);
     let (mut s, mut o) = start();
     for r in &recs {
         s.next(r, &mut o).unwrap();
