@@ -1811,13 +1811,16 @@ TEST(unlinked_name_with_another_link_survives_restart)
  * unlinked file of 9 MiB and a bit: refused (EFBIG) without
  * CHECKPOINT_BIG_FILES, saved with it, their contents beyond the first
  * 8 MiB in contents records; the restarted program finds every byte, the
- * seals, and the memfd still one memory with its mapping.
+ * seals, and the memfd still one memory with its mapping. A contents
+ * record out of place is refused.
  */
 TEST(big_files_survive_restart)
 {
 	char path[] = "/tmp/ckpt-big-img-XXXXXX", log[] = "/tmp/ckpt-big-log-XXXXXX";
 	static char out[1 << 20];
-	char ready[5], cg[128];
+	char ready[5], cg[128], *buf;
+	size_t offs[256], nrec, len, r;
+	uint32_t type;
 	pid_t child;
 	int fd;
 
@@ -1848,6 +1851,23 @@ TEST(big_files_survive_restart)
 	ASSERT_LT(0, child);
 	expect_mode_ok(_metadata, "big-files", log, child);
 	reap(child);
+	/* A contents record that skips a byte: EINVAL, before anything changes. */
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	buf = slurp(fd, &len);
+	close(fd);
+	ASSERT_NE(NULL, buf);
+	nrec = record_offsets(buf, len, offs, 256);
+	for (r = 0; r < nrec; r++) {
+		memcpy(&type, buf + offs[r], 4);
+		if (type == 407)
+			break;
+	}
+	ASSERT_LT(r, nrec);
+	/* Header 8, objref and length 8: the offset. */
+	buf[offs[r] + 16] += 1;
+	EXPECT_EQ(EINVAL, restart_buf(buf, len));
+	free(buf);
 	unlink(path);
 	unlink(log);
 }
