@@ -292,8 +292,6 @@ impl ObjHash {
         }
     }
 
-    /// Restart: returns the object restored for `objref`, which must be of
-    /// class `T`.
     /// Restart: returns the object restored for `objref`, of class `T`,
     /// without counting a user.
     fn get<T: Object>(&self, objref: i32) -> Result<T> {
@@ -302,15 +300,13 @@ impl ObjHash {
         obj.cloned().ok_or(EINVAL)
     }
 
+    /// Restart: returns the object restored for `objref`, which must be of
+    /// class `T`, and counts a user of it.
     pub(crate) fn fetch<T: Object>(&mut self, objref: i32) -> Result<T> {
-        let e = self.by_ref.get_mut(&objref).ok_or(EINVAL)?;
-        let obj = e
-            .obj
-            .as_deref()
-            .and_then(|o| o.downcast_ref::<T>())
-            .ok_or(EINVAL)?
-            .clone();
-        e.users = e.users.saturating_add(1);
+        let obj = self.get::<T>(objref)?;
+        if let Some(e) = self.by_ref.get_mut(&objref) {
+            e.users = e.users.saturating_add(1);
+        }
         Ok(obj)
     }
 

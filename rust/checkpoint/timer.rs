@@ -87,8 +87,7 @@ pub(crate) fn checkpoint_timers(ctx: &mut Ctx, task: &Task, pid: i32) -> Result 
             ));
         }
         if t.flags & bindings::CKPT_TIMER_ABSTIME != 0 {
-            // CLOCK_REALTIME.
-            t.expiry = t.expiry.saturating_add(clock_now(0));
+            t.expiry = t.expiry.saturating_add(clock_now(bindings::CLOCK_REALTIME));
         }
         write_timer(ctx, &t)?;
     }
@@ -175,7 +174,12 @@ fn check_timer(rec: &TimerRecord, pid: i32) -> Result {
         return Err(EINVAL);
     }
     // timer_create() on an alarm clock needs CAP_WAKE_ALARM.
-    if matches!(rec.clock, 8 | 9) && !capable(bindings::CAP_WAKE_ALARM) {
+    let alarm = [
+        bindings::CLOCK_REALTIME_ALARM,
+        bindings::CLOCK_BOOTTIME_ALARM,
+    ];
+    let on_alarm = u32::try_from(rec.clock).is_ok_and(|c| alarm.contains(&c));
+    if on_alarm && !capable(bindings::CAP_WAKE_ALARM) {
         return Err(EPERM);
     }
     Ok(())

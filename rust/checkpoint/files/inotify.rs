@@ -17,7 +17,7 @@
 use super::{FileOps, Saving};
 use crate::{
     ctx::Ctx,
-    sys::{eopnotsupp, event::InotifyWatch as Watch, file::File},
+    sys::{eopnotsupp, file::File},
 };
 use ckpt_format::{
     FileData, FileKind, FileRecord, InotifyEvent, InotifyWatch, MAX_INOTIFY_BYTES,
@@ -56,12 +56,7 @@ fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
                 ),
             )
         })?;
-        let Some((w, p)) = found else { break };
-        let watch = InotifyWatch {
-            wd: w.wd,
-            mask: w.mask,
-            path: p,
-        };
+        let Some(watch) = found else { break };
         let at = watches.len();
         let len = watch.encoded_len();
         if count as usize == MAX_INOTIFY_WATCHES || at + len > MAX_INOTIFY_BYTES {
@@ -76,7 +71,7 @@ fn checkpoint(ctx: &mut Ctx, f: &Saving<'_>) -> Result {
         watches.extend_with(len, 0u8, GFP_KERNEL_ACCOUNT)?;
         watch.write(&mut watches[at..]).map_err(|_| EINVAL)?;
         count += 1;
-        from = w.wd.checked_add(1).ok_or(EINVAL)?;
+        from = watch.wd.checked_add(1).ok_or(EINVAL)?;
     }
     f.write(
         ctx,
@@ -99,11 +94,7 @@ fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<ARef<File>> {
     let file = File::new_inotify(rec.flags & bindings::O_NONBLOCK != 0)?;
     for w in InotifyWatch::iter(watches) {
         let w = w.map_err(|_| EINVAL)?;
-        let watch = Watch {
-            wd: w.wd,
-            mask: w.mask,
-        };
-        file.inotify_add(&watch, w.path, &cred).inspect_err(|e| {
+        file.inotify_add(&w, &cred).inspect_err(|e| {
             ctx.log(format_args!(
                 "file {}: cannot add watch {} on {} (errno {})",
                 rec.objref,

@@ -257,15 +257,16 @@ impl OnInode {
         Ok((size, data))
     }
 
-    /// Checkpoint: after the object's record, writes the rest of its
-    /// `size` bytes in contents records, from `from`.
-    fn write_rest(&self, ctx: &mut Ctx, (from, size): (u64, u64), objref: i32) -> Result {
-        if from >= size {
+    /// Checkpoint: after the object's record, which holds the head of its
+    /// `size` bytes, writes the rest in contents records.
+    fn write_rest(&self, ctx: &mut Ctx, size: u64, objref: i32) -> Result {
+        // CAST: at most `MAX_UNLINKED`.
+        let mut at = head_len(size) as u64;
+        if at >= size {
             return Ok(());
         }
         let chunk = ContentsRecord::MAX_DATA;
         let mut buf = KVVec::from_elem(0u8, chunk, GFP_KERNEL_ACCOUNT)?;
-        let mut at = from;
         while at < size {
             // CAST: at most `chunk`.
             let len = (size - at).min(chunk as u64) as usize;

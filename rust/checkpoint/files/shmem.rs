@@ -65,8 +65,9 @@ impl Shmem {
     /// Restart: adds the seals of a memfd whose contents are all in.
     fn seal(&self) -> Result {
         let file = self.on.restored()?;
-        if self.seals & !file.seals()? != 0 {
-            file.add_seals(self.seals & !file.seals()?)?;
+        let missing = self.seals & !file.seals()?;
+        if missing != 0 {
+            file.add_seals(missing)?;
         }
         Ok(())
     }
@@ -114,8 +115,7 @@ impl Object for Shmem {
             size,
             data: &head,
         }))?;
-        // CAST: at most `MAX_UNLINKED`.
-        self.on.write_rest(ctx, (head.len() as u64, size), objref)
+        self.on.write_rest(ctx, size, objref)
     }
 
     fn restore_contents(&self, ctx: &mut Ctx, rec: &ContentsRecord<'_>) -> Result {

@@ -67,8 +67,7 @@ impl Object for Unlinked {
             size,
             data: &head,
         }))?;
-        // CAST: at most `MAX_UNLINKED`.
-        self.0.write_rest(ctx, (head.len() as u64, size), objref)
+        self.0.write_rest(ctx, size, objref)
     }
 
     fn objref(rec: &UnlinkedRecord<'_>) -> i32 {

@@ -14,6 +14,7 @@ use super::{
     cred::Cred,
     file::{c_path, File},
 };
+use ckpt_format::InotifyWatch;
 use core::ptr;
 use kernel::{bindings, error::to_result, prelude::*, types::ARef};
 
@@ -257,14 +258,6 @@ impl File {
     }
 }
 
-/// A watch of an inotify file, as checkpoint reads it.
-pub(crate) struct InotifyWatch {
-    /// Its watch descriptor.
-    pub(crate) wd: i32,
-    /// Its mask, as `inotify_add_watch()` takes it.
-    pub(crate) mask: u32,
-}
-
 /// Inotify files (glue: sys/event.c).
 impl File {
     /// Returns true if the file is an inotify file.
@@ -304,14 +297,13 @@ impl File {
     }
 
     /// Returns the watch of an inotify file with the smallest wd at least
-    /// `from`, with the path of its inode in `buf`, or `None` after the
-    /// last; `EOPNOTSUPP` if the inode has no name in reach of the
-    /// caller's root.
+    /// `from`, its path in `buf`, or `None` after the last; `EOPNOTSUPP`
+    /// if the inode has no name in reach of the caller's root.
     pub(crate) fn inotify_next_watch<'b>(
         &self,
         from: i32,
         buf: &'b mut [u8],
-    ) -> Result<Option<(InotifyWatch, &'b [u8])>> {
+    ) -> Result<Option<InotifyWatch<'b>>> {
         let len = i32::try_from(buf.len()).map_err(|_| EINVAL)?;
         let (mut wd, mut mask) = (from, 0);
         // SAFETY: The file is valid; `buf` is writable for `len` bytes; the
@@ -331,7 +323,7 @@ impl File {
         }
         let p = kernel::error::from_err_ptr(p)?;
         let path = super::in_buf(buf, p)?;
-        Ok(Some((InotifyWatch { wd, mask }, path)))
+        Ok(Some(InotifyWatch { wd, mask, path }))
     }
 
     /// Creates an inotify file, non-blocking if `nonblock`.
@@ -341,11 +333,11 @@ impl File {
         unsafe { File::from_new(bindings::ckpt_inotify_create(nonblock)) }
     }
 
-    /// Adds to an inotify file the watch `w` on the inode at `path`, looked
-    /// up and checked as a task with credentials `cred`, as
-    /// `inotify_add_watch()` would, under its own wd.
-    pub(crate) fn inotify_add(&self, w: &InotifyWatch, path: &[u8], cred: &Cred) -> Result {
-        let c = c_path(path)?;
+    /// Adds to an inotify file the watch `w`, its path looked up and
+    /// checked as a task with credentials `cred`, as `inotify_add_watch()`
+    /// would, under its own wd.
+    pub(crate) fn inotify_add(&self, w: &InotifyWatch<'_>, cred: &Cred) -> Result {
+        let c = c_path(w.path)?;
         // SAFETY: The file is valid, `c` NUL-terminated, `cred` valid; the
         // function checks that the file is an inotify file.
         to_result(unsafe {

@@ -52,7 +52,7 @@ void ckpt_reset_signals(bool group)
 #endif
 }
 
-static int ckpt_get_timers(struct task_struct *task, struct ckpt_signals *s);
+static int ckpt_get_real_timer(struct task_struct *task, struct ckpt_signals *s);
 
 /*
  * Reads the signal state and settings of @task (stopped, or current), with
@@ -96,14 +96,14 @@ int ckpt_get_signals(struct task_struct *task, struct ckpt_signals *s)
 #endif
 			s->action[i][3] = sa->sa_mask.sig[0];
 		}
-		ret = ckpt_get_timers(task, s);
+		ret = ckpt_get_real_timer(task, s);
 		unlock_task_sighand(task, &flags);
 	}
 	return ret;
 }
 
 /* Reads ITIMER_REAL. Under siglock. */
-static int ckpt_get_timers(struct task_struct *task, struct ckpt_signals *s)
+static int ckpt_get_real_timer(struct task_struct *task, struct ckpt_signals *s)
 {
 	struct hrtimer *timer = &task->signal->real_timer;
 
