@@ -57,8 +57,9 @@ pub use file::{
 pub use header::{ErrorRecord, Header, Tail};
 pub use mm::{vm, MmRecord, PagesRecord, VmaKind, VmaRecord};
 pub use task::{
-    FsRecord, PendingSignal, RestartBlock, RestartKind, SignalsRecord, TaskRecord, TimerKind,
-    TimerRecord, TreeRecord, TreeTask, MAX_TASKS, NSIG, RLIM_NLIMITS, SS_AUTODISARM, SS_DISABLE,
+    FsRecord, ObjsRecord, PendingSignal, RestartBlock, RestartKind, SignalsRecord, TaskRecord,
+    TimerKind, TimerRecord, TreeRecord, TreeTask, MAX_TASKS, NSIG, RLIM_NLIMITS, SS_AUTODISARM,
+    SS_DISABLE,
 };
 
 use codec::{Decoder, Encoder};
@@ -511,6 +512,9 @@ record_table! {
     Tree = 105, "tree", TreeRecord<'a>;
     /// An interval timer of the process before it: [`TimerRecord`].
     Timer = 106, "timer", TimerRecord;
+    /// The descriptor table and fs that the process before it shares with
+    /// other processes: [`ObjsRecord`].
+    Objs = 107, "objs", ObjsRecord;
     /// Credentials, a shared object: [`CredRecord`].
     Cred = 111, "cred", CredRecord<'a>;
     /// The memory descriptor of the task before it: [`MmRecord`].

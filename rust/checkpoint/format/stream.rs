@@ -44,6 +44,10 @@ pub enum ObjKind {
     Unlinked,
     /// Shared memory ([`crate::ShmemRecord`]).
     Shmem,
+    /// A descriptor table shared by processes ([`crate::ObjsRecord`]).
+    FdTable,
+    /// An fs shared by processes ([`crate::ObjsRecord`]).
+    Fs,
 }
 
 /// Bookkeeping of the objrefs seen in a stream.
@@ -78,6 +82,8 @@ enum Slot {
     Signals,
     /// Interval timers of the thread group.
     Timer,
+    /// What the process shares with other processes.
+    Objs,
     Fs,
     /// Descriptors, in increasing order.
     Fd,
@@ -97,6 +103,7 @@ impl Slot {
             Slot::RestartBlock => "restart block not after the cpu state",
             Slot::Signals => "signals record out of place",
             Slot::Timer => "timer record not after the signals of a process",
+            Slot::Objs => "objs record not after the timers of a process",
             Slot::Fs => "fs record out of place",
             Slot::Fd => "fd record out of place",
             Slot::Lock => "lock record not after the descriptors",
@@ -130,12 +137,13 @@ impl Count {
 /// statement of that order in the format, checked by the kernel and the
 /// tools alike. The records of shared objects (credentials, files) are not
 /// part of it: they may come anywhere before their first user.
-const TASK: [(Slot, Count); 10] = [
+const TASK: [(Slot, Count); 11] = [
     (Slot::Task, Count::One),
     (Slot::Arch, Count::OneOrMore),
     (Slot::RestartBlock, Count::Optional),
     (Slot::Signals, Count::One),
     (Slot::Timer, Count::Many),
+    (Slot::Objs, Count::Optional),
     (Slot::Fs, Count::One),
     (Slot::Fd, Count::Many),
     (Slot::Lock, Count::Many),
@@ -170,6 +178,7 @@ fn slot_of(rec: &Record<'_>) -> Option<Slot> {
         Record::RestartBlock(_) => Slot::RestartBlock,
         Record::Signals(_) => Slot::Signals,
         Record::Timer(_) => Slot::Timer,
+        Record::Objs(_) => Slot::Objs,
         Record::Fs(_) => Slot::Fs,
         Record::Fd(_) => Slot::Fd,
         Record::Lock(_) => Slot::Lock,
@@ -193,7 +202,7 @@ fn table(shape: Shape) -> &'static [(Slot, Count)] {
 fn complete(t: &TaskPos) -> bool {
     !table(t.shape)[t.pos + 1..]
         .iter()
-        .any(|(_, c)| c.required())
+        .any(|&(s, c)| t.needs(s, c))
 }
 
 /// Where the stream is in the memory of the last task.
@@ -223,6 +232,27 @@ struct TaskPos {
     /// The type number of its last arch record.
     last_arch: u32,
     mem: Mem,
+    /// Its fs is another process's ([`crate::ObjsRecord`]): no fs record.
+    shares_fs: bool,
+    /// Its descriptor table is another process's: no fd or lock records.
+    shares_files: bool,
+}
+
+impl TaskPos {
+    /// Whether records of `slot`, which come `count` times in a task,
+    /// must come in this one.
+    fn needs(&self, slot: Slot, count: Count) -> bool {
+        count.required() && !(slot == Slot::Fs && self.shares_fs)
+    }
+
+    /// Whether records of `slot` may come in this task at all.
+    fn has(&self, slot: Slot) -> bool {
+        match slot {
+            Slot::Fs => !self.shares_fs,
+            Slot::Fd | Slot::Lock => !self.shares_files,
+            _ => true,
+        }
+    }
 }
 
 /// Checks the order of records and their objrefs, one record at a time.
@@ -382,6 +412,8 @@ impl StreamCheck {
                     last_fd: -1,
                     last_arch: 0,
                     mem: Mem::None,
+                    shares_fs: false,
+                    shares_files: false,
                 });
                 self.task_record(r, objs)
             }
@@ -436,9 +468,14 @@ impl StreamCheck {
             || (again && !table[at].1.repeats())
             || table[t.pos + 1..at.max(t.pos + 1)]
                 .iter()
-                .any(|(_, c)| c.required())
+                .any(|&(s, c)| t.needs(s, c))
         {
             return Err(FormatError::Order(slot.misplaced()).into());
+        }
+        if !t.has(slot) {
+            return Err(
+                FormatError::Order("record of what the process shares with another").into(),
+            );
         }
         match rec {
             Record::Task(task) => use_ref(objs, task.cred_ref, ObjKind::Cred)?,
@@ -457,6 +494,25 @@ impl StreamCheck {
                 t.last_fd = f.fd;
             }
             Record::Lock(l) => use_ref(objs, l.objref, ObjKind::File)?,
+            Record::Objs(o) => {
+                // The first process to name one defines it; later ones
+                // share it, and have no records of it.
+                for (objref, kind) in [(o.files_ref, ObjKind::FdTable), (o.fs_ref, ObjKind::Fs)] {
+                    if objref == 0 {
+                        continue;
+                    }
+                    let shared = objs.kind_of(objref).is_some();
+                    if shared {
+                        use_ref(objs, objref, kind)?;
+                    } else {
+                        define(objs, objref, kind)?;
+                    }
+                    match kind {
+                        ObjKind::FdTable => t.shares_files = shared,
+                        _ => t.shares_fs = shared,
+                    }
+                }
+            }
             Record::Mm(m) => {
                 if m.exe_ref != 0 {
                     use_ref(objs, m.exe_ref, ObjKind::File)?;

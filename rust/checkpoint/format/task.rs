@@ -725,6 +725,60 @@ impl<'a> Payload<'a> for FsRecord<'a> {
     }
 }
 
+/// What a process shares with other processes of the image (`clone()`
+/// with `CLONE_FILES` or `CLONE_FS` and without `CLONE_THREAD`), after its
+/// timers: linux-cr's `ckpt_hdr_task_objs`. A process that shares neither
+/// has no such record.
+///
+/// Each objref is 0 for the process's own, whose records follow as usual
+/// (the fs record; the fd and lock records). Otherwise it names a
+/// descriptor table ([`ObjKind::FdTable`](crate::stream::ObjKind)) or an
+/// fs ([`ObjKind::Fs`](crate::stream::ObjKind)): the first process that
+/// names it defines it, and its records follow; a later one shares it and
+/// has none of them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ObjsRecord {
+    /// Objref of its descriptor table, or 0.
+    pub files_ref: i32,
+    /// Objref of its root, working directory and umask, or 0.
+    pub fs_ref: i32,
+}
+
+impl ObjsRecord {
+    /// Payload length.
+    pub const LEN: usize = 4 * 4;
+}
+
+impl<'a> Payload<'a> for ObjsRecord {
+    const BOUNDS: (usize, usize) = (Self::LEN, Self::LEN);
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        e.i32(self.files_ref)?;
+        e.i32(self.fs_ref)?;
+        // Room for the mm and the signal handlers.
+        e.u64(0)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let r = Self {
+            files_ref: d.i32()?,
+            fs_ref: d.i32()?,
+        };
+        if d.u64()? != 0 {
+            return Err(FormatError::BadValue("objs record reserved field"));
+        }
+        if r.files_ref < 0 || r.fs_ref < 0 || (r.files_ref == 0 && r.fs_ref == 0) {
+            return Err(FormatError::BadValue("objs record objrefs"));
+        }
+        Ok(r)
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        v.int("files_ref", self.files_ref);
+        v.int("fs_ref", self.fs_ref);
+    }
+}
+
 /// Most tasks an image may hold.
 pub const MAX_TASKS: usize = 1 << 12;
 

@@ -1554,3 +1554,67 @@ fn inotify_watches() {
     buf[8 + 32 + 8 + 8] = 9;
     assert!(Records::new(&buf).any(|i| i.is_err()));
 }
+
+#[test]
+fn shared_descriptor_tables_and_fs() {
+    static TREE: [TreeTask; 3] = [tt(10, 1), tt(11, 10), tt(12, 10)];
+    let objs = |files_ref, fs_ref| Record::Objs(ObjsRecord { files_ref, fs_ref });
+    let [cpu, signals, fs, mm] = rest_of_task();
+    // 10 and 11 share a descriptor table, 10 and 12 an fs; the first
+    // defines each, with its records.
+    let tasks = |t11: &[Record<'static>], t12: &[Record<'static>]| {
+        let mut v = vec![header(), tree_of(&TREE), cred(1)];
+        v.extend([task_of_pid(10), cpu, signals, objs(2, 3), fs, mm]);
+        v.extend([task_of_pid(11), cpu, signals]);
+        v.extend_from_slice(t11);
+        v.extend([task_of_pid(12), cpu, signals]);
+        v.extend_from_slice(t12);
+        v.push(Record::Tail(Tail));
+        check(&image(&v)).map(|_| ())
+    };
+    assert_eq!(tasks(&[objs(2, 0), fs, mm], &[objs(0, 3), mm]), Ok(()));
+    // A process that shares them has no records of them.
+    assert_eq!(
+        tasks(&[objs(2, 0), fs, mm], &[objs(0, 3), fs, mm]),
+        Err(FormatError::Order(
+            "record of what the process shares with another"
+        ))
+    );
+    // Of the right kind, after the timers, once.
+    assert_eq!(
+        tasks(&[objs(3, 0), fs, mm], &[objs(0, 3), mm]),
+        Err(FormatError::WrongObjKind(3))
+    );
+    assert_eq!(
+        tasks(&[objs(1, 0), fs, mm], &[objs(0, 3), mm]),
+        Err(FormatError::WrongObjKind(1))
+    );
+    assert_eq!(
+        tasks(&[fs, objs(2, 0), mm], &[objs(0, 3), mm]),
+        Err(FormatError::Order(
+            "objs record not after the timers of a process"
+        ))
+    );
+    assert_eq!(
+        tasks(&[objs(2, 0), objs(2, 0), fs, mm], &[objs(0, 3), mm]),
+        Err(FormatError::Order(
+            "objs record not after the timers of a process"
+        ))
+    );
+    // A new one has its records.
+    assert_eq!(
+        tasks(&[objs(2, 0), fs, mm], &[objs(0, 4), mm]),
+        Err(FormatError::Order("mm record not after its task"))
+    );
+    assert_eq!(
+        tasks(&[objs(2, 4), mm], &[objs(0, 3), mm]),
+        Err(FormatError::Order("mm record not after its task"))
+    );
+    // Shared or not, and nothing else.
+    for (f, s) in [(0, 0), (-1, 3), (2, -3)] {
+        assert!(!decodes(&[objs(f, s)]), "{f} {s}");
+    }
+    let mut buf = image(&[objs(2, 3)]);
+    buf[RECORD_HEADER_LEN + 8] = 1;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+}

@@ -132,6 +132,11 @@ fn every_record_type_shows_its_fields() {
             ..Default::default()
         }
         .into_record(),
+        ObjsRecord {
+            files_ref: 2,
+            fs_ref: 3,
+        }
+        .into_record(),
         CredRecord::default().into_record(),
         MmRecord {
             layout: [0; 11],
