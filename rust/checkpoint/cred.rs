@@ -8,19 +8,22 @@
 
 use crate::{
     ctx::Ctx,
-    objhash::Object,
+    objhash::{Object, Shared},
     sys::cred::{Cred, CredIds},
 };
 use ckpt_format::{stream::ObjKind, CredRecord, LeArray, Record};
 use kernel::{bindings, prelude::*, types::ARef};
 
-impl Object for ARef<Cred> {
+impl Shared for ARef<Cred> {
     const KIND: ObjKind = ObjKind::Cred;
-    type Record<'a> = CredRecord<'a>;
 
     fn addr(&self) -> usize {
         Cred::addr(self)
     }
+}
+
+impl Object for ARef<Cred> {
+    type Record<'a> = CredRecord<'a>;
 
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
         let (c, mut groups) = self.record()?;

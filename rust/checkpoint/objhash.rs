@@ -26,18 +26,38 @@ use kernel::{
     types::ARef,
 };
 
-/// A class of shared objects: its kind, how it is written into its record,
-/// and how it is restored from one.
+/// A class of shared objects, as the hash knows it: its kind, the identity
+/// of an object, and the references the kernel counts on it.
 ///
 /// `Self` is what the hash holds: a counted reference on the object.
-pub(crate) trait Object: Clone + Send + Sync + 'static {
+pub(crate) trait Shared: Clone + Send + Sync + 'static {
     /// The kind of object in the image.
     const KIND: ObjKind;
-    /// The record of one object of this class.
-    type Record<'a>: RecordKind<'a>;
 
     /// Checkpoint: the identity of the object (the address of the C object).
     fn addr(&self) -> usize;
+
+    /// Checkpoint, the leak check of a container: the references the kernel
+    /// counts on the object besides the hash's own, each of which a user in
+    /// the image must account for; `None` for a class that is not checked.
+    fn kernel_refs(&self) -> Option<u64> {
+        None
+    }
+
+    /// Checkpoint, the leak check: the identity ([`Shared::addr`]) of
+    /// another object of the hash (a file) on which this one holds one of
+    /// the references the kernel counts, so that the check does not count
+    /// it as a user outside.
+    fn holds(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// A class of shared objects with records of their own: how an object is
+/// written into its record, and how it is restored from one.
+pub(crate) trait Object: Shared {
+    /// The record of one object of this class.
+    type Record<'a>: RecordKind<'a>;
 
     /// Checkpoint: writes the record of the object, under `objref`.
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result;
@@ -49,26 +69,11 @@ pub(crate) trait Object: Clone + Send + Sync + 'static {
     /// system calls that would build it.
     fn restore(ctx: &mut Ctx, rec: &Self::Record<'_>) -> Result<Self>;
 
-    /// Checkpoint, the leak check of a container: the references the kernel
-    /// counts on the object besides the hash's own, each of which a user in
-    /// the image must account for; `None` for a class that is not checked.
-    fn kernel_refs(&self) -> Option<u64> {
-        None
-    }
-
     /// Restart: writes the data of a contents record, which continues the
     /// object's own record, into its contents; `EINVAL` for a class
     /// without them.
     fn restore_contents(&self, _ctx: &mut Ctx, _rec: &ContentsRecord<'_>) -> Result {
         Err(EINVAL)
-    }
-
-    /// Checkpoint, the leak check: the identity ([`Object::addr`]) of
-    /// another object of the hash (a file) on which this one holds one of
-    /// the references the kernel counts, so that the check does not count
-    /// it as a user outside.
-    fn holds(&self) -> Option<usize> {
-        None
     }
 }
 
@@ -134,7 +139,7 @@ fn restore_contents_of<T: Object>(ctx: &mut Ctx, rec: &ContentsRecord<'_>) -> Re
 }
 
 /// What the hash holds of an object: a counted reference, of any class.
-fn hold<T: Object>(obj: T) -> Result<Arc<dyn Any + Send + Sync>> {
+fn hold<T: Shared>(obj: T) -> Result<Arc<dyn Any + Send + Sync>> {
     Ok(Arc::new(obj, GFP_KERNEL_ACCOUNT)?)
 }
 
@@ -167,16 +172,16 @@ impl Ctx {
 
     /// Restart: returns the object restored for `objref`, which must be of
     /// class `T` (`EINVAL` otherwise, or if it was not restored).
-    pub(crate) fn fetch<T: Object>(&mut self, objref: i32) -> Result<T> {
+    pub(crate) fn fetch<T: Shared>(&mut self, objref: i32) -> Result<T> {
         self.objhash.fetch(objref)
     }
 }
 
 struct Entry {
     kind: ObjKind,
-    /// Checkpoint: [`Object::addr`] of the object.
+    /// Checkpoint: [`Shared::addr`] of the object.
     addr: usize,
-    /// Checkpoint: [`Object::holds`] of the object.
+    /// Checkpoint: [`Shared::holds`] of the object.
     holds: Option<usize>,
     /// The object, referenced for the life of the hash; `None` at restart
     /// until its restore builds it.
@@ -234,7 +239,7 @@ impl ObjHash {
 
     /// Finds `obj` in the hash, or adds it under a new objref, met first by
     /// task `pid`.
-    pub(crate) fn lookup_add<T: Object>(&mut self, obj: &T, pid: i32) -> Result<Lookup> {
+    pub(crate) fn lookup_add<T: Shared>(&mut self, obj: &T, pid: i32) -> Result<Lookup> {
         let addr = obj.addr();
         if let Some(&objref) = self.by_addr.get(&addr) {
             if let Some(e) = self.by_ref.get_mut(&objref) {
@@ -282,7 +287,7 @@ impl ObjHash {
 
     /// Restart: records what was restored for `objref`, defined by the
     /// stream check with the kind of `T`, once.
-    pub(crate) fn set<T: Object>(&mut self, objref: i32, obj: T) -> Result {
+    pub(crate) fn set<T: Shared>(&mut self, objref: i32, obj: T) -> Result {
         match self.by_ref.get_mut(&objref) {
             Some(e) if e.kind == T::KIND && e.obj.is_none() => {
                 e.obj = Some(hold(obj)?);
@@ -294,7 +299,7 @@ impl ObjHash {
 
     /// Restart: returns the object restored for `objref`, of class `T`,
     /// without counting a user.
-    fn get<T: Object>(&self, objref: i32) -> Result<T> {
+    fn get<T: Shared>(&self, objref: i32) -> Result<T> {
         let e = self.by_ref.get(&objref).ok_or(EINVAL)?;
         let obj = e.obj.as_deref().and_then(|o| o.downcast_ref::<T>());
         obj.cloned().ok_or(EINVAL)
@@ -302,7 +307,7 @@ impl ObjHash {
 
     /// Restart: returns the object restored for `objref`, which must be of
     /// class `T`, and counts a user of it.
-    pub(crate) fn fetch<T: Object>(&mut self, objref: i32) -> Result<T> {
+    pub(crate) fn fetch<T: Shared>(&mut self, objref: i32) -> Result<T> {
         let obj = self.get::<T>(objref)?;
         if let Some(e) = self.by_ref.get_mut(&objref) {
             e.users = e.users.saturating_add(1);

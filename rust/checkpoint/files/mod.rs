@@ -38,7 +38,7 @@ pub(crate) use unlinked::Unlinked;
 
 use crate::{
     ctx::{Ctx, RecordBuf},
-    objhash::Object,
+    objhash::{Object, Shared},
     sys::{
         eopnotsupp,
         file::{close_all_fds, File, FileInfo},
@@ -113,13 +113,21 @@ pub(crate) struct OpenFile {
     mapped_only: bool,
 }
 
-impl Object for OpenFile {
+impl Shared for OpenFile {
     const KIND: ObjKind = ObjKind::File;
-    type Record<'a> = FileRecord<'a>;
 
     fn addr(&self) -> usize {
         self.file.addr()
     }
+
+    /// One reference is the hash's.
+    fn kernel_refs(&self) -> Option<u64> {
+        Some(self.file.count().saturating_sub(1))
+    }
+}
+
+impl Object for OpenFile {
+    type Record<'a> = FileRecord<'a>;
 
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
         let info = self.file.info();
@@ -136,11 +144,6 @@ impl Object for OpenFile {
 
     fn objref(rec: &FileRecord<'_>) -> i32 {
         rec.objref
-    }
-
-    /// One reference is the hash's.
-    fn kernel_refs(&self) -> Option<u64> {
-        Some(self.file.count().saturating_sub(1))
     }
 
     fn restore(ctx: &mut Ctx, rec: &FileRecord<'_>) -> Result<Self> {
@@ -213,14 +216,14 @@ pub(crate) enum OnInode {
 }
 
 impl OnInode {
-    /// [`Object::addr`]: the inode.
+    /// [`Shared::addr`]: the inode.
     fn addr(&self) -> usize {
         match self {
             OnInode::Seen(f) | OnInode::Restored(f) => f.inode_addr(),
         }
     }
 
-    /// [`Object::holds`]: the file it was reached through.
+    /// [`Shared::holds`]: the file it was reached through.
     fn holds(&self) -> Option<usize> {
         match self {
             OnInode::Seen(f) => Some(f.addr()),

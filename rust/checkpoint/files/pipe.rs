@@ -22,7 +22,7 @@
 use super::{check_users, defer_users_check, saved_path, FileOps, Saving};
 use crate::{
     ctx::Ctx,
-    objhash::Object,
+    objhash::{Object, Shared},
     sys::{eopnotsupp, file::File},
 };
 use ckpt_format::{
@@ -53,9 +53,8 @@ pub(crate) enum Pipe {
     Fifo(ARef<File>),
 }
 
-impl Object for Pipe {
+impl Shared for Pipe {
     const KIND: ObjKind = ObjKind::Pipe;
-    type Record<'a> = PipeRecord<'a>;
 
     fn addr(&self) -> usize {
         match self {
@@ -71,6 +70,10 @@ impl Object for Pipe {
             _ => None,
         }
     }
+}
+
+impl Object for Pipe {
+    type Record<'a> = PipeRecord<'a>;
 
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
         let Pipe::Seen(end) = self else {

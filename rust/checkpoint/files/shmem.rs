@@ -21,7 +21,7 @@
 use super::{check_users, defer_users_check, reopen_held, FileOps, OnInode, Saving};
 use crate::{
     ctx::Ctx,
-    objhash::Object,
+    objhash::{Object, Shared},
     sys::{eopnotsupp, file::File},
 };
 use ckpt_format::{
@@ -73,9 +73,8 @@ impl Shmem {
     }
 }
 
-impl Object for Shmem {
+impl Shared for Shmem {
     const KIND: ObjKind = ObjKind::Shmem;
-    type Record<'a> = ShmemRecord<'a>;
 
     fn addr(&self) -> usize {
         self.on.addr()
@@ -84,6 +83,10 @@ impl Object for Shmem {
     fn holds(&self) -> Option<usize> {
         self.on.holds()
     }
+}
+
+impl Object for Shmem {
+    type Record<'a> = ShmemRecord<'a>;
 
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
         let file = self.on.seen()?;

@@ -17,7 +17,11 @@
 //! image can read: the task itself could not.
 
 use super::{reopen_held, FileOps, OnInode, Saving, S_IFMT};
-use crate::{ctx::Ctx, objhash::Object, sys::file::File};
+use crate::{
+    ctx::Ctx,
+    objhash::{Object, Shared},
+    sys::file::File,
+};
 use ckpt_format::{
     stream::ObjKind, ContentsRecord, FileData, FileKind, FileRecord, UnlinkedRecord, MAX_PATH,
 };
@@ -35,9 +39,8 @@ pub(super) const OPS: FileOps = FileOps {
 #[derive(Clone)]
 pub(crate) struct Unlinked(OnInode);
 
-impl Object for Unlinked {
+impl Shared for Unlinked {
     const KIND: ObjKind = ObjKind::Unlinked;
-    type Record<'a> = UnlinkedRecord<'a>;
 
     fn addr(&self) -> usize {
         self.0.addr()
@@ -46,6 +49,10 @@ impl Object for Unlinked {
     fn holds(&self) -> Option<usize> {
         self.0.holds()
     }
+}
+
+impl Object for Unlinked {
+    type Record<'a> = UnlinkedRecord<'a>;
 
     fn checkpoint(&self, ctx: &mut Ctx, objref: i32) -> Result {
         let file = self.0.seen()?;
