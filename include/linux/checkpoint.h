@@ -186,6 +186,16 @@ int ckpt_get_fs(struct task_struct *task, char *root, char *cwd, int len,
 		char **rootp, char **cwdp);
 int ckpt_may_enter(struct file *dir, const struct cred *cred, bool root);
 void ckpt_set_fs(struct file *root, struct file *cwd);
+struct files_struct *ckpt_task_files(struct task_struct *task);
+void ckpt_hold_files(struct files_struct *files);
+void ckpt_put_files(struct files_struct *files);
+int ckpt_files_refs(struct files_struct *files);
+void ckpt_share_files(struct files_struct *files);
+struct fs_struct *ckpt_task_fs(struct task_struct *task);
+void ckpt_hold_fs(struct fs_struct *fs);
+void ckpt_put_fs(struct fs_struct *fs);
+int ckpt_fs_users(struct fs_struct *fs);
+void ckpt_share_fs(struct fs_struct *fs);
 unsigned int ckpt_cred_ngroups(const struct cred *cred);
 void ckpt_get_cred(const struct cred *cred, struct ckpt_cred *c, u32 *groups);
 void ckpt_get_caller_cred(struct ckpt_cred *c, u32 *groups);
@@ -204,10 +214,12 @@ int ckpt_oom_score_adj_min(void);
 int ckpt_set_task_settings(const struct ckpt_task_settings *t);
 void ckpt_task_unpin(struct task_struct *task);
 
-/* What ckpt_task_sharing() finds shared that an image cannot express. */
+/* What ckpt_task_sharing() finds shared, or not shared. */
 #define CKPT_SHARES_FILES	1
 #define CKPT_SHARES_FS		2
 #define CKPT_SHARES_MM		4
+#define CKPT_OWN_FILES		8
+#define CKPT_OWN_FS		16
 
 unsigned int ckpt_task_sharing(struct task_struct *task);
 int ckpt_collect_tree(struct task_struct *root, struct task_struct **out,

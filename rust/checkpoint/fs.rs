@@ -11,17 +11,33 @@
 
 use crate::{
     ctx::{Ctx, RecordBuf},
+    objhash::Shared,
     sys::{
         eopnotsupp,
-        file::File,
+        file::{File, FsStruct},
         task::{current, Task},
     },
 };
-use ckpt_format::{FsRecord, Record, MAX_PATH};
+use ckpt_format::{stream::ObjKind, FsRecord, Record, MAX_PATH};
 use kernel::{prelude::*, str::BStr, types::ARef};
 
 /// `O_PATH | O_DIRECTORY`.
 const O_PATH_DIR: u32 = 0o10000000 | 0o200000;
+
+/// An fs that processes share (`clone(CLONE_FS)`): an object of the hash,
+/// which their objs records name.
+impl Shared for ARef<FsStruct> {
+    const KIND: ObjKind = ObjKind::Fs;
+
+    fn addr(&self) -> usize {
+        FsStruct::addr(self)
+    }
+
+    /// One user is the hash's; each task that uses it is one.
+    fn kernel_refs(&self) -> Option<u64> {
+        Some(self.users().saturating_sub(1))
+    }
+}
 
 /// Writes the fs record of `task`.
 pub(crate) fn checkpoint_fs(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {

@@ -2,8 +2,10 @@
 
 //! The object hash: shared kernel objects and their objrefs.
 //!
-//! Every class of shared object (credentials, open files, later mms, fd
-//! tables, pipes...) implements [`Object`]. At checkpoint,
+//! Every class of shared object (credentials, open files, pipes...)
+//! implements [`Object`]; descriptor tables and fs, which have no record of
+//! their own but those of the processes that use them, only [`Shared`].
+//! At checkpoint,
 //! [`Ctx::checkpoint_obj`] writes an object the first time it is met and
 //! gives it an objref; later users record only the objref. The hash holds a
 //! reference on each object, so that an address cannot be reused by another
@@ -188,9 +190,10 @@ struct Entry {
     obj: Option<Arc<dyn Any + Send + Sync>>,
     /// Times the object was met.
     users: u32,
-    /// Checkpoint: the pid of the task that met it first.
+    /// Checkpoint: the pid of the task that met it first. Restart: of the
+    /// task that defined it, if set with [`ObjHash::set_by`].
     first_pid: i32,
-    /// Checkpoint: [`Object::kernel_refs`] of its class.
+    /// Checkpoint: [`Shared::kernel_refs`] of its class.
     kernel_refs: fn(&(dyn Any + Send + Sync)) -> Option<u64>,
 }
 
@@ -277,6 +280,20 @@ impl ObjHash {
         })
     }
 
+    /// Checkpoint: counts `n` more users of `objref`, met without a
+    /// lookup of their own (the other threads of a process).
+    pub(crate) fn add_users(&mut self, objref: i32, n: u32) {
+        if let Some(e) = self.by_ref.get_mut(&objref) {
+            e.users = e.users.saturating_add(n);
+        }
+    }
+
+    /// Restart: the pid of the task whose records defined `objref`
+    /// ([`ObjHash::set_by`]), or 0.
+    pub(crate) fn definer(&self, objref: i32) -> i32 {
+        self.by_ref.get(&objref).map_or(0, |e| e.first_pid)
+    }
+
     /// Returns how many times the object `objref` was met, and whether the
     /// hash holds it (restart: whether it was restored).
     pub(crate) fn users(&self, objref: i32) -> (u32, bool) {
@@ -295,6 +312,16 @@ impl ObjHash {
             }
             _ => Err(EINVAL),
         }
+    }
+
+    /// Restart: [`ObjHash::set`] for an object that task `pid` defines
+    /// with its own records, and that later tasks share.
+    pub(crate) fn set_by<T: Shared>(&mut self, objref: i32, obj: T, pid: i32) -> Result {
+        self.set(objref, obj)?;
+        if let Some(e) = self.by_ref.get_mut(&objref) {
+            e.first_pid = pid;
+        }
+        Ok(())
     }
 
     /// Restart: returns the object restored for `objref`, of class `T`,

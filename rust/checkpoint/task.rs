@@ -18,12 +18,13 @@ use crate::{
     sys::{
         cred::{capable, Cred},
         eopnotsupp,
+        file::{FdTable, FsStruct},
         mm::current as mcur,
         task::{current, Task, TaskSettings},
     },
     timer,
 };
-use ckpt_format::{Record, TaskRecord, TreeTask};
+use ckpt_format::{ObjsRecord, Record, TaskRecord, TreeTask};
 use kernel::{bindings, prelude::*, types::ARef};
 
 /// Writes the record of `task` and of the objects it uses. `whole`: its
@@ -73,24 +74,24 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
             format_args!("pid {pid}: {threads} threads; a task checkpointing itself must have one"),
         ));
     }
-    // A process that shares its descriptors, fs or memory with another one
-    // (or a thread that does not share its group's) would come back
-    // unshared.
+    // A process that shares its memory with another one, or a thread
+    // that does not share its group's descriptors or fs, would come back
+    // otherwise. Processes of a tree may share descriptors and fs.
     let sharing = task.sharing();
-    if sharing != 0 {
-        let what = if sharing & bindings::CKPT_SHARES_MM != 0 {
-            "memory (CLONE_VM, vfork())"
-        } else if sharing & bindings::CKPT_SHARES_FILES != 0 {
-            "descriptor table (CLONE_FILES, unshare())"
-        } else {
-            "fs (CLONE_FS, unshare())"
-        };
+    let refused = if sharing & bindings::CKPT_SHARES_MM != 0 {
+        Some("its memory (CLONE_VM, vfork()) is shared with another process")
+    } else if sharing & (bindings::CKPT_OWN_FILES | bindings::CKPT_OWN_FS) != 0 {
+        Some("a thread with a descriptor table or fs of its own (unshare())")
+    } else if sharing != 0 && !whole {
+        Some("its descriptor table or fs (CLONE_FILES, CLONE_FS) is shared with another process")
+    } else {
+        None
+    };
+    if let Some(what) = refused {
         return Err(ctx.fail(
             eopnotsupp(),
             0,
-            format_args!(
-                "pid {pid}: its {what} is shared with another process, or not with its threads; not supported yet"
-            ),
+            format_args!("pid {pid}: {what}; not supported yet"),
         ));
     }
     if children && !whole {
@@ -125,8 +126,13 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
     // What the group shares is saved with its leader.
     if tgid == pid {
         timer::checkpoint_timers(ctx, task, pid)?;
-        fs::checkpoint_fs(ctx, task, pid)?;
-        files::checkpoint_files(ctx, task, pid)?;
+        let own = checkpoint_objs(ctx, task, sharing, threads)?;
+        if own.fs {
+            fs::checkpoint_fs(ctx, task, pid)?;
+        }
+        if own.files {
+            files::checkpoint_files(ctx, task, pid)?;
+        }
         mm::checkpoint_mm(ctx, task, pid)?;
     }
     if task.shape().2 {
@@ -148,6 +154,42 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
         "task {pid}: cred objref {cred_ref} (users {users}, held {held})"
     ));
     Ok(())
+}
+
+/// Which records of its own a process has: none of what it shares with a
+/// process written before it.
+struct Own {
+    fs: bool,
+    files: bool,
+}
+
+/// Writes the objs record of process `task`, of `threads` threads, if it
+/// shares its descriptor table or fs with another process (`sharing`, of
+/// [`Task::sharing`]): each is an object of the hash, which every thread
+/// of the image that uses it accounts for once (the leak check).
+fn checkpoint_objs(ctx: &mut Ctx, task: &Task, sharing: u32, threads: i32) -> Result<Own> {
+    let mut own = Own {
+        fs: true,
+        files: true,
+    };
+    let mut rec = ObjsRecord::default();
+    let users = u32::try_from(threads).unwrap_or(1).saturating_sub(1);
+    if sharing & bindings::CKPT_SHARES_FILES != 0 {
+        let found = ctx.objhash.lookup_add(&FdTable::of(task)?, ctx.task_pid)?;
+        ctx.objhash.add_users(found.objref, users);
+        rec.files_ref = found.objref;
+        own.files = found.first;
+    }
+    if sharing & bindings::CKPT_SHARES_FS != 0 {
+        let found = ctx.objhash.lookup_add(&FsStruct::of(task)?, ctx.task_pid)?;
+        ctx.objhash.add_users(found.objref, users);
+        rec.fs_ref = found.objref;
+        own.fs = found.first;
+    }
+    if rec != ObjsRecord::default() {
+        ctx.write_record(&Record::Objs(rec))?;
+    }
+    Ok(own)
 }
 
 /// Writes the task record of a zombie: what its parent's `wait()` and
@@ -265,12 +307,51 @@ pub(crate) struct TaskState {
     group: Option<GroupState>,
 }
 
-/// What a thread group shares: timers, fs, descriptors and memory.
+/// What a thread group shares: timers, fs, descriptors and memory. Its fs
+/// and descriptors are another process's if it shares them.
 struct GroupState {
     timers: timer::Timers,
-    fs: fs::FsState,
-    fds: files::Fds,
+    fs: Option<fs::FsState>,
+    fds: Option<files::Fds>,
     mm: mm::MmState,
+    shares: Shares,
+}
+
+/// What a process shares with a process restored before it: that one's
+/// descriptor table and fs, each with the pid of that process.
+#[derive(Default)]
+struct Shares {
+    files: Option<(ARef<FdTable>, i32)>,
+    fs: Option<(ARef<FsStruct>, i32)>,
+}
+
+/// Reads the objs record of a process, if it has one. A descriptor table
+/// or fs named there first is the caller's own, which its own records fill
+/// at the end, and processes read later share. One named before is the
+/// process's that named it first, whose records filled it.
+fn restore_objs(ctx: &mut Ctx, buf: &mut RecordBuf, pid: i32) -> Result<Shares> {
+    let mut shares = Shares::default();
+    let Some(rec) = ctx.read_if::<ObjsRecord>(buf)? else {
+        return Ok(shares);
+    };
+    let me = Task::current();
+    if rec.files_ref != 0 {
+        if ctx.objhash.users(rec.files_ref).1 {
+            let t = ctx.fetch::<ARef<FdTable>>(rec.files_ref)?;
+            shares.files = Some((t, ctx.objhash.definer(rec.files_ref)));
+        } else {
+            ctx.objhash.set_by(rec.files_ref, FdTable::of(&me)?, pid)?;
+        }
+    }
+    if rec.fs_ref != 0 {
+        if ctx.objhash.users(rec.fs_ref).1 {
+            let f = ctx.fetch::<ARef<FsStruct>>(rec.fs_ref)?;
+            shares.fs = Some((f, ctx.objhash.definer(rec.fs_ref)));
+        } else {
+            ctx.objhash.set_by(rec.fs_ref, FsStruct::of(&me)?, pid)?;
+        }
+    }
+    Ok(shares)
 }
 
 /// Reads the records of task `me`, the next of the tree record, in the
@@ -325,12 +406,34 @@ pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, me: &TreeTask) ->
     let cpu = cpu::restore_cpu(ctx, buf)?;
     let signals = signal::restore_signals(ctx, buf, leader)?;
     let group = match leader {
-        true => Some(GroupState {
-            timers: timer::restore_timers(ctx, buf, me.pid)?,
-            fs: fs::restore_fs(ctx, buf)?,
-            fds: files::restore_files(ctx, buf)?,
-            mm: mm::restore_mm(ctx, buf)?,
-        }),
+        true => {
+            let timers = timer::restore_timers(ctx, buf, me.pid)?;
+            let shares = restore_objs(ctx, buf, me.pid)?;
+            let fs = match shares.fs {
+                None => Some(fs::restore_fs(ctx, buf)?),
+                Some(_) => None,
+            };
+            let fds = match shares.files {
+                None => Some(files::restore_files(ctx, buf)?),
+                Some(_) => None,
+            };
+            let mm = mm::restore_mm(ctx, buf)?;
+            // Its memory is replaced: the caller is the task now. Its
+            // threads, made next, share what it takes.
+            if let Some((t, _)) = &shares.files {
+                t.share_with_current();
+            }
+            if let Some((f, _)) = &shares.fs {
+                f.share_with_current();
+            }
+            Some(GroupState {
+                timers,
+                fs,
+                fds,
+                mm,
+                shares,
+            })
+        }
         false => None,
     };
     let state = TaskState {
@@ -356,8 +459,8 @@ impl TaskState {
         ctx.run_deferred()?;
         // Limits first: they may need privileges that new credentials drop.
         self.signals.commit(ctx, actions_set)?;
-        if let Some(g) = &self.group {
-            g.fs.commit();
+        if let Some(fs) = self.group.as_ref().and_then(|g| g.fs.as_ref()) {
+            fs.commit();
         }
         current::set_comm(&self.comm);
         self.cred.commit_to_current().inspect_err(|e| {
@@ -380,9 +483,21 @@ impl TaskState {
         let ret = self.cpu.commit(ctx)?;
         // Last, so that the caller's descriptors close only on success (the
         // restart tool waits for that).
-        if let Some(g) = &self.group {
-            g.fds.commit(ctx)?;
+        if let Some(fds) = self.group.as_ref().and_then(|g| g.fds.as_ref()) {
+            fds.commit(ctx)?;
         }
         Ok(ret)
+    }
+
+    /// The pids of the processes whose descriptor table or fs the task
+    /// shares: it must not run before they are restored.
+    pub(crate) fn shares_with(&self) -> [Option<i32>; 2] {
+        match &self.group {
+            Some(g) => [
+                g.shares.files.as_ref().map(|s| s.1),
+                g.shares.fs.as_ref().map(|s| s.1),
+            ],
+            None => [None, None],
+        }
     }
 }

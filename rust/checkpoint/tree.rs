@@ -383,6 +383,13 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
         }
         Restored::Live(state) => state,
     };
+    // The descriptors or fs it shares are set by the process that came
+    // first with them, before it in the tree.
+    let mut sharing = KVec::new();
+    for p in state.shares_with().into_iter().flatten() {
+        let j = s.tasks[..index].iter().position(|t| t.pid == p);
+        sharing.push(j.ok_or(EINVAL)?, GFP_KERNEL_ACCOUNT)?;
+    }
     // Its other threads share the memory, descriptors and fs it just
     // rebuilt; they come after it in the tree.
     if me.is_leader() {
@@ -397,11 +404,12 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
     if me.is_leader() {
         join_group(s, &me)?;
     }
-    // It runs once what it builds on (its parent's or leader's state) is
-    // set, so that neither sees the other half-restored.
-    if let Some(u) = up {
-        s.wait(|t| t.stage[u] == Stage::Done)?;
-    }
+    // It runs once what it builds on (its parent's or leader's state, and
+    // what it shares) is set, so that neither sees the other half-restored.
+    s.wait(|t| {
+        let done = |u: usize| t.stage[u] == Stage::Done;
+        up.map_or(true, done) && sharing.iter().all(|&u| done(u))
+    })?;
     // Its zombie children wait for its actions to exit.
     let mut zombies = KVec::new();
     {

@@ -41,7 +41,7 @@ use crate::{
     objhash::{Object, Shared},
     sys::{
         eopnotsupp,
-        file::{close_all_fds, File, FileInfo},
+        file::{close_all_fds, FdTable, File, FileInfo},
         task::{current, Task},
     },
 };
@@ -471,6 +471,21 @@ pub(crate) fn checkpoint_mapped(ctx: &mut Ctx, file: ARef<File>) -> Result<Optio
         lock::check_unlocked(ctx, &of.file, objref)?;
     }
     Ok(Some(objref))
+}
+
+/// A descriptor table that processes share (`clone(CLONE_FILES)`): an
+/// object of the hash, which their objs records name.
+impl Shared for ARef<FdTable> {
+    const KIND: ObjKind = ObjKind::FdTable;
+
+    fn addr(&self) -> usize {
+        FdTable::addr(self)
+    }
+
+    /// One reference is the hash's; each task that uses it holds one.
+    fn kernel_refs(&self) -> Option<u64> {
+        Some(self.refs().saturating_sub(1))
+    }
 }
 
 /// Writes the descriptors of `task`, the files they refer to, and the locks

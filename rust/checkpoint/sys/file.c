@@ -405,3 +405,102 @@ void ckpt_set_fs(struct file *root, struct file *cwd)
 		set_fs_root(current->fs, &root->f_path);
 	set_fs_pwd(current->fs, &cwd->f_path);
 }
+
+/*
+ * Descriptor tables and fs shared between processes (clone() with
+ * CLONE_FILES or CLONE_FS). A reference on a descriptor table is a count,
+ * as copy_files() takes; on an fs, one more user, as copy_fs() adds.
+ */
+
+/* Returns @task's descriptor table, referenced, or NULL if it exited. */
+struct files_struct *ckpt_task_files(struct task_struct *task)
+{
+	struct files_struct *files;
+
+	task_lock(task);
+	files = task->files;
+	if (files)
+		ckpt_hold_files(files);
+	task_unlock(task);
+	return files;
+}
+
+void ckpt_hold_files(struct files_struct *files)
+{
+	atomic_inc(&files->count);
+}
+
+void ckpt_put_files(struct files_struct *files)
+{
+	put_files_struct(files);
+}
+
+/* The references on @files: the tasks that use it, and other holders. */
+int ckpt_files_refs(struct files_struct *files)
+{
+	return atomic_read(&files->count);
+}
+
+/* The caller uses @files from now on, as if clone(CLONE_FILES) made it. */
+void ckpt_share_files(struct files_struct *files)
+{
+	struct files_struct *old;
+
+	ckpt_hold_files(files);
+	task_lock(current);
+	old = current->files;
+	current->files = files;
+	task_unlock(current);
+	put_files_struct(old);
+}
+
+/* Returns @task's fs, with one more user, or NULL if it exited. */
+struct fs_struct *ckpt_task_fs(struct task_struct *task)
+{
+	struct fs_struct *fs;
+
+	task_lock(task);
+	fs = task->fs;
+	if (fs)
+		ckpt_hold_fs(fs);
+	task_unlock(task);
+	return fs;
+}
+
+void ckpt_hold_fs(struct fs_struct *fs)
+{
+	spin_lock(&fs->lock);
+	fs->users++;
+	spin_unlock(&fs->lock);
+}
+
+/* Drops a user of @fs, as exit_fs() does. */
+void ckpt_put_fs(struct fs_struct *fs)
+{
+	bool last;
+
+	spin_lock(&fs->lock);
+	last = !--fs->users;
+	spin_unlock(&fs->lock);
+	if (last)
+		free_fs_struct(fs);
+}
+
+/* The users of @fs: the tasks that use it, and other holders. */
+int ckpt_fs_users(struct fs_struct *fs)
+{
+	return READ_ONCE(fs->users);
+}
+
+/* The caller uses @fs from now on, as if clone(CLONE_FS) made it. */
+void ckpt_share_fs(struct fs_struct *fs)
+{
+	struct fs_struct *old;
+
+	ckpt_hold_fs(fs);
+	task_lock(current);
+	old = current->fs;
+	current->fs = fs;
+	task_unlock(current);
+	ckpt_put_fs(old);
+}

@@ -393,3 +393,129 @@ pub(super) fn c_path(path: &[u8]) -> Result<KVec<u8>> {
     c.push(0, GFP_KERNEL_ACCOUNT)?;
     Ok(c)
 }
+
+/// A descriptor table (`struct files_struct`), shared by the threads of a
+/// process and by processes made with `clone(CLONE_FILES)`.
+///
+/// C header: [`include/linux/fdtable.h`](srctree/include/linux/fdtable.h)
+///
+/// # Invariants
+///
+/// Instances are only reached through an `ARef<FdTable>` that owns one
+/// reference (`count`) on a valid table.
+#[repr(transparent)]
+pub(crate) struct FdTable(Opaque<bindings::files_struct>);
+
+// SAFETY: Tables are refcounted atomically and may be used from any thread.
+unsafe impl Send for FdTable {}
+
+// SAFETY: The methods only call C functions that synchronise themselves.
+unsafe impl Sync for FdTable {}
+
+// SAFETY: The type invariants guarantee that `FdTable` is always refcounted.
+unsafe impl AlwaysRefCounted for FdTable {
+    fn inc_ref(&self) {
+        // SAFETY: The existence of a shared reference means the count is nonzero.
+        unsafe { bindings::ckpt_hold_files(self.0.get()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns one reference, which is given up here.
+        unsafe { bindings::ckpt_put_files(obj.cast().as_ptr()) }
+    }
+}
+
+impl FdTable {
+    /// Returns the table of `task`; `ESRCH` if it exited.
+    pub(crate) fn of(task: &Task) -> Result<ARef<Self>> {
+        // SAFETY: `task` is valid; the function takes its lock and returns
+        // a referenced table or NULL.
+        let ptr = unsafe { bindings::ckpt_task_files(task.as_ptr()) };
+        let ptr = NonNull::new(ptr).ok_or(ESRCH)?;
+        // SAFETY: The reference taken above is given to the `ARef`.
+        Ok(unsafe { ARef::from_raw(ptr.cast()) })
+    }
+
+    /// The identity of the table.
+    pub(crate) fn addr(&self) -> usize {
+        self.0.get() as usize
+    }
+
+    /// The references the kernel counts on the table: one per task that
+    /// uses it, and one per holder such as this one.
+    pub(crate) fn refs(&self) -> u64 {
+        // SAFETY: `self` is valid; the function reads an atomic counter.
+        let n = unsafe { bindings::ckpt_files_refs(self.0.get()) };
+        u64::try_from(n).unwrap_or(0)
+    }
+
+    /// Makes the caller use this table in place of its own, as if
+    /// `clone(CLONE_FILES)` had made it; its own is dropped.
+    pub(crate) fn share_with_current(&self) {
+        // SAFETY: `self` is valid; the function takes its own reference.
+        unsafe { bindings::ckpt_share_files(self.0.get()) }
+    }
+}
+
+/// Root and working directories and umask (`struct fs_struct`), shared by
+/// the threads of a process and by processes made with `clone(CLONE_FS)`.
+///
+/// C header: [`include/linux/fs_struct.h`](srctree/include/linux/fs_struct.h)
+///
+/// # Invariants
+///
+/// Instances are only reached through an `ARef<FsStruct>` that owns one
+/// user (`users`) of a valid fs.
+#[repr(transparent)]
+pub(crate) struct FsStruct(Opaque<bindings::fs_struct>);
+
+// SAFETY: Users are counted under the fs's lock, from any thread.
+unsafe impl Send for FsStruct {}
+
+// SAFETY: The methods only call C functions that synchronise themselves.
+unsafe impl Sync for FsStruct {}
+
+// SAFETY: The type invariants guarantee that `FsStruct` is always counted.
+unsafe impl AlwaysRefCounted for FsStruct {
+    fn inc_ref(&self) {
+        // SAFETY: The existence of a shared reference means it has users.
+        unsafe { bindings::ckpt_hold_fs(self.0.get()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns one user, which is given up here.
+        unsafe { bindings::ckpt_put_fs(obj.cast().as_ptr()) }
+    }
+}
+
+impl FsStruct {
+    /// Returns the fs of `task`; `ESRCH` if it exited.
+    pub(crate) fn of(task: &Task) -> Result<ARef<Self>> {
+        // SAFETY: `task` is valid; the function takes its lock and returns
+        // an fs with one more user, or NULL.
+        let ptr = unsafe { bindings::ckpt_task_fs(task.as_ptr()) };
+        let ptr = NonNull::new(ptr).ok_or(ESRCH)?;
+        // SAFETY: The user added above is given to the `ARef`.
+        Ok(unsafe { ARef::from_raw(ptr.cast()) })
+    }
+
+    /// The identity of the fs.
+    pub(crate) fn addr(&self) -> usize {
+        self.0.get() as usize
+    }
+
+    /// The users the kernel counts: one per task that uses it, and one per
+    /// holder such as this one.
+    pub(crate) fn users(&self) -> u64 {
+        // SAFETY: `self` is valid; the function reads the count once.
+        let n = unsafe { bindings::ckpt_fs_users(self.0.get()) };
+        u64::try_from(n).unwrap_or(0)
+    }
+
+    /// Makes the caller use this fs in place of its own, as if
+    /// `clone(CLONE_FS)` had made it; its own is dropped.
+    pub(crate) fn share_with_current(&self) {
+        // SAFETY: `self` is valid; the function adds its own user.
+        unsafe { bindings::ckpt_share_fs(self.0.get()) }
+    }
+}

@@ -86,11 +86,12 @@ int ckpt_set_task_settings(const struct ckpt_task_settings *t)
 }
 
 /*
- * What @task shares that an image cannot express: for a group leader, its
+ * What @task shares beyond its thread group: for a group leader, its
  * descriptor table (CKPT_SHARES_FILES), fs (CKPT_SHARES_FS) or memory
  * (CKPT_SHARES_MM) with a task outside its thread group (clone() without
- * CLONE_THREAD, or vfork()); for another thread, a descriptor table or fs
- * of its own (unshare()), where its group's is saved. Tasks are frozen.
+ * CLONE_THREAD, or vfork()); for another thread, a descriptor table
+ * (CKPT_OWN_FILES) or fs (CKPT_OWN_FS) of its own (unshare()), where its
+ * group's is saved. Tasks are frozen.
  */
 unsigned int ckpt_task_sharing(struct task_struct *task)
 {
@@ -101,9 +102,9 @@ unsigned int ckpt_task_sharing(struct task_struct *task)
 	task_lock(task);
 	if (!thread_group_leader(task)) {
 		if (task->files != leader->files)
-			odd |= CKPT_SHARES_FILES;
+			odd |= CKPT_OWN_FILES;
 		if (task->fs != leader->fs)
-			odd |= CKPT_SHARES_FS;
+			odd |= CKPT_OWN_FS;
 	} else {
 		if (task->files && atomic_read(&task->files->count) > threads)
 			odd |= CKPT_SHARES_FILES;

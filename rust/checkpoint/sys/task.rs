@@ -195,11 +195,11 @@ impl Task {
         Ok(TaskPin(self))
     }
 
-    /// Returns what the task shares that an image cannot express: for a
-    /// group leader, `CKPT_SHARES_FILES`, `_FS` or `_MM` if another thread
-    /// group shares its descriptor table, fs or memory; for another thread,
-    /// `_FILES` or `_FS` if its own is not its leader's. The task must be
-    /// frozen.
+    /// Returns what the task shares beyond its thread group: for a group
+    /// leader, `CKPT_SHARES_FILES`, `_FS` or `_MM` if another thread group
+    /// shares its descriptor table, fs or memory; for another thread,
+    /// `CKPT_OWN_FILES` or `_FS` if its own is not its leader's. The task
+    /// must be frozen.
     pub(crate) fn sharing(&self) -> u32 {
         // SAFETY: `self` is valid; the function takes the task's lock.
         unsafe { bindings::ckpt_task_sharing(self.as_ptr()) }

@@ -734,24 +734,34 @@ static void start_pidns_init(void *arg)
 	}
 }
 
-/* A child process that shares the target's descriptor table. */
-static void start_files_sharer(void *arg)
-{
-	long pid = syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, NULL);
+static int own_fs_ready[2];
 
-	if (pid < 0)
+static void *own_fs_thread(void *arg)
+{
+	if (unshare(CLONE_FS) || write(own_fs_ready[1], "u", 1) != 1)
 		_exit(1);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (;;)
-			pause();
-	}
+	for (;;)
+		pause();
+	return arg;
 }
 
-TEST(shared_descriptor_table_refused)
+/* A thread of the target with an fs of its own. */
+static void start_own_fs_thread(void *arg)
 {
-	check_refused(_metadata, start_files_sharer, NULL,
-		      "descriptor table (CLONE_FILES, unshare()) is shared with another process");
+	pthread_t t;
+	char c;
+
+	if (pipe(own_fs_ready) || pthread_create(&t, NULL, own_fs_thread, NULL) ||
+	    read(own_fs_ready[0], &c, 1) != 1)
+		_exit(1);
+	close(own_fs_ready[0]);
+	close(own_fs_ready[1]);
+}
+
+TEST(thread_with_own_fs_refused)
+{
+	check_refused(_metadata, start_own_fs_thread, NULL,
+		      "a thread with a descriptor table or fs of its own (unshare())");
 }
 
 TEST(nested_pid_namespace_refused)
@@ -1731,6 +1741,20 @@ static void check_tree_mode_survives(struct __test_metadata *_metadata, const ch
 }
 
 /*
+ * Children that share a descriptor table the root left, one that shares
+ * the root's, and one that shares its fs: after restart, what each changes
+ * the others see, and only they.
+ */
+TEST(shared_descriptors_and_fs_survive_restart)
+{
+	char log[] = "/tmp/ckpt-share-log-XXXXXX";
+
+	ASSERT_LE(0, mkstemp(log));
+	check_tree_mode_survives(_metadata, "share", log);
+	unlink(log);
+}
+
+/*
  * A child blocked in read() on an empty pipe and one in a write() of 200 KiB
  * on a full pipe: after restart, the read returns what the root writes,
  * and the root reads every byte of the write once, in order.
@@ -2225,7 +2249,8 @@ TEST(threads_survive_restart)
  * reaps the init and exits; the cgroup is killed to end all of it.
  * Returns the init's pid.
  */
-static pid_t spawn_container(const char *cg, char *const argv[], int in, int out[2])
+static pid_t spawn_container_with(const char *cg, char *const argv[], int in, int out[2],
+				  unsigned long share)
 {
 	pid_t init = -1;
 	int q[2];
@@ -2239,7 +2264,7 @@ static pid_t spawn_container(const char *cg, char *const argv[], int in, int out
 			_exit(1);
 		if (in >= 0 && (dup2(in, 0) < 0 || dup2(in, 2) < 0))
 			_exit(1);
-		init = fork();
+		init = syscall(SYS_clone, share | SIGCHLD, NULL, NULL, NULL, NULL);
 		if (init == 0) {
 			/* Nothing else the runner left open. */
 			if (dup2(out[1], 1) < 0 || syscall(SYS_close_range, 3, ~0U, 0))
@@ -2261,6 +2286,12 @@ static pid_t spawn_container(const char *cg, char *const argv[], int in, int out
 		init = -1;
 	close(q[0]);
 	return init;
+}
+
+/* A container whose init shares nothing with the task that made it. */
+static pid_t spawn_container(const char *cg, char *const argv[], int in, int out[2])
+{
+	return spawn_container_with(cg, argv, in, out, 0);
 }
 
 /* Freezes the v2 cgroup @cg and checkpoints @pid with @flags into @path. */
@@ -2383,6 +2414,43 @@ TEST(container_leak_ebusy)
 TEST(container_leak_of_unlinked_file_ebusy)
 {
 	check_container_leak(_metadata, true);
+}
+
+/*
+ * A container whose init shares its fs (CLONE_FS) with the task that made
+ * it, outside: a leak, EBUSY with an error record naming the fs; as a
+ * subtree, it is saved.
+ */
+TEST(container_fs_leak_ebusy)
+{
+	char path[] = "/tmp/ckpt-fsleak-XXXXXX";
+	char *argv[] = { (char *)sleeper_path(), "ckpt-fsleak", NULL };
+	static char out[1 << 20];
+	char cg[128], ready[5];
+	int pipefd[2];
+	pid_t init;
+
+	ASSERT_LE(0, mkstemp(path));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-fsleak-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ASSERT_EQ(0, pipe(pipefd));
+	init = spawn_container_with(cg, argv, -1, pipefd, CLONE_FS);
+	EXPECT_LT(0, init);
+	EXPECT_EQ(5, read(pipefd[0], ready, 5));
+	close(pipefd[0]);
+	EXPECT_EQ(-1, checkpoint_frozen(cg, init, 0, path));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_NE(0, run_ckptinfo(path, "", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "Fs objref")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "1 references from outside the container")) TH_LOG("%s", out);
+	EXPECT_LT(0, checkpoint_frozen(cg, init, CHECKPOINT_SUBTREE, path))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, empty_cgroup(cg));
+	remove_v2(cg);
+	unlink(path);
 }
 
 /*

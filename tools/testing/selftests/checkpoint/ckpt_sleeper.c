@@ -143,6 +143,15 @@
  *                              watches of each epoll as fdinfo shows them)
  *                              and writes "events ok" (or "events FAIL N")
  *                              to LOG
+ *   ckpt_sleeper NAME share LOG
+ *                              children A and B share a descriptor table
+ *                              that the root left (unshare()), F shares
+ *                              the root's (CLONE_FILES), S its cwd and
+ *                              umask (CLONE_FS); on SIGUSR1, F opens fd
+ *                              50, S moves to /var/tmp with umask 033, A
+ *                              opens fd 60: the root must see the first
+ *                              two and not the third, B the third; then
+ *                              "share ok" (or "share FAIL N") to LOG
  *   ckpt_sleeper NAME self IMAGE
  *                              checkpoint itself into IMAGE; write
  *                              "checkpointed ID" and exit 0, or, once
@@ -158,6 +167,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1639,6 +1649,89 @@ static int pipe_wait(const char *log)
 	return 1;
 }
 
+/* A child of share mode: created with @flags, waits for SIGUSR1, then acts. */
+enum { SHARE_A, SHARE_B, SHARE_F, SHARE_S, SHARE_N };
+
+static pid_t share_child(unsigned long flags, int role)
+{
+	long pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	sigset_t set;
+	int sig;
+
+	if (pid)
+		return pid;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	if (sigwait(&set, &sig))
+		_exit(10);
+	switch (role) {
+	case SHARE_A:
+		_exit(dup2(0, 60) == 60 ? 0 : 11);
+	case SHARE_B:
+		/* A's descriptor, and not the one the root opened alone. */
+		_exit(fcntl(60, F_GETFD) < 0 ? 12 : fcntl(41, F_GETFD) >= 0 ? 13 : 0);
+	case SHARE_F:
+		_exit(dup2(0, 50) == 50 ? 0 : 14);
+	default:
+		umask(033);
+		_exit(chdir("/var/tmp") ? 15 : 0);
+	}
+}
+
+/* Sends SIGUSR1 to @pid and returns its exit status, or -1. */
+static int share_run(pid_t pid)
+{
+	int st;
+
+	if (kill(pid, SIGUSR1) || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static int share_mode(const char *log)
+{
+	pid_t kid[SHARE_N];
+	char cwd[64];
+	sigset_t set;
+	int i, r = 0;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	if (pending_log < 0 || sigprocmask(SIG_BLOCK, &set, NULL) || chdir("/tmp"))
+		return 1;
+	umask(022);
+	kid[SHARE_A] = share_child(CLONE_FILES, SHARE_A);
+	kid[SHARE_B] = share_child(CLONE_FILES, SHARE_B);
+	/* A and B keep the table; the root has a copy, with fd 41. */
+	if (unshare(CLONE_FILES) || dup2(0, 41) != 41)
+		return 1;
+	kid[SHARE_F] = share_child(CLONE_FILES, SHARE_F);
+	kid[SHARE_S] = share_child(CLONE_FS, SHARE_S);
+	for (i = 0; i < SHARE_N; i++) {
+		if (kid[i] < 0)
+			return 1;
+		while (!asleep(kid[i]))
+			usleep(10000);
+	}
+	if (await_usr1())
+		return 1;
+	if (share_run(kid[SHARE_F]) != 0 || fcntl(50, F_GETFD) < 0)
+		r = 1;
+	if (!r && (share_run(kid[SHARE_S]) != 0 || !getcwd(cwd, sizeof(cwd)) ||
+		   strcmp(cwd, "/var/tmp") || umask(0) != 033))
+		r = 2;
+	if (!r && (share_run(kid[SHARE_A]) != 0 || fcntl(60, F_GETFD) >= 0))
+		r = 3;
+	i = r ? 0 : share_run(kid[SHARE_B]);
+	if (i)
+		r = 100 + i;
+	if (!r && fcntl(41, F_GETFD) < 0)
+		r = 4;
+	report("share", r);
+	return 1;
+}
+
 /* Touches @mib MiB of new anonymous memory. */
 static int touch_mib(size_t mib)
 {
@@ -2312,6 +2405,8 @@ int main(int argc, char **argv)
 		return inotify_mode(argv[3]);
 	if (!strcmp(mode, "hardlink") && argc > 3)
 		return hardlink_mode(argv[3]);
+	if (!strcmp(mode, "share") && argc > 3)
+		return share_mode(argv[3]);
 	/*
 	 * As uid 65534: wait for SIGUSR1, then exec argv[3] (a setuid-root
 	 * copy of this program).
