@@ -31,6 +31,11 @@ pub fn run_script_in_guest(p: &Paths, name: &str, body: &str, timeout_s: u64) ->
 
 /// Boots the kernel, runs `cmd` with `sh -c` in the guest, with a timeout.
 pub fn run_in_guest(p: &Paths, cmd: &str, timeout_s: u64) -> Result<GuestRun> {
+    run_in_guest_with(p, cmd, timeout_s, &[])
+}
+
+/// [`run_in_guest`], with `boot` added to the kernel's command line.
+pub fn run_in_guest_with(p: &Paths, cmd: &str, timeout_s: u64, boot: &[&str]) -> Result<GuestRun> {
     if !p.bzimage().exists() {
         return Err("no kernel built: run `cargo xtask kernel` first".into());
     }
@@ -74,6 +79,7 @@ pub fn run_in_guest(p: &Paths, cmd: &str, timeout_s: u64) -> Result<GuestRun> {
         .arg(p.bzimage())
         .args(["--disable-kvm", "--cpus", "2", "--memory", "2G", "--rwdir"])
         .arg(&run)
+        .args(boot.iter().flat_map(|b| ["--append", b]))
         .arg("--")
         .arg(format!("sh {} {quoted}", script.display()))
         .stdin(std::process::Stdio::null())

@@ -2,7 +2,7 @@
 /*
  * Benchmark of checkpoint(2)/restart(2) against CRIU, in one boot.
  *
- *   ckpt_bench OUT
+ *   ckpt_bench OUT [trees]
  *
  * For tasks with 1, 64 and 256 MiB of touched anonymous memory, times:
  * this project's checkpoint (freeze + checkpoint(2) into a pipe drained to
@@ -14,7 +14,7 @@
  * a cgroup of their own: checkpoint(2) of the tree into a file and
  * restart(2) with RESTART_TREE (until every task is back, stopped),
  * against `criu dump` and `criu restore -d` of the same tree. Each figure is the best of 3 runs. Prints a table and writes it
- * to OUT.
+ * to OUT. With "trees", only the trees are measured.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -460,7 +460,7 @@ int main(int argc, char **argv)
 	static const int sizes[] = { 1, 64, 256 };
 	char path[4096], *slash, img[] = "/tmp/ckpt-bench.img", dir[] = "/tmp/ckpt-bench-criu";
 	double bw = memcpy_bw();
-	int criu = criu_available(), i, r;
+	int criu = criu_available(), trees_only = argc > 2 && !strcmp(argv[2], "trees"), i, r;
 	ssize_t n;
 
 	out_file = argc > 1 ? fopen(argv[1], "w") : NULL;
@@ -481,7 +481,7 @@ int main(int argc, char **argv)
 	emit("criu: %s\n\n", criu ? "found" : "not found (its columns are empty)");
 	emit("%-8s %-26s %10s %10s %12s %8s %8s\n", "memory", "operation", "ours",
 	     "criu", "ours MiB/s", "vs criu", "vs memcpy");
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 3 && !trees_only; i++) {
 		int mib = sizes[i];
 		double cp = -1, cf = -1, rs = -1, cd = -1, cr = -1;
 
@@ -507,7 +507,7 @@ int main(int argc, char **argv)
 			emit_memory_rows(label, mib, bw, rows, 3);
 		}
 	}
-	{
+	if (!trees_only) {
 		double cf = -1, rs = -1, cd = -1, cr = -1;
 		const int mib = 256;
 
