@@ -23,6 +23,9 @@ use ckpt_format::{
 use core::fmt::{self, Write};
 use kernel::{bindings, prelude::*, types::ARef};
 
+/// Bytes of image between two progress lines of the log.
+const PROGRESS_STEP: u64 = 32 << 20;
+
 /// Which system call a context serves.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -56,6 +59,10 @@ pub(crate) struct Ctx {
     failed: bool,
     /// Restart: bytes of page contents of the last pages record not read yet.
     pages_due: usize,
+    /// Pages of memory written or read so far.
+    pages: u64,
+    /// The offset at which the next progress line is due.
+    progress_at: u64,
     /// Restart: past the point of no return, only a fatal signal may
     /// interrupt a read of the image.
     hold_signals: bool,
@@ -109,6 +116,8 @@ impl Ctx {
             offset: 0,
             failed: false,
             pages_due: 0,
+            pages: 0,
+            progress_at: PROGRESS_STEP,
             hold_signals: false,
             files_open: 0,
             tasks: 1,
@@ -148,6 +157,19 @@ impl Ctx {
             let mut line = LineBuf::new();
             let _ = write!(line, "{}: {}", self.mode.name(), args);
             let _ = log.write_all(line.finish_line());
+        }
+    }
+
+    /// Counts `n` pages of memory more, and logs a progress line each
+    /// [`PROGRESS_STEP`] bytes of image, which the tools show.
+    fn count_pages(&mut self, n: usize) {
+        self.pages += n as u64;
+        if self.offset >= self.progress_at && self.log.is_some() {
+            self.log(format_args!(
+                "progress: {} bytes, {} pages",
+                self.offset, self.pages
+            ));
+            self.progress_at = self.offset + PROGRESS_STEP;
         }
     }
 
@@ -227,6 +249,7 @@ impl Ctx {
         self.write(&head[..n])?;
         write_pages_to(&self.image, pages)?;
         self.offset += (pages.len() * bindings::PAGE_SIZE) as u64;
+        self.count_pages(pages.len());
         // Whole pages and 8-byte words: the record needs no padding.
         self.write(&[0u8; 8][..hdr.padding()])
     }
@@ -389,6 +412,7 @@ impl Ctx {
             Ok(()) => {
                 self.offset += len as u64;
                 self.pages_due -= len;
+                self.count_pages(pages.len());
                 Ok(())
             }
             Err(e) if e.to_errno() == -(bindings::ENODATA as i32) => {

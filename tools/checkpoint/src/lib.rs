@@ -5,11 +5,11 @@
 
 pub mod freezer;
 pub mod json;
+pub mod log;
 pub mod show;
 
-use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::RawFd;
 
 /// Numbers of the system calls, per architecture. System calls added since
 /// Linux 5.1 have one number on every architecture of the unified table
@@ -99,18 +99,6 @@ pub fn errno_name(e: i32) -> String {
         .iter()
         .find(|(n, _)| *n == e)
         .map_or_else(|| format!("errno {e}"), |(_, name)| (*name).to_string())
-}
-
-/// Opens the log file of `-l FILE`, or returns -1 (no log) with no file.
-pub fn open_log(path: Option<&str>) -> io::Result<(Option<File>, RawFd)> {
-    match path {
-        None => Ok((None, -1)),
-        Some(p) => {
-            let f = File::options().create(true).append(true).open(p)?;
-            let fd = f.as_raw_fd();
-            Ok((Some(f), fd))
-        }
-    }
 }
 
 /// Prints `msg` and the usage text, and exits with status 2.

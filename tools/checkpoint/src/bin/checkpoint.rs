@@ -2,7 +2,7 @@
 
 //! checkpoint: take a checkpoint image of a task.
 
-use ckpt_tools::{errno_name, freezer::Frozen, open_log, Args};
+use ckpt_tools::{errno_name, freezer::Frozen, log::Log, Args};
 use std::fs::File;
 use std::os::fd::AsRawFd;
 
@@ -31,7 +31,8 @@ open file with a task outside. Any other PID is saved as a subtree
                      8 MiB are refused (EFBIG)
   -h, --help         this text
 
-Prints the checkpoint id on standard error. Needs ptrace attach access to
+On a terminal, shows the progress of images over 32 MiB (MiB and pages
+saved, rate) on standard error. Prints the checkpoint id on standard error. Needs ptrace attach access to
 the task.";
 
 fn main() {
@@ -60,10 +61,11 @@ fn main() {
         })
     });
     let fd = file.as_ref().map_or(1, |f| f.as_raw_fd());
-    let (_log, logfd) = open_log(log.as_deref()).unwrap_or_else(|e| {
+    let mut log = Log::open(log.as_deref(), "checkpoint").unwrap_or_else(|e| {
         eprintln!("checkpoint: log: {e}");
         std::process::exit(2)
     });
+    let logfd = log.fd();
     let frozen = freeze.then(|| {
         Frozen::freeze(pid).unwrap_or_else(|e| {
             eprintln!("checkpoint: cannot freeze pid {pid}: {e}");
@@ -83,7 +85,9 @@ fn main() {
         true => flags | ckpt_format::CHECKPOINT_BIG_FILES,
         false => flags,
     };
-    match ckpt_tools::checkpoint(pid, fd, flags, logfd) {
+    let r = ckpt_tools::checkpoint(pid, fd, flags, logfd);
+    log.finish();
+    match r {
         Ok(id) => eprintln!("checkpoint: pid {pid}: id {id}"),
         Err(e) => {
             let n = e.raw_os_error().unwrap_or(0);

@@ -2,7 +2,7 @@
 
 //! restart: restart a program from a checkpoint image.
 
-use ckpt_tools::{errno_name, open_log, Args};
+use ckpt_tools::{errno_name, log::Log, Args};
 use std::fs::File;
 use std::os::fd::AsRawFd;
 
@@ -31,6 +31,9 @@ pids in it (needs CAP_SYS_ADMIN).
                     free there whatever runs here (needs CAP_SYS_ADMIN)
   -h, --help        this text
 
+On a terminal, shows the progress of images over 32 MiB (MiB and pages
+restored, rate) on standard error.
+
 Exit status 1 (EINVAL, EBUSY for a pid in use, and others) or 2 (usage,
 files) if the image is refused; the log says why.";
 
@@ -55,10 +58,11 @@ fn main() {
         })
     });
     let fd = file.as_ref().map_or(0, |f| f.as_raw_fd());
-    let (_log, logfd) = open_log(log.as_deref()).unwrap_or_else(|e| {
+    let mut log = Log::open(log.as_deref(), "restart").unwrap_or_else(|e| {
         eprintln!("restart: log: {e}");
         std::process::exit(2)
     });
+    let logfd = log.fd();
     let mut flags = ckpt_format::RESTART_TREE;
     if frozen {
         flags |= ckpt_format::RESTART_FROZEN;
@@ -76,6 +80,7 @@ fn main() {
         let pid = into_child(fd, flags & !ckpt_format::RESTART_TREE, logfd);
         (pid, pid)
     };
+    log.finish();
     drop(file);
     if frozen && !stopped(root, child) {
         eprintln!("restart: program {root} did not stop");

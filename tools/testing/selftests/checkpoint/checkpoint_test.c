@@ -648,6 +648,105 @@ TEST(sparse_reservation_survives_restart)
 	finish_target(child, cg, fd, path);
 }
 
+/* Runs @cmd with sh, its output (and error) in @out; returns its status. */
+static int run_capture(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	char drain[4096];
+	size_t n;
+
+	if (!p)
+		return -1;
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	while (fread(drain, 1, sizeof(drain), p) > 0)
+		;
+	return pclose(p);
+}
+
+/* The first "@tool: progress: N bytes, M pages" line of @log, in @bytes and @pages. */
+static int log_progress(const char *log, const char *tool, unsigned long *bytes,
+			unsigned long *pages)
+{
+	static char buf[1 << 16];
+	char want[64], *p;
+
+	read_file(log, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "%s: progress: ", tool);
+	p = strstr(buf, want);
+	return p && sscanf(p + strlen(want), "%lu bytes, %lu pages", bytes, pages) == 2 ? 0 : -1;
+}
+
+/*
+ * A task of 40 MiB: the kernel logs a progress line for each 32 MiB of
+ * image, at checkpoint and restart; on a terminal the tools show them,
+ * elsewhere they do not.
+ */
+TEST(progress_on_a_terminal)
+{
+	char img[] = "/tmp/ckpt-prog-XXXXXX", log[] = "/tmp/ckpt-prog-log-XXXXXX";
+	char cmd[512], ready[5];
+	static char out[1 << 16];
+	unsigned long bytes = 0, pages = 0;
+	pid_t child, root = 0;
+	char *nl;
+
+	ASSERT_LE(0, mkstemp(img));
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	if (system("command -v script > /dev/null"))
+		SKIP(return, "no script(1) to give the tools a terminal");
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	child = spawn_target_at(sleeper_path(), "ckpt-prog", "fill", "40", ready, sizeof(ready));
+	ASSERT_LT(0, child);
+	snprintf(cmd, sizeof(cmd),
+		 "script -qec 'checkpoint %d -o %s -l %s --freeze --kill' /dev/null 2>&1",
+		 child, img, log);
+	EXPECT_EQ(0, run_capture(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "checkpoint: 32 MiB, ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, " MiB/s")) TH_LOG("%s", out);
+	EXPECT_EQ(child, waitpid(child, NULL, 0));
+	ASSERT_EQ(0, log_progress(log, "checkpoint", &bytes, &pages));
+	EXPECT_LE(32UL << 20, bytes);
+	EXPECT_LT(bytes, 33UL << 20);
+	/* Nearly all of it is the task's pages. */
+	EXPECT_LE(8000, pages);
+	EXPECT_GE(bytes >> 12, pages);
+
+	/* Not on a terminal: nothing shown, the log as before. */
+	EXPECT_EQ(0, truncate(log, 0));
+	snprintf(cmd, sizeof(cmd), "restart -i %s -l %s -f 2>&1", img, log);
+	EXPECT_EQ(0, run_capture(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "MiB/s")) TH_LOG("%s", out);
+	root = atoi(out);
+	EXPECT_EQ(child, root) TH_LOG("%s", out);
+	EXPECT_EQ(0, log_progress(log, "restart", &bytes, &pages));
+	EXPECT_LE(8000, pages);
+	if (root > 0) {
+		kill(root, SIGKILL);
+		waitpid(root, NULL, 0);
+	}
+
+	snprintf(cmd, sizeof(cmd), "script -qec 'restart -i %s -f' /dev/null 2>&1", img);
+	EXPECT_EQ(0, run_capture(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "restart: 32 MiB, ")) TH_LOG("%s", out);
+	/* The root's pid, on the line after the progress. */
+	nl = strrchr(out, '\n');
+	while (nl && nl > out && (nl[-1] == '\r' || nl[-1] == '\n'))
+		nl--;
+	while (nl && nl > out && nl[-1] != '\n')
+		nl--;
+	root = nl ? atoi(nl) : 0;
+	EXPECT_EQ(child, root) TH_LOG("%s", out);
+	if (root > 0) {
+		kill(root, SIGKILL);
+		waitpid(root, NULL, 0);
+	}
+	unlink(img);
+	unlink(log);
+}
+
 TEST(unfrozen_task_ebusy)
 {
 	char path[] = "/tmp/ckpt-unfrozen-XXXXXX";
