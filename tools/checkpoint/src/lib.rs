@@ -101,6 +101,21 @@ pub fn errno_name(e: i32) -> String {
         .map_or_else(|| format!("errno {e}"), |(_, name)| (*name).to_string())
 }
 
+/// Gives a pipe that carries an image room for 1 MiB (the most an
+/// unprivileged process may ask by default), so that the kernel and the
+/// other end trade it in large steps rather than 64 KiB ones. Other files,
+/// and a pipe that cannot grow, are left as they are.
+pub fn widen_pipe(fd: RawFd) {
+    // SAFETY: all-zero bytes are a valid `stat`, which fstat(2) fills.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat(2) writes into `st`; fcntl(2) takes integers.
+    unsafe {
+        if libc::fstat(fd, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO {
+            libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20);
+        }
+    }
+}
+
 /// Prints `msg` and the usage text, and exits with status 2.
 pub fn usage_error(msg: &str, usage: &str) -> ! {
     eprintln!("{msg}\n\n{usage}");

@@ -18,7 +18,8 @@ its tasks named by their pids in it, and refused (EBUSY) if one shares an
 open file with a task outside. Any other PID is saved as a subtree
 (CHECKPOINT_SUBTREE), and the tool says so.
 
-  -o, --output FILE  write the image to FILE (created or truncated)
+  -o, --output FILE  write the image to FILE (created or truncated; '-':
+                     standard output, as without -o)
   -l, --log FILE     append the kernel's log lines to FILE
   -f, --freeze       freeze PID and its descendants (cgroup v2) for the
                      checkpoint, then thaw them
@@ -32,8 +33,8 @@ open file with a task outside. Any other PID is saved as a subtree
   -h, --help         this text
 
 On a terminal, shows the progress of images over 32 MiB (MiB and pages
-saved, rate) on standard error. Prints the checkpoint id on standard error. Needs ptrace attach access to
-the task.";
+saved, rate) on standard error. Prints the checkpoint id on standard
+error. Needs ptrace attach access to the task.";
 
 fn main() {
     let mut args = Args::from_env();
@@ -54,13 +55,15 @@ fn main() {
             .unwrap_or_else(|_| ckpt_tools::usage_error(&format!("bad pid {p}"), USAGE)),
         _ => ckpt_tools::usage_error("one PID is needed", USAGE),
     };
-    let file = out.as_deref().map(|p| {
+    // "-" is the standard stream, as no option is.
+    let file = out.as_deref().filter(|p| *p != "-").map(|p| {
         File::create(p).unwrap_or_else(|e| {
             eprintln!("checkpoint: {p}: {e}");
             std::process::exit(2)
         })
     });
     let fd = file.as_ref().map_or(1, |f| f.as_raw_fd());
+    ckpt_tools::widen_pipe(fd);
     let mut log = Log::open(log.as_deref(), "checkpoint").unwrap_or_else(|e| {
         eprintln!("checkpoint: log: {e}");
         std::process::exit(2)

@@ -19,7 +19,8 @@ image of one task is restored with a new pid, and says so. A container
 comes back in a new pid namespace, its root its init, its tasks with their
 pids in it (needs CAP_SYS_ADMIN).
 
-  -i, --input FILE  read the image from FILE
+  -i, --input FILE  read the image from FILE ('-': standard input, as
+                    without -i)
   -l, --log FILE    append the kernel's log lines to FILE
   -d, --detach      exit once the programs run, printing the root's pid
   -f, --frozen      leave the programs stopped (SIGSTOP) before they run
@@ -51,13 +52,15 @@ fn main() {
     if !args.operands(USAGE).is_empty() {
         ckpt_tools::usage_error("no operands are taken", USAGE);
     }
-    let file = input.as_deref().map(|p| {
+    // "-" is the standard stream, as no option is.
+    let file = input.as_deref().filter(|p| *p != "-").map(|p| {
         File::open(p).unwrap_or_else(|e| {
             eprintln!("restart: {p}: {e}");
             std::process::exit(2)
         })
     });
     let fd = file.as_ref().map_or(0, |f| f.as_raw_fd());
+    ckpt_tools::widen_pipe(fd);
     let mut log = Log::open(log.as_deref(), "restart").unwrap_or_else(|e| {
         eprintln!("restart: log: {e}");
         std::process::exit(2)
