@@ -29,6 +29,10 @@
  *                              written, and a pipe with a full buffer;
  *                              say "ready", pause (the benchmark's
  *                              shared memory)
+ *   ckpt_sleeper NAME fill-sparse GIB
+ *                              reserve GIB GiB (MAP_NORESERVE) and write 1
+ *                              MiB of it, a page every GIB MiB; say
+ *                              "ready", pause (the benchmark's sparse task)
  *   ckpt_sleeper NAME fill-tree N
  *                              a tree of N processes (the root and N - 1
  *                              children), 1 MiB of written memory each;
@@ -2442,6 +2446,18 @@ int main(int argc, char **argv)
 		if (m == MAP_FAILED)
 			return 1;
 		memset(m, 0x5a, n);
+	}
+	/* The benchmark's sparse task: 256 pages spread over argv[3] GiB. */
+	if (!strcmp(mode, "fill-sparse") && argc > 3) {
+		size_t n = strtoul(argv[3], NULL, 0) << 30;
+		char *m = mmap(NULL, n, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		size_t i;
+
+		if (m == MAP_FAILED)
+			return 1;
+		for (i = 0; i < 256; i++)
+			memset(m + i * (n / 256), 0x5a, ps);
 	}
 	/* The benchmark's shared memory: a memfd of argv[3] MiB, mapped, and a full pipe. */
 	if (!strcmp(mode, "fill-shared") && argc > 3) {
