@@ -138,6 +138,10 @@ struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos,
 int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n);
 int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n,
 		    bool hold);
+int ckpt_read_pages_at(struct file *file, struct page **pages, unsigned int n,
+		       s64 pos, bool hold);
+bool ckpt_file_preadable(struct file *file);
+int ckpt_file_skip(struct file *file, s64 len, s64 *pos);
 u64 ckpt_file_count(struct file *file);
 bool ckpt_vma_anon_shmem(struct vm_area_struct *vma);
 bool ckpt_file_unlinked(struct file *file);

@@ -88,6 +88,9 @@ pub(crate) struct Ctx {
     /// Checkpoint: `CHECKPOINT_BIG_FILES`, unlinked files and shared memory
     /// of any size.
     pub(crate) big_files: bool,
+    /// Restart: page contents are skipped in turn and read later at their
+    /// offset ([`Ctx::skip_pages`]), by each task at once.
+    pub(crate) defer_pages: bool,
 }
 
 impl Ctx {
@@ -127,6 +130,7 @@ impl Ctx {
             pidns: PidNs::caller(),
             task_pid: 0,
             big_files: false,
+            defer_pages: false,
         })
     }
 
@@ -399,6 +403,31 @@ impl Ctx {
         // Whole pages and 8-byte words: the record has no padding.
         self.pages_due = rec.data_len();
         Ok(rec.into_record())
+    }
+
+    /// Restart: whether the image can be read at any offset, so that pages
+    /// may be read later ([`Ctx::defer_pages`]).
+    pub(crate) fn image_preadable(&self) -> bool {
+        self.image.preadable()
+    }
+
+    /// Restart: the image, for reads at an offset ([`Ctx::skip_pages`]).
+    pub(crate) fn image(&self) -> ARef<File> {
+        self.image.clone()
+    }
+
+    /// Restart: skips the next `n` page contents of the last pages record,
+    /// to be read later at the offset this returns.
+    pub(crate) fn skip_pages(&mut self, n: usize) -> Result<i64> {
+        let len = n * bindings::PAGE_SIZE;
+        if len > self.pages_due {
+            return Err(EINVAL);
+        }
+        let pos = self.image.skip(len as u64)?;
+        self.offset += len as u64;
+        self.pages_due -= len;
+        self.count_pages(n);
+        Ok(pos)
     }
 
     /// Reads the next page contents of the last pages record into `pages`.

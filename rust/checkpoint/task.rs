@@ -18,7 +18,7 @@ use crate::{
     sys::{
         cred::{capable, Cred},
         eopnotsupp,
-        file::{FdTable, FsStruct},
+        file::{FdTable, File, FsStruct},
         mm::current as mcur,
         task::{current, Task, TaskSettings},
     },
@@ -487,6 +487,15 @@ impl TaskState {
             fds.commit(ctx)?;
         }
         Ok(ret)
+    }
+
+    /// Reads the page contents that its memory records skipped
+    /// ([`Ctx::defer_pages`]) from `image`.
+    pub(crate) fn fill_pages(&self, image: &File) -> Result {
+        match &self.group {
+            Some(g) => g.mm.fill(image),
+            None => Ok(()),
+        }
     }
 
     /// The pids of the processes whose descriptor table or fs the task

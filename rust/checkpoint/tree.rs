@@ -17,7 +17,10 @@
 //! turn: the tasks read their records from the one image in the order of
 //! the tree, each in its own context, where a process rebuilds its memory.
 //! A process then creates its other threads, as `pthread_create()` would,
-//! sharing what it rebuilt; each reads its own records in its turn. Once
+//! sharing what it rebuilt; each reads its own records in its turn. From
+//! an image that can be read at any offset (a file), a process notes
+//! where its pages are in its turn and reads them after it, while the
+//! next tasks read their records. Once
 //! the tail is read, every task sets the rest of its state (credentials,
 //! descriptors, registers...), a thread after its leader, and returns to
 //! user space, and the coordinator returns the root's pid. If any task
@@ -339,7 +342,7 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
         }
     }
     s.wait(|t| t.next == index)?;
-    let restored = {
+    let (restored, image) = {
         let mut ctx = s.ctx.lock();
         // Its signals are held since it was created.
         ctx.hold_signals();
@@ -364,7 +367,7 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
         if index + 1 == n {
             ctx.read::<Tail>(&mut buf)?;
         }
-        restored
+        (restored, ctx.image())
     };
     let state = match restored {
         Restored::Zombie(z) => {
@@ -400,6 +403,9 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
         }
     }
     s.advance(|t| t.next = index + 1);
+    // Its pages, while the next tasks read their records.
+    state.fill_pages(&image)?;
+    drop(image);
     s.wait(|t| t.next == n)?;
     if me.is_leader() {
         join_group(s, &me)?;
@@ -481,6 +487,9 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
     ));
     // CAST: at most `MAX_TASKS`.
     ctx.tasks = n as u64;
+    // Each task reads its pages at their offset once its records are
+    // read, while the next ones read theirs.
+    ctx.defer_pages = n > 1 && ctx.image_preadable();
     let stage = KVVec::from_elem(Stage::Reading, n, GFP_KERNEL_ACCOUNT)?;
     let s = Arc::pin_init(
         pin_init!(Shared {

@@ -29,7 +29,7 @@ use crate::{
     sys::{
         eopnotsupp,
         file::File,
-        mm::{current as mcur, Mm, Special, UserPage, Vma, GUP_BATCH},
+        mm::{current as mcur, read_pages_at, Mm, Special, UserPage, Vma, GUP_BATCH},
         task::Task,
         uts,
     },
@@ -209,6 +209,9 @@ pub(crate) struct MmState {
     layout: [u64; 11],
     auxv: KVec<u64>,
     exe: Option<ARef<File>>,
+    /// Runs of pages whose contents are read later ([`MmState::fill`]):
+    /// address, count and offset in the image.
+    deferred: KVVec<(u64, usize, i64)>,
 }
 
 /// The state of the areas of an mm while they are restored.
@@ -235,10 +238,11 @@ pub(crate) fn restore_mm(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<MmState> 
         0 => None,
         r => Some(ctx.fetch::<OpenFile>(r)?.file),
     };
-    let state = MmState {
+    let mut state = MmState {
         layout: rec.layout,
         auxv,
         exe,
+        deferred: KVVec::new(),
     };
     let mut areas = Areas {
         mm: Mm::current().ok_or(ESRCH)?,
@@ -263,7 +267,7 @@ pub(crate) fn restore_mm(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<MmState> 
                 ctx.log(format_args!("pages for an area that has none of its own"));
                 return Err(EINVAL);
             }
-            restore_pages(ctx, &p, &mut areas)?;
+            restore_pages(ctx, &p, &mut areas, &mut state.deferred)?;
         }
     }
     ctx.log(format_args!(
@@ -330,8 +334,14 @@ fn advise(v: &VmaRecord) -> Result {
     Ok(())
 }
 
-/// Writes page contents into the area before them.
-fn restore_pages(ctx: &mut Ctx, rec: &PagesRecord<'_>, areas: &mut Areas) -> Result {
+/// Writes page contents into the area before them, or with
+/// [`Ctx::defer_pages`] notes where they are, in `deferred`.
+fn restore_pages(
+    ctx: &mut Ctx,
+    rec: &PagesRecord<'_>,
+    areas: &mut Areas,
+    deferred: &mut KVVec<(u64, usize, i64)>,
+) -> Result {
     let page = u64::from(uts::page_size());
     let mut it = rec.addrs().peekable();
     while let Some(addr) = it.next() {
@@ -341,18 +351,46 @@ fn restore_pages(ctx: &mut Ctx, rec: &PagesRecord<'_>, areas: &mut Areas) -> Res
             it.next();
             n += 1;
         }
+        areas.pages += n as u64;
+        if ctx.defer_pages {
+            let pos = ctx.skip_pages(n)?;
+            deferred.push((addr, n, pos), GFP_KERNEL_ACCOUNT)?;
+            continue;
+        }
         let mut batch = KVec::new();
         let got = areas.mm.read_lock().get_pages(addr, n, true, &mut batch)?;
         if got != n {
             return Err(EFAULT);
         }
         ctx.read_pages(&batch)?;
-        areas.pages += n as u64;
     }
     Ok(())
 }
 
 impl MmState {
+    /// Reads the contents of the pages that [`restore_mm`] skipped from
+    /// `image`, at their offsets, into the caller's memory: while other
+    /// tasks of the restart read theirs. Only a fatal signal interrupts it.
+    pub(crate) fn fill(&self, image: &File) -> Result {
+        let mm = Mm::current().ok_or(ESRCH)?;
+        for &(addr, n, pos) in self.deferred.iter() {
+            let mut batch = KVec::new();
+            let got = mm.read_lock().get_pages(addr, n, true, &mut batch)?;
+            if got != n {
+                return Err(EFAULT);
+            }
+            read_pages_at(image, &batch, pos, true).map_err(|e| {
+                // The image ends before its pages do.
+                if e.to_errno() == -(bindings::ENODATA as i32) {
+                    EINVAL
+                } else {
+                    e
+                }
+            })?;
+        }
+        Ok(())
+    }
+
     /// Sets the layout, saved auxiliary vector and executable of the
     /// caller's new mm.
     pub(crate) fn commit(&self, ctx: &mut Ctx) -> Result {

@@ -257,14 +257,14 @@ struct file *ckpt_reopen_file(struct file *file, unsigned int flags, s64 pos,
 }
 
 /*
- * Moves @n whole pages between @file at its position and @pages, as write(2)
- * (@dir ITER_SOURCE) or read(2) (ITER_DEST) would, with one call for all of
- * them rather than one per page.
+ * Moves @n whole pages between @file and @pages, as write(2) (@dir
+ * ITER_SOURCE) or read(2) (ITER_DEST) would at its position, or pread(2)
+ * at *@at, with one call for all of them rather than one per page.
  */
 static int ckpt_pages_io(struct file *file, struct page **pages,
-			 unsigned int n, unsigned int dir, bool hold)
+			 unsigned int n, unsigned int dir, bool hold, loff_t *at)
 {
-	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
+	loff_t *ppos = at ? at : (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
 	struct bio_vec *bv;
 	struct iov_iter iter;
 	unsigned int i;
@@ -318,23 +318,61 @@ static int ckpt_pages_io(struct file *file, struct page **pages,
 /* Writes @n whole pages to @file at its position. */
 int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n)
 {
-	return ckpt_pages_io(file, pages, n, ITER_SOURCE, false);
+	return ckpt_pages_io(file, pages, n, ITER_SOURCE, false, NULL);
 }
 
 /*
  * Reads @n whole pages from @file at its position; -ENODATA at its end.
  * With @hold, only a fatal signal interrupts the read (ckpt_defer_signal()).
  */
-int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n,
-		    bool hold)
+static int ckpt_read_pages_to(struct file *file, struct page **pages,
+			      unsigned int n, bool hold, loff_t *at)
 {
 	unsigned int i;
-	int ret = ckpt_pages_io(file, pages, n, ITER_DEST, hold);
+	int ret = ckpt_pages_io(file, pages, n, ITER_DEST, hold, at);
 
 	/* Written behind the page tables' back, as access_remote_vm() does. */
 	for (i = 0; !ret && i < n; i++)
 		set_page_dirty_lock(pages[i]);
 	return ret;
+}
+
+int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n,
+		    bool hold)
+{
+	return ckpt_read_pages_to(file, pages, n, hold, NULL);
+}
+
+/* ckpt_read_pages() at @pos, as pread(2): the position is left alone. */
+int ckpt_read_pages_at(struct file *file, struct page **pages, unsigned int n,
+		       s64 pos, bool hold)
+{
+	loff_t at = pos;
+
+	return ckpt_read_pages_to(file, pages, n, hold, &at);
+}
+
+/* Whether @file can be read at any offset (pread(2)) as well as in turn. */
+bool ckpt_file_preadable(struct file *file)
+{
+	fmode_t need = FMODE_READ | FMODE_PREAD | FMODE_LSEEK;
+
+	return (file->f_mode & need) == need && !(file->f_mode & FMODE_STREAM);
+}
+
+/*
+ * Moves the position of @file (ckpt_file_preadable()) @len bytes on, past
+ * data that is read later at its offset, which goes in *@pos.
+ */
+int ckpt_file_skip(struct file *file, s64 len, s64 *pos)
+{
+	loff_t r = vfs_llseek(file, 0, SEEK_CUR);
+
+	if (r < 0)
+		return r;
+	*pos = r;
+	r = vfs_llseek(file, len, SEEK_CUR);
+	return r < 0 ? r : 0;
 }
 
 /* Closes every descriptor of the caller. */

@@ -263,6 +263,25 @@ impl File {
         })
     }
 
+    /// Whether the file can be read at any offset (`pread()`) as well as
+    /// at its position.
+    pub(crate) fn preadable(&self) -> bool {
+        // SAFETY: The file is valid; the function reads its mode.
+        unsafe { bindings::ckpt_file_preadable(self.as_ptr()) }
+    }
+
+    /// Moves the position of a [`File::preadable`] file `len` bytes on;
+    /// returns where it was.
+    pub(crate) fn skip(&self, len: u64) -> Result<i64> {
+        let len = i64::try_from(len).map_err(|_| EINVAL)?;
+        let mut pos = 0;
+        // SAFETY: The file is valid; the function writes `pos` only.
+        kernel::error::to_result(unsafe {
+            bindings::ckpt_file_skip(self.as_ptr(), len, &mut pos)
+        })?;
+        Ok(pos)
+    }
+
     /// Writes all of `buf` into the file at `pos`, as `pwrite()` would.
     pub(crate) fn write_at(&self, buf: &[u8], pos: i64) -> Result {
         // SAFETY: The file is valid and `buf` readable for its length.

@@ -189,6 +189,15 @@ pub(crate) fn read_pages_from(file: &File, pages: &[UserPage], hold: bool) -> Re
     kernel::error::to_result(r)
 }
 
+/// [`read_pages_from`] at `pos`, as `pread()`: the file position is left
+/// alone, and tasks may read at once.
+pub(crate) fn read_pages_at(file: &File, pages: &[UserPage], pos: i64, hold: bool) -> Result {
+    let (mut raw, n) = raw_pages(pages.iter())?;
+    // SAFETY: As in `read_pages_from`.
+    let r = unsafe { bindings::ckpt_read_pages_at(file.as_ptr(), raw.as_mut_ptr(), n, pos, hold) };
+    kernel::error::to_result(r)
+}
+
 /// Writes the contents of `pages` (at most [`GUP_BATCH`]) to `file` at its
 /// position, in one call.
 pub(crate) fn write_pages_to(file: &File, pages: &[&UserPage]) -> Result {
