@@ -491,7 +491,7 @@ impl TaskState {
 
     /// Reads the page contents that its memory records skipped
     /// ([`Ctx::defer_pages`]) from `image`.
-    pub(crate) fn fill_pages(&self, image: &File) -> Result {
+    pub(crate) fn fill_pages(&self, image: &ARef<File>) -> Result {
         match &self.group {
             Some(g) => g.mm.fill(image),
             None => Ok(()),

@@ -489,7 +489,7 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
     ctx.tasks = n as u64;
     // Each task reads its pages at their offset once its records are
     // read, while the next ones read theirs.
-    ctx.defer_pages = n > 1 && ctx.image_preadable();
+    ctx.defer_pages = ctx.image_preadable();
     let stage = KVVec::from_elem(Stage::Reading, n, GFP_KERNEL_ACCOUNT)?;
     let s = Arc::pin_init(
         pin_init!(Shared {

@@ -30,12 +30,19 @@ use crate::{
         eopnotsupp,
         file::File,
         mm::{current as mcur, read_pages_at, Mm, Special, UserPage, Vma, GUP_BATCH},
+        signal::current as signals,
         task::Task,
         uts,
     },
 };
 use ckpt_format::{vm, LeArray, MmRecord, PagesRecord, Record, VmaKind, VmaRecord};
-use kernel::{bindings, prelude::*, types::ARef};
+use kernel::{
+    bindings, new_condvar, new_mutex,
+    prelude::*,
+    sync::{Arc, CondVar, Mutex},
+    types::ARef,
+    workqueue,
+};
 
 /// Writes the memory of `task`.
 pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
@@ -334,6 +341,94 @@ fn advise(v: &VmaRecord) -> Result {
     Ok(())
 }
 
+/// Skipped pages past which [`MmState::fill`] takes a helper.
+const SPLIT_FILL: usize = 2048;
+
+/// Reads the contents of `runs` (address, pages, offset) from `image` into
+/// the pages of `mm`, as [`read_pages_at`] with `hold`, until `stop()`.
+fn fill_runs(
+    mm: &Mm,
+    image: &File,
+    runs: &[(u64, usize, i64)],
+    hold: bool,
+    stop: &dyn Fn() -> bool,
+) -> Result {
+    for &(addr, n, pos) in runs {
+        if stop() {
+            return Err(EINTR);
+        }
+        let mut batch = KVec::new();
+        let got = mm.read_lock().get_pages(addr, n, true, &mut batch)?;
+        if got != n {
+            return Err(EFAULT);
+        }
+        read_pages_at(image, &batch, pos, hold).map_err(|e| {
+            // The image ends before its pages do.
+            if e.to_errno() == -(bindings::ENODATA as i32) {
+                EINVAL
+            } else {
+                e
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// A helper of [`MmState::fill`]: a work item that reads some runs of the
+/// caller's pages into its mm while the caller reads the others.
+#[pin_data]
+struct FillHelper {
+    /// Its result once it is done, and whether the caller asks it to stop.
+    #[pin]
+    state: Mutex<(Option<Result>, bool)>,
+    #[pin]
+    done: CondVar,
+}
+
+impl FillHelper {
+    /// Starts a helper on `runs` of the caller's mm, from `image`.
+    fn spawn(image: &ARef<File>, runs: &[(u64, usize, i64)]) -> Result<Arc<Self>> {
+        let mut own = KVVec::with_capacity(runs.len(), GFP_KERNEL_ACCOUNT)?;
+        for r in runs {
+            own.push(*r, GFP_KERNEL_ACCOUNT)?;
+        }
+        let mm = Mm::current().ok_or(ESRCH)?;
+        let h = Arc::pin_init(
+            pin_init!(FillHelper {
+                state <- new_mutex!((None, false)),
+                done <- new_condvar!(),
+            }),
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        let (me, image) = (h.clone(), image.clone());
+        workqueue::system_unbound().try_spawn(GFP_KERNEL_ACCOUNT, move || {
+            // A work item has no signals to hold.
+            let r = fill_runs(&mm, &image, &own, false, &|| me.state.lock().1);
+            me.state.lock().0 = Some(r);
+            me.done.notify_all();
+        })?;
+        Ok(h)
+    }
+
+    /// Waits for the helper to be done, asking it to stop first if `stop`
+    /// or on a fatal signal (it stops within a batch of pages); returns
+    /// its result.
+    fn wait(&self, stop: bool) -> Result {
+        let mut s = self.state.lock();
+        s.1 |= stop;
+        loop {
+            if let Some(r) = s.0 {
+                return r;
+            }
+            if s.1 {
+                self.done.wait(&mut s);
+            } else if self.done.wait_interruptible(&mut s) && !signals::defer_signal() {
+                s.1 = true;
+            }
+        }
+    }
+}
+
 /// Writes page contents into the area before them, or with
 /// [`Ctx::defer_pages`] notes where they are, in `deferred`.
 fn restore_pages(
@@ -370,25 +465,38 @@ fn restore_pages(
 impl MmState {
     /// Reads the contents of the pages that [`restore_mm`] skipped from
     /// `image`, at their offsets, into the caller's memory: while other
-    /// tasks of the restart read theirs. Only a fatal signal interrupts it.
-    pub(crate) fn fill(&self, image: &File) -> Result {
+    /// tasks of the restart read theirs. Past [`SPLIT_FILL`] pages, a
+    /// helper on the unbound workqueue reads half of them meanwhile. Only
+    /// a fatal signal interrupts it.
+    pub(crate) fn fill(&self, image: &ARef<File>) -> Result {
         let mm = Mm::current().ok_or(ESRCH)?;
-        for &(addr, n, pos) in self.deferred.iter() {
-            let mut batch = KVec::new();
-            let got = mm.read_lock().get_pages(addr, n, true, &mut batch)?;
-            if got != n {
-                return Err(EFAULT);
+        let runs = &self.deferred[..];
+        let total: usize = runs.iter().map(|r| r.1).sum();
+        // The first run of the second half.
+        let mut seen = 0;
+        let mid = runs
+            .iter()
+            .position(|r| {
+                seen += r.1;
+                seen > total / 2
+            })
+            .map_or(runs.len(), |i| i + 1);
+        let helper = match total >= SPLIT_FILL && mid < runs.len() {
+            true => FillHelper::spawn(image, &runs[mid..]).ok(),
+            false => None,
+        };
+        let mine = match helper {
+            Some(_) => &runs[..mid],
+            None => runs,
+        };
+        let r = fill_runs(&mm, image, mine, true, &|| false);
+        match helper {
+            Some(h) => {
+                let theirs = h.wait(r.is_err());
+                r.and(theirs)
             }
-            read_pages_at(image, &batch, pos, true).map_err(|e| {
-                // The image ends before its pages do.
-                if e.to_errno() == -(bindings::ENODATA as i32) {
-                    EINVAL
-                } else {
-                    e
-                }
-            })?;
+            None => r,
         }
-        Ok(())
     }
 
     /// Sets the layout, saved auxiliary vector and executable of the
