@@ -2960,6 +2960,55 @@ TEST(phase_two_ends_on_sigkill)
 	close(logfd);
 }
 
+/*
+ * A restart of a 128 MiB task from a file, killed once its areas are
+ * mapped, while it (and its helper) read its pages at their offsets, or
+ * later: it ends, killed, whichever it was doing. The run's kmemleak check
+ * covers what it held.
+ */
+TEST(restart_killed_while_filling_pages)
+{
+	char cg[128], ready[5], log[8192];
+	int fd = memfd(), logfd = memfd(), status;
+	pid_t child, r;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, logfd);
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	child = spawn_target_at(sleeper_path(), "ckpt-fillkill", "fill", "128", ready,
+				sizeof(ready));
+	ASSERT_LT(0, child);
+	ASSERT_EQ(0, freeze_v2(child, cg, sizeof(cg)));
+	ASSERT_LT(0, sys_checkpoint(child, fd, CHECKPOINT_SUBTREE, -1)) TH_LOG("%s", strerror(errno));
+	reap(child);
+	thaw_v2(cg);
+	remove_v2(cg);
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	r = fork();
+	if (r == 0) {
+		sys_restart(0, fd, 0, logfd);
+		_exit(1);
+	}
+	ASSERT_LT(0, r);
+	/* Its areas are mapped: the pages come next. */
+	do {
+		memset(log, 0, sizeof(log));
+		if (pread(logfd, log, sizeof(log) - 1, 0) > 0 && strstr(log, "memory areas"))
+			break;
+		usleep(1000);
+	} while (!waitpid(r, &status, WNOHANG));
+	EXPECT_NE(NULL, strstr(log, "memory areas")) TH_LOG("%s", log);
+	EXPECT_EQ(0, kill(r, SIGKILL));
+	ASSERT_EQ(r, waitpid(r, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) TH_LOG("%#x", status);
+	memset(log, 0, sizeof(log));
+	EXPECT_LT(0, pread(logfd, log, sizeof(log) - 1, 0));
+	TH_LOG("killed %s", strstr(log, "restored (") ? "once restored" : "while restoring");
+	close(fd);
+	close(logfd);
+}
+
 /* Reads field @key of /proc/@pid/status into @val. */
 static int status_field(pid_t pid, const char *key, char *val, size_t len)
 {
