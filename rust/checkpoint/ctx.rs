@@ -88,8 +88,9 @@ pub(crate) struct Ctx {
     /// Checkpoint: `CHECKPOINT_BIG_FILES`, unlinked files and shared memory
     /// of any size.
     pub(crate) big_files: bool,
-    /// Restart: page contents are skipped in turn and read later at their
-    /// offset ([`Ctx::skip_pages`]), by each task at once.
+    /// Restart: the image can be read at any offset, so that page contents
+    /// are skipped in turn and read later ([`Ctx::skip_pages`]), by each
+    /// task at once.
     pub(crate) defer_pages: bool,
 }
 
@@ -102,6 +103,7 @@ impl Ctx {
             Mode::Restart => Access::Read,
         };
         let image = File::from_fd(fd, access)?;
+        let defer_pages = mode == Mode::Restart && image.preadable();
         let log = match logfd {
             -1 => None,
             fd => Some(File::from_fd(fd, Access::Write)?),
@@ -130,7 +132,7 @@ impl Ctx {
             pidns: PidNs::caller(),
             task_pid: 0,
             big_files: false,
-            defer_pages: false,
+            defer_pages,
         })
     }
 
@@ -164,10 +166,12 @@ impl Ctx {
         }
     }
 
-    /// Counts `n` pages of memory more, and logs a progress line each
-    /// [`PROGRESS_STEP`] bytes of image, which the tools show.
-    fn count_pages(&mut self, n: usize) {
-        self.pages += n as u64;
+    /// Counts `len` more bytes of image, `pages` pages of memory among
+    /// them, and logs a progress line each [`PROGRESS_STEP`] bytes, which
+    /// the tools show.
+    fn advance(&mut self, len: usize, pages: usize) {
+        self.offset += len as u64;
+        self.pages += pages as u64;
         if self.offset >= self.progress_at && self.log.is_some() {
             self.log(format_args!(
                 "progress: {} bytes, {} pages",
@@ -252,15 +256,14 @@ impl Ctx {
         }
         self.write(&head[..n])?;
         write_pages_to(&self.image, pages)?;
-        self.offset += (pages.len() * bindings::PAGE_SIZE) as u64;
-        self.count_pages(pages.len());
+        self.advance(pages.len() * bindings::PAGE_SIZE, pages.len());
         // Whole pages and 8-byte words: the record needs no padding.
         self.write(&[0u8; 8][..hdr.padding()])
     }
 
     fn write(&mut self, buf: &[u8]) -> Result {
         self.image.write_all(buf)?;
-        self.offset += buf.len() as u64;
+        self.advance(buf.len(), 0);
         Ok(())
     }
 
@@ -405,12 +408,6 @@ impl Ctx {
         Ok(rec.into_record())
     }
 
-    /// Restart: whether the image can be read at any offset, so that pages
-    /// may be read later ([`Ctx::defer_pages`]).
-    pub(crate) fn image_preadable(&self) -> bool {
-        self.image.preadable()
-    }
-
     /// Restart: the image, for reads at an offset ([`Ctx::skip_pages`]).
     pub(crate) fn image(&self) -> ARef<File> {
         self.image.clone()
@@ -424,9 +421,8 @@ impl Ctx {
             return Err(EINVAL);
         }
         let pos = self.image.skip(len as u64)?;
-        self.offset += len as u64;
         self.pages_due -= len;
-        self.count_pages(n);
+        self.advance(len, n);
         Ok(pos)
     }
 
@@ -439,9 +435,8 @@ impl Ctx {
         let offset = self.offset;
         match read_pages_from(&self.image, pages, self.hold_signals) {
             Ok(()) => {
-                self.offset += len as u64;
                 self.pages_due -= len;
-                self.count_pages(pages.len());
+                self.advance(len, pages.len());
                 Ok(())
             }
             Err(e) if e.to_errno() == -(bindings::ENODATA as i32) => {
@@ -454,7 +449,7 @@ impl Ctx {
     fn read_bytes(&mut self, buf: &mut [u8], record: u64) -> Result {
         match self.image.read_exact(buf, self.hold_signals) {
             Ok(()) => {
-                self.offset += buf.len() as u64;
+                self.advance(buf.len(), 0);
                 Ok(())
             }
             Err(e) if e.to_errno() == -(bindings::ENODATA as i32) => {

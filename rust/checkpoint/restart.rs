@@ -83,14 +83,12 @@ fn restore(ctx: &mut Ctx) -> Result<i64> {
         ));
         return Err(EINVAL);
     }
-    // Its pages are read at their offsets once its records are, by it and
-    // a helper at once.
-    ctx.defer_pages = ctx.image_preadable();
     let task::Restored::Live(task) = task::restore_task(ctx, &mut buf, &tasks[0])? else {
         ctx.log(format_args!("the image's task is a zombie"));
         return Err(EINVAL);
     };
     ctx.read::<Tail>(&mut buf)?;
+    // Its pages, by it and a helper at once (Ctx::defer_pages).
     task.fill_pages(&ctx.image())?;
     let ret = KBox::into_inner(task).commit(ctx, &|| Ok(()))?;
     ctx.log(format_args!(

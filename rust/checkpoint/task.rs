@@ -14,7 +14,9 @@
 use crate::{
     cpu,
     ctx::{Ctx, RecordBuf},
-    files, fs, mm, signal,
+    files, fs, mm,
+    objhash::Shared,
+    signal,
     sys::{
         cred::{capable, Cred},
         eopnotsupp,
@@ -173,23 +175,25 @@ fn checkpoint_objs(ctx: &mut Ctx, task: &Task, sharing: u32, threads: i32) -> Re
         files: true,
     };
     let mut rec = ObjsRecord::default();
-    let users = u32::try_from(threads).unwrap_or(1).saturating_sub(1);
     if sharing & bindings::CKPT_SHARES_FILES != 0 {
-        let found = ctx.objhash.lookup_add(&FdTable::of(task)?, ctx.task_pid)?;
-        ctx.objhash.add_users(found.objref, users);
-        rec.files_ref = found.objref;
-        own.files = found.first;
+        (rec.files_ref, own.files) = name_shared(ctx, &FdTable::of(task)?, threads)?;
     }
     if sharing & bindings::CKPT_SHARES_FS != 0 {
-        let found = ctx.objhash.lookup_add(&FsStruct::of(task)?, ctx.task_pid)?;
-        ctx.objhash.add_users(found.objref, users);
-        rec.fs_ref = found.objref;
-        own.fs = found.first;
+        (rec.fs_ref, own.fs) = name_shared(ctx, &FsStruct::of(task)?, threads)?;
     }
     if rec != ObjsRecord::default() {
         ctx.write_record(&Record::Objs(rec))?;
     }
     Ok(own)
+}
+
+/// The objref of `obj`, which the `threads` threads of a process use, and
+/// whether it was met first.
+fn name_shared<T: Shared>(ctx: &mut Ctx, obj: &T, threads: i32) -> Result<(i32, bool)> {
+    let found = ctx.objhash.lookup_add(obj, ctx.task_pid)?;
+    let others = u32::try_from(threads).unwrap_or(1).saturating_sub(1);
+    ctx.objhash.add_users(found.objref, others);
+    Ok((found.objref, found.first))
 }
 
 /// Writes the task record of a zombie: what its parent's `wait()` and
@@ -330,28 +334,34 @@ struct Shares {
 /// at the end, and processes read later share. One named before is the
 /// process's that named it first, whose records filled it.
 fn restore_objs(ctx: &mut Ctx, buf: &mut RecordBuf, pid: i32) -> Result<Shares> {
-    let mut shares = Shares::default();
     let Some(rec) = ctx.read_if::<ObjsRecord>(buf)? else {
-        return Ok(shares);
+        return Ok(Shares::default());
     };
     let me = Task::current();
-    if rec.files_ref != 0 {
-        if ctx.objhash.users(rec.files_ref).1 {
-            let t = ctx.fetch::<ARef<FdTable>>(rec.files_ref)?;
-            shares.files = Some((t, ctx.objhash.definer(rec.files_ref)));
-        } else {
-            ctx.objhash.set_by(rec.files_ref, FdTable::of(&me)?, pid)?;
-        }
+    Ok(Shares {
+        files: take_shared(ctx, rec.files_ref, pid, || FdTable::of(&me))?,
+        fs: take_shared(ctx, rec.fs_ref, pid, || FsStruct::of(&me))?,
+    })
+}
+
+/// Restart: the object `objref` of an objs record (none for 0), with the
+/// pid of the process that named it first; `None` if the caller `pid` is
+/// that process, which registers its own (`own()`).
+fn take_shared<T: Shared>(
+    ctx: &mut Ctx,
+    objref: i32,
+    pid: i32,
+    own: impl FnOnce() -> Result<T>,
+) -> Result<Option<(T, i32)>> {
+    if objref == 0 {
+        return Ok(None);
     }
-    if rec.fs_ref != 0 {
-        if ctx.objhash.users(rec.fs_ref).1 {
-            let f = ctx.fetch::<ARef<FsStruct>>(rec.fs_ref)?;
-            shares.fs = Some((f, ctx.objhash.definer(rec.fs_ref)));
-        } else {
-            ctx.objhash.set_by(rec.fs_ref, FsStruct::of(&me)?, pid)?;
-        }
+    if ctx.objhash.users(objref).1 {
+        let obj = ctx.fetch::<T>(objref)?;
+        return Ok(Some((obj, ctx.objhash.definer(objref))));
     }
-    Ok(shares)
+    ctx.objhash.set_by(objref, own()?, pid)?;
+    Ok(None)
 }
 
 /// Reads the records of task `me`, the next of the tree record, in the

@@ -487,9 +487,6 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
     ));
     // CAST: at most `MAX_TASKS`.
     ctx.tasks = n as u64;
-    // Each task reads its pages at their offset once its records are
-    // read, while the next ones read theirs.
-    ctx.defer_pages = ctx.image_preadable();
     let stage = KVVec::from_elem(Stage::Reading, n, GFP_KERNEL_ACCOUNT)?;
     let s = Arc::pin_init(
         pin_init!(Shared {

@@ -357,12 +357,7 @@ fn fill_runs(
         if stop() {
             return Err(EINTR);
         }
-        let mut batch = KVec::new();
-        let got = mm.read_lock().get_pages(addr, n, true, &mut batch)?;
-        if got != n {
-            return Err(EFAULT);
-        }
-        read_pages_at(image, &batch, pos, hold).map_err(|e| {
+        read_pages_at(image, &pages_to_fill(mm, addr, n)?, pos, hold).map_err(|e| {
             // The image ends before its pages do.
             if e.to_errno() == -(bindings::ENODATA as i32) {
                 EINVAL
@@ -374,15 +369,32 @@ fn fill_runs(
     Ok(())
 }
 
+/// The `n` pages of `mm` from `addr`, made present and private to it, to
+/// be filled; `EFAULT` if one is outside its areas.
+fn pages_to_fill(mm: &Mm, addr: u64, n: usize) -> Result<KVec<UserPage>> {
+    let mut batch = KVec::new();
+    if mm.read_lock().get_pages(addr, n, true, &mut batch)? != n {
+        return Err(EFAULT);
+    }
+    Ok(batch)
+}
+
 /// A helper of [`MmState::fill`]: a work item that reads some runs of the
 /// caller's pages into its mm while the caller reads the others.
 #[pin_data]
 struct FillHelper {
-    /// Its result once it is done, and whether the caller asks it to stop.
     #[pin]
-    state: Mutex<(Option<Result>, bool)>,
+    state: Mutex<HelperState>,
     #[pin]
     done: CondVar,
+}
+
+/// Where a [`FillHelper`] stands.
+struct HelperState {
+    /// Its result, once it is done.
+    result: Option<Result>,
+    /// The caller asks it to stop.
+    stop: bool,
 }
 
 impl FillHelper {
@@ -395,7 +407,10 @@ impl FillHelper {
         let mm = Mm::current().ok_or(ESRCH)?;
         let h = Arc::pin_init(
             pin_init!(FillHelper {
-                state <- new_mutex!((None, false)),
+                state <- new_mutex!(HelperState {
+                    result: None,
+                    stop: false,
+                }),
                 done <- new_condvar!(),
             }),
             GFP_KERNEL_ACCOUNT,
@@ -403,8 +418,8 @@ impl FillHelper {
         let (me, image) = (h.clone(), image.clone());
         workqueue::system_unbound().try_spawn(GFP_KERNEL_ACCOUNT, move || {
             // A work item has no signals to hold.
-            let r = fill_runs(&mm, &image, &own, false, &|| me.state.lock().1);
-            me.state.lock().0 = Some(r);
+            let r = fill_runs(&mm, &image, &own, false, &|| me.state.lock().stop);
+            me.state.lock().result = Some(r);
             me.done.notify_all();
         })?;
         Ok(h)
@@ -415,15 +430,15 @@ impl FillHelper {
     /// its result.
     fn wait(&self, stop: bool) -> Result {
         let mut s = self.state.lock();
-        s.1 |= stop;
+        s.stop |= stop;
         loop {
-            if let Some(r) = s.0 {
+            if let Some(r) = s.result {
                 return r;
             }
-            if s.1 {
+            if s.stop {
                 self.done.wait(&mut s);
             } else if self.done.wait_interruptible(&mut s) && !signals::defer_signal() {
-                s.1 = true;
+                s.stop = true;
             }
         }
     }
@@ -452,12 +467,7 @@ fn restore_pages(
             deferred.push((addr, n, pos), GFP_KERNEL_ACCOUNT)?;
             continue;
         }
-        let mut batch = KVec::new();
-        let got = areas.mm.read_lock().get_pages(addr, n, true, &mut batch)?;
-        if got != n {
-            return Err(EFAULT);
-        }
-        ctx.read_pages(&batch)?;
+        ctx.read_pages(&pages_to_fill(&areas.mm, addr, n)?)?;
     }
     Ok(())
 }

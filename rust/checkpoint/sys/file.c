@@ -366,13 +366,12 @@ bool ckpt_file_preadable(struct file *file)
  */
 int ckpt_file_skip(struct file *file, s64 len, s64 *pos)
 {
-	loff_t r = vfs_llseek(file, 0, SEEK_CUR);
+	loff_t r = vfs_llseek(file, len, SEEK_CUR);
 
 	if (r < 0)
 		return r;
-	*pos = r;
-	r = vfs_llseek(file, len, SEEK_CUR);
-	return r < 0 ? r : 0;
+	*pos = r - len;
+	return 0;
 }
 
 /* Closes every descriptor of the caller. */

@@ -8,8 +8,9 @@ pub mod json;
 pub mod log;
 pub mod show;
 
+use std::fs::File;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 
 /// Numbers of the system calls, per architecture. System calls added since
 /// Linux 5.1 have one number on every architecture of the unified table
@@ -99,6 +100,28 @@ pub fn errno_name(e: i32) -> String {
         .iter()
         .find(|(n, _)| *n == e)
         .map_or_else(|| format!("errno {e}"), |(_, name)| (*name).to_string())
+}
+
+/// Opens the image of `tool` at `path` for writing (created or truncated)
+/// or reading; without one, or with "-", standard output or input. Exits
+/// with status 2 if it cannot. Returns the file (None for a standard
+/// stream) and its descriptor, a pipe of which is widened ([`widen_pipe`]).
+pub fn open_image(path: Option<&str>, write: bool, tool: &str) -> (Option<File>, RawFd) {
+    let file = path.filter(|p| *p != "-").map(|p| {
+        let r = match write {
+            true => File::create(p),
+            false => File::open(p),
+        };
+        r.unwrap_or_else(|e| {
+            eprintln!("{tool}: {p}: {e}");
+            std::process::exit(2)
+        })
+    });
+    let fd = file
+        .as_ref()
+        .map_or(if write { 1 } else { 0 }, |f| f.as_raw_fd());
+    widen_pipe(fd);
+    (file, fd)
 }
 
 /// Gives a pipe that carries an image room for 1 MiB (the most an

@@ -3,8 +3,6 @@
 //! checkpoint: take a checkpoint image of a task.
 
 use ckpt_tools::{errno_name, freezer::Frozen, log::Log, Args};
-use std::fs::File;
-use std::os::fd::AsRawFd;
 
 const USAGE: &str = "\
 usage: checkpoint PID [-o FILE] [-l LOGFILE] [--freeze] [--kill] [--subtree]
@@ -55,15 +53,7 @@ fn main() {
             .unwrap_or_else(|_| ckpt_tools::usage_error(&format!("bad pid {p}"), USAGE)),
         _ => ckpt_tools::usage_error("one PID is needed", USAGE),
     };
-    // "-" is the standard stream, as no option is.
-    let file = out.as_deref().filter(|p| *p != "-").map(|p| {
-        File::create(p).unwrap_or_else(|e| {
-            eprintln!("checkpoint: {p}: {e}");
-            std::process::exit(2)
-        })
-    });
-    let fd = file.as_ref().map_or(1, |f| f.as_raw_fd());
-    ckpt_tools::widen_pipe(fd);
+    let (_image, fd) = ckpt_tools::open_image(out.as_deref(), true, "checkpoint");
     let mut log = Log::open(log.as_deref(), "checkpoint").unwrap_or_else(|e| {
         eprintln!("checkpoint: log: {e}");
         std::process::exit(2)

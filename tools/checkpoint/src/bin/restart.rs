@@ -3,8 +3,6 @@
 //! restart: restart a program from a checkpoint image.
 
 use ckpt_tools::{errno_name, log::Log, Args};
-use std::fs::File;
-use std::os::fd::AsRawFd;
 
 const USAGE: &str = "\
 usage: restart [-i FILE] [-l LOGFILE] [-d] [-f] [-p]
@@ -52,15 +50,7 @@ fn main() {
     if !args.operands(USAGE).is_empty() {
         ckpt_tools::usage_error("no operands are taken", USAGE);
     }
-    // "-" is the standard stream, as no option is.
-    let file = input.as_deref().filter(|p| *p != "-").map(|p| {
-        File::open(p).unwrap_or_else(|e| {
-            eprintln!("restart: {p}: {e}");
-            std::process::exit(2)
-        })
-    });
-    let fd = file.as_ref().map_or(0, |f| f.as_raw_fd());
-    ckpt_tools::widen_pipe(fd);
+    let (file, fd) = ckpt_tools::open_image(input.as_deref(), false, "restart");
     let mut log = Log::open(log.as_deref(), "restart").unwrap_or_else(|e| {
         eprintln!("restart: log: {e}");
         std::process::exit(2)

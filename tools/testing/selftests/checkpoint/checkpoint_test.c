@@ -408,23 +408,30 @@ static pid_t restart_tree_path(const char *path)
 }
 
 /* Runs ckptinfo with @args on @path; returns its exit status, output in @out. */
+/* Runs @cmd with sh, its output (and error) in @out; returns its status. */
+static int run_capture(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	char drain[4096];
+	size_t n;
+
+	if (!p)
+		return -1;
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	/* Drain the rest, so that the command never dies of SIGPIPE. */
+	while (fread(drain, 1, sizeof(drain), p) > 0)
+		;
+	return pclose(p);
+}
+
 static int run_ckptinfo(const char *path, const char *arg, char *out, size_t outlen)
 {
-	char cmd[512], drain[4096];
-	FILE *p;
-	size_t n;
+	char cmd[512];
 	int status;
 
 	snprintf(cmd, sizeof(cmd), "ckptinfo %s %s 2>&1", arg, path);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(out, 1, outlen - 1, p);
-	out[n] = '\0';
-	/* Drain the rest, so that ckptinfo never dies of SIGPIPE. */
-	while (fread(drain, 1, sizeof(drain), p) > 0)
-		;
-	status = pclose(p);
+	status = run_capture(cmd, out, outlen);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -646,22 +653,6 @@ TEST(sparse_reservation_survives_restart)
 	close(mem);
 	reap(r);
 	finish_target(child, cg, fd, path);
-}
-
-/* Runs @cmd with sh, its output (and error) in @out; returns its status. */
-static int run_capture(const char *cmd, char *out, size_t len)
-{
-	FILE *p = popen(cmd, "r");
-	char drain[4096];
-	size_t n;
-
-	if (!p)
-		return -1;
-	n = fread(out, 1, len - 1, p);
-	out[n] = '\0';
-	while (fread(drain, 1, sizeof(drain), p) > 0)
-		;
-	return pclose(p);
 }
 
 /* The first "@tool: progress: N bytes, M pages" line of @log, in @bytes and @pages. */
