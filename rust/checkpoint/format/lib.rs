@@ -57,9 +57,9 @@ pub use file::{
 pub use header::{ErrorRecord, Header, Tail};
 pub use mm::{vm, MmRecord, PagesRecord, VmaKind, VmaRecord};
 pub use task::{
-    FsRecord, ObjsRecord, PendingSignal, RestartBlock, RestartKind, SignalsRecord, TaskRecord,
-    TimerKind, TimerRecord, TreeRecord, TreeTask, MAX_TASKS, NSIG, RLIM_NLIMITS, SS_AUTODISARM,
-    SS_DISABLE,
+    FsRecord, ObjsRecord, PendingSignal, PidnsRecord, RestartBlock, RestartKind, SignalsRecord,
+    TaskNs, TaskRecord, TimerKind, TimerRecord, TreeRecord, TreeTask, MAX_NS_DEPTH, MAX_TASKS,
+    NSIG, RLIM_NLIMITS, SS_AUTODISARM, SS_DISABLE,
 };
 
 use codec::{Decoder, Encoder};
@@ -515,6 +515,9 @@ record_table! {
     /// The descriptor table and fs that the process before it shares with
     /// other processes: [`ObjsRecord`].
     Objs = 107, "objs", ObjsRecord;
+    /// The pid namespaces nested in the tree's, right after the tree
+    /// record: [`PidnsRecord`].
+    Pidns = 108, "pidns", PidnsRecord<'a>;
     /// Credentials, a shared object: [`CredRecord`].
     Cred = 111, "cred", CredRecord<'a>;
     /// The memory descriptor of the task before it: [`MmRecord`].

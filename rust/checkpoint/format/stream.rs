@@ -261,6 +261,8 @@ pub struct StreamCheck {
     state: State,
     /// The number of tasks the tree record lists, once it is read.
     tree: Option<usize>,
+    /// The record before was the tree record.
+    after_tree: bool,
     tasks: usize,
     page_size: u32,
     arch: Option<Arch>,
@@ -282,6 +284,7 @@ impl StreamCheck {
         Self {
             state: State::Start,
             tree: None,
+            after_tree: false,
             tasks: 0,
             page_size: 0,
             arch: None,
@@ -318,6 +321,7 @@ impl StreamCheck {
         if let Record::Contents(_) = rec {
             return Err(FormatError::Order("contents record not after its object").into());
         }
+        let after_tree = core::mem::replace(&mut self.after_tree, false);
         match (self.state, rec) {
             (State::Done, _) => Err(FormatError::Order("record after the tail").into()),
             (State::Start, Record::Header(h)) => {
@@ -388,6 +392,16 @@ impl StreamCheck {
                     return Err(FormatError::Order("tree record not before the tasks").into());
                 }
                 self.tree = Some(t.tasks.len());
+                self.after_tree = true;
+                Ok(())
+            }
+            (_, Record::Pidns(p)) => {
+                if !after_tree {
+                    return Err(FormatError::Order("pidns record not right after the tree").into());
+                }
+                if self.tree != Some(p.tasks.len()) {
+                    return Err(FormatError::BadValue("pidns task count").into());
+                }
                 Ok(())
             }
             (_, r @ Record::Task(_)) => {

@@ -948,3 +948,198 @@ impl<'a> Payload<'a> for TreeRecord<'a> {
         );
     }
 }
+
+/// Most levels of pid namespaces below the tree's that a task may be in:
+/// the kernel nests at most `MAX_PID_NS_LEVEL` (32) levels.
+pub const MAX_NS_DEPTH: u32 = 31;
+
+/// Where one task of the tree is among nested pid namespaces: an entry of
+/// a [`PidnsRecord`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskNs {
+    /// Levels of pid namespaces between the tree's and the task's own.
+    pub depth: u32,
+    /// [`TaskNs::NEWPID`], [`TaskNs::UNSHARED`].
+    pub flags: u32,
+}
+
+impl TaskNs {
+    /// The init of a pid namespace that its parent made with
+    /// `clone(CLONE_NEWPID)`, one level below the parent's.
+    pub const NEWPID: u32 = 1;
+    /// Its children are made one level below its own namespace, in the
+    /// one it made with `unshare(CLONE_NEWPID)`: those of its children
+    /// one level below it without [`TaskNs::NEWPID`] are there, the first
+    /// its init.
+    pub const UNSHARED: u32 = 2;
+}
+
+impl LeValue for TaskNs {
+    const SIZE: usize = 8;
+
+    fn read(b: &[u8]) -> Self {
+        Self {
+            depth: u32::read(b),
+            flags: u32::read(b.get(4..).unwrap_or(&[])),
+        }
+    }
+
+    fn write(self, out: &mut [u8]) {
+        self.depth.write(out);
+        if let Some(o) = out.get_mut(4..) {
+            self.flags.write(o);
+        }
+    }
+}
+
+/// The pid namespaces nested in the tree's, right after the
+/// [`TreeRecord`] of a tree that has any: linux-cr's nested pids. Each
+/// task has an entry, in the order of the tree, and the pids it has below
+/// the tree's namespace, from the level below it down to its own, in
+/// `pids`, one task after the other. The tree record holds each task's pid
+/// in the tree's namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PidnsRecord<'a> {
+    /// One per task of the tree.
+    pub tasks: LeArray<'a, TaskNs>,
+    /// The tasks' pids in the nested namespaces, `depth` for each.
+    pub pids: LeArray<'a, u32>,
+}
+
+impl Default for PidnsRecord<'_> {
+    fn default() -> Self {
+        Self {
+            tasks: LeArray::Values(&[]),
+            pids: LeArray::Values(&[]),
+        }
+    }
+}
+
+impl PidnsRecord<'_> {
+    /// Payload length without the arrays.
+    pub const PREFIX: usize = 8;
+
+    /// The pids of task `i` below the tree's namespace, from the level
+    /// below it down to its own: [`PidnsRecord::check`]ed, they are
+    /// positive.
+    pub fn pids_of(&self, i: usize) -> impl Iterator<Item = i32> + '_ {
+        let start: usize = self.tasks.iter().take(i).map(|t| t.depth as usize).sum();
+        let depth = self.tasks.get(i).map_or(0, |t| t.depth as usize);
+        // CAST: checked to be at most `i32::MAX`.
+        (start..start + depth).map(|j| self.pids.get(j).unwrap_or(0) as i32)
+    }
+
+    /// Checks the record against the `tree` it follows: a task is in its
+    /// parent's namespace, or is the init of one that its parent made, or
+    /// is in the one its parent unshared, whose init its parent made too;
+    /// a thread is where its leader is.
+    pub fn check(&self, tree: &TreeRecord<'_>) -> Result<(), FormatError> {
+        let bad = || FormatError::BadValue("pid namespaces of the tree");
+        if self.tasks.len() != tree.tasks.len() {
+            return Err(bad());
+        }
+        let pos = |pid: i32| tree.tasks.iter().position(|t| t.pid == pid);
+        for (i, (t, ns)) in tree.tasks.iter().zip(self.tasks.iter()).enumerate() {
+            let own = self.pids_of(i).last();
+            if i == 0 {
+                if ns.depth != 0 || ns.flags & TaskNs::NEWPID != 0 {
+                    return Err(bad());
+                }
+                continue;
+            }
+            if !t.is_leader() {
+                // Where its leader is; a group with threads makes none in a
+                // namespace below (clone() refuses it).
+                let leader = pos(t.tgid)
+                    .and_then(|l| self.tasks.get(l))
+                    .ok_or_else(bad)?;
+                if ns.depth != leader.depth || ns.flags != 0 || leader.flags & TaskNs::UNSHARED != 0
+                {
+                    return Err(bad());
+                }
+                continue;
+            }
+            let up = pos(t.ppid)
+                .and_then(|p| self.tasks.get(p))
+                .ok_or_else(bad)?;
+            let ok = if ns.depth == up.depth {
+                ns.flags & TaskNs::NEWPID == 0
+            } else if ns.depth == up.depth + 1 {
+                if ns.flags & TaskNs::NEWPID != 0 {
+                    own == Some(1)
+                } else {
+                    // The first of its parent's children there is its init.
+                    let first = tree.tasks.iter().enumerate().find(|&(j, c)| {
+                        c.is_leader()
+                            && c.ppid == t.ppid
+                            && self.tasks.get(j).is_some_and(|n| {
+                                n.depth == ns.depth && n.flags & TaskNs::NEWPID == 0
+                            })
+                    });
+                    up.flags & TaskNs::UNSHARED != 0
+                        && first.is_some_and(|(j, _)| self.pids_of(j).last() == Some(1))
+                }
+            } else {
+                false
+            };
+            if !ok {
+                return Err(bad());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Payload<'a> for PidnsRecord<'a> {
+    const BOUNDS: (usize, usize) = (
+        Self::PREFIX + TaskNs::SIZE,
+        Self::PREFIX + (TaskNs::SIZE + 4 * MAX_NS_DEPTH as usize) * MAX_TASKS,
+    );
+
+    fn payload_len(&self) -> usize {
+        Self::PREFIX + self.tasks.byte_len() + self.pids.byte_len()
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        // CAST: bounded by `MAX_TASKS` and `MAX_NS_DEPTH` in a valid record.
+        e.u32(self.tasks.len() as u32)?;
+        e.u32(self.pids.len() as u32)?;
+        e.array(&self.tasks)?;
+        e.array(&self.pids)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let (n, npids) = (d.u32()? as usize, d.u32()? as usize);
+        if n == 0 || n > MAX_TASKS {
+            return Err(FormatError::BadValue("pidns task count"));
+        }
+        let tasks = d.array::<TaskNs>(n)?;
+        let known = TaskNs::NEWPID | TaskNs::UNSHARED;
+        if tasks
+            .iter()
+            .any(|t| t.depth > MAX_NS_DEPTH || t.flags & !known != 0)
+        {
+            return Err(FormatError::BadValue("pidns task"));
+        }
+        if tasks.iter().map(|t| t.depth as usize).sum::<usize>() != npids {
+            return Err(FormatError::BadValue("pidns pid count"));
+        }
+        let pids = d.array::<u32>(npids)?;
+        if pids.iter().any(|p| p == 0 || p > i32::MAX as u32) {
+            return Err(FormatError::BadValue("pidns pid"));
+        }
+        Ok(Self { tasks, pids })
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        v.list(
+            "depths",
+            self.tasks.iter().map(|t| Value::Int(i64::from(t.depth))),
+        );
+        v.list(
+            Field::new("flags").detail(),
+            self.tasks.iter().map(|t| Value::Int(i64::from(t.flags))),
+        );
+        v.list("pids", self.pids.iter().map(|p| Value::Int(i64::from(p))));
+    }
+}

@@ -1618,3 +1618,93 @@ fn shared_descriptor_tables_and_fs() {
     buf[RECORD_HEADER_LEN + 8] = 1;
     assert!(Records::new(&buf).any(|i| i.is_err()));
 }
+
+#[test]
+fn nested_pid_namespaces() {
+    // 10 unshares and makes 12, the init of its new namespace, and 13
+    // there; 11 makes 14, the init of another with clone(CLONE_NEWPID),
+    // which makes 15.
+    static TREE: [TreeTask; 6] = [
+        tt(10, 1),
+        tt(11, 10),
+        tt(12, 10),
+        tt(13, 10),
+        tt(14, 11),
+        tt(15, 14),
+    ];
+    const U: u32 = TaskNs::UNSHARED;
+    const N: u32 = TaskNs::NEWPID;
+    let rec = |ns: &'static [TaskNs], pids: &'static [u32]| PidnsRecord {
+        tasks: LeArray::Values(ns),
+        pids: LeArray::Values(pids),
+    };
+    let tn = |depth, flags| TaskNs { depth, flags };
+    let good_ns: &'static [TaskNs] = Box::leak(Box::new([
+        tn(0, U),
+        tn(0, 0),
+        tn(1, 0),
+        tn(1, 0),
+        tn(1, N),
+        tn(1, 0),
+    ]));
+    let good = rec(good_ns, &[1, 2, 1, 2]);
+    let tree = TreeRecord {
+        tasks: LeArray::Values(&TREE),
+    };
+    assert_eq!(good.check(&tree), Ok(()));
+    assert_eq!(good.pids_of(3).collect::<Vec<_>>(), [2]);
+    assert_eq!(good.pids_of(4).collect::<Vec<_>>(), [1]);
+    assert_eq!(good.pids_of(1).count(), 0);
+    // Round trip, and the stream rules: right after the tree, one entry
+    // per task.
+    let buf = image(&[Record::Pidns(good)]);
+    let items: Vec<_> = Records::new(&buf).collect::<Result<_, _>>().unwrap();
+    assert_eq!(items[0].record, Record::Pidns(good));
+    let mut v = vec![header(), tree_of(&TREE), Record::Pidns(good), cred(1)];
+    let stream = |v: &[Record<'static>]| {
+        let mut s = StreamCheck::new();
+        let mut objs = ObjMap::default();
+        v.iter().try_for_each(|r| s.next(r, &mut objs))
+    };
+    assert_eq!(stream(&v), Ok(()));
+    v.swap(2, 3);
+    assert_eq!(
+        stream(&v),
+        Err(FormatError::Order("pidns record not right after the tree"))
+    );
+    let short = rec(&good_ns[..5], &[1, 2, 1]);
+    assert_eq!(
+        stream(&[header(), tree_of(&TREE), Record::Pidns(short)]),
+        Err(FormatError::BadValue("pidns task count"))
+    );
+    // Where a task may be.
+    let bad = FormatError::BadValue("pid namespaces of the tree");
+    let variant = |i: usize, t: TaskNs, pids: &'static [u32]| {
+        let mut ns = good_ns.to_vec();
+        ns[i] = t;
+        rec(Box::leak(ns.into_boxed_slice()), pids).check(&tree)
+    };
+    // Not the init of the namespace its parent unshared.
+    assert_eq!(variant(0, tn(0, U), &[2, 2, 1, 2]), Err(bad));
+    // Its parent unshared none.
+    assert_eq!(variant(0, tn(0, 0), &[1, 2, 1, 2]), Err(bad));
+    // The init of one made by clone(), not pid 1 there.
+    assert_eq!(variant(0, tn(0, U), &[1, 2, 3, 2]), Err(bad));
+    // Two levels below its parent; the root below the tree's namespace.
+    assert_eq!(variant(5, tn(2, 0), &[1, 2, 1, 2, 3]), Err(bad));
+    assert_eq!(variant(0, tn(1, U), &[4, 1, 2, 1, 2]), Err(bad));
+    // Records that do not decode.
+    for (ns, pids) in [
+        (tn(MAX_NS_DEPTH + 1, 0), &[][..]),
+        (tn(0, 4), &[]),
+        (tn(1, 0), &[0]),
+        (tn(1, 0), &[1 << 31]),
+    ] {
+        let ns: &'static [TaskNs] = Box::leak(Box::new([ns]));
+        let pids: &'static [u32] = Box::leak(pids.to_vec().into_boxed_slice());
+        assert!(!decodes(&[Record::Pidns(rec(ns, pids))]), "{ns:?} {pids:?}");
+    }
+    let mut buf = image(&[Record::Pidns(good)]);
+    buf[RECORD_HEADER_LEN + 4] = 3;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
+}

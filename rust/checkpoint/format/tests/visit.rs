@@ -137,6 +137,14 @@ fn every_record_type_shows_its_fields() {
             fs_ref: 3,
         }
         .into_record(),
+        PidnsRecord {
+            tasks: LeArray::Values(&[TaskNs {
+                depth: 1,
+                flags: TaskNs::NEWPID,
+            }]),
+            pids: LeArray::Values(&[1]),
+        }
+        .into_record(),
         CredRecord::default().into_record(),
         MmRecord {
             layout: [0; 11],
