@@ -15,6 +15,7 @@
 #include <linux/memfd.h>	/* memfd_fcntl() */
 #include <uapi/linux/memfd.h>	/* MFD_* */
 #include <linux/sched/task.h>	/* kernel_clone(), for eclone(2) */
+#include <linux/pid_namespace.h>	/* MAX_PID_NS_LEVEL */
 #include <linux/signalfd.h>	/* signalfd_get_mask(), signalfd_file_create() */
 #include <linux/timerfd.h>	/* timerfd_get_state(), timerfd_file_create() */
 #include <linux/time64.h>	/* struct itimerspec64, for timerfds */
@@ -231,7 +232,21 @@ int ckpt_collect_tree(struct task_struct *root, struct task_struct **out,
 void ckpt_task_groups(struct task_struct *task, struct pid_namespace *ns,
 		      pid_t *pgid, pid_t *sid);
 struct pid_namespace *ckpt_task_pid_ns(struct task_struct *task);
-bool ckpt_task_in_pid_ns(struct task_struct *task, struct pid_namespace *ns);
+
+/* Where a task is among nested pid namespaces: ckpt_task_nested_pids(). */
+struct ckpt_nested_pids {
+	pid_t init;
+	int children;
+	pid_t children_init;
+	pid_t pids[MAX_PID_NS_LEVEL];
+};
+
+int ckpt_task_nested_pids(struct task_struct *task, struct pid_namespace *ns,
+			  struct pid_namespace *names,
+			  struct ckpt_nested_pids *p, unsigned int max);
+pid_t ckpt_pid_from_above(pid_t nr, unsigned int up);
+struct pid_namespace *ckpt_pid_ns_above(unsigned int up);
+int ckpt_unshare_pid_ns(void);
 bool ckpt_task_is_ns_init(struct task_struct *task);
 bool ckpt_task_is_zombie(struct task_struct *task);
 void ckpt_kill_task(struct task_struct *task);

@@ -75,11 +75,17 @@ fn restore(ctx: &mut Ctx) -> Result<i64> {
         ));
         return Err(EINVAL);
     }
-    let tasks = tree::restore_tree(ctx, &mut buf)?;
+    let (tasks, levels) = tree::restore_tree(ctx, &mut buf)?;
     if tasks.len() > 1 {
         ctx.log(format_args!(
             "an image of {} tasks is restored with RESTART_TREE",
             tasks.len()
+        ));
+        return Err(EINVAL);
+    }
+    if levels.of(0).flags != 0 {
+        ctx.log(format_args!(
+            "a task that unshared its pid namespace is restored with RESTART_TREE"
         ));
         return Err(EINVAL);
     }

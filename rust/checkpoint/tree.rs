@@ -13,7 +13,10 @@
 //! Restart rebuilds the tree in the kernel. The caller of `restart(2)` with
 //! `RESTART_TREE` coordinates: it reads the header and the tree record and
 //! creates the root as its child, with its pid. Each process creates its
-//! own children, as `fork()` would and with their pids, then waits for its
+//! own children, as `fork()` would and with their pids at every level of
+//! the pid namespaces nested in the tree's (the pidns record: a child
+//! that is the init of one is made with `CLONE_NEWPID`, or after its
+//! parent unshares it), then waits for its
 //! turn: the tasks read their records from the one image in the order of
 //! the tree, each in its own context, where a process rebuilds its memory.
 //! A process then creates its other threads, as `pthread_create()` would,
@@ -34,11 +37,16 @@ use crate::{
         eopnotsupp,
         signal::current as signals,
         task::{current, PidNs, Task},
-        tree::{exit_zombie, forget_signal, setpgid, setsid, spawn_child, wait_child_exit, Spawn},
+        tree::{
+            exit_zombie, forget_signal, pid_from_above, setpgid, setsid, spawn_child,
+            unshare_pid_ns, wait_child_exit, NestedPids, Spawn,
+        },
     },
     task::{self, Restored},
 };
-use ckpt_format::{LeArray, Record, Tail, TreeRecord, TreeTask, CHECKPOINT_SUBTREE, MAX_TASKS};
+use ckpt_format::{
+    LeArray, PidnsRecord, Record, Tail, TaskNs, TreeRecord, TreeTask, CHECKPOINT_SUBTREE, MAX_TASKS,
+};
 use kernel::{
     new_condvar, new_mutex,
     prelude::*,
@@ -68,20 +76,21 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
     if root.is_zombie() {
         return Err(ctx.fail(ESRCH, 0, format_args!("pid {}: exited", root.vpid())));
     }
-    // Pids at one level: the tree's own.
     let root_ns = PidNs::of(root);
     let mut entries = KVVec::with_capacity(tasks.len(), GFP_KERNEL_ACCOUNT)?;
+    let mut nested = KVVec::with_capacity(tasks.len(), GFP_KERNEL_ACCOUNT)?;
     for t in &tasks {
         let (pid, tgid, ppid) = t.pids_in(&ctx.pidns);
-        if !t.is_in(&root_ns) {
-            return Err(ctx.fail(
-                eopnotsupp(),
-                0,
-                format_args!(
-                    "pid {pid}: in a pid namespace nested in the tree's; not supported yet"
-                ),
-            ));
-        }
+        nested.push(
+            t.nested_pids(&root_ns, &ctx.pidns).map_err(|e| {
+                ctx.fail(
+                    e,
+                    0,
+                    format_args!("pid {pid}: not in its tree's pid namespace or below it"),
+                )
+            })?,
+            GFP_KERNEL_ACCOUNT,
+        )?;
         let (pgid, sid) = t.groups_in(&ctx.pidns);
         entries.push(
             TreeTask {
@@ -98,6 +107,7 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
     ctx.write_record(&Record::Tree(TreeRecord {
         tasks: LeArray::Values(&entries),
     }))?;
+    checkpoint_pidns(ctx, &entries, &nested)?;
     let whole = !root.is_current();
     for t in &tasks {
         let denied = |ctx: &Ctx, e: &Error| {
@@ -129,14 +139,191 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
     Ok(())
 }
 
-/// Restart: reads the tree record; returns its tasks.
-pub(crate) fn restore_tree(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<KVVec<TreeTask>> {
+/// Writes the pidns record of the tree of `tasks` if any of them is in a
+/// pid namespace nested in the tree's, or makes its children in one;
+/// `nested` has where each is.
+fn checkpoint_pidns(ctx: &mut Ctx, tasks: &[TreeTask], nested: &[NestedPids]) -> Result {
+    let refuse = |ctx: &mut Ctx, pid: i32, why: &str| {
+        ctx.fail(
+            eopnotsupp(),
+            0,
+            format_args!("pid {pid}: {why}; not supported"),
+        )
+    };
+    let mut levels = KVVec::with_capacity(tasks.len(), GFP_KERNEL_ACCOUNT)?;
+    let mut pids = KVVec::new();
+    for (i, (t, n)) in tasks.iter().zip(nested).enumerate() {
+        let mut flags = 0;
+        if let Some((below, init)) = n.children() {
+            match below {
+                0 => {}
+                1 if init < 0 => {
+                    return Err(refuse(
+                        ctx,
+                        t.pid,
+                        "the pid namespace of its children lost its init",
+                    ))
+                }
+                // clone() would not make its threads at restart.
+                1 if tasks.iter().any(|o| o.tgid == t.tgid && o.pid != t.pid) => {
+                    return Err(refuse(
+                        ctx,
+                        t.pid,
+                        "a process with threads that unshared its pid namespace",
+                    ))
+                }
+                // Its children there come back in one it unshares.
+                1 if init == 0 || tasks.iter().any(|c| c.pid == init && c.ppid == t.pid) => {
+                    flags |= TaskNs::UNSHARED
+                }
+                1 => {
+                    return Err(refuse(
+                        ctx,
+                        t.pid,
+                        "makes its children in a pid namespace another process made (setns())",
+                    ))
+                }
+                _ => {
+                    return Err(refuse(
+                        ctx,
+                        t.pid,
+                        "makes its children two or more pid namespaces below its own",
+                    ))
+                }
+            }
+        }
+        let parent = tasks[..i]
+            .iter()
+            .position(|p| p.pid == t.ppid && p.is_leader());
+        if let (true, Some(p)) = (t.is_leader(), parent) {
+            let up = &nested[p];
+            let depth = n.pids().len();
+            let unshared = up.children().is_some_and(|(b, _)| b == 1);
+            if depth == up.pids().len() + 1
+                && n.pids().last() == Some(&1)
+                && !(unshared && up.children().map(|c| c.1) == Some(t.pid))
+            {
+                flags |= TaskNs::NEWPID;
+            } else if depth != up.pids().len()
+                && !(depth == up.pids().len() + 1
+                    && unshared
+                    && up.children().map(|c| c.1) == Some(n.init()))
+            {
+                return Err(refuse(
+                    ctx,
+                    t.pid,
+                    "in a pid namespace its parent did not make",
+                ));
+            }
+        }
+        // CAST: at most `MAX_PID_NS_LEVEL`.
+        let depth = n.pids().len() as u32;
+        levels.push(TaskNs { depth, flags }, GFP_KERNEL_ACCOUNT)?;
+        for &p in n.pids() {
+            // CAST: pids are positive.
+            pids.push(p as u32, GFP_KERNEL_ACCOUNT)?;
+        }
+    }
+    if levels.iter().all(|l| *l == TaskNs::default()) {
+        return Ok(());
+    }
+    let rec = PidnsRecord {
+        tasks: LeArray::Values(&levels),
+        pids: LeArray::Values(&pids),
+    };
+    let tree = TreeRecord {
+        tasks: LeArray::Values(tasks),
+    };
+    if rec.check(&tree).is_err() {
+        return Err(ctx.fail(
+            eopnotsupp(),
+            0,
+            format_args!("pid namespaces that restart cannot rebuild; not supported"),
+        ));
+    }
+    ctx.write_record(&Record::Pidns(rec))
+}
+
+/// Where the tasks of a tree are among the pid namespaces nested in the
+/// tree's: its pidns record, or none for a tree all in one.
+pub(crate) struct Levels {
+    /// Each task's entry; empty if there is no record.
+    tasks: KVVec<TaskNs>,
+    /// Each task's pids below the tree's namespace, one task after the
+    /// other.
+    pids: KVVec<i32>,
+    /// Where each task's pids start in `pids`.
+    first: KVVec<usize>,
+}
+
+impl Levels {
+    /// No record: every task in the tree's namespace.
+    fn none() -> Self {
+        Self {
+            tasks: KVVec::new(),
+            pids: KVVec::new(),
+            first: KVVec::new(),
+        }
+    }
+
+    /// Task `i`'s entry.
+    pub(crate) fn of(&self, i: usize) -> TaskNs {
+        self.tasks.get(i).copied().unwrap_or_default()
+    }
+
+    /// Task `i`'s pids below the tree's namespace, down to its own.
+    fn pids(&self, i: usize) -> &[i32] {
+        let start = self.first.get(i).copied().unwrap_or(0);
+        // CAST: at most `MAX_NS_DEPTH`.
+        let depth = self.of(i).depth as usize;
+        self.pids.get(start..start + depth).unwrap_or(&[])
+    }
+
+    /// Whether task `i` is made in the namespace its parent unshares.
+    fn in_unshared(&self, i: usize, parent: usize) -> bool {
+        let (me, up) = (self.of(i), self.of(parent));
+        me.depth == up.depth + 1 && me.flags & TaskNs::NEWPID == 0
+    }
+}
+
+/// Restart: reads the tree record and the pidns record if there is one;
+/// returns the tasks and where they are.
+pub(crate) fn restore_tree(
+    ctx: &mut Ctx,
+    buf: &mut RecordBuf,
+) -> Result<(KVVec<TreeTask>, Levels)> {
     let rec = ctx.read::<TreeRecord<'_>>(buf)?;
     let mut tasks = KVVec::with_capacity(rec.tasks.len(), GFP_KERNEL_ACCOUNT)?;
     for t in rec.tasks.iter() {
         tasks.push(t, GFP_KERNEL_ACCOUNT)?;
     }
-    Ok(tasks)
+    let mut levels = Levels::none();
+    if let Some(rec) = ctx.read_if::<PidnsRecord<'_>>(buf)? {
+        let tree = TreeRecord {
+            tasks: LeArray::Values(&tasks),
+        };
+        if rec.check(&tree).is_err() {
+            ctx.log(format_args!(
+                "the pidns record does not fit the tree: a task is not where its parent can make it"
+            ));
+            return Err(EINVAL);
+        }
+        let n = rec.tasks.len();
+        levels.tasks = KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
+        levels.first = KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
+        levels.pids = KVVec::with_capacity(rec.pids.len(), GFP_KERNEL_ACCOUNT)?;
+        for t in rec.tasks.iter() {
+            levels.first.push(levels.pids.len(), GFP_KERNEL_ACCOUNT)?;
+            levels.tasks.push(t, GFP_KERNEL_ACCOUNT)?;
+            // CAST: the depth is at most `MAX_NS_DEPTH`.
+            for _ in 0..t.depth as usize {
+                // CAST: checked when decoded: at most `i32::MAX`.
+                let p = rec.pids.get(levels.pids.len()).ok_or(EINVAL)? as i32;
+                levels.pids.push(p, GFP_KERNEL_ACCOUNT)?;
+            }
+        }
+    }
+    Ok((tasks, levels))
 }
 
 /// How far a task of a tree being restarted is.
@@ -180,6 +367,8 @@ struct Shared {
     changed: CondVar,
     /// The tree record.
     tasks: KVVec<TreeTask>,
+    /// Where the tasks are among nested pid namespaces.
+    levels: Levels,
     /// `RESTART_FROZEN`.
     frozen: bool,
     /// The image is a container: its root is the init of a new pid
@@ -252,11 +441,17 @@ fn spawn(s: &Arc<Shared>, index: usize) -> Result<i32> {
     let pid = t.pid;
     let how = if !t.is_leader() {
         Spawn::Thread
-    } else if index == 0 && s.container {
+    } else if (index == 0 && s.container) || s.levels.of(index).flags & TaskNs::NEWPID != 0 {
         Spawn::Init(t.exit_signal)
     } else {
         Spawn::Process(t.exit_signal)
     };
+    // Its pids, its own namespace's first.
+    let nested = s.levels.pids(index);
+    let mut set_tid = KVec::with_capacity(nested.len() + 1, GFP_KERNEL_ACCOUNT)?;
+    for &p in Iterator::chain(nested.iter().rev(), [&pid]) {
+        set_tid.push(p, GFP_KERNEL_ACCOUNT)?;
+    }
     let start = KBox::new(
         Start {
             shared: s.clone(),
@@ -264,7 +459,7 @@ fn spawn(s: &Arc<Shared>, index: usize) -> Result<i32> {
         },
         GFP_KERNEL_ACCOUNT,
     )?;
-    spawn_child(pid, how, start, run_task).map_err(|e| {
+    spawn_child(&set_tid, how, start, run_task).map_err(|e| {
         let ctx = s.ctx.lock();
         if e == EEXIST {
             ctx.log(format_args!("pid {pid}: in use"));
@@ -334,9 +529,28 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
                 -e.to_errno()
             ))
         })?;
-        // Its children are its own, made before it replaces its memory.
-        for (j, c) in s.tasks.iter().enumerate().skip(index + 1) {
-            if c.is_leader() && c.ppid == pid {
+        // Its children are its own, made before it replaces its memory:
+        // those of its own pid namespace and the inits of new ones, then
+        // those of the one it unshared, its init first.
+        let children = || {
+            s.tasks
+                .iter()
+                .enumerate()
+                .skip(index + 1)
+                .filter(|(_, c)| c.is_leader() && c.ppid == pid)
+                .map(|(j, _)| j)
+        };
+        for j in children().filter(|&j| !s.levels.in_unshared(j, index)) {
+            spawn(s, j)?;
+        }
+        if s.levels.of(index).flags & TaskNs::UNSHARED != 0 {
+            unshare_pid_ns().inspect_err(|e| {
+                s.ctx.lock().log(format_args!(
+                    "pid {pid}: cannot unshare its pid namespace (errno {})",
+                    -e.to_errno()
+                ))
+            })?;
+            for j in children().filter(|&j| s.levels.in_unshared(j, index)) {
                 spawn(s, j)?;
             }
         }
@@ -408,7 +622,7 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
     drop(image);
     s.wait(|t| t.next == n)?;
     if me.is_leader() {
-        join_group(s, &me)?;
+        join_group(s, index)?;
     }
     // It runs once what it builds on (its parent's or leader's state, and
     // what it shares) is set, so that neither sees the other half-restored.
@@ -448,14 +662,22 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
     Ok(None)
 }
 
-/// Once every task exists: joins the process group of `me` if its leader
-/// is another task of the tree, and checks that its session and group are
-/// those of the image where the tree holds them (others are the caller's).
-fn join_group(s: &Shared, me: &TreeTask) -> Result {
+/// Once every task exists: joins the process group of task `index` if its
+/// leader is another task of the tree, and checks that its session and
+/// group are those of the image where the tree holds them (others are the
+/// caller's).
+fn join_group(s: &Shared, index: usize) -> Result {
+    let me = &s.tasks[index];
     let in_tree = |id: i32| s.tasks.iter().any(|t| t.pid == id);
     let pid = me.pid;
-    if me.pgid != pid && in_tree(me.pgid) {
-        setpgid(me.pgid).inspect_err(|e| {
+    // The tree names them in its namespace, some levels above the task's.
+    let up = s.levels.of(index).depth;
+    let tree_ns = PidNs::above(up);
+    if me.pgid != pid && in_tree(me.pgid) && Task::current().groups_in(&tree_ns).0 != me.pgid {
+        // Seen from its namespace: in a nested one, it may not see it.
+        let seen = pid_from_above(me.pgid, up);
+        let r = if seen > 0 { setpgid(seen) } else { Err(ESRCH) };
+        r.inspect_err(|e| {
             s.ctx.lock().log(format_args!(
                 "pid {pid}: cannot join group {} (errno {})",
                 me.pgid,
@@ -463,7 +685,7 @@ fn join_group(s: &Shared, me: &TreeTask) -> Result {
             ))
         })?;
     }
-    let (pgid, sid) = Task::current().groups();
+    let (pgid, sid) = Task::current().groups_in(&tree_ns);
     if (in_tree(me.pgid) && pgid != me.pgid) || (in_tree(me.sid) && sid != me.sid) {
         s.ctx.lock().log(format_args!(
             "pid {pid}: cannot rebuild group {} of session {} (has {pgid} of {sid})",
@@ -479,7 +701,7 @@ fn join_group(s: &Shared, me: &TreeTask) -> Result {
 pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
     let mut buf = RecordBuf::new();
     let container = restart::read_header(&mut ctx, &mut buf)? & CHECKPOINT_SUBTREE == 0;
-    let tasks = restore_tree(&mut ctx, &mut buf)?;
+    let (tasks, levels) = restore_tree(&mut ctx, &mut buf)?;
     let n = tasks.len();
     ctx.log(format_args!(
         "a tree of {n} tasks, root pid {}",
@@ -500,6 +722,7 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
             }),
             changed <- new_condvar!(),
             tasks,
+            levels,
             frozen,
             container,
         }),

@@ -33,6 +33,13 @@ impl PidNs {
         PidNs(ptr::null_mut())
     }
 
+    /// The pid namespace `up` levels above the caller's (its own for 0).
+    pub(crate) fn above(up: u32) -> Self {
+        // INVARIANT: The function returns a referenced namespace.
+        // SAFETY: No preconditions.
+        PidNs(unsafe { bindings::ckpt_pid_ns_above(up) })
+    }
+
     /// The active pid namespace of `task`.
     pub(crate) fn of(task: &Task) -> Self {
         // INVARIANT: The function returns a referenced namespace.
@@ -130,12 +137,6 @@ impl Task {
             // SAFETY: As in `pid_in`; the helper reads `real_parent` under RCU.
             unsafe { bindings::task_ppid_nr_ns(self.as_ptr(), ns.0) },
         )
-    }
-
-    /// Returns whether `ns` is the task's active pid namespace.
-    pub(crate) fn is_in(&self, ns: &PidNs) -> bool {
-        // SAFETY: `self` is valid, `ns` null or valid.
-        unsafe { bindings::ckpt_task_in_pid_ns(self.as_ptr(), ns.0) }
     }
 
     /// Returns the pid, as seen from the caller's pid namespace (0 if unseen).

@@ -83,10 +83,104 @@ struct pid_namespace *ckpt_task_pid_ns(struct task_struct *task)
 	return get_pid_ns(task_active_pid_ns(task));
 }
 
-/* Whether @ns (NULL: the caller's) is the active pid namespace of @task. */
-bool ckpt_task_in_pid_ns(struct task_struct *task, struct pid_namespace *ns)
+/*
+ * The pid in @ns (NULL: the caller's) of the init of @pidns, 0 if none
+ * yet, -1 if it is gone or unseen.
+ */
+static pid_t ckpt_ns_init(struct pid_namespace *pidns, struct pid_namespace *ns)
 {
-	return task_active_pid_ns(task) == (ns ?: task_active_pid_ns(current));
+	struct task_struct *init;
+	pid_t nr = 0;
+
+	rcu_read_lock();
+	init = READ_ONCE(pidns->child_reaper);
+	if (init)
+		nr = task_pid_nr_ns(init, ns) ?: -1;
+	rcu_read_unlock();
+	return nr;
+}
+
+/*
+ * Where @task is among the pid namespaces nested in @ns. Fills in @p its
+ * pids from the level below @ns down to its own, and returns how many;
+ * -EXDEV if its namespace is not @ns or below it, -E2BIG if more than
+ * @max. p->init gets the pid in @names (NULL: the caller's namespace) of
+ * its namespace's init; p->children how many levels below its own the
+ * namespace of its children is (after unshare(CLONE_NEWPID)), -1 if it has
+ * no namespaces (it exited), and p->children_init the pid in @names of
+ * that namespace's init (0: none yet).
+ */
+int ckpt_task_nested_pids(struct task_struct *task, struct pid_namespace *ns,
+			  struct pid_namespace *names,
+			  struct ckpt_nested_pids *p, unsigned int max)
+{
+	struct pid_namespace *mine, *kids = NULL;
+	struct pid *pid = get_task_pid(task, PIDTYPE_PID);
+	int depth, i;
+
+	if (!pid)
+		return -ESRCH;
+	mine = ns_of_pid(pid);
+	depth = pid->level - ns->level;
+	if (depth < 0 || pid->numbers[ns->level].ns != ns) {
+		put_pid(pid);
+		return -EXDEV;
+	}
+	if (depth > max) {
+		put_pid(pid);
+		return -E2BIG;
+	}
+	for (i = 0; i < depth; i++)
+		p->pids[i] = pid->numbers[ns->level + 1 + i].nr;
+	put_pid(pid);
+	p->init = ckpt_ns_init(mine, names);
+
+	task_lock(task);
+	if (task->nsproxy)
+		kids = get_pid_ns(task->nsproxy->pid_ns_for_children);
+	task_unlock(task);
+	p->children = -1;
+	p->children_init = 0;
+	if (kids) {
+		p->children = kids->level - mine->level;
+		p->children_init = ckpt_ns_init(kids, names);
+		put_pid_ns(kids);
+	}
+	return depth;
+}
+
+/*
+ * The caller's pid for the task with pid @nr in the pid namespace @up
+ * levels above the caller's; 0 if there is none or the caller cannot see
+ * it.
+ */
+pid_t ckpt_pid_from_above(pid_t nr, unsigned int up)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	pid_t vnr;
+
+	while (up-- && ns->parent)
+		ns = ns->parent;
+	rcu_read_lock();
+	vnr = pid_vnr(find_pid_ns(nr, ns));
+	rcu_read_unlock();
+	return vnr;
+}
+
+/* A reference on the pid namespace @up levels above the caller's. */
+struct pid_namespace *ckpt_pid_ns_above(unsigned int up)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+
+	while (up-- && ns->parent)
+		ns = ns->parent;
+	return get_pid_ns(ns);
+}
+
+/* Makes the caller's later children in a new pid namespace below its own. */
+int ckpt_unshare_pid_ns(void)
+{
+	return ksys_unshare(CLONE_NEWPID);
 }
 
 /* Whether @task is the init of its pid namespace. */

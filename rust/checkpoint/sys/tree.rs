@@ -35,12 +35,6 @@ impl Task {
         Ok(tasks)
     }
 
-    /// Returns the process group and session of the task, in the caller's
-    /// pid namespace (0 outside it).
-    pub(crate) fn groups(&self) -> (i32, i32) {
-        self.groups_in(&PidNs::caller())
-    }
-
     /// Returns the process group and session of the task, in `ns` (0
     /// outside it).
     pub(crate) fn groups_in(&self, ns: &PidNs) -> (i32, i32) {
@@ -49,6 +43,34 @@ impl Task {
         // writes both.
         unsafe { bindings::ckpt_task_groups(self.as_ptr(), ns.as_ptr(), &mut pgid, &mut sid) };
         (pgid, sid)
+    }
+
+    /// Returns where the task is among the pid namespaces nested in
+    /// `levels` (`EXDEV` if it is not in one of them), with the pids of
+    /// their inits in `names`.
+    pub(crate) fn nested_pids(&self, levels: &PidNs, names: &PidNs) -> Result<NestedPids> {
+        if levels.as_ptr().is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: All-zero is a valid value of this plain C struct.
+        let mut raw: bindings::ckpt_nested_pids = unsafe { core::mem::zeroed() };
+        // SAFETY: The task is valid, `levels` valid, `names` null or valid;
+        // `raw` has room for `MAX_PID_NS_LEVEL` pids.
+        let depth = unsafe {
+            bindings::ckpt_task_nested_pids(
+                self.as_ptr(),
+                levels.as_ptr(),
+                names.as_ptr(),
+                &mut raw,
+                bindings::MAX_PID_NS_LEVEL,
+            )
+        };
+        kernel::error::to_result(depth)?;
+        Ok(NestedPids {
+            raw,
+            // CAST: not negative after the check, at most `MAX_PID_NS_LEVEL`.
+            depth: depth as usize,
+        })
     }
 
     /// Returns whether the task is the init of its pid namespace.
@@ -88,6 +110,46 @@ impl Task {
         // SAFETY: The task is valid.
         unsafe { bindings::ckpt_kill_task(self.as_ptr()) }
     }
+}
+
+/// Where a task is among the pid namespaces nested in its tree's:
+/// [`Task::nested_pids`].
+pub(crate) struct NestedPids {
+    raw: bindings::ckpt_nested_pids,
+    depth: usize,
+}
+
+impl NestedPids {
+    /// Its pids from the level below the tree's namespace down to its own.
+    pub(crate) fn pids(&self) -> &[i32] {
+        self.raw.pids.get(..self.depth).unwrap_or(&[])
+    }
+
+    /// The pid of the init of its namespace.
+    pub(crate) fn init(&self) -> i32 {
+        self.raw.init
+    }
+
+    /// How many levels below its own its children are made (1 after
+    /// `unshare(CLONE_NEWPID)`), and the pid of the init there (0: none
+    /// yet, -1: gone); `None` for a task without namespaces (it exited).
+    pub(crate) fn children(&self) -> Option<(i32, i32)> {
+        (self.raw.children >= 0).then_some((self.raw.children, self.raw.children_init))
+    }
+}
+
+/// Returns the caller's pid for the task with pid `nr` in the pid namespace
+/// `up` levels above the caller's; 0 if the caller cannot see it.
+pub(crate) fn pid_from_above(nr: i32, up: u32) -> i32 {
+    // SAFETY: No preconditions.
+    unsafe { bindings::ckpt_pid_from_above(nr, up) }
+}
+
+/// Makes the caller's later children in a new pid namespace below its own
+/// (`unshare(CLONE_NEWPID)`).
+pub(crate) fn unshare_pid_ns() -> Result {
+    // SAFETY: No preconditions.
+    kernel::error::to_result(unsafe { bindings::ckpt_unshare_pid_ns() })
 }
 
 /// Ends the caller, a restored zombie, with the status `wait()` reports.
@@ -151,13 +213,14 @@ pub(crate) enum Spawn {
     Thread,
 }
 
-/// Creates a task (`how`) with pid `pid` in its own pid namespace (`EEXIST`
-/// if in use, `EPERM` without `CAP_CHECKPOINT_RESTORE` over it). The task
+/// Creates a task (`how`) with the pids `set_tid`, its own namespace's
+/// first, then those of the levels above (`EEXIST` if one is in use,
+/// `EPERM` without `CAP_CHECKPOINT_RESTORE` over a level). The task
 /// calls `run(data)` in its own context before it first returns to user
 /// space, with all signals but `SIGKILL` and `SIGSTOP` blocked. Returns its
 /// pid in the caller's pid namespace.
 pub(crate) fn spawn_child<T: Send>(
-    pid: i32,
+    set_tid: &[i32],
     how: Spawn,
     data: KBox<T>,
     run: fn(KBox<T>),
@@ -178,13 +241,12 @@ pub(crate) fn spawn_child<T: Send>(
     // The tree record holds at most signal 64.
     let exit_signal = i32::try_from(exit_signal).map_err(|_| EINVAL)?;
     let s = KBox::into_raw(KBox::new(Start { data, run }, GFP_KERNEL_ACCOUNT)?);
-    let set_tid = [pid];
     // SAFETY: `set_tid` is read during the call; on success the child owns
     // `s` and passes it to `start::<T>` once, on failure it is untouched.
     let r = unsafe {
         bindings::ckpt_spawn_child(
             set_tid.as_ptr(),
-            1,
+            set_tid.len(),
             u64::from(flags),
             exit_signal,
             Some(start::<T>),

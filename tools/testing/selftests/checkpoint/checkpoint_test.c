@@ -805,12 +805,20 @@ static void hold_unlinked(void *arg)
 		_exit(1);
 }
 
-/* A child that is the init of a new pid namespace. */
+static void *pause_thread(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+/* A thread, then a child that is the init of a new pid namespace. */
 static void start_pidns_init(void *arg)
 {
+	pthread_t t;
 	pid_t pid;
 
-	if (unshare(CLONE_NEWPID))
+	if (pthread_create(&t, NULL, pause_thread, NULL) || unshare(CLONE_NEWPID))
 		_exit(1);
 	pid = fork();
 	if (pid < 0)
@@ -854,18 +862,13 @@ TEST(thread_with_own_fs_refused)
 		      "a thread with a descriptor table or fs of its own (unshare())");
 }
 
-TEST(nested_pid_namespace_refused)
+/* Restart would have to make its threads after it unshares: refused. */
+TEST(threads_of_unshared_pid_namespace_refused)
 {
 	check_refused(_metadata, start_pidns_init, NULL,
-		      "in a pid namespace nested in the tree's; not supported yet");
+		      "a process with threads that unshared its pid namespace");
 }
 
-static void *pause_thread(void *arg)
-{
-	for (;;)
-		pause();
-	return arg;
-}
 
 /* A task checkpointing itself while it has another thread: refused. */
 TEST(self_checkpoint_with_threads_refused)
@@ -2441,6 +2444,99 @@ TEST(container_survives_restart)
 		EXPECT_EQ(0, kill(root, SIGUSR1));
 		EXPECT_EQ(0, wait_log(log, 0, "ok ", 10, 60));
 		EXPECT_EQ(0, wait_log(log, 0, "reaped 7", 1, 30));
+	}
+	read_file(log, buf, sizeof(buf));
+	EXPECT_EQ(NULL, strstr(buf, "FAIL")) TH_LOG("%s", buf);
+	EXPECT_EQ(0, empty_cgroup(cg));
+	remove_v2(cg);
+	unlink(path);
+	unlink(log);
+}
+
+/*
+ * Restarts the tree of the image in @buf, with word @off set to @v, in the
+ * v2 cgroup @cg; returns the root's pid or minus the errno.
+ */
+static pid_t restart_tree_with_word(char *buf, size_t len, const char *cg, size_t off,
+				    uint32_t v)
+{
+	char path[] = "/tmp/ckpt-word-XXXXXX";
+	int fd = mkstemp(path);
+	pid_t root = -EIO;
+
+	if (fd < 0)
+		return -errno;
+	if (pwrite(fd, buf, len, 0) == (ssize_t)len && pwrite(fd, &v, 4, off) == 4)
+		root = restart_tree_in(path, cg);
+	close(fd);
+	unlink(path);
+	return root;
+}
+
+/*
+ * A container with pid namespaces nested in its own (ckpt_sleeper's nested
+ * mode): one unshared, one made by clone(CLONE_NEWPID). It comes back with
+ * its tasks' pids equal at every level from the container down, each
+ * checking its own; the process that unshared still makes its children in
+ * its namespace below.
+ */
+TEST(nested_pid_namespaces_survive_restart)
+{
+	char path[] = "/tmp/ckpt-nest-XXXXXX", log[] = "/tmp/ckpt-nest-log-XXXXXX";
+	char *argv[] = { (char *)sleeper_path(), "ckpt-nest", "nested", log, NULL };
+	const uint32_t pidns_type = 108;
+	char cg[128], ready[5], buf[8192], *img, *rec;
+	size_t offs[256], nrec, len, i;
+	uint32_t npids;
+	pid_t init, root;
+	int out[2], fd;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-nest-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ASSERT_EQ(0, pipe(out));
+	init = spawn_container(cg, argv, -1, out);
+	EXPECT_LT(0, init);
+	EXPECT_EQ(5, read(out[0], ready, 5));
+	close(out[0]);
+	EXPECT_LT(0, checkpoint_frozen(cg, init, 0, path)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, run_ckptinfo(path, "", buf, sizeof(buf))) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "pidns")) TH_LOG("%s", buf);
+	ASSERT_EQ(0, kill_v2(cg));
+	ASSERT_EQ(0, reap_killed(cg));
+	ASSERT_EQ(0, thaw_v2(cg));
+
+	/*
+	 * Hostile pidns records, refused before any task is made: A (task 1
+	 * of the tree: R, A, E, B, D, F, C) did not unshare its namespace;
+	 * D, pid 2 below, is the init of one; one pid too many.
+	 */
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	img = slurp(fd, &len);
+	close(fd);
+	ASSERT_NE(NULL, img);
+	nrec = record_offsets(img, len, offs, 256);
+	for (i = 0; i < nrec; i++)
+		if (!memcmp(img + offs[i], &pidns_type, 4))
+			break;
+	ASSERT_GT(nrec, i);
+	rec = img + offs[i] + 8;
+	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, rec + 8 + 8 * 1 + 4 - img, 0));
+	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, rec + 8 + 8 * 4 + 4 - img, 1));
+	memcpy(&npids, rec + 4, 4);
+	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, rec + 4 - img, npids + 1));
+	free(img);
+
+	root = restart_tree_in(path, cg);
+	EXPECT_LT(0, root) TH_LOG("restart: %s", strerror(-root));
+	if (root > 0) {
+		EXPECT_EQ(0, kill(root, SIGUSR1));
+		EXPECT_EQ(0, wait_log(log, 0, "nested ok ", 7, 60));
 	}
 	read_file(log, buf, sizeof(buf));
 	EXPECT_EQ(NULL, strstr(buf, "FAIL")) TH_LOG("%s", buf);

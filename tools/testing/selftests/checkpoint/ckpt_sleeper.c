@@ -2126,6 +2126,157 @@ static int tree(const char *log)
 	return 1;
 }
 
+/*
+ * nested mode, as the init R of a pid namespace: R makes A; A unshares a
+ * pid namespace N1 and makes B, its init, then D there; B makes C. R makes
+ * E, the init of another, N2, with clone(CLONE_NEWPID); E makes F. Each
+ * keeps its pids below the outermost level, and checks them after
+ * SIGUSR1; A then makes G, which must be in N1.
+ */
+#define NEST_N 7
+
+static char nest_pids[128];
+static int nest_ready[2];
+
+/* The pids of the caller from the second level of /proc down, in @out. */
+static int nest_read_pids(char *out, size_t len)
+{
+	char buf[4096], *l, *tab;
+	int fd = open("/proc/self/status", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	l = strstr(buf, "NSpid:\t");
+	if (!l)
+		return -1;
+	tab = strchr(l + 7, '\t');
+	if (!tab || !strchr(tab, '\n'))
+		return -1;
+	*strchr(tab, '\n') = 0;
+	snprintf(out, len, "%s", tab + 1);
+	return 0;
+}
+
+/* How many levels the caller's pid has. */
+static int nest_levels(void)
+{
+	char p[128];
+	int n = 1;
+	char *c;
+
+	if (nest_read_pids(p, sizeof(p)))
+		return -1;
+	for (c = p; *c; c++)
+		n += *c == '\t';
+	return n + 1;
+}
+
+static void nest_node(char id);
+
+/* Forks task @id (with @flags for clone()); returns its pid. */
+static pid_t nest_fork(char id, unsigned long flags)
+{
+	pid_t pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+
+	if (pid < 0)
+		_exit(1);
+	if (pid == 0)
+		nest_node(id);
+	return pid;
+}
+
+static void nest_node(char id)
+{
+	pid_t kid = 0, ppid = getppid(), pid = getpid();
+	char msg[64], now[128];
+	int sig, status, r = 0, levels;
+	sigset_t set;
+
+	if (nest_read_pids(nest_pids, sizeof(nest_pids)))
+		_exit(1);
+	if (id == 'R') {
+		nest_fork('A', 0);
+		nest_fork('E', CLONE_NEWPID);
+	} else if (id == 'A') {
+		if (unshare(CLONE_NEWPID))
+			_exit(1);
+		kid = nest_fork('B', 0);
+		nest_fork('D', 0);
+	} else if (id == 'B') {
+		kid = nest_fork('C', 0);
+	} else if (id == 'E') {
+		kid = nest_fork('F', 0);
+	}
+	levels = nest_levels();
+	if (id == 'R') {
+		char c[NEST_N];
+		size_t got = 0;
+		ssize_t n;
+
+		close(nest_ready[1]);
+		while (got < NEST_N - 1 && (n = read(nest_ready[0], c, sizeof(c))) > 0)
+			got += n;
+		if (got != NEST_N - 1 || write(1, "ready", 5) != 5)
+			_exit(1);
+		quiet_stdout();
+	} else {
+		quiet_stdout();
+		if (write(nest_ready[1], &id, 1) != 1)
+			_exit(1);
+	}
+	close(nest_ready[0]);
+	close(nest_ready[1]);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigwait(&set, &sig);
+	if (id == 'R')
+		kill(-1, SIGUSR1);
+	/* The same pids at every level from the container down. */
+	if (nest_read_pids(now, sizeof(now)) || strcmp(now, nest_pids))
+		r = 1;
+	else if (getpid() != pid || getppid() != ppid)
+		r = 2;
+	/* Its child, by the pid it had, in its namespace. */
+	else if (kid && kill(kid, 0))
+		r = 3;
+	else if (nest_levels() != levels)
+		r = 4;
+	/* Its children are still made in the namespace it unshared. */
+	if (!r && id == 'A') {
+		pid_t g = fork();
+
+		if (g == 0)
+			_exit(nest_levels());
+		if (g < 0 || waitpid(g, &status, 0) != g || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != levels + 1)
+			r = 5;
+	}
+	snprintf(msg, sizeof(msg), r ? "nested FAIL %c %d\n" : "nested ok %c\n", id, r);
+	note(msg);
+	for (;;)
+		pause();
+}
+
+static int nested_mode(const char *log)
+{
+	sigset_t set;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	if (pending_log < 0 || pipe(nest_ready))
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	nest_node('R');
+	return 1;
+}
+
 #define THR_N 8
 
 static pthread_t thr[THR_N];
@@ -2411,6 +2562,8 @@ int main(int argc, char **argv)
 		return hardlink_mode(argv[3]);
 	if (!strcmp(mode, "share") && argc > 3)
 		return share_mode(argv[3]);
+	if (!strcmp(mode, "nested") && argc > 3)
+		return nested_mode(argv[3]);
 	/*
 	 * As uid 65534: wait for SIGUSR1, then exec argv[3] (a setuid-root
 	 * copy of this program).
