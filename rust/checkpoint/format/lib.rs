@@ -55,7 +55,7 @@ pub use file::{
     MAX_MEMFD_NAME, MAX_PIPE_DATA, MAX_UNLINKED, MEM_CHAR_DEVICES,
 };
 pub use header::{ErrorRecord, Header, Tail};
-pub use mm::{vm, MmRecord, PagesRecord, VmaKind, VmaRecord};
+pub use mm::{vm, CowRecord, CowRun, MmRecord, PagesRecord, VmaKind, VmaRecord, MAX_COW_RUNS};
 pub use task::{
     FsRecord, ObjsRecord, PendingSignal, PidnsRecord, RestartBlock, RestartKind, SignalsRecord,
     TaskNs, TaskRecord, TimerKind, TimerRecord, TreeRecord, TreeTask, MAX_NS_DEPTH, MAX_TASKS,
@@ -526,6 +526,9 @@ record_table! {
     Vma = 202, "vma", VmaRecord;
     /// Contents of populated pages of the area before it: [`PagesRecord`].
     Pages = 203, "pages", PagesRecord<'a>;
+    /// The parent's pages that the area before it shares copy-on-write:
+    /// [`CowRecord`].
+    Cow = 204, "cow", CowRecord<'a>;
     /// An open file, a shared object: [`FileRecord`].
     File = 401, "file", FileRecord<'a>;
     /// A descriptor of the task before it: [`FdRecord`].

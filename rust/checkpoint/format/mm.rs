@@ -3,7 +3,7 @@
 //! The records of a task's memory: its mm, its areas, and the contents of
 //! their populated pages.
 
-use crate::codec::{Decoder, Encoder, LeArray};
+use crate::codec::{Decoder, Encoder, LeArray, LeValue};
 use crate::visit::{Field, Value, Visitor};
 use crate::{
     FormatError, Payload, RecordHeader, RecordType, MAX_AUXV, MAX_PAGES_PER_RECORD, MAX_PAGE_SIZE,
@@ -21,6 +21,9 @@ pub struct MmRecord<'a> {
     pub def_flags: u64,
     /// Objref of the executable's file record (`/proc/PID/exe`), or 0.
     pub exe_ref: i32,
+    /// Some of its areas are its parent's, shared copy-on-write: each has
+    /// a [`CowRecord`].
+    pub inherits: bool,
     /// `mm->saved_auxv` words (an even number, at most [`MAX_AUXV`]).
     pub auxv: LeArray<'a, u64>,
 }
@@ -59,7 +62,7 @@ impl<'a> Payload<'a> for MmRecord<'a> {
         e.u64(self.flags)?;
         e.u64(self.def_flags)?;
         e.i32(self.exe_ref)?;
-        e.u32(0)?;
+        e.u32(u32::from(self.inherits))?;
         if self.auxv.len() > MAX_AUXV {
             return Err(FormatError::BadValue("auxv length"));
         }
@@ -77,9 +80,14 @@ impl<'a> Payload<'a> for MmRecord<'a> {
         let flags = d.u64()?;
         let def_flags = d.u64()?;
         let exe_ref = d.i32()?;
-        if exe_ref < 0 || d.u32()? != 0 {
+        if exe_ref < 0 {
             return Err(FormatError::BadValue("mm executable"));
         }
+        let inherits = match d.u32()? {
+            0 => false,
+            1 => true,
+            _ => return Err(FormatError::BadValue("mm inherits")),
+        };
         let words = d.u32()? as usize;
         if d.u32()? != 0 {
             return Err(FormatError::BadValue("mm reserved field"));
@@ -98,6 +106,7 @@ impl<'a> Payload<'a> for MmRecord<'a> {
             flags,
             def_flags,
             exe_ref,
+            inherits,
             auxv,
         })
     }
@@ -120,6 +129,7 @@ impl<'a> Payload<'a> for MmRecord<'a> {
         );
         // CAST: at most `MAX_AUXV`.
         v.uint(Field::text("auxv").suffix(" words"), self.auxv.len() as u64);
+        v.uint(Field::new("inherits").detail(), u64::from(self.inherits));
     }
 }
 
@@ -414,5 +424,123 @@ impl<'a> Payload<'a> for PagesRecord<'a> {
         let first = self.addrs().next().unwrap_or(0);
         let last = self.addrs().last().unwrap_or(first);
         v.list(Field::text("").sep(".."), [first, last].map(Value::Hex));
+    }
+}
+
+/// Most runs of a [`CowRecord`].
+pub const MAX_COW_RUNS: usize = 1 << 16;
+
+/// A run of pages of a [`CowRecord`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CowRun {
+    /// Address of its first page.
+    pub addr: u64,
+    /// Number of pages.
+    pub pages: u64,
+}
+
+impl LeValue for CowRun {
+    const SIZE: usize = 16;
+
+    fn read(b: &[u8]) -> Self {
+        Self {
+            addr: u64::read(b),
+            pages: u64::read(b.get(8..).unwrap_or(&[])),
+        }
+    }
+
+    fn write(self, out: &mut [u8]) {
+        self.addr.write(out);
+        if let Some(o) = out.get_mut(8..) {
+            self.pages.write(o);
+        }
+    }
+}
+
+/// The private area before it (anonymous memory or a file mapping) is its
+/// parent's at the same addresses, which a `fork()` at restart shares
+/// again copy-on-write: right after its vma record, before its pages
+/// records, in an mm whose record says it [`MmRecord::inherits`]. The
+/// parent's pages in `runs` are kept, as the task shares them; every other
+/// page of the area starts as a new mapping would have it (empty, or the
+/// file's), and the pages records that follow hold the task's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CowRecord<'a> {
+    /// Increasing, disjoint runs of pages in the area.
+    pub runs: LeArray<'a, CowRun>,
+}
+
+impl Default for CowRecord<'_> {
+    fn default() -> Self {
+        Self {
+            runs: LeArray::Values(&[]),
+        }
+    }
+}
+
+impl CowRecord<'_> {
+    /// Payload length without the runs.
+    pub const PREFIX: usize = 8;
+
+    /// Checks that the runs are in `[start, end)`, page-aligned, not
+    /// empty, increasing and disjoint.
+    pub fn check(&self, start: u64, end: u64, page_size: u64) -> Result<(), FormatError> {
+        let mut from = start;
+        for r in self.runs.iter() {
+            let len = r.pages.checked_mul(page_size);
+            let run_end = len.and_then(|l| r.addr.checked_add(l));
+            match run_end {
+                Some(e) if r.pages > 0 && r.addr >= from && r.addr % page_size == 0 && e <= end => {
+                    from = e
+                }
+                _ => return Err(FormatError::BadValue("cow run")),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Payload<'a> for CowRecord<'a> {
+    const BOUNDS: (usize, usize) = (
+        Self::PREFIX + CowRun::SIZE,
+        Self::PREFIX + CowRun::SIZE * MAX_COW_RUNS,
+    );
+
+    fn payload_len(&self) -> usize {
+        Self::PREFIX + self.runs.byte_len()
+    }
+
+    fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
+        // CAST: at most `MAX_COW_RUNS` in a valid record.
+        e.u32(self.runs.len() as u32)?;
+        e.u32(0)?;
+        e.array(&self.runs)
+    }
+
+    fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
+        let n = d.u32()? as usize;
+        if d.u32()? != 0 {
+            return Err(FormatError::BadValue("cow reserved field"));
+        }
+        if n == 0 || n > MAX_COW_RUNS {
+            return Err(FormatError::BadValue("cow run count"));
+        }
+        Ok(Self { runs: d.array(n)? })
+    }
+
+    fn visit(&self, v: &mut dyn Visitor) {
+        // CAST: at most `MAX_COW_RUNS`.
+        v.uint(Field::new("runs").suffix(" runs"), self.runs.len() as u64);
+        v.uint(
+            Field::new("pages").suffix(" pages shared"),
+            self.runs
+                .iter()
+                .map(|r| r.pages)
+                .fold(0u64, u64::saturating_add),
+        );
+        v.list(
+            Field::new("addrs").detail(),
+            self.runs.iter().map(|r| Value::Hex(r.addr)),
+        );
     }
 }

@@ -212,11 +212,13 @@ enum Mem {
     None,
     /// Areas of the mm, ending at `end`, came so far.
     Areas { end: u64 },
-    /// In the area `[start, end)`; pages up to `last` were given.
+    /// In the area `[start, end)`; pages up to `last` were given. A cow
+    /// record may come if `cow`.
     Area {
         start: u64,
         end: u64,
         last: Option<u64>,
+        cow: bool,
     },
 }
 
@@ -236,6 +238,8 @@ struct TaskPos {
     shares_fs: bool,
     /// Its descriptor table is another process's: no fd or lock records.
     shares_files: bool,
+    /// Its mm record says some areas are its parent's (cow records).
+    inherits: bool,
 }
 
 impl TaskPos {
@@ -364,9 +368,40 @@ impl StreamCheck {
                 self.expect_contents(m.objref, m.data, m.size);
                 Ok(())
             }
+            (_, Record::Cow(c)) => {
+                let Some(TaskPos {
+                    mem:
+                        Mem::Area {
+                            start,
+                            end,
+                            last,
+                            cow: true,
+                        },
+                    ..
+                }) = self.task
+                else {
+                    return Err(FormatError::Order(
+                        "cow record not right after a private vma of an mm that inherits",
+                    )
+                    .into());
+                };
+                c.check(start, end, u64::from(self.page_size))?;
+                if let Some(t) = &mut self.task {
+                    t.mem = Mem::Area {
+                        start,
+                        end,
+                        last,
+                        cow: false,
+                    };
+                }
+                Ok(())
+            }
             (_, Record::Pages(p)) => {
                 let Some(TaskPos {
-                    mem: Mem::Area { start, end, last },
+                    mem:
+                        Mem::Area {
+                            start, end, last, ..
+                        },
                     ..
                 }) = self.task
                 else {
@@ -383,7 +418,12 @@ impl StreamCheck {
                     last = Some(a);
                 }
                 if let Some(t) = &mut self.task {
-                    t.mem = Mem::Area { start, end, last };
+                    t.mem = Mem::Area {
+                        start,
+                        end,
+                        last,
+                        cow: false,
+                    };
                 }
                 Ok(())
             }
@@ -428,6 +468,7 @@ impl StreamCheck {
                     mem: Mem::None,
                     shares_fs: false,
                     shares_files: false,
+                    inherits: false,
                 });
                 self.task_record(r, objs)
             }
@@ -532,6 +573,7 @@ impl StreamCheck {
                     use_ref(objs, m.exe_ref, ObjKind::File)?;
                 }
                 t.mem = Mem::Areas { end: 0 };
+                t.inherits = m.inherits;
             }
             Record::Vma(v) => {
                 let prev_end = match t.mem {
@@ -551,6 +593,7 @@ impl StreamCheck {
                     start: v.start,
                     end: v.end,
                     last: None,
+                    cow: t.inherits && matches!(v.kind, VmaKind::Anon | VmaKind::File),
                 };
             }
             _ => {}

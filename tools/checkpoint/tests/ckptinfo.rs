@@ -179,6 +179,7 @@ fn full() -> Vec<u8> {
             flags: 0,
             def_flags: 0,
             exe_ref: 3,
+            inherits: false,
             auxv: LeArray::Values(&[6, 4096]),
         }
         .into_record(),
@@ -224,7 +225,7 @@ fn output_the_kselftests_look_for() {
         r#""type": "restart_block""#,
         r#""kind": "futex_wait""#,
         r#""pending": [12, 34]"#,
-        r#""exe_ref": 3, "auxv": [6, 4096]}"#,
+        r#""exe_ref": 3, "auxv": [6, 4096], "inherits": 0}"#,
     ] {
         assert!(json.contains(want), "{want} not in {json}");
     }

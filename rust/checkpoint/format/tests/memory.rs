@@ -69,6 +69,7 @@ fn mm(auxv: &[u64]) -> Record<'_> {
         flags: 0x8d,
         def_flags: 0,
         exe_ref: 0,
+        inherits: false,
         auxv: LeArray::Values(auxv),
     })
 }
@@ -718,4 +719,99 @@ fn vma_file_is_a_file_objref() {
     assert_eq!(bad(1), Err(FormatError::WrongObjKind(1)));
     assert_eq!(VmaRecord::LEN, 40);
     assert_eq!(enc(&vma(0x1000, 0x2000, 2)).len(), 48);
+}
+
+#[test]
+fn cow_records() {
+    let run = |addr, pages| CowRun { addr, pages };
+    let cow = |runs: &[CowRun]| {
+        enc(&Record::Cow(CowRecord {
+            runs: LeArray::Values(runs),
+        }))
+    };
+    let inheriting = enc(&Record::Mm(MmRecord {
+        inherits: true,
+        ..match mm(&[]) {
+            Record::Mm(m) => m,
+            _ => unreachable!(),
+        }
+    }));
+    let area = |c: Vec<u8>| {
+        image(&[
+            body(),
+            inheriting.clone(),
+            enc(&vma(0x10000, 0x20000, 0)),
+            c,
+            pages(&[0x11000], PS),
+        ])
+    };
+    // Round trip.
+    let buf = cow(&[run(0x10000, 1), run(0x12000, 3)]);
+    let item = Records::new(&buf).next().unwrap().unwrap();
+    assert_eq!(enc(&item.record), buf);
+    // Right after an anonymous area of an mm that inherits, before its
+    // pages; runs in it, increasing, disjoint.
+    let img = area(cow(&[run(0x10000, 1), run(0x12000, 3)]));
+    assert_eq!(check(&img), Ok(img.len()));
+    let bad = Err(FormatError::BadValue("cow run"));
+    assert_eq!(check(&area(cow(&[run(0x1f000, 2)]))), bad);
+    assert_eq!(check(&area(cow(&[run(0xf000, 1)]))), bad);
+    assert_eq!(check(&area(cow(&[run(0x12000, 1), run(0x11000, 1)]))), bad);
+    assert_eq!(check(&area(cow(&[run(0x12000, 2), run(0x13000, 1)]))), bad);
+    assert_eq!(check(&area(cow(&[run(0x12000, 0)]))), bad);
+    assert_eq!(check(&area(cow(&[run(0x12001, 1)]))), bad);
+    assert_eq!(check(&area(cow(&[run(0x12000, u64::MAX / 2)]))), bad);
+    let order = Err(FormatError::Order(
+        "cow record not right after a private vma of an mm that inherits",
+    ));
+    let c = cow(&[run(0x10000, 1)]);
+    // Not when the mm does not say so, not after the pages, not twice, not
+    // for the vDSO.
+    let img = image(&[
+        body(),
+        enc(&mm(&[])),
+        enc(&vma(0x10000, 0x20000, 0)),
+        c.clone(),
+    ]);
+    assert_eq!(check(&img), order);
+    let img = image(&[
+        body(),
+        inheriting.clone(),
+        enc(&vma(0x10000, 0x20000, 0)),
+        pages(&[0x11000], PS),
+        c.clone(),
+    ]);
+    assert_eq!(check(&img), order);
+    let img = image(&[
+        body(),
+        inheriting.clone(),
+        enc(&vma(0x10000, 0x20000, 0)),
+        c.clone(),
+        c.clone(),
+    ]);
+    assert_eq!(check(&img), order);
+    let vdso = enc(&Record::Vma(VmaRecord {
+        start: 0x10000,
+        end: 0x12000,
+        flags: vm::READ | vm::EXEC,
+        pgoff: 0,
+        kind: VmaKind::Vdso,
+        file_ref: 0,
+    }));
+    let img = image(&[body(), inheriting.clone(), vdso, c.clone()]);
+    assert_eq!(check(&img), order);
+    // A private file mapping may share its written pages.
+    let file = enc(&file(4, b"/f"));
+    let img = image(&[
+        body(),
+        file,
+        inheriting.clone(),
+        enc(&vma(0x10000, 0x20000, 4)),
+        c,
+    ]);
+    assert_eq!(check(&img), Ok(img.len()));
+    // An mm's inherits field is 0 or 1.
+    let mut buf = inheriting.clone();
+    buf[8 + 8 * 13 + 4] = 2;
+    assert!(Records::new(&buf).any(|i| i.is_err()));
 }

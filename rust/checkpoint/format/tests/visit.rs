@@ -151,6 +151,7 @@ fn every_record_type_shows_its_fields() {
             flags: 0,
             def_flags: 0,
             exe_ref: 0,
+            inherits: false,
             auxv: LeArray::default(),
         }
         .into_record(),
@@ -164,6 +165,13 @@ fn every_record_type_shows_its_fields() {
         }
         .into_record(),
         pages,
+        CowRecord {
+            runs: LeArray::Values(&[CowRun {
+                addr: 0x1000,
+                pages: 1,
+            }]),
+        }
+        .into_record(),
         CpuX86_64 { regs: [0; 23] }.into_record(),
         Xstate { area: &area }.into_record(),
         FileRecord {

@@ -47,6 +47,7 @@ pub fn empty_mm() -> Record<'static> {
         flags: 0,
         def_flags: 0,
         exe_ref: 0,
+        inherits: false,
         auxv: LeArray::Values(&[]),
     })
 }
