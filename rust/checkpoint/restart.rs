@@ -89,7 +89,7 @@ fn restore(ctx: &mut Ctx) -> Result<i64> {
         ));
         return Err(EINVAL);
     }
-    let task::Restored::Live(task) = task::restore_task(ctx, &mut buf, &tasks[0])? else {
+    let task::Restored::Live(task) = task::restore_task(ctx, &mut buf, &tasks[0], false)? else {
         ctx.log(format_args!("the image's task is a zombie"));
         return Err(EINVAL);
     };

@@ -30,8 +30,13 @@ use ckpt_format::{ObjsRecord, Record, TaskRecord, TreeTask};
 use kernel::{bindings, prelude::*, types::ARef};
 
 /// Writes the record of `task` and of the objects it uses. `whole`: its
-/// children are in the image too.
-pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result {
+/// children are in the image too; `parent`: its parent is, before it.
+pub(crate) fn checkpoint_task(
+    ctx: &mut Ctx,
+    task: &Task,
+    whole: bool,
+    parent: Option<&Task>,
+) -> Result {
     let (pid, tgid, ppid) = task.pids_in(&ctx.pidns);
     ctx.task_pid = pid;
     if pid == 0 {
@@ -135,7 +140,7 @@ pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool) -> Result
         if own.files {
             files::checkpoint_files(ctx, task, pid)?;
         }
-        mm::checkpoint_mm(ctx, task, pid)?;
+        mm::checkpoint_mm(ctx, task, pid, parent)?;
     }
     if task.shape().2 {
         return Err(ctx.fail(
@@ -369,8 +374,14 @@ fn take_shared<T: Shared>(
 /// caller's privilege.
 ///
 /// Nothing of the caller changes until its memory record: a failure before
-/// it returns to the caller unharmed.
-pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, me: &TreeTask) -> Result<Restored> {
+/// it returns to the caller unharmed. `from_parent`: the caller was made by
+/// its parent in the image, once that parent's memory was whole.
+pub(crate) fn restore_task(
+    ctx: &mut Ctx,
+    buf: &mut RecordBuf,
+    me: &TreeTask,
+    from_parent: bool,
+) -> Result<Restored> {
     let rec = ctx.read::<TaskRecord<'_>>(buf)?;
     let comm = core::str::from_utf8(rec.comm).unwrap_or("?");
     ctx.log(format_args!(
@@ -427,7 +438,7 @@ pub(crate) fn restore_task(ctx: &mut Ctx, buf: &mut RecordBuf, me: &TreeTask) ->
                 None => Some(files::restore_files(ctx, buf)?),
                 Some(_) => None,
             };
-            let mm = mm::restore_mm(ctx, buf)?;
+            let mm = mm::restore_mm(ctx, buf, from_parent)?;
             // Its memory is replaced: the caller is the task now. Its
             // threads, made next, share what it takes.
             if let Some((t, _)) = &shares.files {

@@ -109,7 +109,7 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
     }))?;
     checkpoint_pidns(ctx, &entries, &nested)?;
     let whole = !root.is_current();
-    for t in &tasks {
+    for (i, t) in tasks.iter().enumerate() {
         let denied = |ctx: &Ctx, e: &Error| {
             if *e == EPERM {
                 ctx.log(format_args!(
@@ -120,13 +120,23 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
         };
         if t.is_zombie() {
             t.zombie_access().inspect_err(|e| denied(ctx, e))?;
-            task::checkpoint_task(ctx, t, whole)?;
+            task::checkpoint_task(ctx, t, whole, None)?;
             continue;
         }
         // Held while its state is read: it cannot exec meanwhile, so the
         // ptrace access checked here holds however long writes block.
         let _pin = t.pin().inspect_err(|e| denied(ctx, e))?;
-        task::checkpoint_task(ctx, t, whole)?;
+        // A process's parent in the image, whose memory it may share; held
+        // as well while it is read.
+        let e = entries[i];
+        let parent = entries[..i]
+            .iter()
+            .position(|p| e.is_leader() && p.pid == e.ppid && p.is_leader())
+            .map(|j| &tasks[j])
+            .filter(|p| !p.is_zombie());
+        let parent_pin = parent.map(|p| p.pin()).transpose().ok().flatten();
+        let parent = parent_pin.as_ref().and(parent).map(|p| &**p);
+        task::checkpoint_task(ctx, t, whole, parent)?;
     }
     // A task that forked before it was frozen has a child the image lacks.
     if whole && root.tree(MAX_TASKS)?.len() != tasks.len() {
@@ -529,31 +539,6 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
                 -e.to_errno()
             ))
         })?;
-        // Its children are its own, made before it replaces its memory:
-        // those of its own pid namespace and the inits of new ones, then
-        // those of the one it unshared, its init first.
-        let children = || {
-            s.tasks
-                .iter()
-                .enumerate()
-                .skip(index + 1)
-                .filter(|(_, c)| c.is_leader() && c.ppid == pid)
-                .map(|(j, _)| j)
-        };
-        for j in children().filter(|&j| !s.levels.in_unshared(j, index)) {
-            spawn(s, j)?;
-        }
-        if s.levels.of(index).flags & TaskNs::UNSHARED != 0 {
-            unshare_pid_ns().inspect_err(|e| {
-                s.ctx.lock().log(format_args!(
-                    "pid {pid}: cannot unshare its pid namespace (errno {})",
-                    -e.to_errno()
-                ))
-            })?;
-            for j in children().filter(|&j| s.levels.in_unshared(j, index)) {
-                spawn(s, j)?;
-            }
-        }
     }
     s.wait(|t| t.next == index)?;
     let (restored, image) = {
@@ -561,7 +546,7 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
         // Its signals are held since it was created.
         ctx.hold_signals();
         let mut buf = RecordBuf::new();
-        let restored = task::restore_task(&mut ctx, &mut buf, &me)?;
+        let restored = task::restore_task(&mut ctx, &mut buf, &me, up.is_some())?;
         if let Restored::Zombie(z) = &restored {
             // A zombie has a parent in the image, and no threads or
             // children: they would wait for it forever.
@@ -620,6 +605,9 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
     // Its pages, while the next tasks read their records.
     state.fill_pages(&image)?;
     drop(image);
+    if me.is_leader() {
+        spawn_children(s, index)?;
+    }
     s.wait(|t| t.next == n)?;
     if me.is_leader() {
         join_group(s, index)?;
@@ -660,6 +648,37 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
         t.stage[index] = Stage::Done;
     });
     Ok(None)
+}
+
+/// Creates the children of process `index`, once its memory is whole, so
+/// that they share its pages as `fork()` left them: those of its own pid
+/// namespace and the inits of new ones, then those of the one it
+/// unshared, its init first.
+fn spawn_children(s: &Arc<Shared>, index: usize) -> Result {
+    let pid = s.tasks[index].pid;
+    let children = || {
+        s.tasks
+            .iter()
+            .enumerate()
+            .skip(index + 1)
+            .filter(|(_, c)| c.is_leader() && c.ppid == pid)
+            .map(|(j, _)| j)
+    };
+    for j in children().filter(|&j| !s.levels.in_unshared(j, index)) {
+        spawn(s, j)?;
+    }
+    if s.levels.of(index).flags & TaskNs::UNSHARED != 0 {
+        unshare_pid_ns().inspect_err(|e| {
+            s.ctx.lock().log(format_args!(
+                "pid {pid}: cannot unshare its pid namespace (errno {})",
+                -e.to_errno()
+            ))
+        })?;
+        for j in children().filter(|&j| s.levels.in_unshared(j, index)) {
+            spawn(s, j)?;
+        }
+    }
+    Ok(())
 }
 
 /// Once every task exists: joins the process group of task `index` if its

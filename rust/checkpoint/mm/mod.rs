@@ -20,6 +20,7 @@
 //! batches, under the mmap lock, which is dropped before the image is written.
 
 mod anon;
+mod cow;
 mod file;
 mod vdso;
 
@@ -35,7 +36,9 @@ use crate::{
         uts,
     },
 };
-use ckpt_format::{vm, LeArray, MmRecord, PagesRecord, Record, VmaKind, VmaRecord};
+use ckpt_format::{
+    vm, CowRecord, CowRun, LeArray, MmRecord, PagesRecord, Record, VmaKind, VmaRecord,
+};
 use kernel::{
     bindings, new_condvar, new_mutex,
     prelude::*,
@@ -44,10 +47,15 @@ use kernel::{
     workqueue,
 };
 
-/// Writes the memory of `task`.
-pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
+/// Writes the memory of `task`, whose areas may share pages copy-on-write
+/// with those of `parent`, its parent in the image.
+pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32, parent: Option<&Task>) -> Result {
     let Some(mm) = Mm::of_task(task) else {
         return Err(ctx.fail(ESRCH, 0, format_args!("pid {pid}: task has no memory")));
+    };
+    let parent = match parent.and_then(Mm::of_task) {
+        Some(p) => Some(cow::Parent::new(p)?),
+        None => None,
     };
     // Snapshot the areas, then write them without holding the mmap lock.
     let mut areas = KVec::new();
@@ -68,7 +76,9 @@ pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
     let mut kinds = KVec::with_capacity(areas.len(), GFP_KERNEL_ACCOUNT)?;
     for v in &areas {
         let ops = kind_of(ctx, v)?;
-        kinds.push((ops, (ops.prepare)(ctx, v)?), GFP_KERNEL_ACCOUNT)?;
+        // Private memory over the parent's may share its pages.
+        let cow = parent.as_ref().filter(|p| p.covers(v));
+        kinds.push((ops, (ops.prepare)(ctx, v)?, cow), GFP_KERNEL_ACCOUNT)?;
     }
     let f = mm.fields();
     // The saved auxiliary vector up to and including its AT_NULL pair.
@@ -82,11 +92,12 @@ pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32) -> Result {
         flags: f.flags,
         def_flags: f.def_flags,
         exe_ref,
+        inherits: kinds.iter().any(|k| k.2.is_some()),
         auxv: LeArray::Values(&f.auxv[..words]),
     }))?;
     let mut pages = 0;
-    for (v, (ops, file_ref)) in areas.iter().zip(kinds.iter()) {
-        pages += checkpoint_vma(ctx, &mm, v, ops, *file_ref)?;
+    for (v, (ops, file_ref, cow)) in areas.iter().zip(kinds.iter()) {
+        pages += checkpoint_vma(ctx, &mm, v, ops, *file_ref, *cow)?;
     }
     ctx.log(format_args!(
         "pid {pid}: {} memory areas, {pages} pages",
@@ -155,8 +166,16 @@ fn unsupported(ctx: &mut Ctx, v: &Vma, what: &str) -> Error {
     )
 }
 
-/// Writes one area and its pages; returns the number of pages written.
-fn checkpoint_vma(ctx: &mut Ctx, mm: &Mm, v: &Vma, ops: &AreaOps, file_ref: i32) -> Result<u64> {
+/// Writes one area and its pages, but for those it shares with `parent`;
+/// returns the number of pages written.
+fn checkpoint_vma(
+    ctx: &mut Ctx,
+    mm: &Mm,
+    v: &Vma,
+    ops: &AreaOps,
+    file_ref: i32,
+    parent: Option<&cow::Parent>,
+) -> Result<u64> {
     ctx.write_record(&Record::Vma(VmaRecord {
         start: v.start,
         end: v.end,
@@ -165,19 +184,25 @@ fn checkpoint_vma(ctx: &mut Ctx, mm: &Mm, v: &Vma, ops: &AreaOps, file_ref: i32)
         kind: ops.kind,
         file_ref,
     }))?;
+    let shared = match parent {
+        Some(p) => cow::checkpoint(ctx, mm, p, v)?,
+        None => KVVec::new(),
+    };
     match (ops.pages)(v) {
-        Pages::All => write_pages(ctx, mm, v, false),
-        Pages::Anon => write_pages(ctx, mm, v, true),
+        Pages::All => write_pages(ctx, mm, v, false, &shared),
+        Pages::Anon => write_pages(ctx, mm, v, true, &shared),
         Pages::None => Ok(0),
     }
 }
 
 /// Writes the populated pages of `v` (with `only_anon`, only those written
-/// since a file was mapped); returns how many.
-fn write_pages(ctx: &mut Ctx, mm: &Mm, v: &Vma, only_anon: bool) -> Result<u64> {
+/// since a file was mapped), but for those in the runs of `shared`;
+/// returns how many.
+fn write_pages(ctx: &mut Ctx, mm: &Mm, v: &Vma, only_anon: bool, shared: &[CowRun]) -> Result<u64> {
     let page = u64::from(uts::page_size());
     let mut addr = v.start;
     let mut written = 0;
+    let mut next_run = 0;
     while addr < v.end {
         let mut batch = KVec::new();
         // CAST: an area spans fewer than 2^52 pages.
@@ -197,8 +222,9 @@ fn write_pages(ctx: &mut Ctx, mm: &Mm, v: &Vma, only_anon: bool) -> Result<u64> 
         let mut addrs = [0u64; GUP_BATCH];
         let mut keep: KVec<&UserPage> = KVec::with_capacity(got, GFP_KERNEL_ACCOUNT)?;
         for (i, p) in batch.iter().enumerate() {
-            if !only_anon || p.is_anon() {
-                addrs[keep.len()] = addr + i as u64 * page;
+            let a = addr + i as u64 * page;
+            if (!only_anon || p.is_anon()) && !cow::in_runs(shared, &mut next_run, a) {
+                addrs[keep.len()] = a;
                 keep.push(p, GFP_KERNEL_ACCOUNT)?;
             }
         }
@@ -232,11 +258,20 @@ pub(crate) struct Areas {
 
 /// Reads the mm of a task: checks its record, then releases all of the
 /// caller's memory (the point of no return) and maps the areas of the
-/// image, with their pages.
-pub(crate) fn restore_mm(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<MmState> {
+/// image, with their pages. With `from_parent`, the caller was made by its
+/// parent in the image once that parent's memory was whole, and keeps the
+/// areas of it that the image says it shares.
+pub(crate) fn restore_mm(ctx: &mut Ctx, buf: &mut RecordBuf, from_parent: bool) -> Result<MmState> {
     // The files it maps come before it: reopened while a failure still
     // returns to the caller.
     let rec = ctx.read::<MmRecord<'_>>(buf)?;
+    let inherits = rec.inherits;
+    if inherits && !from_parent {
+        ctx.log(format_args!(
+            "an mm that shares its parent's memory, of a task made without it"
+        ));
+        return Err(EINVAL);
+    }
     let mut auxv = KVec::with_capacity(rec.auxv.len(), GFP_KERNEL_ACCOUNT)?;
     for w in rec.auxv.iter() {
         auxv.push(w, GFP_KERNEL_ACCOUNT)?;
@@ -261,14 +296,28 @@ pub(crate) fn restore_mm(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<MmState> 
         "releasing the caller's memory: a failure kills it, only SIGKILL ends the restart now"
     ));
     ctx.hold_signals();
-    mcur::unmap_all().inspect_err(|e| {
+    let released = match inherits {
+        true => cow::release_all_but_private(),
+        false => mcur::unmap_all(),
+    };
+    released.inspect_err(|e| {
         ctx.log(format_args!(
             "cannot unmap the caller (errno {})",
             -e.to_errno()
         ))
     })?;
+    let mut kept = KVVec::new();
     while let Some(v) = ctx.read_if::<VmaRecord>(buf)? {
-        let writable = restore_vma(ctx, &v, &mut areas)?;
+        let writable = match ctx.read_if::<CowRecord<'_>>(buf)? {
+            Some(c) => {
+                areas.count += 1;
+                cow::restore(ctx, &v, &c).map(|()| true)?
+            }
+            None => restore_vma(ctx, &v, &mut areas)?,
+        };
+        if inherits {
+            kept.push((v.start, v.end), GFP_KERNEL_ACCOUNT)?;
+        }
         while let Some(p) = ctx.read_if::<PagesRecord<'_>>(buf)? {
             if !writable {
                 ctx.log(format_args!("pages for an area that has none of its own"));
@@ -276,6 +325,9 @@ pub(crate) fn restore_mm(ctx: &mut Ctx, buf: &mut RecordBuf) -> Result<MmState> 
             }
             restore_pages(ctx, &p, &mut areas, &mut state.deferred)?;
         }
+    }
+    if inherits {
+        cow::unmap_rest(&kept)?;
     }
     ctx.log(format_args!(
         "mm: {} memory areas, {} pages",

@@ -156,6 +156,12 @@ impl Drop for UserPage {
 }
 
 impl UserPage {
+    /// Returns whether both are the same page: in two mms, one that
+    /// `fork()` shares copy-on-write.
+    pub(crate) fn is(&self, other: &UserPage) -> bool {
+        self.0 == other.0
+    }
+
     /// Returns true for anonymous pages (for a private file mapping: pages
     /// written since the file was mapped).
     pub(crate) fn is_anon(&self) -> bool {
@@ -351,8 +357,13 @@ pub(crate) mod current {
 
     /// Unmaps every user area of the caller (vDSO included).
     pub(crate) fn unmap_all() -> Result {
+        unmap(0, task_size())
+    }
+
+    /// Unmaps `[start, start + len)` of the caller, as `munmap()` would.
+    pub(crate) fn unmap(start: u64, len: u64) -> Result {
         // SAFETY: `vm_munmap` works on the caller's mm and takes its lock.
-        let r = unsafe { bindings::vm_munmap(0, task_size() as usize) };
+        let r = unsafe { bindings::vm_munmap(start as _, len as _) };
         kernel::error::to_result(r)
     }
 

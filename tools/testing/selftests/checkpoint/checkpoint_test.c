@@ -2546,6 +2546,77 @@ TEST(nested_pid_namespaces_survive_restart)
 	unlink(log);
 }
 
+/* The memory.current of the v2 cgroup @cg, or -1. */
+static long memory_current(const char *cg)
+{
+	char path[256], buf[64];
+
+	snprintf(path, sizeof(path), "%s/memory.current", cg);
+	if (!read_file(path, buf, sizeof(buf)))
+		return -1;
+	return atol(buf);
+}
+
+/*
+ * 50 workers forked from a parent with 8 MiB (ckpt_sleeper's cow mode), as
+ * a container: the image holds the memory they share with the parent
+ * once, and the restarted tree shares it again, within 1.1 times the
+ * memory.current it had; each worker still sees its own page, none of the
+ * parent's later writes, and the parent its own.
+ */
+TEST(cow_workers_share_memory_after_restart)
+{
+	char path[] = "/tmp/ckpt-cow-XXXXXX", log[] = "/tmp/ckpt-cow-log-XXXXXX";
+	char *argv[] = { (char *)sleeper_path(), "ckpt-cow", "cow", log, NULL };
+	char cg[128], ready[5], buf[8192], ctl[256] = "";
+	long before, after;
+	struct stat st;
+	pid_t init, root;
+	int out[2];
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(log));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	read_file(CG2_ROOT "/cgroup.controllers", ctl, sizeof(ctl));
+	if (!strstr(ctl, "memory"))
+		SKIP(return, "no memory controller (CONFIG_MEMCG)");
+	ASSERT_EQ(0, write_str(CG2_ROOT, "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-cow-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ASSERT_EQ(0, pipe(out));
+	init = spawn_container(cg, argv, -1, out);
+	EXPECT_LT(0, init);
+	EXPECT_EQ(5, read(out[0], ready, 5));
+	close(out[0]);
+	before = memory_current(cg);
+	EXPECT_LT(0, checkpoint_frozen(cg, init, 0, path)) TH_LOG("%s", strerror(errno));
+	/* The 8 MiB once, not once per worker. */
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_GT(16L << 20, st.st_size) TH_LOG("image of %ld bytes", (long)st.st_size);
+	ASSERT_EQ(0, kill_v2(cg));
+	ASSERT_EQ(0, reap_killed(cg));
+	ASSERT_EQ(0, thaw_v2(cg));
+
+	root = restart_tree_in(path, cg);
+	EXPECT_LT(0, root) TH_LOG("restart: %s", strerror(-root));
+	after = memory_current(cg);
+	EXPECT_GE(before * 11, after * 10) TH_LOG("memory.current %ld before, %ld after",
+						  before, after);
+	if (root > 0) {
+		EXPECT_EQ(0, kill(root, SIGUSR1));
+		EXPECT_EQ(0, wait_log(log, 0, "cow ok ", 50, 60));
+		EXPECT_EQ(0, wait_log(log, 0, "cow parent ok, reaped 50", 1, 60));
+	}
+	read_file(log, buf, sizeof(buf));
+	EXPECT_EQ(NULL, strstr(buf, "FAIL")) TH_LOG("%s", buf);
+	EXPECT_EQ(0, empty_cgroup(cg));
+	remove_v2(cg);
+	unlink(path);
+	unlink(log);
+}
+
 /*
  * A container whose shell and its job share their stdin and stderr with a
  * task outside, a file of /tmp, linked or not (an object of the image

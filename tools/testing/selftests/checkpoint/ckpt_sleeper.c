@@ -2277,6 +2277,114 @@ static int nested_mode(const char *log)
 	return 1;
 }
 
+/*
+ * cow mode: a parent with COW_MIB MiB of memory forks COW_WORKERS workers,
+ * which share it copy-on-write; each writes one page of its own. Some
+ * pages are left empty until after the forks, when the parent writes
+ * them, and page 0: the workers must not see those writes. On SIGUSR1
+ * each checks what it sees and logs it; the parent reaps the workers.
+ */
+#define COW_WORKERS 50
+#define COW_MIB 8
+#define COW_LATE 64
+
+/* Whether byte @i of the cow area is in a page written after the forks. */
+static int cow_late(size_t i)
+{
+	size_t page = i / ps, pages = ((size_t)COW_MIB << 20) / ps;
+
+	return (page >= pages / 2 && page < pages / 2 + COW_LATE) || page == pages - 1;
+}
+
+static unsigned char cow_byte(size_t i)
+{
+	return (i * 13 + i / 4096) & 0xff;
+}
+
+/* Whether worker @w (-1: the parent) sees its memory as it should. */
+static int cow_ok(const unsigned char *mem, int w)
+{
+	size_t i, len = (size_t)COW_MIB << 20;
+
+	for (i = 0; i < len; i++) {
+		unsigned char want = cow_byte(i);
+
+		if (cow_late(i))
+			want = w < 0 ? 0x5a : 0;
+		else if (i == 0 && w < 0)
+			want = 0xee;
+		else if (w >= 0 && i == (size_t)(w + 1) * ps)
+			want = 0xff - w;
+		if (mem[i] != want)
+			return 0;
+	}
+	return 1;
+}
+
+static int cow_mode(const char *log)
+{
+	size_t i, len = (size_t)COW_MIB << 20;
+	pid_t kids[COW_WORKERS];
+	int ready[2], w, sig, status, reaped = 0;
+	unsigned char *mem;
+	char c, msg[64];
+	sigset_t set;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pending_log < 0 || mem == MAP_FAILED || pipe(ready))
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (i = 0; i < len; i++)
+		if (!cow_late(i))
+			mem[i] = cow_byte(i);
+	for (w = 0; w < COW_WORKERS; w++) {
+		kids[w] = fork();
+		if (kids[w] < 0)
+			return 1;
+		if (kids[w] > 0)
+			continue;
+		/* One page of its own; it shares the rest with the parent. */
+		mem[(w + 1) * ps] = 0xff - w;
+		quiet_stdout();
+		close(ready[0]);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		close(ready[1]);
+		sigwait(&set, &sig);
+		snprintf(msg, sizeof(msg), cow_ok(mem, w) ? "cow ok %d\n" : "cow FAIL %d\n", w);
+		note(msg);
+		_exit(0);
+	}
+	close(ready[1]);
+	for (w = 0; w < COW_WORKERS; w++)
+		if (read(ready[0], &c, 1) != 1)
+			return 1;
+	close(ready[0]);
+	/* Pages that only the parent has. */
+	for (i = 0; i < len; i++)
+		if (cow_late(i))
+			mem[i] = 0x5a;
+	mem[0] = 0xee;
+	if (write(1, "ready", 5) != 5)
+		return 1;
+	quiet_stdout();
+	sigwait(&set, &sig);
+	for (w = 0; w < COW_WORKERS; w++)
+		kill(kids[w], SIGUSR1);
+	for (w = 0; w < COW_WORKERS; w++)
+		if (waitpid(kids[w], &status, 0) == kids[w] && WIFEXITED(status) &&
+		    !WEXITSTATUS(status))
+			reaped++;
+	snprintf(msg, sizeof(msg), cow_ok(mem, -1) ? "cow parent ok, reaped %d\n" :
+			 "cow parent FAIL, reaped %d\n", reaped);
+	note(msg);
+	for (;;)
+		pause();
+}
+
 #define THR_N 8
 
 static pthread_t thr[THR_N];
@@ -2564,6 +2672,8 @@ int main(int argc, char **argv)
 		return share_mode(argv[3]);
 	if (!strcmp(mode, "nested") && argc > 3)
 		return nested_mode(argv[3]);
+	if (!strcmp(mode, "cow") && argc > 3)
+		return cow_mode(argv[3]);
 	/*
 	 * As uid 65534: wait for SIGUSR1, then exec argv[3] (a setuid-root
 	 * copy of this program).
