@@ -10,8 +10,9 @@
  * until the task is back, stopped before its first instruction); CRIU's
  * `criu dump` and `criu restore -d` of the same task (if criu is on PATH);
  * and in-guest memcpy bandwidth. Then, for trees of 1, 10 and 100
- * processes of 1 MiB each, and a process of 16 threads of 1 MiB each, in
- * a cgroup of their own: checkpoint(2) of the tree into a file and
+ * processes of 1 MiB each, a process of 16 threads of 1 MiB each, and 50
+ * workers forked from a parent with 8 MiB that they share, in a cgroup of
+ * their own: checkpoint(2) of the tree into a file and
  * restart(2) with RESTART_TREE (until every task is back, stopped),
  * against `criu dump` and `criu restore -d` of the same tree. A task that
  * reserved 64 GiB and wrote 1 MiB of it (a page every 256 MiB) is
@@ -214,7 +215,8 @@ static double ours_restart(const char *path)
 
 /*
  * A tree of @n tasks of 1 MiB each, born in TREE_CG: ckpt_sleeper in @mode,
- * fill-tree (processes) or fill-threads (threads); returns its root.
+ * fill-tree (processes) or fill-threads (threads); or cow, 50 workers
+ * forked from a parent with 8 MiB, which they share; returns its root.
  */
 static pid_t spawn_tree(const char *mode, int n)
 {
@@ -222,7 +224,8 @@ static pid_t spawn_tree(const char *mode, int n)
 	int p[2];
 	pid_t pid;
 
-	snprintf(arg, sizeof(arg), "%d", n);
+	/* The cow tree has its size built in, and a log. */
+	snprintf(arg, sizeof(arg), strcmp(mode, "cow") ? "%d" : "/dev/null", n);
 	if ((mkdir(TREE_CG, 0755) && errno != EEXIST) || pipe(p))
 		return -1;
 	pid = fork();
@@ -612,12 +615,13 @@ int main(int argc, char **argv)
 	emit("\n%-8s %-26s %10s %10s %12s %8s\n", "tree", "operation", "ours", "criu",
 	     "ours/task", "vs criu");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		static const struct { const char *mode, *name; int n; } trees[] = {
 			{ "fill-tree", "procs", 1 },
 			{ "fill-tree", "procs", 10 },
 			{ "fill-tree", "procs", 100 },
 			{ "fill-threads", "threads", 16 },
+			{ "cow", "cow", 51 },
 		};
 		int nt = trees[i].n;
 		double cp = -1, rs = -1, cd = -1, cr = -1;
@@ -660,7 +664,8 @@ int main(int argc, char **argv)
 	     "(MAP_NORESERVE), 1 MiB of it written, a page every 256 MiB: compare\n"
 	     "with the 1 MiB task. migrate: `checkpoint -o - | restart -i -` of the\n"
 	     "256 MiB task (the tools, restart into a new pid namespace), against\n"
-	     "criu dump then criu restore.\n");
+	     "criu dump then criu restore. 51 cow: 50 workers forked from a parent\n"
+	     "with 8 MiB, which they share copy-on-write.\n");
 	emit("'vs criu': criu time / our time (higher is better, criu dump is\n"
 	     "compared with both of our checkpoints); 'vs memcpy': our throughput /\n"
 	     "memcpy bandwidth. Ours includes the cgroup freeze; criu's includes\n"
