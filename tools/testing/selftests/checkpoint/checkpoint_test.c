@@ -2568,11 +2568,14 @@ TEST(cow_workers_share_memory_after_restart)
 {
 	char path[] = "/tmp/ckpt-cow-XXXXXX", log[] = "/tmp/ckpt-cow-log-XXXXXX";
 	char *argv[] = { (char *)sleeper_path(), "ckpt-cow", "cow", log, NULL };
-	char cg[128], ready[5], buf[8192], ctl[256] = "";
+	const uint32_t mm_type = 201, cow_type = 204;
+	char cg[128], ready[5], buf[8192], ctl[256] = "", *img;
+	static size_t offs[4096];
+	size_t nrec, len, i, mm, cow;
 	long before, after;
 	struct stat st;
 	pid_t init, root;
-	int out[2];
+	int out[2], fd;
 
 	ASSERT_LE(0, mkstemp(path));
 	ASSERT_LE(0, mkstemp(log));
@@ -2598,6 +2601,30 @@ TEST(cow_workers_share_memory_after_restart)
 	ASSERT_EQ(0, kill_v2(cg));
 	ASSERT_EQ(0, reap_killed(cg));
 	ASSERT_EQ(0, thaw_v2(cg));
+
+	/*
+	 * Hostile: the root's mm (it has no parent to share with) says it
+	 * inherits; a worker's first cow run grows past its area. Both
+	 * refused with EINVAL, the half-built tree gone.
+	 */
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	img = slurp(fd, &len);
+	close(fd);
+	ASSERT_NE(NULL, img);
+	nrec = record_offsets(img, len, offs, 4096);
+	for (i = 0, mm = cow = 0; i < nrec; i++) {
+		if (!mm && !memcmp(img + offs[i], &mm_type, 4))
+			mm = offs[i];
+		if (!cow && !memcmp(img + offs[i], &cow_type, 4))
+			cow = offs[i];
+	}
+	ASSERT_NE(0, mm);
+	ASSERT_NE(0, cow);
+	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, mm + 8 + 108, 1));
+	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, cow + 8 + 16, 1 << 30));
+	free(img);
+	ASSERT_EQ(0, empty_cgroup(cg));
 
 	root = restart_tree_in(path, cg);
 	EXPECT_LT(0, root) TH_LOG("restart: %s", strerror(-root));
