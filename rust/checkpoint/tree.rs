@@ -12,18 +12,18 @@
 //!
 //! Restart rebuilds the tree in the kernel. The caller of `restart(2)` with
 //! `RESTART_TREE` coordinates: it reads the header and the tree record and
-//! creates the root as its child, with its pid. Each process creates its
-//! own children, as `fork()` would and with their pids at every level of
-//! the pid namespaces nested in the tree's (the pidns record: a child
-//! that is the init of one is made with `CLONE_NEWPID`, or after its
-//! parent unshares it), then waits for its
-//! turn: the tasks read their records from the one image in the order of
-//! the tree, each in its own context, where a process rebuilds its memory.
-//! A process then creates its other threads, as `pthread_create()` would,
-//! sharing what it rebuilt; each reads its own records in its turn. From
-//! an image that can be read at any offset (a file), a process notes
-//! where its pages are in its turn and reads them after it, while the
-//! next tasks read their records. Once
+//! creates the root as its child, with its pid. The tasks read their
+//! records from the one image in turn, in the order of the tree, each in
+//! its own context, where a process rebuilds its memory. A process then
+//! creates its other threads, as `pthread_create()` would, sharing what it
+//! rebuilt; each reads its own records in its turn. From an image that can
+//! be read at any offset (a file), a process notes where its pages are in
+//! its turn and reads them after it, while the next tasks read their
+//! records. Once its memory is whole, a process creates its children, as
+//! `fork()` would, so that they share its pages copy-on-write again, and
+//! with their pids at every level of the pid namespaces nested in the
+//! tree's (the pidns record: a child that is the init of one is made with
+//! `CLONE_NEWPID`, or after its parent unshares it). Once
 //! the tail is read, every task sets the rest of its state (credentials,
 //! descriptors, registers...), a thread after its leader, and returns to
 //! user space, and the coordinator returns the root's pid. If any task

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Private anonymous memory that a process shares copy-on-write with its
-//! parent, as `fork()` left it.
+//! Private memory that a process shares copy-on-write with its parent, as
+//! `fork()` left it.
 //!
 //! At checkpoint, a private area of a process (anonymous memory, or a
 //! private file mapping's written pages) whose parent is in the image, and
