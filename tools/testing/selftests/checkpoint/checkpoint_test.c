@@ -2062,6 +2062,84 @@ TEST(unlinked_files_survive_restart)
 	unlink(log);
 }
 
+/*
+ * A checkpoint into a pipe, whose pages go to the pipe as copies rather
+ * than through pipe_write(), writes the stream a checkpoint into a file
+ * does: the same bytes after the header, for a task of 8 MiB whose pages
+ * differ, through a pipe that fills many times. Restarted from it, the
+ * task runs.
+ */
+TEST(checkpoint_into_pipe_is_the_file_stream)
+{
+	char path[] = "/tmp/ckpt-pipef-XXXXXX", piped[] = "/tmp/ckpt-pipep-XXXXXX";
+	char cg[128], ready[5], buf[65536];
+	size_t alen = 0, blen = 0, head;
+	int fd, p[2], status = -1;
+	pid_t target, drain, back;
+	uint32_t rlen;
+	char *a, *b;
+	ssize_t n;
+
+	ASSERT_LE(0, mkstemp(path));
+	ASSERT_LE(0, mkstemp(piped));
+	if (!cgroup2_available())
+		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
+	target = spawn_target_at(sleeper_path(), "ckpt-pipef", "fill", "8", ready, sizeof(ready));
+	ASSERT_LT(0, target);
+	ASSERT_EQ(0, freeze_v2(target, cg, sizeof(cg)));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ASSERT_LE(0, fd);
+	EXPECT_LT(0, sys_checkpoint(target, fd, CHECKPOINT_SUBTREE, -1));
+	close(fd);
+	ASSERT_EQ(0, pipe(p));
+	drain = fork();
+	if (drain == 0) {
+		fd = open(piped, O_WRONLY | O_TRUNC);
+		close(p[1]);
+		while ((n = read(p[0], buf, sizeof(buf))) > 0)
+			if (fd < 0 || write(fd, buf, n) != n)
+				_exit(1);
+		_exit(n ? 1 : 0);
+	}
+	close(p[0]);
+	EXPECT_LT(0, sys_checkpoint(target, p[1], CHECKPOINT_SUBTREE, -1))
+		TH_LOG("%s", strerror(errno));
+	close(p[1]);
+	ASSERT_EQ(drain, waitpid(drain, &status, 0));
+	EXPECT_EQ(0, status);
+	kill(target, SIGKILL);
+	thaw_v2(cg);
+	reap(target);
+	remove_v2(cg);
+
+	fd = open(path, O_RDONLY);
+	a = slurp(fd, &alen);
+	close(fd);
+	fd = open(piped, O_RDONLY);
+	b = slurp(fd, &blen);
+	close(fd);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	EXPECT_LT(8L << 20, alen);
+	ASSERT_EQ(alen, blen);
+	/* The header holds the checkpoint id and time; the rest is the same. */
+	memcpy(&rlen, a + 4, 4);
+	head = ((size_t)rlen + 7) & ~(size_t)7;
+	ASSERT_GT(alen, head);
+	EXPECT_EQ(0, memcmp(a + head, b + head, alen - head));
+	free(a);
+	free(b);
+	back = restart_path(piped);
+	EXPECT_LT(0, back);
+	if (back > 0) {
+		EXPECT_EQ(0, kill(back, 0));
+		kill(back, SIGKILL);
+		reap(back);
+	}
+	unlink(path);
+	unlink(piped);
+}
+
 TEST(restart_from_pipe_stops_at_tail)
 {
 	char cg[128];

@@ -2706,9 +2706,14 @@ int main(int argc, char **argv)
 		char *m = mmap(NULL, n, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
+		size_t i;
+
 		if (m == MAP_FAILED)
 			return 1;
 		memset(m, 0x5a, n);
+		/* Each page its own: an image with pages out of order differs. */
+		for (i = 0; i < n; i += ps)
+			memcpy(m + i, &i, sizeof(i));
 	}
 	/* The benchmark's sparse task: 256 pages spread over argv[3] GiB. */
 	if (!strcmp(mode, "fill-sparse") && argc > 3) {
