@@ -145,8 +145,9 @@ fn bench(p: &Paths, trees_only: bool) -> Result<u8> {
         if trees_only { " trees" } else { "" }
     );
     // The test kernel tracks every allocation for kmemleak; a benchmark
-    // measures the kernel without that (the same for both sides).
-    let r = vm::run_in_guest_with(p, &cmd, 3600, &["kmemleak=off"])?;
+    // measures the kernel without that (the same for both sides). The
+    // 1 GiB task, its image, its restored copy and CRIU's images need room.
+    let r = vm::run_in_guest_with(p, &cmd, 3600, &["kmemleak=off"], "6G")?;
     for l in vm::kernel_problems(&r.dmesg) {
         eprintln!("xtask: kernel log: {l}");
     }

@@ -31,11 +31,18 @@ pub fn run_script_in_guest(p: &Paths, name: &str, body: &str, timeout_s: u64) ->
 
 /// Boots the kernel, runs `cmd` with `sh -c` in the guest, with a timeout.
 pub fn run_in_guest(p: &Paths, cmd: &str, timeout_s: u64) -> Result<GuestRun> {
-    run_in_guest_with(p, cmd, timeout_s, &[])
+    run_in_guest_with(p, cmd, timeout_s, &[], "2G")
 }
 
-/// [`run_in_guest`], with `boot` added to the kernel's command line.
-pub fn run_in_guest_with(p: &Paths, cmd: &str, timeout_s: u64, boot: &[&str]) -> Result<GuestRun> {
+/// [`run_in_guest`], with `boot` added to the kernel's command line, in a
+/// guest of `memory` (as QEMU's `-m`: "2G").
+pub fn run_in_guest_with(
+    p: &Paths,
+    cmd: &str,
+    timeout_s: u64,
+    boot: &[&str],
+    memory: &str,
+) -> Result<GuestRun> {
     if !p.bzimage().exists() {
         return Err("no kernel built: run `cargo xtask kernel` first".into());
     }
@@ -77,7 +84,14 @@ pub fn run_in_guest_with(p: &Paths, cmd: &str, timeout_s: u64, boot: &[&str]) ->
             "--run",
         ])
         .arg(p.bzimage())
-        .args(["--disable-kvm", "--cpus", "2", "--memory", "2G", "--rwdir"])
+        .args([
+            "--disable-kvm",
+            "--cpus",
+            "2",
+            "--memory",
+            memory,
+            "--rwdir",
+        ])
         .arg(&run)
         .args(boot.iter().flat_map(|b| ["--append", b]))
         .arg("--")

@@ -4,7 +4,7 @@
  *
  *   ckpt_bench OUT [trees]
  *
- * For tasks with 1, 64 and 256 MiB of touched anonymous memory, times:
+ * For tasks with 1, 64, 256 MiB and 1 GiB of touched anonymous memory, times:
  * this project's checkpoint (freeze + checkpoint(2) into a pipe drained to
  * /dev/null, and into a tmpfs file) and restart (restart(2) of that file,
  * until the task is back, stopped before its first instruction); CRIU's
@@ -497,7 +497,7 @@ static void emit_memory_rows(const char *label, int mib, double bw,
 
 int main(int argc, char **argv)
 {
-	static const int sizes[] = { 1, 64, 256 };
+	static const int sizes[] = { 1, 64, 256, 1024 };
 	char path[4096], *slash, img[] = "/tmp/ckpt-bench.img", dir[] = "/tmp/ckpt-bench-criu";
 	double bw = memcpy_bw();
 	int criu = criu_available(), trees_only = argc > 2 && !strcmp(argv[2], "trees"), i, r;
@@ -521,7 +521,7 @@ int main(int argc, char **argv)
 	emit("criu: %s\n\n", criu ? "found" : "not found (its columns are empty)");
 	emit("%-8s %-26s %10s %10s %12s %8s %8s\n", "memory", "operation", "ours",
 	     "criu", "ours MiB/s", "vs criu", "vs memcpy");
-	for (i = 0; i < 3 && !trees_only; i++) {
+	for (i = 0; i < 4 && !trees_only; i++) {
 		int mib = sizes[i];
 		double cp = -1, cf = -1, rs = -1, cd = -1, cr = -1;
 
@@ -543,7 +543,10 @@ int main(int argc, char **argv)
 			};
 			char label[16];
 
-			snprintf(label, sizeof(label), "%d MiB", mib);
+			if (mib >= 1024)
+				snprintf(label, sizeof(label), "%d GiB", mib >> 10);
+			else
+				snprintf(label, sizeof(label), "%d MiB", mib);
 			emit_memory_rows(label, mib, bw, rows, 3);
 		}
 	}
