@@ -297,6 +297,19 @@ impl StreamCheck {
         }
     }
 
+    /// In the area of the last task: pages up to `last` were given, and
+    /// its cow record, if any, came.
+    fn in_area(&mut self, last: Option<u64>) {
+        if let Some(TaskPos {
+            mem: Mem::Area { last: l, cow, .. },
+            ..
+        }) = &mut self.task
+        {
+            *l = last;
+            *cow = false;
+        }
+    }
+
     /// Returns true once the tail record was accepted.
     pub fn is_done(&self) -> bool {
         self.state == State::Done
@@ -386,14 +399,7 @@ impl StreamCheck {
                     .into());
                 };
                 c.check(start, end, u64::from(self.page_size))?;
-                if let Some(t) = &mut self.task {
-                    t.mem = Mem::Area {
-                        start,
-                        end,
-                        last,
-                        cow: false,
-                    };
-                }
+                self.in_area(last);
                 Ok(())
             }
             (_, Record::Pages(p)) => {
@@ -417,14 +423,7 @@ impl StreamCheck {
                     }
                     last = Some(a);
                 }
-                if let Some(t) = &mut self.task {
-                    t.mem = Mem::Area {
-                        start,
-                        end,
-                        last,
-                        cow: false,
-                    };
-                }
+                self.in_area(last);
                 Ok(())
             }
             (_, Record::Tree(t)) => {

@@ -14,7 +14,6 @@
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
-#include <linux/pipe_fs_i.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -316,92 +315,9 @@ static int ckpt_pages_io(struct file *file, struct page **pages,
 	return ret;
 }
 
-/* The copies of pages that a checkpoint hands to a pipe: never merged into. */
-static const struct pipe_buf_operations ckpt_pipe_buf_ops = {
-	.release = generic_pipe_buf_release,
-	.get = generic_pipe_buf_get,
-};
-
-/*
- * Writes @n whole pages to @pipe, the pipe of @file, as pipe_write() would,
- * but for the copy: pipe_write() copies into the pipe under its mutex,
- * which the reader holds to copy out, so the two copies run in turn. Here
- * the pages are copied into new pages first, without the mutex, and only
- * handed to the pipe under it; the reader copies them out meanwhile.
- * Copies rather than the pages themselves: a reader, or a splice()
- * onwards, may hold them after the task runs again.
- */
-static int ckpt_pipe_write_pages(struct file *file, struct pipe_inode_info *pipe,
-				 struct page **pages, unsigned int n)
-{
-	struct page **copies = kcalloc(n, sizeof(*copies), GFP_KERNEL_ACCOUNT);
-	unsigned int i, done = 0;
-	int ret = 0;
-
-	if (!copies)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		copies[i] = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
-		if (!copies[i]) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		copy_highpage(copies[i], pages[i]);
-	}
-	pipe_lock(pipe);
-	while (done < n) {
-		unsigned int mask = pipe->ring_size - 1;
-
-		if (!pipe->readers) {
-			send_sig(SIGPIPE, current, 0);
-			ret = -EPIPE;
-			break;
-		}
-		if (pipe_full(pipe->head, pipe->tail, pipe->max_usage)) {
-			if (file->f_flags & O_NONBLOCK) {
-				ret = -EAGAIN;
-				break;
-			}
-			if (signal_pending(current)) {
-				ret = -ERESTARTSYS;
-				break;
-			}
-			pipe_wait_writable(pipe);
-			continue;
-		}
-		while (done < n && !pipe_full(pipe->head, pipe->tail, pipe->max_usage)) {
-			pipe->bufs[pipe->head & mask] = (struct pipe_buffer) {
-				.page = copies[done],
-				.len = PAGE_SIZE,
-				.ops = &ckpt_pipe_buf_ops,
-			};
-			copies[done++] = NULL;
-			pipe->head++;
-		}
-		pipe_unlock(pipe);
-		wake_up_interruptible_sync_poll(&pipe->rd_wait, EPOLLIN | EPOLLRDNORM);
-		kill_fasync(&pipe->fasync_readers, SIGIO, POLL_IN);
-		pipe_lock(pipe);
-	}
-	pipe_unlock(pipe);
-out:
-	for (i = 0; i < n; i++)
-		if (copies[i])
-			put_page(copies[i]);
-	kfree(copies);
-	return ret;
-}
-
-/*
- * Writes @n whole pages to @file at its position; to a pipe (not a
- * notification pipe, not in packet mode) by ckpt_pipe_write_pages().
- */
+/* Writes @n whole pages to @file at its position. */
 int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n)
 {
-	struct pipe_inode_info *pipe = get_pipe_info(file, true);
-
-	if (pipe && !(file->f_flags & O_DIRECT) && n)
-		return ckpt_pipe_write_pages(file, pipe, pages, n);
 	return ckpt_pages_io(file, pages, n, ITER_SOURCE, false, NULL);
 }
 

@@ -205,8 +205,7 @@ pub(crate) fn read_pages_at(file: &File, pages: &[UserPage], pos: i64, hold: boo
 }
 
 /// Writes the contents of `pages` (at most [`GUP_BATCH`]) to `file` at its
-/// position, in one call; to a pipe, as copies handed to it, so that the
-/// reader copies them out while the next are copied.
+/// position, in one call.
 pub(crate) fn write_pages_to(file: &File, pages: &[&UserPage]) -> Result {
     let (mut raw, n) = raw_pages(pages.iter().copied())?;
     // SAFETY: `file` is valid; `raw` holds `n` referenced pages, which the

@@ -223,6 +223,29 @@ static size_t record_offsets(const char *buf, size_t len, size_t *offs, size_t m
 	return n;
 }
 
+/* Reads the file at @path into a new buffer, its length in *@len. */
+static char *slurp_path(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	char *buf = fd < 0 ? NULL : slurp(fd, len);
+
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+/* The offset of the first record of type @type in the image @img, or 0. */
+static size_t first_record(const char *img, size_t len, uint32_t type)
+{
+	static size_t offs[1 << 14];
+	size_t i, n = record_offsets(img, len, offs, 1 << 14);
+
+	for (i = 0; i < n; i++)
+		if (!memcmp(img + offs[i], &type, 4))
+			return offs[i];
+	return 0;
+}
+
 static size_t read_file(const char *path, char *buf, size_t size);
 static int copy_file(const char *from, const char *to, mode_t mode);
 
@@ -2063,8 +2086,7 @@ TEST(unlinked_files_survive_restart)
 }
 
 /*
- * A checkpoint into a pipe, whose pages go to the pipe as copies rather
- * than through pipe_write(), writes the stream a checkpoint into a file
+ * A checkpoint into a pipe writes the stream a checkpoint into a file
  * does: the same bytes after the header, for a task of 8 MiB whose pages
  * differ, through a pipe that fills many times. Restarted from it, the
  * task runs.
@@ -2112,12 +2134,8 @@ TEST(checkpoint_into_pipe_is_the_file_stream)
 	reap(target);
 	remove_v2(cg);
 
-	fd = open(path, O_RDONLY);
-	a = slurp(fd, &alen);
-	close(fd);
-	fd = open(piped, O_RDONLY);
-	b = slurp(fd, &blen);
-	close(fd);
+	a = slurp_path(path, &alen);
+	b = slurp_path(piped, &blen);
 	ASSERT_NE(NULL, a);
 	ASSERT_NE(NULL, b);
 	EXPECT_LT(8L << 20, alen);
@@ -2481,6 +2499,40 @@ static long checkpoint_frozen(const char *cg, pid_t pid, unsigned long flags,
 }
 
 /*
+ * Makes the v2 cgroup @cg (named after @name) and runs @argv there as the
+ * init of a container (spawn_container()), until it writes "ready" on its
+ * stdout; returns the init's pid, or -1.
+ */
+static pid_t start_container(char *cg, size_t len, const char *name, char *const argv[])
+{
+	char ready[5];
+	int out[2];
+	pid_t init;
+
+	snprintf(cg, len, CG2_ROOT "/%s-%d", name, getpid());
+	if (mkdir(cg, 0755) || pipe(out))
+		return -1;
+	init = spawn_container(cg, argv, -1, out);
+	if (read(out[0], ready, sizeof(ready)) != sizeof(ready))
+		init = -1;
+	close(out[0]);
+	return init;
+}
+
+/*
+ * Checkpoints the container of @init in @cg into @path (as a container),
+ * then kills all of it; returns the checkpoint id, or -1.
+ */
+static long checkpoint_container_and_kill(const char *cg, pid_t init, const char *path)
+{
+	long id = checkpoint_frozen(cg, init, 0, path);
+
+	if (kill_v2(cg) || reap_killed(cg) || thaw_v2(cg))
+		return -1;
+	return id;
+}
+
+/*
  * The tree of tree_survives_restart as a container: its root is the init
  * of a pid namespace, checkpointed without CHECKPOINT_SUBTREE. It comes
  * back as the init of a new pid namespace, every task with its pid there,
@@ -2490,26 +2542,17 @@ TEST(container_survives_restart)
 {
 	char path[] = "/tmp/ckpt-cont-XXXXXX", log[] = "/tmp/ckpt-cont-log-XXXXXX";
 	char *argv[] = { (char *)sleeper_path(), "ckpt-cont", "tree", log, NULL };
-	char cg[128], ready[5], buf[8192], want[64];
+	char cg[128], buf[8192], want[64];
 	pid_t init, root;
-	int out[2];
 
 	ASSERT_LE(0, mkstemp(path));
 	ASSERT_LE(0, mkstemp(log));
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
 	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
-	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-cont-%d", getpid());
-	ASSERT_EQ(0, mkdir(cg, 0755));
-	ASSERT_EQ(0, pipe(out));
-	init = spawn_container(cg, argv, -1, out);
-	EXPECT_LT(0, init);
-	EXPECT_EQ(5, read(out[0], ready, 5));
-	close(out[0]);
-	EXPECT_LT(0, checkpoint_frozen(cg, init, 0, path)) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(0, kill_v2(cg));
-	ASSERT_EQ(0, reap_killed(cg));
-	ASSERT_EQ(0, thaw_v2(cg));
+	init = start_container(cg, sizeof(cg), "ckpt-cont", argv);
+	ASSERT_LT(0, init);
+	EXPECT_LT(0, checkpoint_container_and_kill(cg, init, path)) TH_LOG("%s", strerror(errno));
 
 	root = restart_tree_in(path, cg);
 	EXPECT_LT(0, root) TH_LOG("restart: %s", strerror(-root));
@@ -2562,48 +2605,32 @@ TEST(nested_pid_namespaces_survive_restart)
 {
 	char path[] = "/tmp/ckpt-nest-XXXXXX", log[] = "/tmp/ckpt-nest-log-XXXXXX";
 	char *argv[] = { (char *)sleeper_path(), "ckpt-nest", "nested", log, NULL };
-	const uint32_t pidns_type = 108;
-	char cg[128], ready[5], buf[8192], *img, *rec;
-	size_t offs[256], nrec, len, i;
+	char cg[128], buf[8192], *img, *rec;
+	size_t len, at;
 	uint32_t npids;
 	pid_t init, root;
-	int out[2], fd;
 
 	ASSERT_LE(0, mkstemp(path));
 	ASSERT_LE(0, mkstemp(log));
 	if (!cgroup2_available())
 		SKIP(return, "no cgroup v2 hierarchy at " CG2_ROOT);
 	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
-	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-nest-%d", getpid());
-	ASSERT_EQ(0, mkdir(cg, 0755));
-	ASSERT_EQ(0, pipe(out));
-	init = spawn_container(cg, argv, -1, out);
-	EXPECT_LT(0, init);
-	EXPECT_EQ(5, read(out[0], ready, 5));
-	close(out[0]);
-	EXPECT_LT(0, checkpoint_frozen(cg, init, 0, path)) TH_LOG("%s", strerror(errno));
+	init = start_container(cg, sizeof(cg), "ckpt-nest", argv);
+	ASSERT_LT(0, init);
+	EXPECT_LT(0, checkpoint_container_and_kill(cg, init, path)) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, run_ckptinfo(path, "", buf, sizeof(buf))) TH_LOG("%s", buf);
 	EXPECT_NE(NULL, strstr(buf, "pidns")) TH_LOG("%s", buf);
-	ASSERT_EQ(0, kill_v2(cg));
-	ASSERT_EQ(0, reap_killed(cg));
-	ASSERT_EQ(0, thaw_v2(cg));
 
 	/*
 	 * Hostile pidns records, refused before any task is made: A (task 1
 	 * of the tree: R, A, E, B, D, F, C) did not unshare its namespace;
 	 * D, pid 2 below, is the init of one; one pid too many.
 	 */
-	fd = open(path, O_RDONLY);
-	ASSERT_LE(0, fd);
-	img = slurp(fd, &len);
-	close(fd);
+	img = slurp_path(path, &len);
 	ASSERT_NE(NULL, img);
-	nrec = record_offsets(img, len, offs, 256);
-	for (i = 0; i < nrec; i++)
-		if (!memcmp(img + offs[i], &pidns_type, 4))
-			break;
-	ASSERT_GT(nrec, i);
-	rec = img + offs[i] + 8;
+	at = first_record(img, len, 108);
+	ASSERT_NE(0, at);
+	rec = img + at + 8;
 	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, rec + 8 + 8 * 1 + 4 - img, 0));
 	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, rec + 8 + 8 * 4 + 4 - img, 1));
 	memcpy(&npids, rec + 4, 4);
@@ -2646,14 +2673,11 @@ TEST(cow_workers_share_memory_after_restart)
 {
 	char path[] = "/tmp/ckpt-cow-XXXXXX", log[] = "/tmp/ckpt-cow-log-XXXXXX";
 	char *argv[] = { (char *)sleeper_path(), "ckpt-cow", "cow", log, NULL };
-	const uint32_t mm_type = 201, cow_type = 204;
-	char cg[128], ready[5], buf[8192], ctl[256] = "", *img;
-	static size_t offs[4096];
-	size_t nrec, len, i, mm, cow;
+	char cg[128], buf[8192], ctl[256] = "", *img;
+	size_t len, mm, cow;
 	long before, after;
 	struct stat st;
 	pid_t init, root;
-	int out[2], fd;
 
 	ASSERT_LE(0, mkstemp(path));
 	ASSERT_LE(0, mkstemp(log));
@@ -2664,39 +2688,23 @@ TEST(cow_workers_share_memory_after_restart)
 		SKIP(return, "no memory controller (CONFIG_MEMCG)");
 	ASSERT_EQ(0, write_str(CG2_ROOT, "cgroup.subtree_control", "+memory"));
 	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
-	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-cow-%d", getpid());
-	ASSERT_EQ(0, mkdir(cg, 0755));
-	ASSERT_EQ(0, pipe(out));
-	init = spawn_container(cg, argv, -1, out);
-	EXPECT_LT(0, init);
-	EXPECT_EQ(5, read(out[0], ready, 5));
-	close(out[0]);
+	init = start_container(cg, sizeof(cg), "ckpt-cow", argv);
+	ASSERT_LT(0, init);
 	before = memory_current(cg);
-	EXPECT_LT(0, checkpoint_frozen(cg, init, 0, path)) TH_LOG("%s", strerror(errno));
+	EXPECT_LT(0, checkpoint_container_and_kill(cg, init, path)) TH_LOG("%s", strerror(errno));
 	/* The 8 MiB once, not once per worker. */
 	ASSERT_EQ(0, stat(path, &st));
 	EXPECT_GT(16L << 20, st.st_size) TH_LOG("image of %ld bytes", (long)st.st_size);
-	ASSERT_EQ(0, kill_v2(cg));
-	ASSERT_EQ(0, reap_killed(cg));
-	ASSERT_EQ(0, thaw_v2(cg));
 
 	/*
 	 * Hostile: the root's mm (it has no parent to share with) says it
 	 * inherits; a worker's first cow run grows past its area. Both
 	 * refused with EINVAL, the half-built tree gone.
 	 */
-	fd = open(path, O_RDONLY);
-	ASSERT_LE(0, fd);
-	img = slurp(fd, &len);
-	close(fd);
+	img = slurp_path(path, &len);
 	ASSERT_NE(NULL, img);
-	nrec = record_offsets(img, len, offs, 4096);
-	for (i = 0, mm = cow = 0; i < nrec; i++) {
-		if (!mm && !memcmp(img + offs[i], &mm_type, 4))
-			mm = offs[i];
-		if (!cow && !memcmp(img + offs[i], &cow_type, 4))
-			cow = offs[i];
-	}
+	mm = first_record(img, len, 201);
+	cow = first_record(img, len, 204);
 	ASSERT_NE(0, mm);
 	ASSERT_NE(0, cow);
 	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, mm + 8 + 108, 1));
