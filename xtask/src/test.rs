@@ -236,6 +236,16 @@ fn reboot_test(p: &Paths, t: &mut Tally) -> Result {
         "reboot-c.log",
         "reboot-c-ckpt.log",
         "reboot-c-restart.log",
+        "reboot-n.img",
+        "reboot-n.log",
+        "reboot-n.out",
+        "reboot-n-ckpt.log",
+        "reboot-n-restart.log",
+        "reboot-w.img",
+        "reboot-w.log",
+        "reboot-w.out",
+        "reboot-w-ckpt.log",
+        "reboot-w-restart.log",
     ] {
         let _ = std::fs::remove_file(d.join(f));
     }
@@ -262,6 +272,16 @@ wait_log 'verified 25' reboot-c.log
 checkpoint --freeze --kill $pid -o reboot.img -l reboot-ckpt.log
 cpid=$(cat /proc/$upid/task/$upid/children)
 checkpoint --freeze --kill $cpid -o reboot-c.img -l reboot-c-ckpt.log
+# Containers with pid namespaces nested in them, and with 50 workers that
+# share their parent's memory copy-on-write.
+for m in n:nested w:cow; do
+  f=reboot-${{m%%:*}}; : > $f.log
+  unshare --pid --fork sh -c "exec '$CKPT_SELFTESTS/ckpt_sleeper' ckpt-$f ${{m#*:}} '{d}/$f.log' > $f.out" &
+  upid=$!
+  wait_log ready $f.out
+  cpid=$(cat /proc/$upid/task/$upid/children)
+  checkpoint --freeze --kill $cpid -o $f.img -l $f-ckpt.log
+done
 "#,
         d = d.display(),
         mk = data("F"),
@@ -284,6 +304,19 @@ kill $pid
 count_on reboot-c.img reboot-c.log reboot-c-restart.log
 grep "^NSpid:" /proc/$pid/status | grep -q "[[:space:]]1$"
 kill -9 $pid
+# Each task of these checks itself on SIGUSR1, which their init passes on.
+check_back() {{
+  pid=$(restart -i $1.img -d -l $1-restart.log)
+  kill -USR1 $pid
+  i=0; until [ "$(grep -c "$2" $1.log)" = $3 ]; do
+    if grep -q FAIL $1.log || [ $i -gt 600 ]; then exit 1; fi
+    i=$((i+1)); sleep 0.1
+  done
+  kill -9 $pid
+  echo "reboot: $1 back, $3 of '$2'"
+}}
+check_back reboot-n 'nested ok' 7
+check_back reboot-w 'cow ok' 50
 "#,
         d = d.display(),
         mk = data("S"),
@@ -305,6 +338,10 @@ kill -9 $pid
             "reboot-restart.log",
             "reboot-c-ckpt.log",
             "reboot-c-restart.log",
+            "reboot-n-ckpt.log",
+            "reboot-n-restart.log",
+            "reboot-w-ckpt.log",
+            "reboot-w-restart.log",
         ] {
             let log = std::fs::read_to_string(d.join(f)).unwrap_or_default();
             for l in log.lines() {
@@ -318,7 +355,7 @@ kill -9 $pid
         }
     }
     t.add(
-        "restart across a reboot, a subtree and a container (guest)",
+        "restart across a reboot: a subtree, containers, nested pid namespaces, shared memory (guest)",
         usize::from(ok),
         usize::from(!ok),
     );
