@@ -618,13 +618,16 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
         let done = |u: usize| t.stage[u] == Stage::Done;
         up.map_or(true, done) && sharing.iter().all(|&u| done(u))
     })?;
-    // Its zombie children wait for its actions to exit.
+    // Its zombie children wait for its actions to exit; it waits for them
+    // by the pids it sees, in its pid namespace.
+    let depth = s.levels.of(index).depth;
     let mut zombies = KVec::new();
     {
         let t = s.turns.lock();
         for (j, c) in s.tasks.iter().enumerate() {
             if c.ppid == pid && t.stage[j] == Stage::Zombie {
-                zombies.push((c.pid, c.exit_signal), GFP_KERNEL_ACCOUNT)?;
+                let seen = pid_from_above(c.pid, depth);
+                zombies.push((seen, c.exit_signal), GFP_KERNEL_ACCOUNT)?;
             }
         }
     }

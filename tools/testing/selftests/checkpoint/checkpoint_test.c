@@ -2623,8 +2623,8 @@ TEST(nested_pid_namespaces_survive_restart)
 
 	/*
 	 * Hostile pidns records, refused before any task is made: A (task 1
-	 * of the tree: R, A, E, B, D, F, C) did not unshare its namespace;
-	 * D, pid 2 below, is the init of one; one pid too many.
+	 * of the tree: R, A, E, B, D, F, C, B's zombie) did not unshare its
+	 * namespace; D, pid 2 below, is the init of one; one pid too many.
 	 */
 	img = slurp_path(path, &len);
 	ASSERT_NE(NULL, img);

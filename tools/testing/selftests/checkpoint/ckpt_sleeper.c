@@ -2128,10 +2128,11 @@ static int tree(const char *log)
 
 /*
  * nested mode, as the init R of a pid namespace: R makes A; A unshares a
- * pid namespace N1 and makes B, its init, then D there; B makes C. R makes
- * E, the init of another, N2, with clone(CLONE_NEWPID); E makes F. Each
- * keeps its pids below the outermost level, and checks them after
- * SIGUSR1; A then makes G, which must be in N1.
+ * pid namespace N1 and makes B, its init, then D there; B makes C, and a
+ * child that exits 5 and that it reaps only after SIGUSR1. R makes E, the
+ * init of another, N2, with clone(CLONE_NEWPID); E makes F. Each keeps its
+ * pids below the outermost level, and checks them after SIGUSR1; A then
+ * makes G, which must be in N1.
  */
 #define NEST_N 7
 
@@ -2193,7 +2194,7 @@ static pid_t nest_fork(char id, unsigned long flags)
 
 static void nest_node(char id)
 {
-	pid_t kid = 0, ppid = getppid(), pid = getpid();
+	pid_t kid = 0, zombie = 0, ppid = getppid(), pid = getpid();
 	char msg[64], now[128];
 	int sig, status, r = 0, levels;
 	sigset_t set;
@@ -2209,7 +2210,15 @@ static void nest_node(char id)
 		kid = nest_fork('B', 0);
 		nest_fork('D', 0);
 	} else if (id == 'B') {
+		siginfo_t si;
+
 		kid = nest_fork('C', 0);
+		/* A zombie in N1, with its status. */
+		zombie = fork();
+		if (zombie == 0)
+			_exit(5);
+		if (zombie < 0 || waitid(P_PID, zombie, &si, WEXITED | WNOWAIT))
+			_exit(1);
 	} else if (id == 'E') {
 		kid = nest_fork('F', 0);
 	}
@@ -2247,6 +2256,9 @@ static void nest_node(char id)
 		r = 3;
 	else if (nest_levels() != levels)
 		r = 4;
+	else if (zombie && (waitpid(zombie, &status, WNOHANG) != zombie || !WIFEXITED(status) ||
+			    WEXITSTATUS(status) != 5))
+		r = 6;
 	/* Its children are still made in the namespace it unshared. */
 	if (!r && id == 'A') {
 		pid_t g = fork();
