@@ -174,17 +174,27 @@ pub(super) fn checkpoint(
     Ok(runs)
 }
 
-/// Returns whether `a` is in one of `runs`, sorted, from `*next` on, which
-/// it moves past the runs below `a`.
-pub(super) fn in_runs(runs: &[CowRun], next: &mut usize, a: u64) -> bool {
+/// Where an address is among sorted runs: [`place`].
+pub(super) enum Place {
+    /// In a run, which ends there.
+    In(u64),
+    /// Before the next run, which starts there (`u64::MAX`: none).
+    Before(u64),
+}
+
+/// Returns where `a` is among `runs` (sorted) from `*next` on, which it
+/// moves past the runs below `a`.
+pub(super) fn place(runs: &[CowRun], next: &mut usize, a: u64) -> Place {
     let page = u64::from(uts::page_size());
-    while runs
-        .get(*next)
-        .is_some_and(|r| r.addr + r.pages * page <= a)
-    {
+    let end = |r: &CowRun| r.addr + r.pages * page;
+    while runs.get(*next).is_some_and(|r| end(r) <= a) {
         *next += 1;
     }
-    runs.get(*next).is_some_and(|r| r.addr <= a)
+    match runs.get(*next) {
+        Some(r) if r.addr <= a => Place::In(end(r)),
+        Some(r) => Place::Before(r.addr),
+        None => Place::Before(u64::MAX),
+    }
 }
 
 /// Restart, for a task whose mm inherits some of its parent's areas: unmaps

@@ -204,9 +204,17 @@ fn write_pages(ctx: &mut Ctx, mm: &Mm, v: &Vma, only_anon: bool, shared: &[CowRu
     let mut written = 0;
     let mut next_run = 0;
     while addr < v.end {
+        // Pages it shares with its parent are not even read.
+        let stop = match cow::place(shared, &mut next_run, addr) {
+            cow::Place::In(end) => {
+                addr = end;
+                continue;
+            }
+            cow::Place::Before(start) => start.min(v.end),
+        };
         let mut batch = KVec::new();
         // CAST: an area spans fewer than 2^52 pages.
-        let max = ((v.end - addr) / page) as usize;
+        let max = ((stop - addr) / page) as usize;
         let got = {
             let guard = mm.read_lock();
             let got = guard.get_pages(addr, max, false, &mut batch)?;
@@ -222,9 +230,8 @@ fn write_pages(ctx: &mut Ctx, mm: &Mm, v: &Vma, only_anon: bool, shared: &[CowRu
         let mut addrs = [0u64; GUP_BATCH];
         let mut keep: KVec<&UserPage> = KVec::with_capacity(got, GFP_KERNEL_ACCOUNT)?;
         for (i, p) in batch.iter().enumerate() {
-            let a = addr + i as u64 * page;
-            if (!only_anon || p.is_anon()) && !cow::in_runs(shared, &mut next_run, a) {
-                addrs[keep.len()] = a;
+            if !only_anon || p.is_anon() {
+                addrs[keep.len()] = addr + i as u64 * page;
                 keep.push(p, GFP_KERNEL_ACCOUNT)?;
             }
         }
