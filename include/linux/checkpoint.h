@@ -255,7 +255,7 @@ int ckpt_setpgid(pid_t pgid);
 pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, u64 flags,
 		       int exit_signal, void (*run)(void *arg), void *arg);
 void ckpt_task_exit(struct task_struct *task, int *exit_signal, u32 *status);
-bool ckpt_zombie_may_access(struct task_struct *task);
+bool ckpt_task_may_attach(struct task_struct *task);
 void __noreturn ckpt_exit_zombie(u32 status);
 int ckpt_wait_child_exit(pid_t pid);
 void ckpt_forget_signal(int sig);

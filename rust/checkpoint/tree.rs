@@ -119,23 +119,21 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
             }
         };
         if t.is_zombie() {
-            t.zombie_access().inspect_err(|e| denied(ctx, e))?;
+            t.attach_access().inspect_err(|e| denied(ctx, e))?;
             task::checkpoint_task(ctx, t, whole, None)?;
             continue;
         }
         // Held while its state is read: it cannot exec meanwhile, so the
         // ptrace access checked here holds however long writes block.
         let _pin = t.pin().inspect_err(|e| denied(ctx, e))?;
-        // A process's parent in the image, whose memory it may share; held
-        // as well while it is read.
+        // A process's parent in the image, whose memory it may share: saved
+        // before it, frozen, and still the caller's to read.
         let e = entries[i];
         let parent = entries[..i]
             .iter()
             .position(|p| e.is_leader() && p.pid == e.ppid && p.is_leader())
-            .map(|j| &tasks[j])
-            .filter(|p| !p.is_zombie());
-        let parent_pin = parent.map(|p| p.pin()).transpose().ok().flatten();
-        let parent = parent_pin.as_ref().and(parent).map(|p| &**p);
+            .map(|j| &*tasks[j])
+            .filter(|p| !p.is_zombie() && p.attach_access().is_ok());
         task::checkpoint_task(ctx, t, whole, parent)?;
     }
     // A task that forked before it was frozen has a child the image lacks.

@@ -208,11 +208,12 @@ void ckpt_task_exit(struct task_struct *task, int *exit_signal, u32 *status)
 }
 
 /*
- * Whether the caller may read what a zombie keeps (its credentials, name
- * and status): ptrace attach access, as for a live task. A zombie cannot
- * exec, so no lock needs to hold the answer.
+ * Whether the caller has ptrace attach access to @task, without the lock
+ * that ckpt_task_pin() takes: for a task that cannot exec meanwhile, a
+ * zombie, or a frozen task the checkpoint already saved under its pin (a
+ * second pin would nest two locks of one class).
  */
-bool ckpt_zombie_may_access(struct task_struct *task)
+bool ckpt_task_may_attach(struct task_struct *task)
 {
 	return ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS);
 }

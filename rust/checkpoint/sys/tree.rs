@@ -95,11 +95,12 @@ impl Task {
         (u32::try_from(signal).unwrap_or(0), status)
     }
 
-    /// Checks that the caller has ptrace attach access to a zombie, whose
-    /// state cannot change ([`Task::pin`] for a live task).
-    pub(crate) fn zombie_access(&self) -> Result {
+    /// Checks that the caller has ptrace attach access to the task, which
+    /// cannot exec meanwhile: a zombie, or a frozen task already saved
+    /// under [`Task::pin`] (which any other live task needs).
+    pub(crate) fn attach_access(&self) -> Result {
         // SAFETY: The task is valid.
-        match unsafe { bindings::ckpt_zombie_may_access(self.as_ptr()) } {
+        match unsafe { bindings::ckpt_task_may_attach(self.as_ptr()) } {
             true => Ok(()),
             false => Err(EPERM),
         }
