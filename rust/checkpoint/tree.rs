@@ -604,11 +604,18 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
     state.fill_pages(&image)?;
     drop(image);
     if me.is_leader() {
+        // Its group first if its leader leads it already (it came before
+        // it in the tree): its children inherit it, as they did, where
+        // those in a pid namespace below could not join it themselves.
+        if s.tasks[..index].iter().any(|t| t.pid == me.pgid) {
+            join_group(s, index)?;
+        }
         spawn_children(s, index)?;
     }
     s.wait(|t| t.next == n)?;
     if me.is_leader() {
         join_group(s, index)?;
+        check_group(s, index)?;
     }
     // It runs once what it builds on (its parent's or leader's state, and
     // what it shares) is set, so that neither sees the other half-restored.
@@ -682,10 +689,9 @@ fn spawn_children(s: &Arc<Shared>, index: usize) -> Result {
     Ok(())
 }
 
-/// Once every task exists: joins the process group of task `index` if its
-/// leader is another task of the tree, and checks that its session and
-/// group are those of the image where the tree holds them (others are the
-/// caller's).
+/// Joins the process group of task `index` if its leader is another task
+/// of the tree, where it is not already: before it makes its children if
+/// the leader came before it in the tree, else once every task exists.
 fn join_group(s: &Shared, index: usize) -> Result {
     let me = &s.tasks[index];
     let in_tree = |id: i32| s.tasks.iter().any(|t| t.pid == id);
@@ -705,6 +711,16 @@ fn join_group(s: &Shared, index: usize) -> Result {
             ))
         })?;
     }
+    Ok(())
+}
+
+/// Checks that the session and group of task `index` are those of the
+/// image where the tree holds them (others are the caller's).
+fn check_group(s: &Shared, index: usize) -> Result {
+    let me = &s.tasks[index];
+    let in_tree = |id: i32| s.tasks.iter().any(|t| t.pid == id);
+    let pid = me.pid;
+    let tree_ns = PidNs::above(s.levels.of(index).depth);
     let (pgid, sid) = Task::current().groups_in(&tree_ns);
     if (in_tree(me.pgid) && pgid != me.pgid) || (in_tree(me.sid) && sid != me.sid) {
         s.ctx.lock().log(format_args!(

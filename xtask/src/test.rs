@@ -315,7 +315,7 @@ check_back() {{
   kill -9 $pid
   echo "reboot: $1 back, $3 of '$2'"
 }}
-check_back reboot-n 'nested ok' 7
+check_back reboot-n 'nested ok' 8
 check_back reboot-w 'cow ok' 50
 "#,
         d = d.display(),

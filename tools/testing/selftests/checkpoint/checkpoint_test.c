@@ -2594,6 +2594,52 @@ static pid_t restart_tree_with_word(char *buf, size_t len, const char *cg, size_
 	return root;
 }
 
+/* Orders pairs of pids by their first. */
+static int pair_cmp(const void *a, const void *b)
+{
+	return ((const int *)a)[0] - ((const int *)b)[0];
+}
+
+/*
+ * The process groups of the processes of a container in the v2 cgroup
+ * @cg, as the container sees them: pairs of pids in its namespace (the
+ * second level of /proc's), a process and its group's leader (0 if outside
+ * the container), sorted; returns how many, at most @max.
+ */
+static int group_map(const char *cg, int (*pairs)[2], int max)
+{
+	int pids[64], cpids[64], pgrps[64], n = 0, i, j;
+	char path[256], buf[4096], *l, *s;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (n < 64 && n < max && fscanf(f, "%d", &pids[n]) == 1) {
+		snprintf(path, sizeof(path), "/proc/%d/status", pids[n]);
+		read_file(path, buf, sizeof(buf));
+		l = strstr(buf, "NSpid:");
+		if (!l || sscanf(l, "NSpid: %*d %d", &cpids[n]) != 1)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pids[n]);
+		read_file(path, buf, sizeof(buf));
+		s = strrchr(buf, ')');
+		if (s && sscanf(s, ") %*c %*d %d", &pgrps[n]) == 1)
+			n++;
+	}
+	fclose(f);
+	for (i = 0; i < n; i++) {
+		pairs[i][0] = cpids[i];
+		pairs[i][1] = 0;
+		for (j = 0; j < n; j++)
+			if (pids[j] == pgrps[i])
+				pairs[i][1] = cpids[j];
+	}
+	qsort(pairs, n, sizeof(pairs[0]), pair_cmp);
+	return n;
+}
+
 /*
  * A container with pid namespaces nested in its own (ckpt_sleeper's nested
  * mode): one unshared, one made by clone(CLONE_NEWPID). It comes back with
@@ -2606,6 +2652,7 @@ TEST(nested_pid_namespaces_survive_restart)
 	char path[] = "/tmp/ckpt-nest-XXXXXX", log[] = "/tmp/ckpt-nest-log-XXXXXX";
 	char *argv[] = { (char *)sleeper_path(), "ckpt-nest", "nested", log, NULL };
 	char cg[128], buf[8192], *img, *rec;
+	int gbefore[64][2] = { 0 }, gafter[64][2] = { 0 }, before, after, i;
 	size_t len, at;
 	uint32_t npids;
 	pid_t init, root;
@@ -2617,13 +2664,16 @@ TEST(nested_pid_namespaces_survive_restart)
 	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
 	init = start_container(cg, sizeof(cg), "ckpt-nest", argv);
 	ASSERT_LT(0, init);
+	before = group_map(cg, gbefore, 64);
+	/* R, S, A, B, C, D, E, F: S leads A, B, C, D's group. */
+	EXPECT_EQ(8, before);
 	EXPECT_LT(0, checkpoint_container_and_kill(cg, init, path)) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, run_ckptinfo(path, "", buf, sizeof(buf))) TH_LOG("%s", buf);
 	EXPECT_NE(NULL, strstr(buf, "pidns")) TH_LOG("%s", buf);
 
 	/*
-	 * Hostile pidns records, refused before any task is made: A (task 1
-	 * of the tree: R, A, E, B, D, F, C, B's zombie) did not unshare its
+	 * Hostile pidns records, refused before any task is made: A (task 2
+	 * of the tree: R, S, A, E, B, D, F, C, B's zombie) did not unshare its
 	 * namespace; D, pid 2 below, is the init of one; one pid too many.
 	 */
 	img = slurp_path(path, &len);
@@ -2631,8 +2681,8 @@ TEST(nested_pid_namespaces_survive_restart)
 	at = first_record(img, len, 108);
 	ASSERT_NE(0, at);
 	rec = img + at + 8;
-	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, rec + 8 + 8 * 1 + 4 - img, 0));
-	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, rec + 8 + 8 * 4 + 4 - img, 1));
+	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, rec + 8 + 8 * 2 + 4 - img, 0));
+	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, rec + 8 + 8 * 5 + 4 - img, 1));
 	memcpy(&npids, rec + 4, 4);
 	EXPECT_EQ(-EINVAL, restart_tree_with_word(img, len, cg, rec + 4 - img, npids + 1));
 	free(img);
@@ -2640,8 +2690,15 @@ TEST(nested_pid_namespaces_survive_restart)
 	root = restart_tree_in(path, cg);
 	EXPECT_LT(0, root) TH_LOG("restart: %s", strerror(-root));
 	if (root > 0) {
+		/* Each process in its group, as the container sees them. */
+		after = group_map(cg, gafter, 64);
+		EXPECT_EQ(before, after);
+		EXPECT_EQ(0, memcmp(gbefore, gafter, sizeof(gbefore)))
+			for (i = 0; i < after; i++)
+				TH_LOG("pid %d: group %d, was %d", gafter[i][0], gafter[i][1],
+				       gbefore[i][1]);
 		EXPECT_EQ(0, kill(root, SIGUSR1));
-		EXPECT_EQ(0, wait_log(log, 0, "nested ok ", 7, 60));
+		EXPECT_EQ(0, wait_log(log, 0, "nested ok ", 8, 60));
 	}
 	read_file(log, buf, sizeof(buf));
 	EXPECT_EQ(NULL, strstr(buf, "FAIL")) TH_LOG("%s", buf);

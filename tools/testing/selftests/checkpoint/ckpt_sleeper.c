@@ -2127,17 +2127,20 @@ static int tree(const char *log)
 }
 
 /*
- * nested mode, as the init R of a pid namespace: R makes A; A unshares a
- * pid namespace N1 and makes B, its init, then D there; B makes C, and a
- * child that exits 5 and that it reaps only after SIGUSR1. R makes E, the
- * init of another, N2, with clone(CLONE_NEWPID); E makes F. Each keeps its
- * pids below the outermost level, and checks them after SIGUSR1; A then
- * makes G, which must be in N1.
+ * nested mode, as the init R of a pid namespace: R makes S, which leads a
+ * process group, and A in that group; A unshares a pid namespace N1 and
+ * makes B, its init, then D there; B makes C, and a child that exits 5 and
+ * that it reaps only after SIGUSR1. All of them are in S's group, which
+ * those in N1 cannot see. R makes E, the init of another, N2, with
+ * clone(CLONE_NEWPID); E makes F. Each keeps its pids below the outermost
+ * level, and checks them after SIGUSR1; A then makes G, which must be in
+ * N1.
  */
-#define NEST_N 7
+#define NEST_N 8
 
 static char nest_pids[128];
 static int nest_ready[2];
+static pid_t nest_group;
 
 /* The pids of the caller from the second level of /proc down, in @out. */
 static int nest_read_pids(char *out, size_t len)
@@ -2202,10 +2205,16 @@ static void nest_node(char id)
 	if (nest_read_pids(nest_pids, sizeof(nest_pids)))
 		_exit(1);
 	if (id == 'R') {
+		nest_group = nest_fork('S', 0);
+		if (setpgid(nest_group, nest_group))
+			_exit(1);
 		nest_fork('A', 0);
 		nest_fork('E', CLONE_NEWPID);
+	} else if (id == 'S') {
+		if (setpgid(0, 0))
+			_exit(1);
 	} else if (id == 'A') {
-		if (unshare(CLONE_NEWPID))
+		if (setpgid(0, nest_group) || unshare(CLONE_NEWPID))
 			_exit(1);
 		kid = nest_fork('B', 0);
 		nest_fork('D', 0);
