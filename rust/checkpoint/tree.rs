@@ -205,18 +205,15 @@ fn checkpoint_pidns(ctx: &mut Ctx, tasks: &[TreeTask], nested: &[NestedPids]) ->
             .position(|p| p.pid == t.ppid && p.is_leader());
         if let (true, Some(p)) = (t.is_leader(), parent) {
             let up = &nested[p];
-            let depth = n.pids().len();
-            let unshared = up.children().is_some_and(|(b, _)| b == 1);
-            if depth == up.pids().len() + 1
-                && n.pids().last() == Some(&1)
-                && !(unshared && up.children().map(|c| c.1) == Some(t.pid))
-            {
+            // The init of the namespace one level down that its parent
+            // makes its children in, if any.
+            let unshared = up.children().filter(|c| c.0 == 1).map(|c| c.1);
+            let below = n.pids().len() == up.pids().len() + 1;
+            if below && unshared == Some(n.init()) {
+                // In that namespace: made after its parent unshares it.
+            } else if below && n.pids().last() == Some(&1) {
                 flags |= TaskNs::NEWPID;
-            } else if depth != up.pids().len()
-                && !(depth == up.pids().len() + 1
-                    && unshared
-                    && up.children().map(|c| c.1) == Some(n.init()))
-            {
+            } else if n.pids().len() != up.pids().len() {
                 return Err(refuse(
                     ctx,
                     t.pid,
@@ -255,13 +252,12 @@ fn checkpoint_pidns(ctx: &mut Ctx, tasks: &[TreeTask], nested: &[NestedPids]) ->
 /// Where the tasks of a tree are among the pid namespaces nested in the
 /// tree's: its pidns record, or none for a tree all in one.
 pub(crate) struct Levels {
-    /// Each task's entry; empty if there is no record.
-    tasks: KVVec<TaskNs>,
+    /// Each task's entry, and where its pids start in `pids`; empty if
+    /// there is no record.
+    tasks: KVVec<(TaskNs, usize)>,
     /// Each task's pids below the tree's namespace, one task after the
     /// other.
     pids: KVVec<i32>,
-    /// Where each task's pids start in `pids`.
-    first: KVVec<usize>,
 }
 
 impl Levels {
@@ -270,21 +266,23 @@ impl Levels {
         Self {
             tasks: KVVec::new(),
             pids: KVVec::new(),
-            first: KVVec::new(),
         }
     }
 
     /// Task `i`'s entry.
     pub(crate) fn of(&self, i: usize) -> TaskNs {
-        self.tasks.get(i).copied().unwrap_or_default()
+        self.tasks.get(i).map(|t| t.0).unwrap_or_default()
     }
 
     /// Task `i`'s pids below the tree's namespace, down to its own.
     fn pids(&self, i: usize) -> &[i32] {
-        let start = self.first.get(i).copied().unwrap_or(0);
+        let Some(&(ns, start)) = self.tasks.get(i) else {
+            return &[];
+        };
         // CAST: at most `MAX_NS_DEPTH`.
-        let depth = self.of(i).depth as usize;
-        self.pids.get(start..start + depth).unwrap_or(&[])
+        self.pids
+            .get(start..start + ns.depth as usize)
+            .unwrap_or(&[])
     }
 
     /// Whether task `i` is made in the namespace its parent unshares.
@@ -316,13 +314,12 @@ pub(crate) fn restore_tree(
             ));
             return Err(EINVAL);
         }
-        let n = rec.tasks.len();
-        levels.tasks = KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
-        levels.first = KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
+        levels.tasks = KVVec::with_capacity(rec.tasks.len(), GFP_KERNEL_ACCOUNT)?;
         levels.pids = KVVec::with_capacity(rec.pids.len(), GFP_KERNEL_ACCOUNT)?;
         for t in rec.tasks.iter() {
-            levels.first.push(levels.pids.len(), GFP_KERNEL_ACCOUNT)?;
-            levels.tasks.push(t, GFP_KERNEL_ACCOUNT)?;
+            levels
+                .tasks
+                .push((t, levels.pids.len()), GFP_KERNEL_ACCOUNT)?;
             // CAST: the depth is at most `MAX_NS_DEPTH`.
             for _ in 0..t.depth as usize {
                 // CAST: checked when decoded: at most `i32::MAX`.
@@ -427,6 +424,11 @@ impl Shared {
             }
         }
         self.changed.notify_all();
+    }
+
+    /// Whether the tree has a task of pid `pid`.
+    fn in_tree(&self, pid: i32) -> bool {
+        self.tasks.iter().any(|t| t.pid == pid)
     }
 
     /// Moves the restart on (`step`), and wakes the tasks that wait.
@@ -694,12 +696,11 @@ fn spawn_children(s: &Arc<Shared>, index: usize) -> Result {
 /// the leader came before it in the tree, else once every task exists.
 fn join_group(s: &Shared, index: usize) -> Result {
     let me = &s.tasks[index];
-    let in_tree = |id: i32| s.tasks.iter().any(|t| t.pid == id);
     let pid = me.pid;
     // The tree names them in its namespace, some levels above the task's.
     let up = s.levels.of(index).depth;
     let tree_ns = PidNs::above(up);
-    if me.pgid != pid && in_tree(me.pgid) && Task::current().groups_in(&tree_ns).0 != me.pgid {
+    if me.pgid != pid && s.in_tree(me.pgid) && Task::current().groups_in(&tree_ns).0 != me.pgid {
         // Seen from its namespace: in a nested one, it may not see it.
         let seen = pid_from_above(me.pgid, up);
         let r = if seen > 0 { setpgid(seen) } else { Err(ESRCH) };
@@ -718,11 +719,10 @@ fn join_group(s: &Shared, index: usize) -> Result {
 /// image where the tree holds them (others are the caller's).
 fn check_group(s: &Shared, index: usize) -> Result {
     let me = &s.tasks[index];
-    let in_tree = |id: i32| s.tasks.iter().any(|t| t.pid == id);
     let pid = me.pid;
     let tree_ns = PidNs::above(s.levels.of(index).depth);
     let (pgid, sid) = Task::current().groups_in(&tree_ns);
-    if (in_tree(me.pgid) && pgid != me.pgid) || (in_tree(me.sid) && sid != me.sid) {
+    if (s.in_tree(me.pgid) && pgid != me.pgid) || (s.in_tree(me.sid) && sid != me.sid) {
         s.ctx.lock().log(format_args!(
             "pid {pid}: cannot rebuild group {} of session {} (has {pgid} of {sid})",
             me.pgid, me.sid

@@ -78,30 +78,20 @@ fn maps_as(x: &Vma, start: u64, end: u64, flags: u64, what: Backing<'_>) -> bool
 /// The memory of the parent of the process being checkpointed.
 pub(super) struct Parent {
     mm: Mm,
-    /// Its private areas that a `fork()` copies.
     areas: KVec<Vma>,
 }
 
 impl Parent {
     /// Snapshots the areas of `mm`, the parent's.
     pub(super) fn new(mm: Mm) -> Result<Self> {
-        let mut areas = KVec::new();
-        {
-            let g = mm.read_lock();
-            let mut addr = 0;
-            while let Some(v) = g.vma_from(addr) {
-                addr = v.end;
-                let dropped = u64::from(bindings::VM_DONTCOPY | bindings::VM_WIPEONFORK);
-                if private(&v) && v.flags & dropped == 0 {
-                    areas.push(v, GFP_KERNEL_ACCOUNT)?;
-                }
-            }
-        }
+        let areas = mm.read_lock().areas()?;
         Ok(Self { mm, areas })
     }
 
-    /// Whether the parent maps all of `v` as it is.
+    /// Whether the parent maps all of `v` as it is, in an area that a
+    /// `fork()` copies.
     pub(super) fn covers(&self, v: &Vma) -> bool {
+        let dropped = u64::from(bindings::VM_DONTCOPY | bindings::VM_WIPEONFORK);
         let what = || match v.file.as_deref() {
             Some(f) => Backing::File(f, v.pgoff),
             None => Backing::Anon,
@@ -110,7 +100,7 @@ impl Parent {
             && self
                 .areas
                 .iter()
-                .any(|x| maps_as(x, v.start, v.end, v.flags, what()))
+                .any(|x| x.flags & dropped == 0 && maps_as(x, v.start, v.end, v.flags, what()))
     }
 }
 
@@ -201,20 +191,9 @@ pub(super) fn place(runs: &[CowRun], next: &mut usize, a: u64) -> Place {
 /// all the caller has but private memory, which the image's areas keep or
 /// replace.
 pub(super) fn release_all_but_private() -> Result {
-    let mm = Mm::current().ok_or(ESRCH)?;
-    let mut drop = KVec::new();
-    {
-        let g = mm.read_lock();
-        let mut addr = 0;
-        while let Some(v) = g.vma_from(addr) {
-            addr = v.end;
-            if !private(&v) {
-                drop.push((v.start, v.end), GFP_KERNEL_ACCOUNT)?;
-            }
-        }
-    }
-    for (s, e) in drop {
-        mcur::unmap(s, e - s)?;
+    let areas = Mm::current().ok_or(ESRCH)?.read_lock().areas()?;
+    for v in areas.iter().filter(|v| !private(v)) {
+        mcur::unmap(v.start, v.end - v.start)?;
     }
     Ok(())
 }
@@ -240,32 +219,36 @@ pub(super) fn restore(ctx: &mut Ctx, v: &VmaRecord, rec: &CowRecord<'_>) -> Resu
         return Err(EINVAL);
     }
     let page = u64::from(uts::page_size());
-    let mut from = v.start;
-    for r in rec.runs.iter() {
-        if r.addr > from {
-            mcur::madvise(from, r.addr - from, MADV_DONTNEED)?;
-        }
-        from = r.addr + r.pages * page;
-    }
-    if from < v.end {
-        mcur::madvise(from, v.end - from, MADV_DONTNEED)?;
-    }
+    let runs = rec.runs.iter().map(|r| (r.addr, r.addr + r.pages * page));
+    for_gaps(runs, v.start, v.end, |s, len| {
+        mcur::madvise(s, len, MADV_DONTNEED)
+    })?;
     advise(v)
 }
 
 /// Restart: unmaps what the caller inherited outside the image's areas,
 /// `kept` (sorted).
 pub(super) fn unmap_rest(kept: &[(u64, u64)]) -> Result {
-    let mut from = 0;
-    for &(s, e) in kept {
+    for_gaps(kept.iter().copied(), 0, mcur::task_size(), mcur::unmap)
+}
+
+/// Calls `f(start, len)` for each gap of `[lo, hi)` between `ranges`
+/// (sorted, disjoint, within it).
+fn for_gaps(
+    ranges: impl Iterator<Item = (u64, u64)>,
+    lo: u64,
+    hi: u64,
+    mut f: impl FnMut(u64, u64) -> Result,
+) -> Result {
+    let mut from = lo;
+    for (s, e) in ranges {
         if s > from {
-            mcur::unmap(from, s - from)?;
+            f(from, s - from)?;
         }
         from = e;
     }
-    let top = mcur::task_size();
-    if from < top {
-        mcur::unmap(from, top - from)?;
+    if from < hi {
+        f(from, hi - from)?;
     }
     Ok(())
 }

@@ -58,15 +58,7 @@ pub(crate) fn checkpoint_mm(ctx: &mut Ctx, task: &Task, pid: i32, parent: Option
         None => None,
     };
     // Snapshot the areas, then write them without holding the mmap lock.
-    let mut areas = KVec::new();
-    {
-        let guard = mm.read_lock();
-        let mut addr = 0;
-        while let Some(v) = guard.vma_from(addr) {
-            addr = v.end;
-            areas.push(v, GFP_KERNEL_ACCOUNT)?;
-        }
-    }
+    let areas = mm.read_lock().areas()?;
     // The files first: the executable, if it can be saved (else none is
     // named), then those of the file mappings.
     let exe_ref = match mm.exe_file() {
@@ -315,13 +307,8 @@ pub(crate) fn restore_mm(ctx: &mut Ctx, buf: &mut RecordBuf, from_parent: bool) 
     })?;
     let mut kept = KVVec::new();
     while let Some(v) = ctx.read_if::<VmaRecord>(buf)? {
-        let writable = match ctx.read_if::<CowRecord<'_>>(buf)? {
-            Some(c) => {
-                areas.count += 1;
-                cow::restore(ctx, &v, &c).map(|()| true)?
-            }
-            None => restore_vma(ctx, &v, &mut areas)?,
-        };
+        let shared = ctx.read_if::<CowRecord<'_>>(buf)?;
+        let writable = restore_vma(ctx, &v, shared.as_ref(), &mut areas)?;
         if inherits {
             kept.push((v.start, v.end), GFP_KERNEL_ACCOUNT)?;
         }
@@ -352,11 +339,20 @@ const ADVICE: [(u64, i32); 5] = [
     (bindings::VM_SEQ_READ as u64, 2),    // MADV_SEQUENTIAL
 ];
 
-/// Maps one memory area of the image; returns whether pages of its own
-/// may follow.
-fn restore_vma(ctx: &mut Ctx, v: &VmaRecord, areas: &mut Areas) -> Result<bool> {
+/// Maps one memory area of the image, or keeps its parent's that it
+/// `shared`; returns whether pages of its own may follow.
+fn restore_vma(
+    ctx: &mut Ctx,
+    v: &VmaRecord,
+    shared: Option<&CowRecord<'_>>,
+    areas: &mut Areas,
+) -> Result<bool> {
     let ops = KINDS.iter().find(|k| k.kind == v.kind).ok_or(EINVAL)?;
-    let r = (ops.restore)(ctx, v, areas);
+    let r = match shared {
+        // Its parent's, kept: its own pages may follow.
+        Some(rec) => cow::restore(ctx, v, rec).map(|()| true),
+        None => (ops.restore)(ctx, v, areas),
+    };
     if let Err(e) = &r {
         ctx.log(format_args!(
             "memory area {:#x}-{:#x} ({}): cannot map (errno {})",

@@ -231,6 +231,18 @@ impl MmReadGuard<'_> {
         unsafe { bindings::ckpt_next_populated(self.mm(), start as _, end as _) as u64 }
     }
 
+    /// Returns every area, in order: a snapshot, valid once the lock is
+    /// dropped.
+    pub(crate) fn areas(&self) -> Result<KVec<Vma>> {
+        let mut areas = KVec::new();
+        let mut addr = 0;
+        while let Some(v) = self.vma_from(addr) {
+            addr = v.end;
+            areas.push(v, GFP_KERNEL_ACCOUNT)?;
+        }
+        Ok(areas)
+    }
+
     /// Returns the first area that ends above `addr`.
     pub(crate) fn vma_from(&self, addr: u64) -> Option<Vma> {
         // SAFETY: The mmap lock is held, so areas cannot go away.
