@@ -211,6 +211,10 @@ int ckpt_commit_cred(const struct cred *c);
 int ckpt_set_exe_file(struct file *file);
 unsigned long ckpt_next_populated(struct mm_struct *mm, unsigned long start,
 				  unsigned long end);
+int ckpt_new_anon_pages(struct mm_struct *mm, unsigned long addr,
+			struct page **pages, unsigned int n);
+int ckpt_map_new_pages(struct mm_struct *mm, unsigned long addr,
+		       struct page **pages, unsigned int n);
 int ckpt_mm_set_layout(const u64 *layout, const u64 *auxv, unsigned int words);
 void ckpt_set_comm(const char *comm);
 int ckpt_task_pin(struct task_struct *task);

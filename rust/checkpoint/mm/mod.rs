@@ -412,7 +412,7 @@ fn fill_runs(
         if stop() {
             return Err(EINTR);
         }
-        read_pages_at(image, &pages_to_fill(mm, addr, n)?, pos, hold).map_err(|e| {
+        fill_pages(mm, addr, n, |p| read_pages_at(image, p, pos, hold)).map_err(|e| {
             // The image ends before its pages do.
             if e.to_errno() == -(bindings::ENODATA as i32) {
                 EINVAL
@@ -424,14 +424,21 @@ fn fill_runs(
     Ok(())
 }
 
-/// The `n` pages of `mm` from `addr`, made present and private to it, to
-/// be filled; `EFAULT` if one is outside its areas.
-fn pages_to_fill(mm: &Mm, addr: u64, n: usize) -> Result<KVec<UserPage>> {
-    let mut batch = KVec::new();
-    if mm.read_lock().get_pages(addr, n, true, &mut batch)? != n {
+/// Fills the `n` pages of `mm` from `addr` with `read`: new pages mapped
+/// once read, where none is populated yet in private anonymous memory, so
+/// that no fault zeroes them first; otherwise the pages made present and
+/// private to `mm`. `EFAULT` if one is outside its areas.
+fn fill_pages(mm: &Mm, addr: u64, n: usize, read: impl FnOnce(&[UserPage]) -> Result) -> Result {
+    let new = mm.read_lock().new_pages(addr, n)?;
+    if let Some(pages) = new {
+        read(&pages)?;
+        return mm.read_lock().map_new_pages(addr, pages);
+    }
+    let mut pages = KVec::new();
+    if mm.read_lock().get_pages(addr, n, true, &mut pages)? != n {
         return Err(EFAULT);
     }
-    Ok(batch)
+    read(&pages)
 }
 
 /// A helper of [`MmState::fill`]: a work item that reads some runs of the
@@ -522,7 +529,7 @@ fn restore_pages(
             deferred.push((addr, n, pos), GFP_KERNEL_ACCOUNT)?;
             continue;
         }
-        ctx.read_pages(&pages_to_fill(&areas.mm, addr, n)?)?;
+        fill_pages(&areas.mm, addr, n, |p| ctx.read_pages(p))?;
     }
     Ok(())
 }

@@ -331,9 +331,13 @@ static int ckpt_read_pages_to(struct file *file, struct page **pages,
 	unsigned int i;
 	int ret = ckpt_pages_io(file, pages, n, ITER_DEST, hold, at);
 
-	/* Written behind the page tables' back, as access_remote_vm() does. */
+	/*
+	 * Written behind the page tables' back, as access_remote_vm() does;
+	 * pages not mapped yet (ckpt_new_anon_pages()) are mapped dirty.
+	 */
 	for (i = 0; !ret && i < n; i++)
-		set_page_dirty_lock(pages[i]);
+		if (page_mapped(pages[i]))
+			set_page_dirty_lock(pages[i]);
 	return ret;
 }
 

@@ -9,8 +9,10 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pagewalk.h>
+#include <linux/rmap.h>
 #include <linux/sched/mm.h>
 #include <linux/security.h>
+#include <linux/userfaultfd_k.h>
 
 /*
  * Sets the layout fields and saved auxiliary vector of the caller's mm, with
@@ -135,4 +137,150 @@ bool ckpt_vma_anon_shmem(struct vm_area_struct *vma)
 {
 	return vma_is_anon_shmem(vma) &&
 	       (!vma->vm_file || ckpt_file_internal_shmem(vma->vm_file));
+}
+
+/*
+ * The area of @mm that holds the @n pages from @addr, if they may be
+ * filled as new pages: private anonymous memory that no userfaultfd
+ * handles. Called with the mmap lock of @mm held.
+ */
+static struct vm_area_struct *ckpt_new_pages_area(struct mm_struct *mm,
+						  unsigned long addr,
+						  unsigned int n)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+	if (!vma || n > (vma->vm_end - addr) >> PAGE_SHIFT)
+		return NULL;
+	if (!vma_is_anonymous(vma) || (vma->vm_flags & VM_SHARED) ||
+	    userfaultfd_armed(vma))
+		return NULL;
+	return vma;
+}
+
+/*
+ * Allocates the @n pages of @mm from @addr, to be filled and then mapped
+ * with ckpt_map_new_pages(): charged as a fault charges them, but not
+ * zeroed, since every byte is written before they are mapped. Returns
+ * -EAGAIN when they must be filled in place instead (one is populated, or
+ * the area is not private anonymous memory). Called with the mmap lock
+ * of @mm held for reading.
+ */
+int ckpt_new_anon_pages(struct mm_struct *mm, unsigned long addr,
+			struct page **pages, unsigned int n)
+{
+	unsigned long end = addr + ((unsigned long)n << PAGE_SHIFT);
+	struct vm_area_struct *vma = ckpt_new_pages_area(mm, addr, n);
+	unsigned int i;
+
+	if (!vma || ckpt_next_populated(mm, addr, end) != end)
+		return -EAGAIN;
+	for (i = 0; i < n; i++) {
+		struct folio *folio;
+
+		folio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE, 0, vma,
+					addr + ((unsigned long)i << PAGE_SHIFT),
+					false);
+		if (folio && mem_cgroup_charge(folio, mm, GFP_KERNEL)) {
+			folio_put(folio);
+			folio = NULL;
+		}
+		if (!folio) {
+			while (i--)
+				put_page(pages[i]);
+			return -ENOMEM;
+		}
+		pages[i] = &folio->page;
+	}
+	return 0;
+}
+
+/* The page table of @mm for @addr, made if there is none. */
+static pmd_t *ckpt_alloc_pmd(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+
+	p4d = p4d_alloc(mm, pgd, addr);
+	pud = p4d ? pud_alloc(mm, p4d, addr) : NULL;
+	pmd = pud ? pmd_alloc(mm, pud, addr) : NULL;
+	if (!pmd || pmd_trans_huge(*pmd) || pmd_devmap(*pmd))
+		return NULL;
+	if (pmd_none(*pmd) && __pte_alloc(mm, pmd))
+		return NULL;
+	return pmd;
+}
+
+/*
+ * Copies @page into the page of @mm at @addr, made present and private to
+ * it, as a write by ptrace would: for a page that was populated since
+ * ckpt_new_anon_pages() looked.
+ */
+static int ckpt_copy_to_user_page(struct mm_struct *mm, unsigned long addr,
+				  struct page *page)
+{
+	struct page *dst;
+	long got;
+
+	got = get_user_pages_remote(mm, addr, 1, FOLL_FORCE | FOLL_WRITE, &dst,
+				    NULL);
+	if (got != 1)
+		return got < 0 ? got : -EFAULT;
+	copy_highpage(dst, page);
+	set_page_dirty_lock(dst);
+	put_page(dst);
+	return 0;
+}
+
+/*
+ * Maps the @n pages from ckpt_new_anon_pages(), now filled, at @addr in
+ * @mm, as userfaultfd's UFFDIO_COPY maps its pages. Takes over their
+ * references, whatever the result. Called with the mmap lock of @mm held
+ * for reading.
+ */
+int ckpt_map_new_pages(struct mm_struct *mm, unsigned long addr,
+		       struct page **pages, unsigned int n)
+{
+	struct vm_area_struct *vma = ckpt_new_pages_area(mm, addr, n);
+	uffd_flags_t flags = uffd_flags_set_mode(0, MFILL_ATOMIC_COPY);
+	unsigned int i = 0;
+	pmd_t *pmd = NULL;
+	int ret = -EFAULT;
+
+	if (!vma)
+		goto out;
+	ret = -ENOMEM;
+	if (anon_vma_prepare(vma))
+		goto out;
+	for (; i < n; i++) {
+		unsigned long a = addr + ((unsigned long)i << PAGE_SHIFT);
+		struct folio *folio = page_folio(pages[i]);
+
+		if (!pmd || !(a & ~PMD_MASK))
+			pmd = ckpt_alloc_pmd(mm, a);
+		if (!pmd)
+			break;
+		flush_dcache_folio(folio);
+		/* The page's contents are seen before its page table entry. */
+		__folio_mark_uptodate(folio);
+		ret = mfill_atomic_install_pte(pmd, vma, a, pages[i], true, flags);
+		if (!ret)
+			continue;
+		if (ret == -EEXIST || ret == -EAGAIN)
+			ret = ckpt_copy_to_user_page(mm, a, pages[i]);
+		put_page(pages[i]);
+		if (ret) {
+			i++;
+			goto out;
+		}
+	}
+	if (i == n)
+		return 0;
+	ret = -ENOMEM;
+out:
+	for (; i < n; i++)
+		put_page(pages[i]);
+	return ret;
 }

@@ -141,7 +141,8 @@ pub(crate) struct Vma {
     pub(crate) special: Special,
 }
 
-/// A user page with a reference taken by `get_user_pages_remote()`.
+/// A user page with a reference taken by `get_user_pages_remote()`, or a
+/// new page not mapped yet ([`MmReadGuard::new_pages`]).
 ///
 /// # Invariants
 ///
@@ -160,6 +161,11 @@ impl UserPage {
     /// `fork()` shares copy-on-write.
     pub(crate) fn is(&self, other: &UserPage) -> bool {
         self.0 == other.0
+    }
+
+    /// Gives up the reference, for a C function that takes it over.
+    fn into_raw(self) -> *mut bindings::page {
+        core::mem::ManuallyDrop::new(self).0.as_ptr()
     }
 
     /// Returns true for anonymous pages (for a private file mapping: pages
@@ -317,6 +323,58 @@ impl MmReadGuard<'_> {
             let _ = out.push(UserPage(p), GFP_KERNEL_ACCOUNT);
         }
         Ok(got)
+    }
+}
+
+impl MmReadGuard<'_> {
+    /// Allocates `n` pages (at most [`GUP_BATCH`]) for the addresses from
+    /// `addr`, not zeroed, to be filled and then mapped there with
+    /// [`Self::map_new_pages`]. Returns `None` where they are to be filled
+    /// in place ([`Self::get_pages`] with `write`): one is populated, or
+    /// the area is not private anonymous memory.
+    pub(crate) fn new_pages(&self, addr: u64, n: usize) -> Result<Option<KVec<UserPage>>> {
+        if n > GUP_BATCH {
+            return Err(EINVAL);
+        }
+        let mut out = KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
+        let mut raw = [ptr::null_mut::<bindings::page>(); GUP_BATCH];
+        // CAST: user addresses fit in an `unsigned long`; `n` is small.
+        // SAFETY: The mmap lock is held for reading; `raw` has room for `n`
+        // pages.
+        let r = unsafe {
+            bindings::ckpt_new_anon_pages(self.mm(), addr as _, raw.as_mut_ptr(), n as u32)
+        };
+        if r == -(bindings::EAGAIN as i32) {
+            return Ok(None);
+        }
+        kernel::error::to_result(r)?;
+        for p in raw[..n].iter().filter_map(|p| NonNull::new(*p)) {
+            // INVARIANT: Each new page comes with its reference. The push
+            // cannot allocate (reserved above).
+            let _ = out.push(UserPage(p), GFP_KERNEL_ACCOUNT);
+        }
+        Ok(Some(out))
+    }
+
+    /// Maps `pages` from [`Self::new_pages`], now filled, at `addr`, as
+    /// `UFFDIO_COPY` maps its pages. A page populated meanwhile is written
+    /// over instead.
+    pub(crate) fn map_new_pages(&self, addr: u64, pages: KVec<UserPage>) -> Result {
+        let n = pages.len();
+        if n > GUP_BATCH {
+            return Err(EINVAL);
+        }
+        let mut raw = [ptr::null_mut::<bindings::page>(); GUP_BATCH];
+        for (r, p) in raw.iter_mut().zip(pages) {
+            *r = p.into_raw();
+        }
+        // CAST: As in `new_pages`.
+        // SAFETY: The mmap lock is held for reading; `raw` holds `n` new
+        // pages, whose references the function takes over.
+        let r = unsafe {
+            bindings::ckpt_map_new_pages(self.mm(), addr as _, raw.as_mut_ptr(), n as u32)
+        };
+        kernel::error::to_result(r)
     }
 }
 
