@@ -18,7 +18,9 @@
  *                              read-only area, private and shared mappings
  *                              of FILE and a deep stack, all checked every
  *                              25 counts ("verified N", or "CORRUPT ..."),
- *                              with a SIGUSR1 handler ("got usr1 N"), an
+ *                              with a SIGUSR1 handler ("got usr1 N", then
+ *                              "anon ok N" once the anonymous memory
+ *                              passed check_anon()), an
  *                              ignored SIGPIPE, SIGUSR2 blocked, an
  *                              alternate stack, RLIMIT_NOFILE 123/456 and
  *                              umask 027, also checked
@@ -298,6 +300,56 @@ static const char *check_all(void)
 	return check_signals();
 }
 
+/* The kB of the "RssAnon:" line of /proc/self/status, or -1. */
+static long rss_anon_kb(void)
+{
+	char buf[4096], *line;
+	int fd = open("/proc/self/status", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	line = strstr(buf, "RssAnon:");
+	return line ? strtol(line + 8, NULL, 10) : -1;
+}
+
+/*
+ * The anonymous memory behaves as memory faulted in would: it is counted
+ * as the process's, a forked child's writes stay its own, and a page
+ * dropped with MADV_DONTNEED reads back as zeroes.
+ */
+static const char *check_anon(void)
+{
+	uint64_t last = COUNTER_MEM / 8 - 1, *page = big + 5 * ps / 8;
+	int status;
+	size_t i;
+	pid_t pid;
+
+	if (rss_anon_kb() < (long)(COUNTER_MEM >> 10))
+		return "RssAnon";
+	pid = fork();
+	if (pid == 0) {
+		big[0] = ~pattern(0);
+		big[last] = ~pattern(last);
+		_exit(big[0] != ~pattern(0) || big[last] != ~pattern(last));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || status)
+		return "forked child";
+	if (big[0] != pattern(0) || big[last] != pattern(last))
+		return "copy on write";
+	if (madvise(page, ps, MADV_DONTNEED))
+		return "MADV_DONTNEED";
+	for (i = 0; i < ps / 8; i++)
+		if (page[i])
+			return "page dropped with MADV_DONTNEED";
+	for (i = 0; i < ps / 8; i++)
+		page[i] = pattern(5 * ps / 8 + i);
+	return NULL;
+}
+
 static void count_forever(void)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -309,6 +361,14 @@ static void count_forever(void)
 		if (got_usr1 == 1) {
 			got_usr1 = 2;
 			say("got usr1 %lu\n", count);
+			bad = check_anon();
+			if (bad) {
+				say("CORRUPT %lu ", count);
+				if (write(1, bad, strlen(bad)) < 0)
+					exit(4);
+				exit(2);
+			}
+			say("anon ok %lu\n", count);
 		}
 		if (count % 25 == 0) {
 			bad = check_all();
