@@ -345,6 +345,19 @@ enum Stage {
     Done,
 }
 
+/// What a task, or the coordinator, waits for.
+#[derive(Clone, Copy)]
+enum Event {
+    /// The turn of task `k` to read its records.
+    Turn(usize),
+    /// Every task's records are read (the tail too).
+    AllRead,
+    /// Task `u` is at stage `s` or further.
+    Reached(usize, Stage),
+    /// Every task set its state.
+    AllCommitted,
+}
+
 /// Where a restart of a tree stands.
 struct Turns {
     /// Index of the task whose records come next; the number of tasks once
@@ -358,6 +371,21 @@ struct Turns {
     failed: Option<Error>,
     /// The tasks created so far, killed if the restart fails.
     created: KVVec<ARef<Task>>,
+    /// What each task waits for, and last the coordinator, if it waits.
+    awaits: KVVec<Option<Event>>,
+}
+
+impl Turns {
+    /// Whether `e` happened.
+    fn happened(&self, e: Event) -> bool {
+        let n = self.stage.len();
+        match e {
+            Event::Turn(k) => self.next == k,
+            Event::AllRead => self.next == n,
+            Event::Reached(u, s) => self.stage[u] >= s,
+            Event::AllCommitted => self.committed == n,
+        }
+    }
 }
 
 /// A restart of a tree, shared by the coordinator and the tasks it creates.
@@ -368,8 +396,10 @@ struct Shared {
     ctx: Mutex<Ctx>,
     #[pin]
     turns: Mutex<Turns>,
-    #[pin]
-    changed: CondVar,
+    /// One for each task, and last the coordinator's, each woken alone
+    /// when what it waits for happens: a hundred tasks waiting for their
+    /// turn are not all woken at each turn.
+    wakers: KVVec<Pin<KBox<CondVar>>>,
     /// The tree record.
     tasks: KVVec<TreeTask>,
     /// Where the tasks are among nested pid namespaces.
@@ -382,21 +412,25 @@ struct Shared {
 }
 
 impl Shared {
-    /// Waits until `ready()`; fails if the restart failed, or on a fatal
-    /// signal. Other signals, stops and freezes wait until the task runs.
-    fn wait(&self, ready: impl Fn(&Turns) -> bool) -> Result {
+    /// Waits, as task `me` (the coordinator: the number of tasks), until
+    /// `e` happens; fails if the restart failed, or on a fatal signal.
+    /// Other signals, stops and freezes wait until the task runs.
+    fn wait(&self, me: usize, e: Event) -> Result {
         let mut t = self.turns.lock();
-        loop {
-            if let Some(e) = t.failed {
-                return Err(e);
+        let r = loop {
+            if let Some(err) = t.failed {
+                break Err(err);
             }
-            if ready(&t) {
-                return Ok(());
+            if t.happened(e) {
+                break Ok(());
             }
-            if self.changed.wait_interruptible(&mut t) && !signals::defer_signal() {
-                return Err(EINTR);
+            t.awaits[me] = Some(e);
+            if self.wakers[me].wait_interruptible(&mut t) && !signals::defer_signal() {
+                break Err(EINTR);
             }
-        }
+        };
+        t.awaits[me] = None;
+        r
     }
 
     /// Records the failure of the restart (the first one, with a log line
@@ -410,6 +444,9 @@ impl Shared {
             }
             first
         };
+        for w in &self.wakers {
+            w.notify_all();
+        }
         if first {
             let ctx = self.ctx.lock();
             match pid {
@@ -423,7 +460,6 @@ impl Shared {
                 )),
             }
         }
-        self.changed.notify_all();
     }
 
     /// Whether the tree has a task of pid `pid`.
@@ -431,10 +467,16 @@ impl Shared {
         self.tasks.iter().any(|t| t.pid == pid)
     }
 
-    /// Moves the restart on (`step`), and wakes the tasks that wait.
+    /// Moves the restart on (`step`), and wakes the tasks that waited
+    /// for what happened.
     fn advance(&self, step: impl FnOnce(&mut Turns)) {
-        step(&mut self.turns.lock());
-        self.changed.notify_all();
+        let mut t = self.turns.lock();
+        step(&mut t);
+        for (w, e) in self.wakers.iter().zip(&t.awaits) {
+            if e.is_some_and(|e| t.happened(e)) {
+                w.notify_one();
+            }
+        }
     }
 }
 
@@ -540,7 +582,7 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
             ))
         })?;
     }
-    s.wait(|t| t.next == index)?;
+    s.wait(index, Event::Turn(index))?;
     let (restored, image) = {
         let mut ctx = s.ctx.lock();
         // Its signals are held since it was created.
@@ -574,9 +616,9 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
                 t.stage[index] = Stage::Zombie;
                 t.next = index + 1;
             });
-            s.wait(|t| t.next == n)?;
+            s.wait(index, Event::AllRead)?;
             // Its parent's actions say whether its exit leaves a zombie.
-            s.wait(|t| up.is_some_and(|u| t.stage[u] >= Stage::Actions))?;
+            s.wait(index, Event::Reached(up.ok_or(EINVAL)?, Stage::Actions))?;
             s.advance(|t| {
                 t.committed += 1;
                 t.stage[index] = Stage::Done;
@@ -614,17 +656,16 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
         }
         spawn_children(s, index)?;
     }
-    s.wait(|t| t.next == n)?;
+    s.wait(index, Event::AllRead)?;
     if me.is_leader() {
         join_group(s, index)?;
         check_group(s, index)?;
     }
     // It runs once what it builds on (its parent's or leader's state, and
     // what it shares) is set, so that neither sees the other half-restored.
-    s.wait(|t| {
-        let done = |u: usize| t.stage[u] == Stage::Done;
-        up.map_or(true, done) && sharing.iter().all(|&u| done(u))
-    })?;
+    for &u in Iterator::chain(up.iter(), &sharing) {
+        s.wait(index, Event::Reached(u, Stage::Done))?;
+    }
     // Its zombie children wait for its actions to exit; it waits for them
     // by the pids it sees, in its pid namespace.
     let depth = s.levels.of(index).depth;
@@ -746,6 +787,14 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
     // CAST: at most `MAX_TASKS`.
     ctx.tasks = n as u64;
     let stage = KVVec::from_elem(Stage::Reading, n, GFP_KERNEL_ACCOUNT)?;
+    let awaits = KVVec::from_elem(None, n + 1, GFP_KERNEL_ACCOUNT)?;
+    let mut wakers = KVVec::with_capacity(n + 1, GFP_KERNEL_ACCOUNT)?;
+    for _ in 0..=n {
+        wakers.push(
+            KBox::pin_init(new_condvar!(), GFP_KERNEL_ACCOUNT)?,
+            GFP_KERNEL_ACCOUNT,
+        )?;
+    }
     let s = Arc::pin_init(
         pin_init!(Shared {
             ctx <- new_mutex!(ctx),
@@ -755,8 +804,9 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
                 stage,
                 failed: None,
                 created: KVVec::new(),
+                awaits,
             }),
-            changed <- new_condvar!(),
+            wakers,
             tasks,
             levels,
             frozen,
@@ -764,7 +814,7 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
         }),
         GFP_KERNEL_ACCOUNT,
     )?;
-    let r = spawn(&s, 0).and_then(|root| s.wait(|t| t.committed == n).map(|()| root));
+    let r = spawn(&s, 0).and_then(|root| s.wait(n, Event::AllCommitted).map(|()| root));
     // Signals the wait put off are for after the call.
     signals::resume_signals();
     match r {
