@@ -324,9 +324,7 @@ impl MmReadGuard<'_> {
         }
         Ok(got)
     }
-}
 
-impl MmReadGuard<'_> {
     /// Allocates `n` pages (at most [`GUP_BATCH`]) for the addresses from
     /// `addr`, not zeroed, to be filled and then mapped there with
     /// [`Self::map_new_pages`]. Returns `None` where they are to be filled

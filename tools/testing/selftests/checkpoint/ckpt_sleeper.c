@@ -350,10 +350,20 @@ static const char *check_anon(void)
 	return NULL;
 }
 
+/* Says what @bad names is corrupt, if anything, and exits 2. */
+static void exit_if_corrupt(const char *bad)
+{
+	if (!bad)
+		return;
+	say("CORRUPT %lu ", count);
+	if (write(1, bad, strlen(bad)) < 0)
+		exit(4);
+	exit(2);
+}
+
 static void count_forever(void)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	const char *bad;
 
 	for (;;) {
 		count++;
@@ -361,23 +371,11 @@ static void count_forever(void)
 		if (got_usr1 == 1) {
 			got_usr1 = 2;
 			say("got usr1 %lu\n", count);
-			bad = check_anon();
-			if (bad) {
-				say("CORRUPT %lu ", count);
-				if (write(1, bad, strlen(bad)) < 0)
-					exit(4);
-				exit(2);
-			}
+			exit_if_corrupt(check_anon());
 			say("anon ok %lu\n", count);
 		}
 		if (count % 25 == 0) {
-			bad = check_all();
-			if (bad) {
-				say("CORRUPT %lu ", count);
-				if (write(1, bad, strlen(bad)) < 0)
-					exit(4);
-				exit(2);
-			}
+			exit_if_corrupt(check_all());
 			say("verified %lu\n", count);
 		}
 		nanosleep(&ts, NULL);
