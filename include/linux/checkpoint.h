@@ -136,7 +136,8 @@ void ckpt_file_info(struct file *file, unsigned int *flags, s64 *pos,
 		    unsigned int *mode, unsigned int *rdev);
 struct file *ckpt_open_file(const char *path, unsigned int flags, s64 pos,
 			    const struct cred *cred);
-int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n);
+int ckpt_write_pages(struct file *file, const void *head, size_t head_len,
+		     struct page **pages, unsigned int n);
 int ckpt_read_pages(struct file *file, struct page **pages, unsigned int n,
 		    bool hold);
 int ckpt_read_pages_at(struct file *file, struct page **pages, unsigned int n,

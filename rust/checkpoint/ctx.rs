@@ -254,8 +254,9 @@ impl Ctx {
                 .copy_from_slice(&a.to_le_bytes());
             n += 8;
         }
-        self.write(&head[..n])?;
-        write_pages_to(&self.image, pages)?;
+        // One write: a reader of a pipe is woken once for the record.
+        write_pages_to(&self.image, &head[..n], pages)?;
+        self.advance(n, 0);
         self.advance(pages.len() * bindings::PAGE_SIZE, pages.len());
         // Whole pages and 8-byte words: the record needs no padding.
         self.write(&[0u8; 8][..hdr.padding()])

@@ -259,30 +259,36 @@ struct file *ckpt_reopen_file(struct file *file, unsigned int flags, s64 pos,
 /*
  * Moves @n whole pages between @file and @pages, as write(2) (@dir
  * ITER_SOURCE) or read(2) (ITER_DEST) would at its position, or pread(2)
- * at *@at, with one call for all of them rather than one per page.
+ * at *@at, with one call for all of them rather than one per page; a write
+ * starts with the @head_len bytes at @head.
  */
-static int ckpt_pages_io(struct file *file, struct page **pages,
-			 unsigned int n, unsigned int dir, bool hold, loff_t *at)
+static int ckpt_pages_io(struct file *file, const void *head, size_t head_len,
+			 struct page **pages, unsigned int n, unsigned int dir,
+			 bool hold, loff_t *at)
 {
 	loff_t *ppos = at ? at : (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
 	struct bio_vec *bv;
 	struct iov_iter iter;
-	unsigned int i;
+	unsigned int i, nr;
 	size_t left;
 	ssize_t ret = 0;
 
 	/* A batch of GUP_BATCH vectors is too big for the stack. */
-	if (n > 64)
+	if (n > 64 || head_len > PAGE_SIZE || (head_len && dir != ITER_SOURCE))
 		return -EINVAL;
-	if (!n)
+	if (!n && !head_len)
 		return 0;
-	bv = kmalloc_array(n, sizeof(*bv), GFP_KERNEL_ACCOUNT);
+	nr = n + !!head_len;
+	/* The head is copied after the vectors: the caller's may be on a stack. */
+	bv = kmalloc(nr * sizeof(*bv) + head_len, GFP_KERNEL_ACCOUNT);
 	if (!bv)
 		return -ENOMEM;
+	if (head_len)
+		bvec_set_virt(&bv[0], memcpy(bv + nr, head, head_len), head_len);
 	for (i = 0; i < n; i++)
-		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
-	left = (size_t)n * PAGE_SIZE;
-	iov_iter_bvec(&iter, dir, bv, n, left);
+		bvec_set_page(&bv[nr - n + i], pages[i], PAGE_SIZE, 0);
+	left = (size_t)n * PAGE_SIZE + head_len;
+	iov_iter_bvec(&iter, dir, bv, nr, left);
 	while (left) {
 		if (dir == ITER_SOURCE)
 			ret = vfs_iter_write(file, &iter, ppos, 0);
@@ -315,10 +321,15 @@ static int ckpt_pages_io(struct file *file, struct page **pages,
 	return ret;
 }
 
-/* Writes @n whole pages to @file at its position. */
-int ckpt_write_pages(struct file *file, struct page **pages, unsigned int n)
+/*
+ * Writes the @head_len bytes at @head, then @n whole pages, to @file at
+ * its position, in one write: a reader of a pipe is woken once for both.
+ */
+int ckpt_write_pages(struct file *file, const void *head, size_t head_len,
+		     struct page **pages, unsigned int n)
 {
-	return ckpt_pages_io(file, pages, n, ITER_SOURCE, false, NULL);
+	return ckpt_pages_io(file, head, head_len, pages, n, ITER_SOURCE, false,
+			     NULL);
 }
 
 /*
@@ -329,7 +340,7 @@ static int ckpt_read_pages_to(struct file *file, struct page **pages,
 			      unsigned int n, bool hold, loff_t *at)
 {
 	unsigned int i;
-	int ret = ckpt_pages_io(file, pages, n, ITER_DEST, hold, at);
+	int ret = ckpt_pages_io(file, NULL, 0, pages, n, ITER_DEST, hold, at);
 
 	/*
 	 * Written behind the page tables' back, as access_remote_vm() does;

@@ -210,13 +210,21 @@ pub(crate) fn read_pages_at(file: &File, pages: &[UserPage], pos: i64, hold: boo
     kernel::error::to_result(r)
 }
 
-/// Writes the contents of `pages` (at most [`GUP_BATCH`]) to `file` at its
-/// position, in one call.
-pub(crate) fn write_pages_to(file: &File, pages: &[&UserPage]) -> Result {
+/// Writes `head`, then the contents of `pages` (at most [`GUP_BATCH`]), to
+/// `file` at its position, in one call.
+pub(crate) fn write_pages_to(file: &File, head: &[u8], pages: &[&UserPage]) -> Result {
     let (mut raw, n) = raw_pages(pages.iter().copied())?;
-    // SAFETY: `file` is valid; `raw` holds `n` referenced pages, which the
-    // function only reads.
-    let r = unsafe { bindings::ckpt_write_pages(file.as_ptr(), raw.as_mut_ptr(), n) };
+    // SAFETY: `file` is valid; `head` is readable for its length; `raw`
+    // holds `n` referenced pages, which the function only reads.
+    let r = unsafe {
+        bindings::ckpt_write_pages(
+            file.as_ptr(),
+            head.as_ptr().cast(),
+            head.len(),
+            raw.as_mut_ptr(),
+            n,
+        )
+    };
     kernel::error::to_result(r)
 }
 
