@@ -256,8 +256,7 @@ impl Ctx {
         }
         // One write: a reader of a pipe is woken once for the record.
         write_pages_to(&self.image, &head[..n], pages)?;
-        self.advance(n, 0);
-        self.advance(pages.len() * bindings::PAGE_SIZE, pages.len());
+        self.advance(n + pages.len() * bindings::PAGE_SIZE, pages.len());
         // Whole pages and 8-byte words: the record needs no padding.
         self.write(&[0u8; 8][..hdr.padding()])
     }

@@ -324,12 +324,8 @@ impl MmReadGuard<'_> {
         }
         // CAST: negative returns are errnos.
         let got = usize::try_from(got).map_err(|_| Error::from_errno(got as i32))?;
-        for p in raw[..got.min(n)].iter().filter_map(|p| NonNull::new(*p)) {
-            // INVARIANT: GUP returned each page with a reference. The push
-            // cannot allocate (reserved above); were it to fail, it drops the
-            // page, which puts its reference.
-            let _ = out.push(UserPage(p), GFP_KERNEL_ACCOUNT);
-        }
+        // INVARIANT: GUP returned each page with a reference.
+        adopt(&raw[..got.min(n)], out);
         Ok(got)
     }
 
@@ -342,6 +338,7 @@ impl MmReadGuard<'_> {
         if n > GUP_BATCH {
             return Err(EINVAL);
         }
+        // Reserve first, so that no page reference can be left unowned below.
         let mut out = KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
         let mut raw = [ptr::null_mut::<bindings::page>(); GUP_BATCH];
         // CAST: user addresses fit in an `unsigned long`; `n` is small.
@@ -354,11 +351,8 @@ impl MmReadGuard<'_> {
             return Ok(None);
         }
         kernel::error::to_result(r)?;
-        for p in raw[..n].iter().filter_map(|p| NonNull::new(*p)) {
-            // INVARIANT: Each new page comes with its reference. The push
-            // cannot allocate (reserved above).
-            let _ = out.push(UserPage(p), GFP_KERNEL_ACCOUNT);
-        }
+        // INVARIANT: Each new page comes with its reference.
+        adopt(&raw[..n], &mut out);
         Ok(Some(out))
     }
 
@@ -381,6 +375,17 @@ impl MmReadGuard<'_> {
             bindings::ckpt_map_new_pages(self.mm(), addr as _, raw.as_mut_ptr(), n as u32)
         };
         kernel::error::to_result(r)
+    }
+}
+
+/// Appends the pages of `raw`, each with a reference that the caller gives
+/// up, to `out`, which has room for them.
+fn adopt(raw: &[*mut bindings::page], out: &mut KVec<UserPage>) {
+    for p in raw.iter().filter_map(|p| NonNull::new(*p)) {
+        // INVARIANT: The caller gives up the reference. The push cannot
+        // allocate (room was reserved); were it to fail, it drops the
+        // page, which puts its reference.
+        let _ = out.push(UserPage(p), GFP_KERNEL_ACCOUNT);
     }
 }
 

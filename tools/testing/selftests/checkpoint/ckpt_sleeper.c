@@ -300,20 +300,36 @@ static const char *check_all(void)
 	return check_signals();
 }
 
-/* The kB of the "RssAnon:" line of /proc/self/status, or -1. */
-static long rss_anon_kb(void)
+/*
+ * The line of /proc/self/status that starts with @key, read into @buf (of
+ * @len bytes): its value, after the key, up to the end of the line; NULL
+ * if there is none.
+ */
+static char *status_line(const char *key, char *buf, size_t len)
 {
-	char buf[4096], *line;
 	int fd = open("/proc/self/status", O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+	char *line, *end;
 
 	if (fd >= 0)
 		close(fd);
 	if (n <= 0)
-		return -1;
+		return NULL;
 	buf[n] = '\0';
-	line = strstr(buf, "RssAnon:");
-	return line ? strtol(line + 8, NULL, 10) : -1;
+	line = strstr(buf, key);
+	end = line ? strchr(line, '\n') : NULL;
+	if (!end)
+		return NULL;
+	*end = '\0';
+	return line + strlen(key);
+}
+
+/* The kB of the "RssAnon:" line of /proc/self/status, or -1. */
+static long rss_anon_kb(void)
+{
+	char buf[4096], *v = status_line("RssAnon:", buf, sizeof(buf));
+
+	return v ? strtol(v, NULL, 10) : -1;
 }
 
 /*
@@ -2203,24 +2219,11 @@ static pid_t nest_group;
 /* The pids of the caller from the second level of /proc down, in @out. */
 static int nest_read_pids(char *out, size_t len)
 {
-	char buf[4096], *l, *tab;
-	int fd = open("/proc/self/status", O_RDONLY);
-	ssize_t n;
+	char buf[4096], *v = status_line("NSpid:\t", buf, sizeof(buf));
+	char *tab = v ? strchr(v, '\t') : NULL;
 
-	if (fd < 0)
+	if (!tab)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	l = strstr(buf, "NSpid:\t");
-	if (!l)
-		return -1;
-	tab = strchr(l + 7, '\t');
-	if (!tab || !strchr(tab, '\n'))
-		return -1;
-	*strchr(tab, '\n') = 0;
 	snprintf(out, len, "%s", tab + 1);
 	return 0;
 }
