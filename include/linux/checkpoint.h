@@ -212,6 +212,8 @@ int ckpt_commit_cred(const struct cred *c);
 int ckpt_set_exe_file(struct file *file);
 unsigned long ckpt_next_populated(struct mm_struct *mm, unsigned long start,
 				  unsigned long end);
+void ckpt_mmget(struct mm_struct *mm);
+int ckpt_mm_users(struct mm_struct *mm);
 int ckpt_new_anon_pages(struct mm_struct *mm, unsigned long addr,
 			struct page **pages, unsigned int n);
 int ckpt_map_new_pages(struct mm_struct *mm, unsigned long addr,
@@ -230,6 +232,7 @@ void ckpt_task_unpin(struct task_struct *task);
 #define CKPT_SHARES_MM		4
 #define CKPT_OWN_FILES		8
 #define CKPT_OWN_FS		16
+#define CKPT_SHARES_SIGHAND	32
 
 unsigned int ckpt_task_sharing(struct task_struct *task);
 int ckpt_collect_tree(struct task_struct *root, struct task_struct **out,
@@ -260,6 +263,11 @@ int ckpt_setpgid(pid_t pgid);
 pid_t ckpt_spawn_child(const pid_t *set_tid, size_t n, u64 flags,
 		       int exit_signal, void (*run)(void *arg), void *arg);
 void ckpt_task_exit(struct task_struct *task, int *exit_signal, u32 *status);
+int ckpt_task_vforked(struct task_struct *child);
+struct ckpt_vfork;
+struct ckpt_vfork *ckpt_vfork_arm(pid_t pid);
+void ckpt_vfork_wait(struct ckpt_vfork *v);
+void ckpt_vfork_release(struct ckpt_vfork *v);
 bool ckpt_task_may_attach(struct task_struct *task);
 void __noreturn ckpt_exit_zombie(u32 status);
 int ckpt_wait_child_exit(pid_t pid);

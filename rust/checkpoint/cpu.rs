@@ -81,14 +81,15 @@ const ERESTARTSYS: i64 = bindings::ERESTARTSYS as i64;
 const ERESTART_RESTARTBLOCK: i64 = bindings::ERESTART_RESTARTBLOCK as i64;
 const EINTR: i64 = bindings::EINTR as i64;
 
-/// Writes the CPU state of `task` and the restart block of its system call.
-pub(crate) fn checkpoint_cpu(ctx: &mut Ctx, task: &Task) -> Result {
-    let mut ret = None;
+/// Writes the CPU state of `task` and the restart block of its system call;
+/// `returns`, if given, is what that call returns (the tree decides it).
+pub(crate) fn checkpoint_cpu(ctx: &mut Ctx, task: &Task, returns: Option<i64>) -> Result {
+    let mut ret = returns;
     let mut block = None;
     if task.is_current() {
         // Self-checkpoint: the restarted task sees checkpoint(2) return 0.
         ret = Some(0);
-    } else if let Some(call) = Native::syscall(task) {
+    } else if let Some(call) = Native::syscall(task).filter(|_| ret.is_none()) {
         if call.ret == -ERESTART_RESTARTBLOCK {
             match task.restart_block() {
                 Ok(b) => block = Some(b),

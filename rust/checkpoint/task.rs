@@ -21,7 +21,7 @@ use crate::{
         cred::{capable, Cred},
         eopnotsupp,
         file::{FdTable, File, FsStruct},
-        mm::current as mcur,
+        mm::{current as mcur, Mm},
         task::{current, Task, TaskSettings},
     },
     timer,
@@ -29,14 +29,21 @@ use crate::{
 use ckpt_format::{ObjsRecord, Record, TaskRecord, TreeTask};
 use kernel::{bindings, prelude::*, types::ARef};
 
+/// Where a task is in the tree being saved, as its records need it.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct InTree<'a> {
+    /// Its parent in the image, saved before it, whose memory it may share.
+    pub(crate) parent: Option<&'a Task>,
+    /// Its flags in the tree record ([`TreeTask::SHARES_MM`]...).
+    pub(crate) flags: u32,
+    /// What its system call returns, if the tree decides it: a parent
+    /// that waits in `vfork()` gets its child's pid.
+    pub(crate) returns: Option<i64>,
+}
+
 /// Writes the record of `task` and of the objects it uses. `whole`: its
-/// children are in the image too; `parent`: its parent is, before it.
-pub(crate) fn checkpoint_task(
-    ctx: &mut Ctx,
-    task: &Task,
-    whole: bool,
-    parent: Option<&Task>,
-) -> Result {
+/// children are in the image too.
+pub(crate) fn checkpoint_task(ctx: &mut Ctx, task: &Task, whole: bool, at: InTree<'_>) -> Result {
     let (pid, tgid, ppid) = task.pids_in(&ctx.pidns);
     ctx.task_pid = pid;
     if pid == 0 {
@@ -81,16 +88,16 @@ pub(crate) fn checkpoint_task(
             format_args!("pid {pid}: {threads} threads; a task checkpointing itself must have one"),
         ));
     }
-    // A process that shares its memory with another one, or a thread
-    // that does not share its group's descriptors or fs, would come back
-    // otherwise. Processes of a tree may share descriptors and fs.
+    // Signal actions shared between processes, or a thread that does not
+    // share its group's descriptors or fs, would come back otherwise.
+    // Processes of a tree may share memory, descriptors and fs.
     let sharing = task.sharing();
-    let refused = if sharing & bindings::CKPT_SHARES_MM != 0 {
-        Some("its memory (CLONE_VM, vfork()) is shared with another process")
+    let refused = if sharing & bindings::CKPT_SHARES_SIGHAND != 0 {
+        Some("its signal actions (CLONE_SIGHAND) are shared with another process")
     } else if sharing & (bindings::CKPT_OWN_FILES | bindings::CKPT_OWN_FS) != 0 {
         Some("a thread with a descriptor table or fs of its own (unshare())")
     } else if sharing != 0 && !whole {
-        Some("its descriptor table or fs (CLONE_FILES, CLONE_FS) is shared with another process")
+        Some("its memory, descriptor table or fs (CLONE_VM, CLONE_FILES, CLONE_FS) is shared with another process")
     } else {
         None
     };
@@ -128,19 +135,31 @@ pub(crate) fn checkpoint_task(
             ..Default::default()
         },
     )?;
-    cpu::checkpoint_cpu(ctx, task)?;
+    cpu::checkpoint_cpu(ctx, task, at.returns)?;
     signal::checkpoint_signals(ctx, task)?;
     // What the group shares is saved with its leader.
     if tgid == pid {
         timer::checkpoint_timers(ctx, task, pid)?;
         let own = checkpoint_objs(ctx, task, sharing, threads)?;
+        // Restart gives a process its parent's memory only as it makes it.
+        if own.mm == (at.flags & TreeTask::SHARES_MM != 0) {
+            return Err(ctx.fail(
+                eopnotsupp(),
+                0,
+                format_args!(
+                    "pid {pid}: its memory is shared with a process other than its parent (CLONE_PARENT, or reparented); not supported"
+                ),
+            ));
+        }
         if own.fs {
             fs::checkpoint_fs(ctx, task, pid)?;
         }
         if own.files {
             files::checkpoint_files(ctx, task, pid)?;
         }
-        mm::checkpoint_mm(ctx, task, pid, parent)?;
+        if own.mm {
+            mm::checkpoint_mm(ctx, task, pid, at.parent)?;
+        }
     }
     if task.shape().2 {
         return Err(ctx.fail(
@@ -168,16 +187,19 @@ pub(crate) fn checkpoint_task(
 struct Own {
     fs: bool,
     files: bool,
+    mm: bool,
 }
 
 /// Writes the objs record of process `task`, of `threads` threads, if it
-/// shares its descriptor table or fs with another process (`sharing`, of
-/// [`Task::sharing`]): each is an object of the hash, which every thread
-/// of the image that uses it accounts for once (the leak check).
+/// shares its descriptor table, fs or memory with another process
+/// (`sharing`, of [`Task::sharing`]): each is an object of the hash, which
+/// every thread of the image that uses it accounts for once (the leak
+/// check).
 fn checkpoint_objs(ctx: &mut Ctx, task: &Task, sharing: u32, threads: i32) -> Result<Own> {
     let mut own = Own {
         fs: true,
         files: true,
+        mm: true,
     };
     let mut rec = ObjsRecord::default();
     if sharing & bindings::CKPT_SHARES_FILES != 0 {
@@ -185,6 +207,10 @@ fn checkpoint_objs(ctx: &mut Ctx, task: &Task, sharing: u32, threads: i32) -> Re
     }
     if sharing & bindings::CKPT_SHARES_FS != 0 {
         (rec.fs_ref, own.fs) = name_shared(ctx, &FsStruct::of(task)?, threads)?;
+    }
+    if sharing & bindings::CKPT_SHARES_MM != 0 {
+        let mm = Mm::of_task(task).ok_or(ESRCH)?;
+        (rec.mm_ref, own.mm) = name_shared(ctx, &mm, threads)?;
     }
     if rec != ObjsRecord::default() {
         ctx.write_record(&Record::Objs(rec))?;
@@ -322,31 +348,49 @@ struct GroupState {
     timers: timer::Timers,
     fs: Option<fs::FsState>,
     fds: Option<files::Fds>,
-    mm: mm::MmState,
+    /// None if it shares its parent's.
+    mm: Option<mm::MmState>,
     shares: Shares,
 }
 
 /// What a process shares with a process restored before it: that one's
-/// descriptor table and fs, each with the pid of that process.
+/// descriptor table, fs and memory, each with the pid of that process.
 #[derive(Default)]
 struct Shares {
     files: Option<(ARef<FdTable>, i32)>,
     fs: Option<(ARef<FsStruct>, i32)>,
+    mm: Option<(Mm, i32)>,
 }
 
-/// Reads the objs record of a process, if it has one. A descriptor table
-/// or fs named there first is the caller's own, which its own records fill
-/// at the end, and processes read later share. One named before is the
-/// process's that named it first, whose records filled it.
-fn restore_objs(ctx: &mut Ctx, buf: &mut RecordBuf, pid: i32) -> Result<Shares> {
-    let Some(rec) = ctx.read_if::<ObjsRecord>(buf)? else {
-        return Ok(Shares::default());
+/// Reads the objs record of process `me`, if it has one. A descriptor
+/// table, fs or mm named there first is the caller's own, which its own
+/// records fill, and processes read later share. One named before is the
+/// process's that named it first, whose records filled it; an mm only as
+/// the caller's parent made it ([`TreeTask::SHARES_MM`]), with it.
+fn restore_objs(ctx: &mut Ctx, buf: &mut RecordBuf, me: &TreeTask) -> Result<Shares> {
+    let pid = me.pid;
+    let shares = match ctx.read_if::<ObjsRecord>(buf)? {
+        None => Shares::default(),
+        Some(rec) => {
+            let task = Task::current();
+            Shares {
+                files: take_shared(ctx, rec.files_ref, pid, || FdTable::of(&task))?,
+                fs: take_shared(ctx, rec.fs_ref, pid, || FsStruct::of(&task))?,
+                mm: take_shared(ctx, rec.mm_ref, pid, || Mm::current().ok_or(ESRCH))?,
+            }
+        }
     };
-    let me = Task::current();
-    Ok(Shares {
-        files: take_shared(ctx, rec.files_ref, pid, || FdTable::of(&me))?,
-        fs: take_shared(ctx, rec.fs_ref, pid, || FsStruct::of(&me))?,
-    })
+    let made_sharing = me.flags & TreeTask::SHARES_MM != 0;
+    let shares_mm = shares.mm.as_ref().map(|m| m.0.addr());
+    if made_sharing != shares_mm.is_some()
+        || shares_mm.is_some_and(|m| Some(m) != Mm::current().map(|c| c.addr()))
+    {
+        ctx.log(format_args!(
+            "task {pid}: the tree and its objs record disagree on whether it shares its parent's memory"
+        ));
+        return Err(EINVAL);
+    }
+    Ok(shares)
 }
 
 /// Restart: the object `objref` of an objs record (none for 0), with the
@@ -429,7 +473,7 @@ pub(crate) fn restore_task(
     let group = match leader {
         true => {
             let timers = timer::restore_timers(ctx, buf, me.pid)?;
-            let shares = restore_objs(ctx, buf, me.pid)?;
+            let shares = restore_objs(ctx, buf, me)?;
             let fs = match shares.fs {
                 None => Some(fs::restore_fs(ctx, buf)?),
                 Some(_) => None,
@@ -438,7 +482,10 @@ pub(crate) fn restore_task(
                 None => Some(files::restore_files(ctx, buf)?),
                 Some(_) => None,
             };
-            let mm = mm::restore_mm(ctx, buf, from_parent)?;
+            let mm = match shares.mm {
+                None => Some(mm::restore_mm(ctx, buf, from_parent)?),
+                Some(_) => None,
+            };
             // Its memory is replaced: the caller is the task now. Its
             // threads, made next, share what it takes.
             if let Some((t, _)) = &shares.files {
@@ -474,8 +521,8 @@ impl TaskState {
     /// A thread commits after its group's leader. `actions_set` runs once
     /// the signal actions are set, before pending signals are queued.
     pub(crate) fn commit(self, ctx: &mut Ctx, actions_set: &dyn Fn() -> Result) -> Result<i64> {
-        if let Some(g) = &self.group {
-            g.mm.commit(ctx)?;
+        if let Some(mm) = self.group.as_ref().and_then(|g| g.mm.as_ref()) {
+            mm.commit(ctx)?;
         }
         ctx.run_deferred()?;
         // Limits first: they may need privileges that new credentials drop.
@@ -513,8 +560,8 @@ impl TaskState {
     /// Reads the page contents that its memory records skipped
     /// ([`Ctx::defer_pages`]) from `image`.
     pub(crate) fn fill_pages(&self, image: &ARef<File>) -> Result {
-        match &self.group {
-            Some(g) => g.mm.fill(image),
+        match self.group.as_ref().and_then(|g| g.mm.as_ref()) {
+            Some(mm) => mm.fill(image),
             None => Ok(()),
         }
     }

@@ -23,7 +23,9 @@
 //! `fork()` would, so that they share its pages copy-on-write again, and
 //! with their pids at every level of the pid namespaces nested in the
 //! tree's (the pidns record: a child that is the init of one is made with
-//! `CLONE_NEWPID`, or after its parent unshares it). Once
+//! `CLONE_NEWPID`, or after its parent unshares it); a child that shared
+//! its memory is made with `CLONE_VM`, and a parent that waited in
+//! `vfork()` for a child waits for it again once its state is set. Once
 //! the tail is read, every task sets the rest of its state (credentials,
 //! descriptors, registers...), a thread after its leader, and returns to
 //! user space, and the coordinator returns the root's pid. If any task
@@ -35,14 +37,15 @@ use crate::{
     restart,
     sys::{
         eopnotsupp,
+        mm::Mm,
         signal::current as signals,
         task::{current, PidNs, Task},
         tree::{
             exit_zombie, forget_signal, pid_from_above, setpgid, setsid, spawn_child,
-            unshare_pid_ns, wait_child_exit, NestedPids, Spawn,
+            unshare_pid_ns, wait_child_exit, NestedPids, Spawn, Vfork,
         },
     },
-    task::{self, Restored},
+    task::{self, InTree, Restored},
 };
 use ckpt_format::{
     LeArray, PidnsRecord, Record, Tail, TaskNs, TreeRecord, TreeTask, CHECKPOINT_SUBTREE, MAX_TASKS,
@@ -79,6 +82,8 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
     let root_ns = PidNs::of(root);
     let mut entries = KVVec::with_capacity(tasks.len(), GFP_KERNEL_ACCOUNT)?;
     let mut nested = KVVec::with_capacity(tasks.len(), GFP_KERNEL_ACCOUNT)?;
+    // What the system call of a parent waiting in vfork() returns.
+    let mut returns = KVVec::from_elem(None, tasks.len(), GFP_KERNEL_ACCOUNT)?;
     for t in &tasks {
         let (pid, tgid, ppid) = t.pids_in(&ctx.pidns);
         nested.push(
@@ -92,6 +97,17 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
             GFP_KERNEL_ACCOUNT,
         )?;
         let (pgid, sid) = t.groups_in(&ctx.pidns);
+        let parent = entries
+            .iter()
+            .position(|p: &TreeTask| pid == tgid && p.pid == ppid && p.is_leader());
+        let flags = match parent {
+            Some(p) => {
+                let (flags, ret) = made_how(ctx, t, &tasks[p], pid)?;
+                returns[p] = ret.or(returns[p]);
+                flags
+            }
+            None => 0,
+        };
         entries.push(
             TreeTask {
                 pid,
@@ -100,6 +116,7 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
                 pgid,
                 sid,
                 exit_signal: if pid == tgid { t.exit().0 } else { 0 },
+                flags,
             },
             GFP_KERNEL_ACCOUNT,
         )?;
@@ -120,7 +137,7 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
         };
         if t.is_zombie() {
             t.attach_access().inspect_err(|e| denied(ctx, e))?;
-            task::checkpoint_task(ctx, t, whole, None)?;
+            task::checkpoint_task(ctx, t, whole, InTree::default())?;
             continue;
         }
         // Held while its state is read: it cannot exec meanwhile, so the
@@ -134,7 +151,12 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
             .position(|p| e.is_leader() && p.pid == e.ppid && p.is_leader())
             .map(|j| &*tasks[j])
             .filter(|p| !p.is_zombie() && p.attach_access().is_ok());
-        task::checkpoint_task(ctx, t, whole, parent)?;
+        let at = InTree {
+            parent,
+            flags: e.flags,
+            returns: returns[i],
+        };
+        task::checkpoint_task(ctx, t, whole, at)?;
     }
     // A task that forked before it was frozen has a child the image lacks.
     if whole && root.tree(MAX_TASKS)?.len() != tasks.len() {
@@ -145,6 +167,36 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
         ));
     }
     Ok(())
+}
+
+/// How `parent`, before it in the image, made process `child` (`pid`): its
+/// flags in the tree record, and what the parent's system call returns if
+/// it waits in `vfork()` for it (the child's pid, as it sees it).
+fn made_how(ctx: &mut Ctx, child: &Task, parent: &Task, pid: i32) -> Result<(u32, Option<i64>)> {
+    // Nothing of a task the caller may not trace: its checkpoint fails.
+    if child.attach_access().is_err() || parent.attach_access().is_err() {
+        return Ok((0, None));
+    }
+    let mut flags = 0;
+    let mm = |t: &Task| Mm::of_task(t).map(|m| m.addr());
+    let (mine, theirs) = (mm(child), mm(parent));
+    if mine.is_some() && mine == theirs {
+        flags |= TreeTask::SHARES_MM;
+    }
+    let vforked = child.vforked().map_err(|e| {
+        ctx.fail(
+            e,
+            0,
+            format_args!(
+                "pid {pid}: the task that waits in vfork() for it is not its parent's group leader; not supported"
+            ),
+        )
+    })?;
+    if !vforked {
+        return Ok((flags, None));
+    }
+    let seen = child.pids_in(&PidNs::of(parent)).0;
+    Ok((flags | TreeTask::VFORK, Some(i64::from(seen))))
 }
 
 /// Writes the pidns record of the tree of `tasks` if any of them is in a
@@ -491,12 +543,14 @@ struct Start {
 fn spawn(s: &Arc<Shared>, index: usize) -> Result<i32> {
     let t = s.tasks[index];
     let pid = t.pid;
-    let how = if !t.is_leader() {
-        Spawn::Thread
-    } else if (index == 0 && s.container) || s.levels.of(index).flags & TaskNs::NEWPID != 0 {
-        Spawn::Init(t.exit_signal)
-    } else {
-        Spawn::Process(t.exit_signal)
+    let how = match t.is_leader() {
+        false => Spawn::Thread,
+        true => Spawn::Process {
+            exit_signal: t.exit_signal,
+            new_pid_ns: (index == 0 && s.container)
+                || s.levels.of(index).flags & TaskNs::NEWPID != 0,
+            shares_mm: t.flags & TreeTask::SHARES_MM != 0,
+        },
     };
     // Its pids, its own namespace's first.
     let nested = s.levels.pids(index);
@@ -531,12 +585,27 @@ fn spawn(s: &Arc<Shared>, index: usize) -> Result<i32> {
     })
 }
 
+/// How a restored task goes on once its state is set.
+enum Outcome {
+    /// It returns to user space; first, if it made a child with `vfork()`,
+    /// it waits for that child's exec or exit, as it did.
+    Runs(Option<Vfork>),
+    /// A zombie: it exits with this status.
+    Exits(u32),
+}
+
 /// The life of a restored task before it first runs, in its own context.
 fn run_task(start: KBox<Start>) {
     let Start { shared, index } = KBox::into_inner(start);
     match restore_task(&shared, index) {
-        Ok(None) => {}
-        Ok(Some(status)) => {
+        Ok(Outcome::Runs(vfork)) => {
+            // Nothing of the restart is held however long it waits.
+            drop(shared);
+            if let Some(v) = vfork {
+                v.wait();
+            }
+        }
+        Ok(Outcome::Exits(status)) => {
             // Nothing is dropped after it: the restart's references first.
             drop(shared);
             exit_zombie(status);
@@ -549,9 +618,8 @@ fn run_task(start: KBox<Start>) {
     }
 }
 
-/// Restores task `index` in its own context; returns the status it exits
-/// with if it is a zombie.
-fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
+/// Restores task `index` in its own context; returns how it goes on.
+fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Outcome> {
     let n = s.tasks.len();
     let me = s.tasks[index];
     let pid = me.pid;
@@ -623,7 +691,7 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
                 t.committed += 1;
                 t.stage[index] = Stage::Done;
             });
-            return Ok(Some(z.status()));
+            return Ok(Outcome::Exits(z.status()));
         }
         Restored::Live(state) => state,
     };
@@ -647,6 +715,7 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
     // Its pages, while the next tasks read their records.
     state.fill_pages(&image)?;
     drop(image);
+    let mut vfork = None;
     if me.is_leader() {
         // Its group first if its leader leads it already (it came before
         // it in the tree): its children inherit it, as they did, where
@@ -654,7 +723,7 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
         if s.tasks[..index].iter().any(|t| t.pid == me.pgid) {
             join_group(s, index)?;
         }
-        spawn_children(s, index)?;
+        vfork = spawn_children(s, index)?;
     }
     s.wait(index, Event::AllRead)?;
     if me.is_leader() {
@@ -698,15 +767,24 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Option<u32>> {
         t.committed += 1;
         t.stage[index] = Stage::Done;
     });
-    Ok(None)
+    Ok(Outcome::Runs(vfork))
 }
 
 /// Creates the children of process `index`, once its memory is whole, so
-/// that they share its pages as `fork()` left them: those of its own pid
-/// namespace and the inits of new ones, then those of the one it
-/// unshared, its init first.
-fn spawn_children(s: &Arc<Shared>, index: usize) -> Result {
+/// that they share its pages as `fork()` left them, or its memory as
+/// `clone(CLONE_VM)` did: those of its own pid namespace and the inits of
+/// new ones, then those of the one it unshared, its init first. Returns
+/// its wait for the one it made with `vfork()`, if any.
+fn spawn_children(s: &Arc<Shared>, index: usize) -> Result<Option<Vfork>> {
     let pid = s.tasks[index].pid;
+    let mut vfork = None;
+    let mut make = |j: usize| -> Result {
+        let child = spawn(s, j)?;
+        if s.tasks[j].flags & TreeTask::VFORK != 0 {
+            vfork = Some(Vfork::arm(child)?);
+        }
+        Ok(())
+    };
     let children = || {
         s.tasks
             .iter()
@@ -716,7 +794,7 @@ fn spawn_children(s: &Arc<Shared>, index: usize) -> Result {
             .map(|(j, _)| j)
     };
     for j in children().filter(|&j| !s.levels.in_unshared(j, index)) {
-        spawn(s, j)?;
+        make(j)?;
     }
     if s.levels.of(index).flags & TaskNs::UNSHARED != 0 {
         unshare_pid_ns().inspect_err(|e| {
@@ -726,10 +804,10 @@ fn spawn_children(s: &Arc<Shared>, index: usize) -> Result {
             ))
         })?;
         for j in children().filter(|&j| s.levels.in_unshared(j, index)) {
-            spawn(s, j)?;
+            make(j)?;
         }
     }
-    Ok(())
+    Ok(vfork)
 }
 
 /// Joins the process group of task `index` if its leader is another task

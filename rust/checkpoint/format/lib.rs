@@ -76,7 +76,7 @@ pub const TAIL_MAGIC: u64 = 0x002d_2a0c_c0de_ef00;
 ///
 /// Any change to a record's layout or meaning bumps it; images of another
 /// version are refused.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 /// Size of a [`RecordHeader`].
 pub const RECORD_HEADER_LEN: usize = 8;

@@ -48,6 +48,8 @@ pub enum ObjKind {
     FdTable,
     /// An fs shared by processes ([`crate::ObjsRecord`]).
     Fs,
+    /// An mm shared by processes ([`crate::ObjsRecord`]).
+    Mm,
 }
 
 /// Bookkeeping of the objrefs seen in a stream.
@@ -238,6 +240,8 @@ struct TaskPos {
     shares_fs: bool,
     /// Its descriptor table is another process's: no fd or lock records.
     shares_files: bool,
+    /// Its mm is another process's: no mm, area or page records.
+    shares_mm: bool,
     /// Its mm record says some areas are its parent's (cow records).
     inherits: bool,
 }
@@ -246,7 +250,7 @@ impl TaskPos {
     /// Whether records of `slot`, which come `count` times in a task,
     /// must come in this one.
     fn needs(&self, slot: Slot, count: Count) -> bool {
-        count.required() && !(slot == Slot::Fs && self.shares_fs)
+        count.required() && self.has(slot)
     }
 
     /// Whether records of `slot` may come in this task at all.
@@ -254,6 +258,7 @@ impl TaskPos {
         match slot {
             Slot::Fs => !self.shares_fs,
             Slot::Fd | Slot::Lock => !self.shares_files,
+            Slot::Mm | Slot::Vma => !self.shares_mm,
             _ => true,
         }
     }
@@ -467,6 +472,7 @@ impl StreamCheck {
                     mem: Mem::None,
                     shares_fs: false,
                     shares_files: false,
+                    shares_mm: false,
                     inherits: false,
                 });
                 self.task_record(r, objs)
@@ -551,7 +557,12 @@ impl StreamCheck {
             Record::Objs(o) => {
                 // The first process to name one defines it; later ones
                 // share it, and have no records of it.
-                for (objref, kind) in [(o.files_ref, ObjKind::FdTable), (o.fs_ref, ObjKind::Fs)] {
+                let named = [
+                    (o.files_ref, ObjKind::FdTable),
+                    (o.fs_ref, ObjKind::Fs),
+                    (o.mm_ref, ObjKind::Mm),
+                ];
+                for (objref, kind) in named {
                     if objref == 0 {
                         continue;
                     }
@@ -563,6 +574,7 @@ impl StreamCheck {
                     }
                     match kind {
                         ObjKind::FdTable => t.shares_files = shared,
+                        ObjKind::Mm => t.shares_mm = shared,
                         _ => t.shares_fs = shared,
                     }
                 }

@@ -727,21 +727,26 @@ impl<'a> Payload<'a> for FsRecord<'a> {
 
 /// What a process shares with other processes of the image (`clone()`
 /// with `CLONE_FILES` or `CLONE_FS` and without `CLONE_THREAD`), after its
-/// timers: linux-cr's `ckpt_hdr_task_objs`. A process that shares neither
+/// timers: linux-cr's `ckpt_hdr_task_objs`. A process that shares none
 /// has no such record.
 ///
 /// Each objref is 0 for the process's own, whose records follow as usual
-/// (the fs record; the fd and lock records). Otherwise it names a
-/// descriptor table ([`ObjKind::FdTable`](crate::stream::ObjKind)) or an
-/// fs ([`ObjKind::Fs`](crate::stream::ObjKind)): the first process that
-/// names it defines it, and its records follow; a later one shares it and
-/// has none of them.
+/// (the fs record; the fd and lock records; the mm and its areas).
+/// Otherwise it names a descriptor table
+/// ([`ObjKind::FdTable`](crate::stream::ObjKind)), an fs
+/// ([`ObjKind::Fs`](crate::stream::ObjKind)) or an mm
+/// ([`ObjKind::Mm`](crate::stream::ObjKind)): the first process that names
+/// it defines it, and its records follow; a later one shares it and has
+/// none of them. A process shares an mm only with its parent
+/// ([`TreeTask::SHARES_MM`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ObjsRecord {
     /// Objref of its descriptor table, or 0.
     pub files_ref: i32,
     /// Objref of its root, working directory and umask, or 0.
     pub fs_ref: i32,
+    /// Objref of its memory, or 0.
+    pub mm_ref: i32,
 }
 
 impl ObjsRecord {
@@ -755,19 +760,22 @@ impl<'a> Payload<'a> for ObjsRecord {
     fn encode(&self, e: &mut Encoder<'_>) -> Result<(), FormatError> {
         e.i32(self.files_ref)?;
         e.i32(self.fs_ref)?;
-        // Room for the mm and the signal handlers.
-        e.u64(0)
+        e.i32(self.mm_ref)?;
+        // Room for the signal handlers.
+        e.u32(0)
     }
 
     fn decode(d: &mut Decoder<'a>) -> Result<Self, FormatError> {
         let r = Self {
             files_ref: d.i32()?,
             fs_ref: d.i32()?,
+            mm_ref: d.i32()?,
         };
-        if d.u64()? != 0 {
+        if d.u32()? != 0 {
             return Err(FormatError::BadValue("objs record reserved field"));
         }
-        if r.files_ref < 0 || r.fs_ref < 0 || (r.files_ref == 0 && r.fs_ref == 0) {
+        let refs = [r.files_ref, r.fs_ref, r.mm_ref];
+        if refs.iter().any(|&o| o < 0) || refs == [0; 3] {
             return Err(FormatError::BadValue("objs record objrefs"));
         }
         Ok(r)
@@ -776,6 +784,7 @@ impl<'a> Payload<'a> for ObjsRecord {
     fn visit(&self, v: &mut dyn Visitor) {
         v.int("files_ref", self.files_ref);
         v.int("fs_ref", self.fs_ref);
+        v.int("mm_ref", self.mm_ref);
     }
 }
 
@@ -799,9 +808,18 @@ pub struct TreeTask {
     /// Signal its parent gets when it exits (`SIGCHLD` for a `fork()`);
     /// 0 for a thread.
     pub exit_signal: u32,
+    /// How its parent made it: [`TreeTask::SHARES_MM`], [`TreeTask::VFORK`].
+    pub flags: u32,
 }
 
 impl TreeTask {
+    /// A process made with `clone(CLONE_VM)` (or `vfork()`): it shares its
+    /// parent's memory, which its objs record names.
+    pub const SHARES_MM: u32 = 1;
+    /// Its parent waits in `vfork()` (`CLONE_VFORK`) until it execs or
+    /// exits; the parent's system call returns its pid then.
+    pub const VFORK: u32 = 2;
+
     /// Whether it leads its thread group: a process, as its parent and its
     /// other threads see it.
     pub fn is_leader(&self) -> bool {
@@ -810,7 +828,7 @@ impl TreeTask {
 }
 
 impl LeValue for TreeTask {
-    const SIZE: usize = 24;
+    const SIZE: usize = 28;
 
     fn read(b: &[u8]) -> Self {
         // CAST: pids are stored as the two's complement `u32` of `i32`.
@@ -821,8 +839,9 @@ impl LeValue for TreeTask {
             ppid: f(2),
             pgid: f(3),
             sid: f(4),
-            // CAST: the word, as written.
+            // CAST: the words, as written.
             exit_signal: f(5) as u32,
+            flags: f(6) as u32,
         }
     }
 
@@ -835,6 +854,7 @@ impl LeValue for TreeTask {
             self.pgid,
             self.sid,
             self.exit_signal as i32,
+            self.flags as i32,
         ];
         for (chunk, v) in out.chunks_mut(4).zip(vals) {
             // CAST: as in `read`.
@@ -921,6 +941,16 @@ impl<'a> Payload<'a> for TreeRecord<'a> {
         {
             return Err(FormatError::BadValue("tree exit signal"));
         }
+        // Only a process made by its parent in the tree: not the root, nor
+        // a thread.
+        let known = TreeTask::SHARES_MM | TreeTask::VFORK;
+        if tasks
+            .iter()
+            .enumerate()
+            .any(|(i, t)| t.flags & !known != 0 || (t.flags != 0 && (i == 0 || !t.is_leader())))
+        {
+            return Err(FormatError::BadValue("tree task flags"));
+        }
         Ok(Self { tasks })
     }
 
@@ -946,6 +976,20 @@ impl<'a> Payload<'a> for TreeRecord<'a> {
             Field::new("sids").detail(),
             self.tasks.iter().map(|t| Value::Int(i64::from(t.sid))),
         );
+        // Only where some process has a flag: the pids that share their
+        // parent's memory, and those whose parent waits in vfork().
+        let pids = |f: u32| {
+            self.tasks
+                .iter()
+                .filter(move |t| t.flags & f != 0)
+                .map(|t| Value::Int(i64::from(t.pid)))
+        };
+        if pids(TreeTask::SHARES_MM).next().is_some() {
+            v.list("shares_mm", pids(TreeTask::SHARES_MM));
+        }
+        if pids(TreeTask::VFORK).next().is_some() {
+            v.list("vfork", pids(TreeTask::VFORK));
+        }
     }
 }
 

@@ -27,6 +27,7 @@ mod vdso;
 use crate::{
     ctx::{Ctx, RecordBuf},
     files::{self, OpenFile},
+    objhash::Shared,
     sys::{
         eopnotsupp,
         file::File,
@@ -37,7 +38,8 @@ use crate::{
     },
 };
 use ckpt_format::{
-    vm, CowRecord, CowRun, LeArray, MmRecord, PagesRecord, Record, VmaKind, VmaRecord,
+    stream::ObjKind, vm, CowRecord, CowRun, LeArray, MmRecord, PagesRecord, Record, VmaKind,
+    VmaRecord,
 };
 use kernel::{
     bindings, new_condvar, new_mutex,
@@ -46,6 +48,21 @@ use kernel::{
     types::ARef,
     workqueue,
 };
+
+/// An mm that processes share (`clone(CLONE_VM)`, `vfork()`): named by
+/// their objs records, saved with the first.
+impl Shared for Mm {
+    const KIND: ObjKind = ObjKind::Mm;
+
+    fn addr(&self) -> usize {
+        Mm::addr(self)
+    }
+
+    /// One user is the hash's; each thread that uses it is one.
+    fn kernel_refs(&self) -> Option<u64> {
+        Some(self.users().saturating_sub(1))
+    }
+}
 
 /// Writes the memory of `task`, whose areas may share pages copy-on-write
 /// with those of `parent`, its parent in the image.

@@ -14,6 +14,17 @@
 #include <linux/security.h>
 #include <linux/userfaultfd_k.h>
 
+/* mmget() and the count of users, inlines, for the Rust Mm. */
+void ckpt_mmget(struct mm_struct *mm)
+{
+	mmget(mm);
+}
+
+int ckpt_mm_users(struct mm_struct *mm)
+{
+	return atomic_read(&mm->mm_users);
+}
+
 /*
  * Sets the layout fields and saved auxiliary vector of the caller's mm, with
  * the checks of prctl(PR_SET_MM_MAP).

@@ -20,10 +20,23 @@ pub(crate) struct Mm(NonNull<bindings::mm_struct>);
 // they need.
 unsafe impl Send for Mm {}
 
+// SAFETY: Shared references only read the mm's identity and counts, or take
+// its locks.
+unsafe impl Sync for Mm {}
+
 impl Drop for Mm {
     fn drop(&mut self) {
         // SAFETY: By the type invariant, we own one `mm_users` reference.
         unsafe { bindings::mmput(self.0.as_ptr()) };
+    }
+}
+
+impl Clone for Mm {
+    fn clone(&self) -> Self {
+        // SAFETY: The mm is valid and has a user, ours: `mmget()` may add one.
+        unsafe { bindings::ckpt_mmget(self.0.as_ptr()) };
+        // INVARIANT: The reference just taken is the new value's.
+        Self(self.0)
     }
 }
 
@@ -49,6 +62,19 @@ impl Mm {
         let p = unsafe { bindings::get_task_mm(task.as_ptr()) };
         // INVARIANT: A non-null result carries a reference.
         NonNull::new(p).map(Mm)
+    }
+
+    /// The address of the mm: its identity in the object hash.
+    pub(crate) fn addr(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
+    /// The number of its users (`mm_users`): the tasks that use it, and
+    /// references such as this one.
+    pub(crate) fn users(&self) -> u64 {
+        // SAFETY: The mm is valid; the count is read atomically.
+        let n = unsafe { bindings::ckpt_mm_users(self.0.as_ptr()) };
+        u64::try_from(n).unwrap_or(0)
     }
 
     /// Takes a reference on the mm's executable file (`/proc/PID/exe`).

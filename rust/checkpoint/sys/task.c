@@ -87,9 +87,10 @@ int ckpt_set_task_settings(const struct ckpt_task_settings *t)
 
 /*
  * What @task shares beyond its thread group: for a group leader, its
- * descriptor table (CKPT_SHARES_FILES), fs (CKPT_SHARES_FS) or memory
- * (CKPT_SHARES_MM) with a task outside its thread group (clone() without
- * CLONE_THREAD, or vfork()); for another thread, a descriptor table
+ * descriptor table (CKPT_SHARES_FILES), fs (CKPT_SHARES_FS), memory
+ * (CKPT_SHARES_MM) or signal actions (CKPT_SHARES_SIGHAND) with a task
+ * outside its thread group (clone() without CLONE_THREAD, or vfork()); for
+ * another thread, a descriptor table
  * (CKPT_OWN_FILES) or fs (CKPT_OWN_FS) of its own (unshare()), where its
  * group's is saved. Tasks are frozen.
  */
@@ -112,6 +113,8 @@ unsigned int ckpt_task_sharing(struct task_struct *task)
 			odd |= CKPT_SHARES_FS;
 		if (task->mm && atomic_read(&task->mm->mm_users) > threads)
 			odd |= CKPT_SHARES_MM;
+		if (refcount_read(&task->sighand->count) > threads)
+			odd |= CKPT_SHARES_SIGHAND;
 	}
 	task_unlock(task);
 	return odd;

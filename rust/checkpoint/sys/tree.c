@@ -3,10 +3,13 @@
  * Checkpoint/restart glue: process trees (sys/tree.rs).
  */
 
+#include <linux/cgroup.h>
 #include <linux/checkpoint.h>
+#include <linux/completion.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/syscalls.h>
 #include <linux/task_work.h>
@@ -205,6 +208,118 @@ void ckpt_task_exit(struct task_struct *task, int *exit_signal, u32 *status)
 	*exit_signal = READ_ONCE(task->exit_signal);
 	*status = (task->signal->flags & SIGNAL_GROUP_EXIT) ?
 		  task->signal->group_exit_code : task->exit_code;
+}
+
+/*
+ * Whether the parent of @child, frozen, waits in vfork() until @child execs
+ * or exits: 1 if it is its real parent and leads its thread group, 0 if
+ * none waits, -EOPNOTSUPP if another task does (CLONE_PARENT, or a thread
+ * other than the leader). wait_for_vfork_done() and ckpt_vfork_wait() keep
+ * the completion on the waiter's stack.
+ */
+int ckpt_task_vforked(struct task_struct *child)
+{
+	struct task_struct *parent;
+	unsigned long done, stack;
+	int ret = 0;
+
+	/* A kernel thread's is its exit completion, for kthread_stop(). */
+	if (child->flags & PF_KTHREAD)
+		return 0;
+	task_lock(child);
+	done = (unsigned long)child->vfork_done;
+	task_unlock(child);
+	if (!done)
+		return 0;
+	rcu_read_lock();
+	parent = rcu_dereference(child->real_parent);
+	stack = (unsigned long)task_stack_page(parent);
+	if (done - stack >= THREAD_SIZE || !thread_group_leader(parent))
+		ret = -EOPNOTSUPP;
+	else
+		ret = 1;
+	rcu_read_unlock();
+	return ret;
+}
+
+/* A wait of the caller for its child's exec or exit, as vfork() waits. */
+struct ckpt_vfork {
+	struct completion done;
+	struct task_struct *child;
+};
+
+/*
+ * Makes the exec or exit of the caller's child @pid, which it just made and
+ * has not run yet, complete a new wait, as kernel_clone() does for
+ * CLONE_VFORK: mm_release() completes it.
+ */
+struct ckpt_vfork *ckpt_vfork_arm(pid_t pid)
+{
+	struct ckpt_vfork *v = kmalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
+	int err = 0;
+
+	if (!v)
+		return ERR_PTR(-ENOMEM);
+	v->child = find_get_task_by_vpid(pid);
+	if (!v->child) {
+		kfree(v);
+		return ERR_PTR(-ESRCH);
+	}
+	init_completion(&v->done);
+	task_lock(v->child);
+	if (v->child->vfork_done || (v->child->flags & PF_EXITING))
+		err = -ESRCH;
+	else
+		v->child->vfork_done = &v->done;
+	task_unlock(v->child);
+	if (err) {
+		put_task_struct(v->child);
+		kfree(v);
+		return ERR_PTR(err);
+	}
+	return v;
+}
+
+/*
+ * Waits for @v as wait_for_vfork_done() does: until the child execs or
+ * exits, or the caller gets SIGKILL, frozen for the cgroup freezer
+ * meanwhile. The completion moves to the caller's stack first, where a
+ * checkpoint finds it (ckpt_task_vforked()).
+ */
+void ckpt_vfork_wait(struct ckpt_vfork *v)
+{
+	struct completion done;
+	bool armed;
+
+	init_completion(&done);
+	/* complete_vfork_done() takes vfork_done under the same lock. */
+	task_lock(v->child);
+	armed = v->child->vfork_done == &v->done;
+	if (armed)
+		v->child->vfork_done = &done;
+	task_unlock(v->child);
+	if (!armed)
+		return;
+	cgroup_enter_frozen();
+	wait_for_completion_state(&done, TASK_KILLABLE | TASK_FREEZABLE);
+	cgroup_leave_frozen(false);
+	/* Killed: the child's exit must not complete it any more. */
+	task_lock(v->child);
+	if (v->child->vfork_done == &done)
+		v->child->vfork_done = NULL;
+	task_unlock(v->child);
+}
+
+/* Ends @v: the child's exec or exit no longer completes it. */
+void ckpt_vfork_release(struct ckpt_vfork *v)
+{
+	/* complete_vfork_done() completes under the same lock. */
+	task_lock(v->child);
+	if (v->child->vfork_done == &v->done)
+		v->child->vfork_done = NULL;
+	task_unlock(v->child);
+	put_task_struct(v->child);
+	kfree(v);
 }
 
 /*

@@ -95,6 +95,15 @@ impl Task {
         (u32::try_from(signal).unwrap_or(0), status)
     }
 
+    /// Whether its parent, frozen, waits in `vfork()` until it execs or
+    /// exits; `EOPNOTSUPP` if the one that waits is not its parent's group
+    /// leader (a thread, or `CLONE_PARENT`).
+    pub(crate) fn vforked(&self) -> Result<bool> {
+        // SAFETY: The task is valid; the function takes its lock.
+        let r = unsafe { bindings::ckpt_task_vforked(self.as_ptr()) };
+        kernel::error::to_result(r).map(|()| r > 0)
+    }
+
     /// Checks that the caller has ptrace attach access to the task, which
     /// cannot exec meanwhile: a zombie, or a frozen task already saved
     /// under [`Task::pin`] (which any other live task needs).
@@ -204,11 +213,15 @@ extern "C" fn start<T>(arg: *mut c_void) {
 /// How [`spawn_child`] creates a task.
 #[derive(Clone, Copy)]
 pub(crate) enum Spawn {
-    /// A child process, as `fork()` makes one, whose parent gets this
-    /// signal at its exit.
-    Process(u32),
-    /// The same, as the init of a new pid namespace (`CLONE_NEWPID`).
-    Init(u32),
+    /// A child process, as `fork()` makes one, whose parent gets
+    /// `exit_signal` at its exit: with `new_pid_ns`, the init of a new pid
+    /// namespace (`CLONE_NEWPID`); with `shares_mm`, sharing the caller's
+    /// memory (`CLONE_VM`).
+    Process {
+        exit_signal: u32,
+        new_pid_ns: bool,
+        shares_mm: bool,
+    },
     /// A thread of the caller's group, as `pthread_create()` makes one: it
     /// shares the caller's memory, descriptors, fs and signal actions.
     Thread,
@@ -227,8 +240,19 @@ pub(crate) fn spawn_child<T: Send>(
     run: fn(KBox<T>),
 ) -> Result<i32> {
     let (flags, exit_signal) = match how {
-        Spawn::Process(sig) => (0, sig),
-        Spawn::Init(sig) => (bindings::CLONE_NEWPID, sig),
+        Spawn::Process {
+            exit_signal,
+            new_pid_ns,
+            shares_mm,
+        } => {
+            let ns = if new_pid_ns {
+                bindings::CLONE_NEWPID
+            } else {
+                0
+            };
+            let vm = if shares_mm { bindings::CLONE_VM } else { 0 };
+            (ns | vm, exit_signal)
+        }
         Spawn::Thread => (
             bindings::CLONE_VM
                 | bindings::CLONE_FS
@@ -260,4 +284,40 @@ pub(crate) fn spawn_child<T: Send>(
         return Err(Error::from_errno(r));
     }
     Ok(r)
+}
+
+/// The caller's wait for its child's exec or exit, as `vfork()` waits.
+///
+/// # Invariants
+///
+/// `self.0` is a wait that `ckpt_vfork_arm()` returned, released once, on
+/// drop.
+pub(crate) struct Vfork(NonNull<bindings::ckpt_vfork>);
+
+// SAFETY: The wait is the caller's; the C functions take the child's lock.
+unsafe impl Send for Vfork {}
+
+impl Vfork {
+    /// Makes the exec or exit of the caller's child `pid`, just made and not
+    /// run yet, end the wait; `ESRCH` if it is exiting.
+    pub(crate) fn arm(pid: i32) -> Result<Self> {
+        // SAFETY: No pointer is passed; the result is a wait or an error.
+        let p = unsafe { bindings::ckpt_vfork_arm(pid) };
+        let p = kernel::error::from_err_ptr(p)?;
+        // INVARIANT: Not an error: a wait, ours to release.
+        NonNull::new(p).map(Self).ok_or(ENOMEM)
+    }
+
+    /// Waits until the child execs or exits, or the caller gets `SIGKILL`.
+    pub(crate) fn wait(self) {
+        // SAFETY: By the type invariant, the wait is valid until dropped.
+        unsafe { bindings::ckpt_vfork_wait(self.0.as_ptr()) };
+    }
+}
+
+impl Drop for Vfork {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant, released here only.
+        unsafe { bindings::ckpt_vfork_release(self.0.as_ptr()) };
+    }
 }

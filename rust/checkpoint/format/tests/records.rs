@@ -665,6 +665,7 @@ const fn tt(pid: i32, ppid: i32) -> TreeTask {
         pgid: 0,
         sid: 0,
         exit_signal: 17,
+        flags: 0,
     }
 }
 
@@ -686,6 +687,7 @@ fn tree_rules() {
             pgid: 0,
             sid: 0,
             exit_signal: 0,
+            flags: 0,
         },
     ];
     for bad in [
@@ -756,6 +758,7 @@ fn threads_in_tree_and_stream() {
         pgid: 0,
         sid: 0,
         exit_signal: if pid == tgid { 17 } else { 0 },
+        flags: 0,
     };
     let tree = |t: &[TreeTask]| tree_of(Box::leak(t.to_vec().into_boxed_slice()));
     // A thread follows its leader, with the leader's parent, group and
@@ -1558,7 +1561,13 @@ fn inotify_watches() {
 #[test]
 fn shared_descriptor_tables_and_fs() {
     static TREE: [TreeTask; 3] = [tt(10, 1), tt(11, 10), tt(12, 10)];
-    let objs = |files_ref, fs_ref| Record::Objs(ObjsRecord { files_ref, fs_ref });
+    let objs = |files_ref, fs_ref| {
+        Record::Objs(ObjsRecord {
+            files_ref,
+            fs_ref,
+            mm_ref: 0,
+        })
+    };
     let [cpu, signals, fs, mm] = rest_of_task();
     // 10 and 11 share a descriptor table, 10 and 12 an fs; the first
     // defines each, with its records.
@@ -1615,8 +1624,81 @@ fn shared_descriptor_tables_and_fs() {
         assert!(!decodes(&[objs(f, s)]), "{f} {s}");
     }
     let mut buf = image(&[objs(2, 3)]);
-    buf[RECORD_HEADER_LEN + 8] = 1;
+    buf[RECORD_HEADER_LEN + 12] = 1;
     assert!(Records::new(&buf).any(|i| i.is_err()));
+}
+
+#[test]
+fn memory_shared_with_the_parent() {
+    // 11 was made with clone(CLONE_VM) by 10, 12 by 11; 13 is a fork().
+    let shares = |pid, ppid| TreeTask {
+        flags: TreeTask::SHARES_MM,
+        ..tt(pid, ppid)
+    };
+    static TREE: [TreeTask; 4] = [
+        tt(10, 1),
+        TreeTask {
+            flags: TreeTask::SHARES_MM | TreeTask::VFORK,
+            ..tt(11, 10)
+        },
+        TreeTask {
+            flags: TreeTask::SHARES_MM,
+            ..tt(12, 11)
+        },
+        tt(13, 10),
+    ];
+    assert!(decodes(&[tree_of(&TREE)]));
+    let mm_of = |mm_ref| {
+        Record::Objs(ObjsRecord {
+            mm_ref,
+            ..Default::default()
+        })
+    };
+    let [cpu, signals, fs, mm] = rest_of_task();
+    // The first names the mm and has its records; the others share it.
+    let tasks = |t11: &[Record<'static>]| {
+        let mut v = vec![header(), tree_of(&TREE), cred(1)];
+        v.extend([task_of_pid(10), cpu, signals, mm_of(2), fs, mm]);
+        v.extend([task_of_pid(11), cpu, signals]);
+        v.extend_from_slice(t11);
+        v.extend([task_of_pid(12), cpu, signals, mm_of(2), fs]);
+        v.extend([task_of_pid(13), cpu, signals, fs, mm]);
+        v.push(Record::Tail(Tail));
+        check(&image(&v)).map(|_| ())
+    };
+    assert_eq!(tasks(&[mm_of(2), fs]), Ok(()));
+    assert_eq!(
+        tasks(&[mm_of(2), fs, mm]),
+        Err(FormatError::Order(
+            "record of what the process shares with another"
+        ))
+    );
+    // A new one has its records.
+    assert_eq!(
+        tasks(&[mm_of(3), fs]),
+        Err(FormatError::Order(
+            "task record before the last task is complete"
+        ))
+    );
+    // Only a process, and one its parent in the tree made.
+    let thread = TreeTask {
+        tgid: 10,
+        exit_signal: 0,
+        ..shares(11, 1)
+    };
+    let unknown = TreeTask {
+        flags: 4,
+        ..tt(11, 10)
+    };
+    for bad in [
+        vec![shares(10, 1)],
+        vec![tt(10, 1), thread],
+        vec![tt(10, 1), unknown],
+    ] {
+        let bad = Box::leak(bad.into_boxed_slice());
+        assert!(!decodes(&[tree_of(bad)]), "{bad:?}");
+    }
+    assert!(!decodes(&[mm_of(-2)]));
 }
 
 #[test]

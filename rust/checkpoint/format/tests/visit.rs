@@ -122,6 +122,7 @@ fn every_record_type_shows_its_fields() {
                 pgid: 5,
                 sid: 5,
                 exit_signal: 17,
+                flags: 2,
             }]),
         }
         .into_record(),
@@ -135,6 +136,7 @@ fn every_record_type_shows_its_fields() {
         ObjsRecord {
             files_ref: 2,
             fs_ref: 3,
+            mm_ref: 4,
         }
         .into_record(),
         PidnsRecord {

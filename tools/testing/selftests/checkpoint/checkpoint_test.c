@@ -960,6 +960,71 @@ TEST(epoll_watching_socket_refused)
 	check_refused(_metadata, watch_socket, NULL, ": watch on fd ");
 }
 
+static char vm_stack[65536] __attribute__((aligned(16)));
+
+/*
+ * Moves the target into the cgroup that freeze_v2() freezes, so that the
+ * children it makes are frozen with it.
+ */
+static void join_freeze_cgroup(void)
+{
+	char cg[128];
+
+	snprintf(cg, sizeof(cg), CG2_ROOT "/ckpt-test-%d", getpid());
+	if ((mkdir(cg, 0755) && errno != EEXIST) || write_str(cg, "cgroup.procs", "0"))
+		_exit(1);
+}
+
+/* A child of a target setup, on vm_stack: off the target's pipe, waits. */
+static int vm_pause(void *arg)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close(3);
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* Child A, and B that A made with CLONE_VM | CLONE_PARENT: A's sibling. */
+static void start_vm_sibling(void *arg)
+{
+	pid_t a;
+
+	join_freeze_cgroup();
+	a = fork();
+	if (a < 0)
+		_exit(1);
+	if (a == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (clone(vm_pause, vm_stack + sizeof(vm_stack),
+			  CLONE_VM | CLONE_PARENT | SIGCHLD, NULL) < 0)
+			_exit(1);
+		vm_pause(arg);
+	}
+}
+
+/* Restart gives a process the memory of its parent only: refused. */
+TEST(memory_shared_with_sibling_refused)
+{
+	check_refused(_metadata, start_vm_sibling, NULL,
+		      "its memory is shared with a process other than its parent");
+}
+
+/* A child sharing the target's memory and signal actions. */
+static void start_sighand_child(void *arg)
+{
+	join_freeze_cgroup();
+	if (clone(vm_pause, vm_stack + sizeof(vm_stack), CLONE_VM | CLONE_SIGHAND | SIGCHLD,
+		  NULL) < 0)
+		_exit(1);
+}
+
+TEST(signal_actions_shared_refused)
+{
+	check_refused(_metadata, start_sighand_child, NULL,
+		      "its signal actions (CLONE_SIGHAND) are shared with another process");
+}
+
 TEST(memory_shared_outside_refused)
 {
 	/*
@@ -1827,16 +1892,16 @@ TEST(pipes_and_eventfds_survive_restart)
 
 /*
  * Runs ckpt_sleeper in @mode, a tree, its log at @log, in a cgroup of its
- * own; checkpoints the tree and kills it, restarts it and sends its root
- * SIGUSR1: it must log "@mode ok".
+ * own; checkpoints the tree and kills it, restarts it, @rounds times, and
+ * sends its root SIGUSR1: it must log "@mode ok".
  */
-static void check_tree_mode_survives(struct __test_metadata *_metadata, const char *mode,
-				     const char *log)
+static void check_tree_mode_rounds(struct __test_metadata *_metadata, const char *mode,
+				   const char *log, int rounds)
 {
 	char path[] = "/tmp/ckpt-tmode-XXXXXX";
 	char cg[128], ready[5];
 	pid_t root;
-	int fd;
+	int fd, i;
 
 	ASSERT_LE(0, mkstemp(path));
 	if (!cgroup2_available())
@@ -1848,19 +1913,29 @@ static void check_tree_mode_survives(struct __test_metadata *_metadata, const ch
 	root = spawn_target_in(cg, sleeper_path(), "ckpt-tmode", mode, log, ready,
 			       sizeof(ready));
 	EXPECT_LT(0, root);
-	EXPECT_EQ(0, write_str(cg, "cgroup.freeze", "1"));
-	EXPECT_EQ(0, wait_for(cg, "cgroup.events", "frozen 1"));
-	fd = open(path, O_WRONLY | O_TRUNC);
-	EXPECT_LT(0, sys_checkpoint(root, fd, CHECKPOINT_SUBTREE, -1)) TH_LOG("%s", strerror(errno));
-	close(fd);
-	ASSERT_EQ(0, kill_v2(cg));
-	ASSERT_EQ(0, reap_killed(cg));
-	ASSERT_EQ(0, thaw_v2(cg));
-	EXPECT_EQ(root, restart_tree_in(path, cg));
+	for (i = 0; i < rounds; i++) {
+		/* A restored tree freezes as the original did. */
+		EXPECT_EQ(0, write_str(cg, "cgroup.freeze", "1"));
+		ASSERT_EQ(0, wait_for(cg, "cgroup.events", "frozen 1")) TH_LOG("round %d", i);
+		fd = open(path, O_WRONLY | O_TRUNC);
+		EXPECT_LT(0, sys_checkpoint(root, fd, CHECKPOINT_SUBTREE, -1))
+			TH_LOG("round %d: %s", i, strerror(errno));
+		close(fd);
+		ASSERT_EQ(0, kill_v2(cg));
+		ASSERT_EQ(0, reap_killed(cg));
+		ASSERT_EQ(0, thaw_v2(cg));
+		EXPECT_EQ(root, restart_tree_in(path, cg));
+	}
 	expect_mode_ok(_metadata, mode, log, root);
 	EXPECT_EQ(0, empty_cgroup(cg));
 	remove_v2(cg);
 	unlink(path);
+}
+
+static void check_tree_mode_survives(struct __test_metadata *_metadata, const char *mode,
+				     const char *log)
+{
+	check_tree_mode_rounds(_metadata, mode, log, 1);
 }
 
 /*
@@ -1874,6 +1949,22 @@ TEST(shared_descriptors_and_fs_survive_restart)
 
 	ASSERT_LE(0, mkstemp(log));
 	check_tree_mode_survives(_metadata, "share", log);
+	unlink(log);
+}
+
+/*
+ * A child that shares the root's memory (clone(CLONE_VM)), and a parent
+ * blocked in vfork() for its child: after a restart, and after a
+ * checkpoint and restart of the restarted tree, what the root writes its
+ * child sees and the reverse, and the vfork() returns the child's pid only
+ * once the child has exited.
+ */
+TEST(shared_memory_and_vfork_survive_restart)
+{
+	char log[] = "/tmp/ckpt-vm-log-XXXXXX";
+
+	ASSERT_LE(0, mkstemp(log));
+	check_tree_mode_rounds(_metadata, "vm", log, 2);
 	unlink(log);
 }
 

@@ -158,6 +158,14 @@
  *                              opens fd 60: the root must see the first
  *                              two and not the third, B the third; then
  *                              "share ok" (or "share FAIL N") to LOG
+ *   ckpt_sleeper NAME vm LOG
+ *                              child C shares the root's memory
+ *                              (clone(CLONE_VM)); child P waits in vfork()
+ *                              for V. On SIGUSR1, C must see a number the
+ *                              root writes and the root C's answer; V then
+ *                              exits 7, and P's vfork() must return V's pid
+ *                              only after that; "vm ok" (or "vm FAIL N")
+ *                              to LOG
  *   ckpt_sleeper NAME self IMAGE
  *                              checkpoint itself into IMAGE; write
  *                              "checkpointed ID" and exit 0, or, once
@@ -1637,7 +1645,7 @@ static int event_loop(const char *log)
 #define PW_LEN (200 << 10)
 
 /* Returns true if @pid sleeps in a system call. */
-static int asleep(pid_t pid)
+static int in_state(pid_t pid, char state)
 {
 	char path[64], buf[512], *p;
 
@@ -1645,7 +1653,12 @@ static int asleep(pid_t pid)
 	if (!read_file_into(path, buf, sizeof(buf)))
 		return 0;
 	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
+	return p && p[1] == ' ' && p[2] == state;
+}
+
+static int asleep(pid_t pid)
+{
+	return in_state(pid, 'S');
 }
 
 /* The reader of pipe-wait mode: blocks in read() on an empty pipe. */
@@ -1807,6 +1820,101 @@ static int share_mode(const char *log)
 	if (!r && fcntl(41, F_GETFD) < 0)
 		r = 4;
 	report("share", r);
+	return 1;
+}
+
+/*
+ * vm mode: C shares the root's memory (clone(CLONE_VM)); P is a fork()ed
+ * child blocked in vfork() for V, which shares P's memory until it exits.
+ */
+static volatile int vm_started, vm_msg, vm_reply;
+static volatile pid_t vf_pid;
+static volatile int vf_done;
+static char vm_stack[65536] __attribute__((aligned(16)));
+
+static int vm_child(void *arg)
+{
+	sigset_t set;
+	int sig;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	vm_started = 1;
+	if (sigwait(&set, &sig))
+		_exit(10);
+	/* What the root wrote after the restart, and what it reads back. */
+	vm_reply = vm_msg * 2 + 1;
+	_exit(vm_msg ? 0 : 11);
+}
+
+/* P: returns 0 if vfork() returned V's pid once V exited with 7. */
+static int vfork_parent(int fd)
+{
+	sigset_t set;
+	pid_t v;
+	int st, sig;
+
+	v = vfork();
+	if (v == 0) {
+		vf_pid = getpid();
+		if (write(fd, (const void *)&vf_pid, sizeof(vf_pid)) != sizeof(vf_pid))
+			_exit(20);
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		if (sigwait(&set, &sig))
+			_exit(21);
+		vf_done = 1;
+		_exit(7);
+	}
+	if (v < 0)
+		return 1;
+	if (v != vf_pid)
+		return 2;
+	/* It ran again only once its child was gone. */
+	if (!vf_done)
+		return 3;
+	if (waitpid(v, &st, 0) != v || !WIFEXITED(st) || WEXITSTATUS(st) != 7)
+		return 4;
+	return 0;
+}
+
+static int vm_mode(const char *log)
+{
+	pid_t c, p, v;
+	sigset_t set;
+	int fds[2], st, r = 0, msg;
+
+	pending_log = open(log, O_WRONLY | O_APPEND);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	if (pending_log < 0 || sigprocmask(SIG_BLOCK, &set, NULL) || pipe(fds))
+		return 1;
+	c = clone(vm_child, vm_stack + sizeof(vm_stack), CLONE_VM | SIGCHLD, NULL);
+	p = c < 0 ? -1 : fork();
+	if (p == 0)
+		_exit(vfork_parent(fds[1]));
+	if (p < 0 || read(fds[0], &v, sizeof(v)) != sizeof(v))
+		return 1;
+	/* C and V wait for SIGUSR1, P in vfork(). */
+	while (!vm_started || !asleep(c) || !asleep(v) || !in_state(p, 'D'))
+		usleep(10000);
+	if (await_usr1())
+		return 1;
+	/* Not in the image: only memory shared since the restart shows it. */
+	msg = (getpid() ^ (int)time(NULL)) | 1;
+	vm_msg = msg;
+	if (kill(c, SIGUSR1) || waitpid(c, &st, 0) != c || !WIFEXITED(st))
+		r = 1;
+	else if (WEXITSTATUS(st))
+		r = 100 + WEXITSTATUS(st);
+	else if (vm_reply != msg * 2 + 1)
+		r = 2;
+	if (!r && (kill(v, SIGUSR1) || waitpid(p, &st, 0) != p || !WIFEXITED(st)))
+		r = 3;
+	else if (!r && WEXITSTATUS(st))
+		r = 200 + WEXITSTATUS(st);
+	report("vm", r);
 	return 1;
 }
 
@@ -2752,6 +2860,8 @@ int main(int argc, char **argv)
 		return hardlink_mode(argv[3]);
 	if (!strcmp(mode, "share") && argc > 3)
 		return share_mode(argv[3]);
+	if (!strcmp(mode, "vm") && argc > 3)
+		return vm_mode(argv[3]);
 	if (!strcmp(mode, "nested") && argc > 3)
 		return nested_mode(argv[3]);
 	if (!strcmp(mode, "cow") && argc > 3)

@@ -59,6 +59,7 @@ static ONE_TASK: [TreeTask; 1] = [TreeTask {
     pgid: 42,
     sid: 42,
     exit_signal: 17,
+    flags: 0,
 }];
 
 /// The tree record of an image of one task, pid 42.
