@@ -150,7 +150,7 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
     );
     let timer = Timer::start("guest run");
     // KASAN and lockdep make the debug kernel several times slower.
-    let r = vm::run_in_guest(p, &cmd, if p.debug { 3000 } else { 1200 })?;
+    let r = vm::run_in_guest(p, &cmd, if p.debug { 4200 } else { 1200 })?;
     timer.done();
     let out = std::fs::read_to_string(&log).unwrap_or_default();
     let (passed, failed) = ktap_counts(&out);
