@@ -82,7 +82,9 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
     let root_ns = PidNs::of(root);
     let mut entries = KVVec::with_capacity(tasks.len(), GFP_KERNEL_ACCOUNT)?;
     let mut nested = KVVec::with_capacity(tasks.len(), GFP_KERNEL_ACCOUNT)?;
-    // What the system call of a parent waiting in vfork() returns.
+    // Each process's parent in the image, and what the system call of a
+    // parent waiting in vfork() returns.
+    let mut parents = KVVec::with_capacity(tasks.len(), GFP_KERNEL_ACCOUNT)?;
     let mut returns = KVVec::from_elem(None, tasks.len(), GFP_KERNEL_ACCOUNT)?;
     for t in &tasks {
         let (pid, tgid, ppid) = t.pids_in(&ctx.pidns);
@@ -108,6 +110,7 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
             }
             None => 0,
         };
+        parents.push(parent, GFP_KERNEL_ACCOUNT)?;
         entries.push(
             TreeTask {
                 pid,
@@ -145,15 +148,12 @@ pub(crate) fn checkpoint_tree(ctx: &mut Ctx, root: &Task) -> Result {
         let _pin = t.pin().inspect_err(|e| denied(ctx, e))?;
         // A process's parent in the image, whose memory it may share: saved
         // before it, frozen, and still the caller's to read.
-        let e = entries[i];
-        let parent = entries[..i]
-            .iter()
-            .position(|p| e.is_leader() && p.pid == e.ppid && p.is_leader())
+        let parent = parents[i]
             .map(|j| &*tasks[j])
             .filter(|p| !p.is_zombie() && p.attach_access().is_ok());
         let at = InTree {
             parent,
-            flags: e.flags,
+            flags: entries[i].flags,
             returns: returns[i],
         };
         task::checkpoint_task(ctx, t, whole, at)?;
