@@ -18,7 +18,7 @@ use crate::{
 };
 use ckpt_format::{
     check_padding, stream::StreamCheck, ErrorRecord, FormatError, PagesRecord, Record,
-    RecordHeader, RecordKind, RecordType, MAX_SMALL_RECORD, RECORD_HEADER_LEN,
+    RecordHeader, RecordKind, RecordType, Tail, MAX_SMALL_RECORD, RECORD_HEADER_LEN,
 };
 use core::fmt::{self, Write};
 use kernel::{bindings, prelude::*, types::ARef};
@@ -92,6 +92,8 @@ pub(crate) struct Ctx {
     /// are skipped in turn and read later ([`Ctx::skip_pages`]), by each
     /// task at once.
     pub(crate) defer_pages: bool,
+    /// Restart with [`Ctx::defer_pages`]: the image read ahead.
+    ahead: Option<ReadAhead>,
 }
 
 impl Ctx {
@@ -104,6 +106,10 @@ impl Ctx {
         };
         let image = File::from_fd(fd, access)?;
         let defer_pages = mode == Mode::Restart && image.preadable();
+        let ahead = match defer_pages {
+            true => Some(ReadAhead::new(&image)?),
+            false => None,
+        };
         let log = match logfd {
             -1 => None,
             fd => Some(File::from_fd(fd, Access::Write)?),
@@ -133,6 +139,7 @@ impl Ctx {
             task_pid: 0,
             big_files: false,
             defer_pages,
+            ahead,
         })
     }
 
@@ -420,7 +427,11 @@ impl Ctx {
         if len > self.pages_due {
             return Err(EINVAL);
         }
-        let pos = self.image.skip(len as u64)?;
+        let pos = match &mut self.ahead {
+            Some(a) => a.skip(&self.image, len)?,
+            // CAST: at most a pages record's contents, far below `i64::MAX`.
+            None => self.image.skip(len as i64)?,
+        };
         self.pages_due -= len;
         self.advance(len, n);
         Ok(pos)
@@ -446,8 +457,22 @@ impl Ctx {
         }
     }
 
+    /// Restart: reads the tail record, which ends the image, and leaves
+    /// the image's position right after it.
+    pub(crate) fn read_tail(&mut self, buf: &mut RecordBuf) -> Result {
+        self.read::<Tail>(buf)?;
+        match self.ahead.take() {
+            Some(a) => a.give_back(&self.image),
+            None => Ok(()),
+        }
+    }
+
     fn read_bytes(&mut self, buf: &mut [u8], record: u64) -> Result {
-        match self.image.read_exact(buf, self.hold_signals) {
+        let r = match &mut self.ahead {
+            Some(a) => a.read_exact(&self.image, buf, self.hold_signals),
+            None => self.image.read_exact(buf, self.hold_signals),
+        };
+        match r {
             Ok(()) => {
                 self.advance(buf.len(), 0);
                 Ok(())
@@ -456,6 +481,92 @@ impl Ctx {
                 Err(self.bad_image(record, FormatError::Truncated))
             }
             Err(e) => Err(e),
+        }
+    }
+}
+
+/// Bytes of image read at once by [`ReadAhead`]: the records of a task
+/// between two runs of pages it skips.
+const READ_AHEAD: usize = 16 << 10;
+
+/// The image read ahead, so that the header and payload of each record do
+/// not take a `read()` each, and pages skipped within it take none.
+///
+/// # Invariants
+///
+/// `start <= end <= buf.len()`; `buf[start..end]` is the image from where
+/// the context is, and `pos` the position of the file, just after it.
+struct ReadAhead {
+    buf: KVVec<u8>,
+    start: usize,
+    end: usize,
+    pos: i64,
+}
+
+impl ReadAhead {
+    fn new(file: &File) -> Result<Self> {
+        Ok(Self {
+            buf: KVVec::from_elem(0u8, READ_AHEAD, GFP_KERNEL_ACCOUNT)?,
+            start: 0,
+            end: 0,
+            pos: file.skip(0)?,
+        })
+    }
+
+    fn avail(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Fills `out` from what was read ahead, then from `file`; a read as
+    /// large as the buffer bypasses it.
+    fn read_exact(&mut self, file: &File, mut out: &mut [u8], hold: bool) -> Result {
+        loop {
+            let n = out.len().min(self.avail());
+            out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+            self.start += n;
+            out = &mut core::mem::take(&mut out)[n..];
+            if out.is_empty() {
+                return Ok(());
+            }
+            if out.len() >= self.buf.len() {
+                file.read_exact(out, hold)?;
+                // CAST: a record's length, far below `i64::MAX`.
+                self.pos += out.len() as i64;
+                return Ok(());
+            }
+            let got = file.read(&mut self.buf, hold)?;
+            if got == 0 {
+                return Err(errno(bindings::ENODATA));
+            }
+            (self.start, self.end) = (0, got);
+            // CAST: at most `READ_AHEAD`.
+            self.pos += got as i64;
+        }
+    }
+
+    /// Skips `len` bytes of `file`, from those read ahead first; returns
+    /// the file position where they start.
+    fn skip(&mut self, file: &File, len: usize) -> Result<i64> {
+        // CAST: at most `READ_AHEAD`.
+        let at = self.pos - self.avail() as i64;
+        if len <= self.avail() {
+            self.start += len;
+            return Ok(at);
+        }
+        // CAST: at most a pages record's contents, far below `i64::MAX`.
+        file.skip((len - self.avail()) as i64)?;
+        (self.start, self.end) = (0, 0);
+        self.pos = at + len as i64;
+        Ok(at)
+    }
+
+    /// Moves the position of `file` back over what was read ahead and not
+    /// used, so that it ends where the context stopped reading.
+    fn give_back(self, file: &File) -> Result {
+        match self.avail() {
+            0 => Ok(()),
+            // CAST: at most `READ_AHEAD`.
+            n => file.skip(-(n as i64)).map(|_| ()),
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::{
     task, tree,
 };
 use ckpt_format::{
-    FormatError, Header, Tail, CHECKPOINT_SUBTREE, RESTART_FLAGS_MASK, RESTART_FROZEN, RESTART_TREE,
+    FormatError, Header, CHECKPOINT_SUBTREE, RESTART_FLAGS_MASK, RESTART_FROZEN, RESTART_TREE,
 };
 use kernel::prelude::*;
 
@@ -93,7 +93,7 @@ fn restore(ctx: &mut Ctx) -> Result<i64> {
         ctx.log(format_args!("the image's task is a zombie"));
         return Err(EINVAL);
     };
-    ctx.read::<Tail>(&mut buf)?;
+    ctx.read_tail(&mut buf)?;
     // Its pages, by it and a helper at once (Ctx::defer_pages).
     task.fill_pages(&ctx.image())?;
     let ret = KBox::into_inner(task).commit(ctx, &|| Ok(()))?;

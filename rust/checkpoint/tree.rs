@@ -48,7 +48,7 @@ use crate::{
     task::{self, InTree, Restored},
 };
 use ckpt_format::{
-    LeArray, PidnsRecord, Record, Tail, TaskNs, TreeRecord, TreeTask, CHECKPOINT_SUBTREE, MAX_TASKS,
+    LeArray, PidnsRecord, Record, TaskNs, TreeRecord, TreeTask, CHECKPOINT_SUBTREE, MAX_TASKS,
 };
 use kernel::{
     new_condvar, new_mutex,
@@ -674,7 +674,7 @@ fn restore_task(s: &Arc<Shared>, index: usize) -> Result<Outcome> {
             z.commit(&mut ctx)?;
         }
         if index + 1 == n {
-            ctx.read::<Tail>(&mut buf)?;
+            ctx.read_tail(&mut buf)?;
         }
         (restored, ctx.image())
     };

@@ -270,10 +270,9 @@ impl File {
         unsafe { bindings::ckpt_file_preadable(self.as_ptr()) }
     }
 
-    /// Moves the position of a [`File::preadable`] file `len` bytes on;
-    /// returns where it was.
-    pub(crate) fn skip(&self, len: u64) -> Result<i64> {
-        let len = i64::try_from(len).map_err(|_| EINVAL)?;
+    /// Moves the position of a [`File::preadable`] file `len` bytes on
+    /// (back if negative); returns where it was.
+    pub(crate) fn skip(&self, len: i64) -> Result<i64> {
         let mut pos = 0;
         // SAFETY: The file is valid; the function writes `pos` only.
         kernel::error::to_result(unsafe {
@@ -363,6 +362,21 @@ impl File {
     /// freeze is put off until the caller returns to user space.
     pub(crate) fn read_exact(&self, mut buf: &mut [u8], hold: bool) -> Result {
         while !buf.is_empty() {
+            let n = self.read(buf, hold)?;
+            if n == 0 {
+                return Err(errno(bindings::ENODATA));
+            }
+            let len = buf.len();
+            buf = &mut core::mem::take(&mut buf)[n.min(len)..];
+        }
+        Ok(())
+    }
+
+    /// Reads at most `buf.len()` bytes from the file position, as `read(2)`
+    /// does; returns how many (0 at end of file). `hold` as for
+    /// [`File::read_exact`].
+    pub(crate) fn read(&self, buf: &mut [u8], hold: bool) -> Result<usize> {
+        loop {
             // SAFETY: `buf` is valid for writes of its length; the file is valid.
             let n = unsafe {
                 bindings::kernel_read(
@@ -373,22 +387,16 @@ impl File {
                 )
             };
             match usize::try_from(n) {
-                Ok(0) => return Err(errno(bindings::ENODATA)),
-                Ok(n) => {
-                    let len = buf.len();
-                    buf = &mut core::mem::take(&mut buf)[n.min(len)..];
-                }
+                Ok(n) => return Ok(n.min(buf.len())),
                 // SAFETY: No preconditions.
                 Err(_) if hold && interrupted(n) && unsafe { bindings::ckpt_defer_signal() } => {}
                 // CAST: negative returns are errnos.
                 Err(_) => return Err(Error::from_errno(n as i32)),
             }
         }
-        Ok(())
     }
 }
 
-/// Returns true if a read returned `n` because a signal interrupted it.
 fn interrupted(n: isize) -> bool {
     [
         bindings::ERESTARTSYS,

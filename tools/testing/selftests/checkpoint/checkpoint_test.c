@@ -2264,7 +2264,7 @@ TEST(checkpoint_into_pipe_is_the_file_stream)
 	unlink(piped);
 }
 
-TEST(restart_from_pipe_stops_at_tail)
+TEST(restart_stops_at_tail)
 {
 	char cg[128];
 	int p[2], fd;
@@ -2300,6 +2300,19 @@ TEST(restart_from_pipe_stops_at_tail)
 	EXPECT_EQ(0, memcmp(rest, "after", 5));
 	waitpid(writer, NULL, 0);
 	close(p[0]);
+
+	/* A file is read ahead, but its position too ends at the tail. */
+	fd = memfd();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)len, write(fd, buf, len));
+	ASSERT_EQ(5, write(fd, "after", 5));
+	lseek(fd, 0, SEEK_SET);
+	EXPECT_EQ(0, restart_fd(fd, NULL));
+	EXPECT_EQ((off_t)len, lseek(fd, 0, SEEK_CUR));
+	memset(rest, 0, sizeof(rest));
+	EXPECT_EQ(5, read(fd, rest, sizeof(rest)));
+	EXPECT_EQ(0, memcmp(rest, "after", 5));
+	close(fd);
 	free(buf);
 }
 
