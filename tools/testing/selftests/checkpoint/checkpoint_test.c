@@ -2381,6 +2381,24 @@ static int wait_tree_gone(const pid_t *pids, int n, int secs)
  * its zombie is reaped with its status, and a child that exits is reaped
  * by its parent.
  */
+/* The offset of the last vma record of the first task of @img, or 0. */
+static size_t root_last_vma(const char *img, size_t len)
+{
+	static size_t offs[1 << 14];
+	size_t i, n = record_offsets(img, len, offs, 1 << 14), last = 0;
+	uint32_t type;
+	int tasks = 0;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&type, img + offs[i], 4);
+		if (type == 101 && ++tasks == 2)
+			break;
+		if (type == 202)
+			last = offs[i];
+	}
+	return last;
+}
+
 TEST(tree_survives_restart)
 {
 	char path[] = "/tmp/ckpt-tree-XXXXXX", log[] = "/tmp/ckpt-tree-log-XXXXXX";
@@ -2388,8 +2406,9 @@ TEST(tree_survives_restart)
 	char ready[5], cg[128], buf[8192], out[65536];
 	struct eclone_args ea = { .nr_pids = 1 };
 	pid_t root, pids[10], holder;
+	size_t len, vma;
+	uint32_t word;
 	int fd, lfd, i;
-	size_t len;
 	char *img;
 
 	ASSERT_LE(0, mkstemp(path));
@@ -2446,6 +2465,28 @@ TEST(tree_survives_restart)
 	EXPECT_EQ(-1, sys_restart(0, fd, RESTART_TREE, lfd));
 	EXPECT_EQ(EINVAL, errno);
 	close(fd);
+	EXPECT_EQ(0, wait_tree_gone(pids, 10, 30));
+
+	/*
+	 * The root's last area (its stack) ends past user space, even with
+	 * 5-level paging: well formed, but it cannot be mapped (ENOMEM) once
+	 * the root's memory is released. The tree goes all the same, and the
+	 * log names the area.
+	 */
+	vma = root_last_vma(img, len);
+	ASSERT_NE(0, vma);
+	word = 0x01000000;
+	ASSERT_EQ(0, ftruncate(lfd, 0));
+	lseek(lfd, 0, SEEK_SET);
+	fd = memfd();
+	ASSERT_EQ((ssize_t)len, write(fd, img, len));
+	ASSERT_EQ(4, pwrite(fd, &word, 4, vma + 8 + 8 + 4));
+	lseek(fd, 0, SEEK_SET);
+	EXPECT_EQ(-1, sys_restart(0, fd, RESTART_TREE, lfd));
+	EXPECT_EQ(ENOMEM, errno);
+	close(fd);
+	read_file(rlog, buf, sizeof(buf));
+	EXPECT_NE(NULL, strstr(buf, "cannot map (errno 12)")) TH_LOG("%s", buf);
 	free(img);
 	EXPECT_EQ(0, wait_tree_gone(pids, 10, 30));
 
