@@ -556,6 +556,7 @@ impl ReadAhead {
         // CAST: at most a pages record's contents, far below `i64::MAX`.
         file.skip((len - self.avail()) as i64)?;
         (self.start, self.end) = (0, 0);
+        // CAST: as above.
         self.pos = at + len as i64;
         Ok(at)
     }

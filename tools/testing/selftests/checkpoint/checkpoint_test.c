@@ -2373,14 +2373,6 @@ static int wait_tree_gone(const pid_t *pids, int n, int secs)
 	return -1;
 }
 
-/*
- * A tree of 10 processes, 4 levels deep, and a zombie, is checkpointed and
- * killed. Its restart is refused while one of its pids is in use, and from
- * an image cut short, leaving no task behind either time; then it comes
- * back with its pids, parents, memory and a pipe between two of its tasks,
- * its zombie is reaped with its status, and a child that exits is reaped
- * by its parent.
- */
 /* The offset of the last vma record of the first task of @img, or 0. */
 static size_t root_last_vma(const char *img, size_t len)
 {
@@ -2399,6 +2391,15 @@ static size_t root_last_vma(const char *img, size_t len)
 	return last;
 }
 
+/*
+ * A tree of 10 processes, 4 levels deep, and a zombie, is checkpointed and
+ * killed. Its restart is refused while one of its pids is in use, from an
+ * image cut short, and from one whose root cannot map an area, leaving no
+ * task behind each time; then it comes
+ * back with its pids, parents, memory and a pipe between two of its tasks,
+ * its zombie is reaped with its status, and a child that exits is reaped
+ * by its parent.
+ */
 TEST(tree_survives_restart)
 {
 	char path[] = "/tmp/ckpt-tree-XXXXXX", log[] = "/tmp/ckpt-tree-log-XXXXXX";
@@ -2475,7 +2476,7 @@ TEST(tree_survives_restart)
 	 */
 	vma = root_last_vma(img, len);
 	ASSERT_NE(0, vma);
-	word = 0x01000000;
+	word = 0x01000000; /* the high half of its end */
 	ASSERT_EQ(0, ftruncate(lfd, 0));
 	lseek(lfd, 0, SEEK_SET);
 	fd = memfd();
