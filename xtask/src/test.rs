@@ -12,6 +12,9 @@ struct Tally {
     passed: usize,
     failed: usize,
     lines: Vec<String>,
+    /// What failed, in the failing test's own words, repeated after the
+    /// summary: a CI log is often read from its end only.
+    details: Vec<String>,
 }
 
 impl Tally {
@@ -20,6 +23,11 @@ impl Tally {
         self.failed += failed;
         self.lines
             .push(format!("{what}: {passed} passed, {failed} failed"));
+    }
+
+    fn detail(&mut self, line: String) {
+        info(&line);
+        self.details.push(line);
     }
 }
 
@@ -38,6 +46,20 @@ fn cargo_counts(out: &str) -> (usize, usize) {
         f += num(" failed");
     }
     (p, f)
+}
+
+/// The output of the kselftest whose result line is `not_ok`: from its
+/// `#  RUN` line on, at most the last `max` lines.
+fn ktap_test_output<'a>(out: &'a str, not_ok: &str, max: usize) -> Vec<&'a str> {
+    let lines: Vec<&str> = out.lines().collect();
+    let Some(end) = lines.iter().position(|l| *l == not_ok) else {
+        return Vec::new();
+    };
+    let start = lines[..end]
+        .iter()
+        .rposition(|l| l.starts_with("#  RUN "))
+        .unwrap_or(end);
+    lines[start.max(end.saturating_sub(max))..=end].to_vec()
 }
 
 /// Counts the top-level `ok N` / `not ok N` lines of KTAP output.
@@ -73,11 +95,10 @@ fn host_tests(p: &Paths, t: &mut Tally) -> Result {
     )?;
     let (passed, mut failed) = cargo_counts(&out);
     if !status.success() && failed == 0 {
-        info(&format!(
-            "cargo test failed to build or run; log: {}",
-            log.display()
-        ));
         failed = 1;
+    }
+    if failed > 0 {
+        t.detail(format!("host tests failed; log: {}", log.display()));
     }
     t.add("host tests", passed, failed);
     Ok(())
@@ -97,7 +118,7 @@ fn rustfmt(p: &Paths, t: &mut Tally) {
     );
     let ok = cargo_fmt && kernel_fmt;
     if !ok {
-        info("not rustfmt clean: run `cargo fmt --all` and `rustfmt --edition 2021 rust/checkpoint/lib.rs`");
+        t.detail("not rustfmt clean: run `cargo fmt --all` and `rustfmt --edition 2021 rust/checkpoint/lib.rs`".into());
     }
     t.add("rustfmt", usize::from(ok), usize::from(!ok));
 }
@@ -127,14 +148,20 @@ fn fuzz(p: &Paths, t: &mut Tally) -> Result {
     )?;
     let ok = status.success();
     if !ok {
-        info(&format!("fuzzing found a failure; log: {}", log.display()));
+        t.detail(format!("fuzzing found a failure; log: {}", log.display()));
     }
     t.add("fuzz (parse)", usize::from(ok), usize::from(!ok));
     Ok(())
 }
 
 fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
-    let log = p.run().join("kselftest.log");
+    let sfx = if p.debug { ", debug kernel" } else { "" };
+    // One log per kernel, so that the debug run keeps the other's.
+    let log = p.run().join(if p.debug {
+        "kselftest-debug.log"
+    } else {
+        "kselftest.log"
+    });
     let leaks = p.run().join("kmemleak.txt");
     let _ = std::fs::remove_file(&leaks);
     // Kmemleak reports objects older than 5 s: wait, then scan twice.
@@ -155,19 +182,24 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
     let out = std::fs::read_to_string(&log).unwrap_or_default();
     let (passed, failed) = ktap_counts(&out);
     for f in &failed {
-        info(f);
+        t.detail(format!("kselftest{sfx}: {f}"));
+        for l in ktap_test_output(&out, f, 40) {
+            t.detail(format!("| {l}"));
+        }
     }
     let mut fails = failed.len();
     if r.status.is_none() || (passed == 0 && fails == 0) {
-        info("the kselftests did not run to completion");
+        t.detail(format!(
+            "the kselftests{sfx} did not run to completion; log: {}",
+            log.display()
+        ));
         fails += 1;
     }
-    let sfx = if p.debug { ", debug kernel" } else { "" };
     t.add(&format!("kselftests (guest{sfx})"), passed, fails);
 
     let (kp, kf) = vm::kunit_results(&r.dmesg, "checkpoint");
     for f in &kf {
-        info(&format!("KUnit: {f}"));
+        t.detail(format!("KUnit{sfx}: {f}"));
     }
     let missing = usize::from(kp + kf.len() == 0);
     if missing == 1 {
@@ -181,7 +213,7 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
 
     let problems = vm::kernel_problems(&r.dmesg);
     for l in &problems {
-        info(&format!("kernel log: {l}"));
+        t.detail(format!("kernel log{sfx}: {l}"));
     }
     let any_kunit_failure = r.dmesg.lines().any(|l| l.contains("not ok "));
     let clean = problems.is_empty() && !any_kunit_failure && !r.dmesg.is_empty();
@@ -203,7 +235,7 @@ fn guest_tests(p: &Paths, t: &mut Tally) -> Result {
                     leaks.display()
                 ));
                 for l in report.lines().take(20) {
-                    info(&format!("| {l}"));
+                    t.detail(format!("kmemleak{sfx}: {l}"));
                 }
             }
             t.add(
@@ -349,9 +381,15 @@ check_back reboot-w 'cow ok' 50
             }
         }
     }
+    if !ok {
+        t.detail(format!(
+            "restart across a reboot failed; logs: {}/reboot-*.log",
+            d.display()
+        ));
+    }
     for r in [Some(&one), two.as_ref()].into_iter().flatten() {
         for l in vm::kernel_problems(&r.dmesg) {
-            info(&format!("kernel log: {l}"));
+            t.detail(format!("kernel log, reboot test: {l}"));
         }
     }
     t.add(
@@ -380,7 +418,7 @@ pub fn test(p: &Paths, host: bool) -> Result<bool> {
             reboot_test(p, &mut t)?;
         }
         Err(e) => {
-            info(&format!("error: {e}"));
+            t.detail(format!("kernel build: {e}"));
             t.add("kernel build", 0, 1);
         }
     }
@@ -392,7 +430,7 @@ pub fn test(p: &Paths, host: bool) -> Result<bool> {
         match tree::build(&d) {
             Ok(()) => guest_tests(&d, &mut t)?,
             Err(e) => {
-                info(&format!("error: {e}"));
+                t.detail(format!("debug kernel build: {e}"));
                 t.add("debug kernel build", 0, 1);
             }
         }
@@ -402,6 +440,41 @@ pub fn test(p: &Paths, host: bool) -> Result<bool> {
     for l in &t.lines {
         info(l);
     }
+    if !t.details.is_empty() {
+        step("what failed");
+        for l in &t.details {
+            info(l);
+        }
+    }
     println!("{} passed, {} failed", t.passed, t.failed);
     Ok(t.failed == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KTAP: &str = "\
+#  RUN           global.a ...
+#            OK  global.a
+ok 1 global.a
+#  RUN           global.b ...
+checkpoint_test.c:10:b:Expected 0 (0) == r (-1)
+#            FAIL  global.b
+not ok 2 global.b
+#  RUN           global.c ...
+ok 3 global.c
+";
+
+    #[test]
+    fn a_failed_kselftest_is_named_with_its_output() {
+        let (passed, failed) = ktap_counts(KTAP);
+        assert_eq!(passed, 2);
+        assert_eq!(failed, ["not ok 2 global.b"]);
+        let out = ktap_test_output(KTAP, &failed[0], 40);
+        assert_eq!(out.first(), Some(&"#  RUN           global.b ..."));
+        assert_eq!(out.len(), 4);
+        assert_eq!(ktap_test_output(KTAP, &failed[0], 2).len(), 3);
+        assert!(ktap_test_output(KTAP, "not ok 9 x", 40).is_empty());
+    }
 }
