@@ -408,6 +408,8 @@ enum Event {
     Reached(usize, Stage),
     /// Every task set its state.
     AllCommitted,
+    /// The failure of the restart is in the log.
+    Reported,
 }
 
 /// Where a restart of a tree stands.
@@ -421,6 +423,8 @@ struct Turns {
     stage: KVVec<Stage>,
     /// Why the restart failed, if it did.
     failed: Option<Error>,
+    /// The log line of the failure is written.
+    reported: bool,
     /// The tasks created so far, killed if the restart fails.
     created: KVVec<ARef<Task>>,
     /// What each task waits for, and last the coordinator, if it waits.
@@ -436,6 +440,7 @@ impl Turns {
             Event::AllRead => self.next == n,
             Event::Reached(u, s) => self.stage[u] >= s,
             Event::AllCommitted => self.committed == n,
+            Event::Reported => self.reported,
         }
     }
 }
@@ -465,16 +470,16 @@ struct Shared {
 
 impl Shared {
     /// Waits, as task `me` (the coordinator: the number of tasks), until
-    /// `e` happens; fails if the restart failed, or on a fatal signal.
+    /// `e` happens; fails if the restart failed (unless `e` is its report),
+    /// or on a fatal signal.
     /// Other signals, stops and freezes wait until the task runs.
     fn wait(&self, me: usize, e: Event) -> Result {
         let mut t = self.turns.lock();
         let r = loop {
-            if let Some(err) = t.failed {
-                break Err(err);
-            }
-            if t.happened(e) {
-                break Ok(());
+            match t.failed {
+                Some(err) if !matches!(e, Event::Reported) => break Err(err),
+                _ if t.happened(e) => break Ok(()),
+                _ => {}
             }
             t.awaits[me] = Some(e);
             if self.wakers[me].wait_interruptible(&mut t) && !signals::defer_signal() {
@@ -511,6 +516,8 @@ impl Shared {
                     -e.to_errno()
                 )),
             }
+            drop(ctx);
+            self.advance(|t| t.reported = true);
         }
     }
 
@@ -881,6 +888,7 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
                 committed: 0,
                 stage,
                 failed: None,
+                reported: false,
                 created: KVVec::new(),
                 awaits,
             }),
@@ -907,6 +915,10 @@ pub(crate) fn restart_tree(mut ctx: Ctx, frozen: bool) -> Result<i64> {
             for t in s.turns.lock().created.iter() {
                 t.kill();
             }
+            // The caller reads the log once the call returns: the task
+            // that failed first writes its line, once the kill above
+            // made whoever read the image let go of it.
+            let _ = s.wait(n, Event::Reported);
             Err(e)
         }
     }
